@@ -1,0 +1,222 @@
+"""Platform-neutral events: what happened in a chat, as frozen facts.
+
+Connectors build these once, at the edge, from platform traffic; everything after the
+connector (recorder, plugins, commands) sees only these types. Each event keeps the
+platform's raw payload aside in ``raw``, out of equality and repr, so tests compare
+meaning and logs stay short.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+__all__ = [
+    "ChannelEvent",
+    "Connected",
+    "Disconnected",
+    "Event",
+    "Identity",
+    "MemberJoined",
+    "MemberLeft",
+    "MessageAnalyzed",
+    "MessageDeleted",
+    "MessageEdited",
+    "MessageReceived",
+    "NickChanged",
+    "OpeningFound",
+    "PresenceChanged",
+    "SessionEnded",
+    "SessionStarted",
+    "TopicChanged",
+    "irc_casefold",
+    "utcnow",
+]
+
+_RFC1459 = str.maketrans("[]\\~", "{}|^")
+
+
+def irc_casefold(name: str) -> str:
+    """Fold an IRC nick or channel name the way RFC 1459 servers compare them."""
+    return name.lower().translate(_RFC1459)
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What a platform shows of a participant: an IRC nick (+ account, user@host) or a Discord user.
+
+    An identity is not a person: one human may appear as several identities (nick changes,
+    alternate nicks, IRC and Discord). Linking identities to persons is storage's job.
+    """
+
+    platform: str
+    network: str
+    nick: str
+    account: str | None = None
+    user_id: str | None = None
+    userhost: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The stable lookup key on its network: Discord user id, else the case-folded nick."""
+        if self.user_id is not None:
+            return self.user_id
+        return irc_casefold(self.nick)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Base of every event: where and when it happened, and the platform's raw payload."""
+
+    platform: str
+    network: str
+    timestamp: datetime
+    raw: object = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.timestamp.tzinfo is None:
+            raise ValueError(f"{type(self).__name__}.timestamp must be timezone-aware (UTC)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChannelEvent(Event):
+    """An event done by someone (``actor``) in a channel (``None`` for a private message)."""
+
+    channel: str | None
+    actor: Identity
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageReceived(ChannelEvent):
+    """Someone said something: a channel line, a /me action, a notice, or a private message."""
+
+    text: str
+    kind: Literal["message", "action", "notice"] = "message"
+    message_id: str | None = None
+    reply_to: str | None = None
+
+    @property
+    def is_private(self) -> bool:
+        """True for a message sent to Presence directly rather than to a channel."""
+        return self.channel is None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageEdited(ChannelEvent):
+    """Someone edited an earlier message (platforms that allow it)."""
+
+    message_id: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageDeleted(ChannelEvent):
+    """A message was deleted (by its author or a moderator)."""
+
+    message_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberJoined(ChannelEvent):
+    """Someone is in a channel: they arrived, or were already there when Presence joined."""
+
+    already_present: bool = False
+    modes: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberLeft(ChannelEvent):
+    """Someone left a channel: part, quit, kick (``by`` the kicker) or netsplit."""
+
+    kind: Literal["part", "quit", "kick", "netsplit"]
+    reason: str = ""
+    by: Identity | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NickChanged(Event):
+    """Someone changed nick; it applies to every channel they are in."""
+
+    actor: Identity
+    new_nick: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PresenceChanged(Event):
+    """Someone's status changed (away/back on IRC; online/idle/dnd/offline on Discord)."""
+
+    actor: Identity
+    status: str
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TopicChanged(ChannelEvent):
+    """A channel's topic was set (``actor`` may be the server when the topic is announced)."""
+
+    topic: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Connected(Event):
+    """A connector is connected and registered as ``nick``."""
+
+    nick: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Disconnected(Event):
+    """A connector lost (or closed) its connection; what follows until ``Connected`` is unknown."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageAnalyzed(Event):
+    """The core's understanding of one recorded message."""
+
+    channel: str
+    message_id: str
+    topics: tuple[str, ...] = ()
+    is_question: bool = False
+    addressees: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    acts: tuple[str, ...] = ()
+    reply_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpeningFound(Event):
+    """An opening to join a conversation with a notable member, for the owner."""
+
+    channel: str
+    kind: str
+    person: str
+    score: float
+    reason: str
+    angle: str = ""
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionStarted(Event):
+    """A chat session began in a channel (by schedule or detected activity)."""
+
+    channel: str
+    session_id: int
+    name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionEnded(Event):
+    """A chat session ended in a channel; summaries are composed from it."""
+
+    channel: str
+    session_id: int
+    name: str = ""

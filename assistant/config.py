@@ -13,7 +13,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -217,22 +217,29 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
 
+def _unwrap(annotation: Any, key_step: bool) -> Any:
+    """Step into a container annotation: the value type of a dict/list, the model of an Optional."""
+    args = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)]
+    if get_origin(annotation) in (dict, list):
+        return args[-1] if key_step else annotation
+    models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+    return models[0] if models else annotation
+
+
 def _field_help(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, list[str]]:
-    """Walk ``loc`` through the model to the field's help text and its sibling names."""
+    """Walk ``loc`` through the model to the field's help text and its sibling key names."""
     current: Any = model
     description, siblings = "", list(model.model_fields)
     for part in loc:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
-            continue
-        info = current.model_fields.get(part)
-        siblings = list(current.model_fields)
-        if info is None:
-            break
-        description = info.description or ""
-        annotation = info.annotation
-        args = getattr(annotation, "__args__", ())
-        nested = [a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)]
-        current = nested[-1] if nested else None
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            siblings = list(current.model_fields)
+            info = current.model_fields.get(str(part))
+            if info is None:
+                break
+            description = info.description or ""
+            current = _unwrap(info.annotation, key_step=False)
+        else:
+            current = _unwrap(current, key_step=True)
     return description, siblings
 
 

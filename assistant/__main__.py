@@ -1,0 +1,7 @@
+"""Allow ``python -m assistant`` as an alias of the ``presence`` command."""
+
+import sys
+
+from assistant.cli import main
+
+sys.exit(main())

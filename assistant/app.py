@@ -1,0 +1,205 @@
+"""The Assistant: owns one run of Presence and wires connectors to the core and plugins.
+
+Everything with state (database, recorder, plugin host, connectors) belongs to an
+``Assistant`` instance, so tests can build as many as they like. Events flow
+connector → recorder (record first) → commands and plugins (fan out); a connector that
+dies is restarted with exponential back-off and jitter instead of stopping the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Mapping, Sequence
+
+from assistant.config import Settings
+from assistant.connectors.base import Connector
+from assistant.events import Event, MessageReceived
+from assistant.plugins import Plugin, PluginHost
+from assistant.recorder import Recorder
+from assistant.storage.database import Database
+
+__all__ = ["Assistant", "build_connectors"]
+
+log = logging.getLogger(__name__)
+
+_BACKOFF_START = 1.0
+_BACKOFF_MAX = 300.0
+_HEALTHY_AFTER = 60.0  # a run that lasted this long resets the back-off
+
+
+def build_connectors(settings: Settings) -> list[Connector]:
+    """Create one connector per configured network."""
+    from assistant.connectors.irc import IrcConnector
+
+    connectors: list[Connector] = []
+    for name, network in settings.networks.items():
+        if network.platform == "irc":
+            connectors.append(IrcConnector(name, network))
+        else:
+            log.error("network %s: platform %r is not supported yet; skipped", name, network.platform)
+    return connectors
+
+
+class Assistant:
+    """One running Presence: start it, let it run, stop it gracefully."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        connectors: Sequence[Connector] | None = None,
+        plugin_classes: Mapping[str, type[Plugin]] | None = None,
+        reconnect_delay: float = _BACKOFF_START,
+    ) -> None:
+        self.settings = settings
+        self.reconnect_delay = reconnect_delay
+        self.connectors = list(connectors) if connectors is not None else build_connectors(settings)
+        self._plugin_classes = plugin_classes
+        self._db: Database | None = None
+        self._recorder: Recorder | None = None
+        self._plugins: PluginHost | None = None
+        self._supervisors: list[asyncio.Task[None]] = []
+        self._command_tasks: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self.events_seen = 0
+
+    @property
+    def db(self) -> Database:
+        """The open database (only between start and stop)."""
+        if self._db is None:
+            raise RuntimeError("Assistant is not started")
+        return self._db
+
+    @property
+    def plugins(self) -> PluginHost:
+        """The plugin host (only between start and stop)."""
+        if self._plugins is None:
+            raise RuntimeError("Assistant is not started")
+        return self._plugins
+
+    async def start(self) -> None:
+        """Open storage, load plugins, and start every connector under a supervisor."""
+        storage = self.settings.storage
+        self._db = await Database.open(
+            self.settings.resolve(storage.path),
+            batch_size=storage.batch_size,
+            flush_interval=storage.flush_interval,
+        )
+        private = [
+            (network_name, channel.name)
+            for network_name, network in self.settings.networks.items()
+            for channel in network.channels
+            if channel.private
+        ]
+        self._recorder = Recorder(self._db, ignore=self.settings.ignore, private_channels=private)
+        self._plugins = PluginHost(
+            self.settings, self._db, self.send, plugin_classes=self._plugin_classes
+        )
+        try:
+            await self._plugins.start()
+        except BaseException:
+            await self._db.close()
+            raise
+        for connector in self.connectors:
+            task = asyncio.create_task(self._supervise(connector), name=f"connector:{connector.network}")
+            self._supervisors.append(task)
+        log.info(
+            "Presence started: %d network(s), plugins: %s",
+            len(self.connectors),
+            ", ".join(self._plugins.names) or "none",
+        )
+
+    async def run(self) -> None:
+        """Start, then run until :meth:`request_stop` is called, then stop gracefully."""
+        await self.start()
+        try:
+            await self._stopping.wait()
+        finally:
+            await self.stop()
+
+    def request_stop(self) -> None:
+        """Ask :meth:`run` to shut down (safe to call from a signal handler)."""
+        self._stopping.set()
+
+    async def stop(self) -> None:
+        """Leave every network with the quit message, flush, and close (idempotent)."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        self._stopping.set()
+        for connector in self.connectors:
+            message = self._quit_message(connector.network)
+            try:
+                await asyncio.wait_for(connector.stop(message), timeout=5)
+            except Exception:
+                log.exception("network %s: error while leaving", connector.network)
+        if self._supervisors:
+            _, pending = await asyncio.wait(self._supervisors, timeout=5)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*self._supervisors, return_exceptions=True)
+        if self._command_tasks:
+            await asyncio.wait(self._command_tasks, timeout=5)
+        if self._plugins is not None:
+            await self._plugins.stop()
+        if self._db is not None:
+            await self._db.close()
+        log.info("Presence stopped after %d events", self.events_seen)
+
+    async def send(self, network: str, target: str, text: str) -> None:
+        """Send ``text`` to ``target`` on ``network`` through its connector."""
+        for connector in self.connectors:
+            if connector.network == network:
+                await connector.send(target, text)
+                return
+        log.warning("cannot send to %s on %s: no such network", target, network)
+
+    async def _emit(self, event: Event) -> None:
+        """Take one event from a connector: record it first, then fan it out."""
+        if self._recorder is None or self._plugins is None:
+            return
+        self.events_seen += 1
+        self._recorder.record(event)
+        if isinstance(event, MessageReceived) and event.text.startswith(self.settings.commands.prefix):
+            task = asyncio.create_task(self._plugins.handle_command(event), name="command")
+            self._command_tasks.add(task)
+            task.add_done_callback(self._command_done)
+        self._plugins.publish(event)
+
+    def _command_done(self, task: asyncio.Task[bool]) -> None:
+        self._command_tasks.discard(task)  # type: ignore[arg-type]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("command failed", exc_info=task.exception())
+
+    def _quit_message(self, network: str) -> str:
+        settings = self.settings.networks.get(network)
+        return settings.quit_message if settings is not None else "Presence signing off"
+
+    async def _supervise(self, connector: Connector) -> None:
+        """Run ``connector`` until stopped, restarting it with back-off when it fails."""
+        delay = self.reconnect_delay
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            try:
+                await connector.run(self._emit)
+                if self._stopping.is_set():
+                    return
+                log.warning("network %s: connection ended unexpectedly", connector.network)
+            except asyncio.CancelledError:
+                raise
+            except (ConnectionError, OSError, TimeoutError) as exc:
+                log.warning("network %s: connection lost: %s", connector.network, exc or type(exc).__name__)
+            except Exception:
+                log.exception("network %s: connector crashed", connector.network)
+            if time.monotonic() - started > _HEALTHY_AFTER:
+                delay = self.reconnect_delay
+            wait = delay * random.uniform(0.5, 1.5)
+            log.info("network %s: reconnecting in %.1f s", connector.network, wait)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=wait)
+            delay = min(delay * 2, _BACKOFF_MAX)

@@ -1,0 +1,179 @@
+"""The ``presence`` command: set up a config, check it, run the assistant, ask it questions.
+
+Exit statuses: 0 success, 1 runtime failure, 2 a configuration or usage problem the user
+must fix (the message says where and how).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+from assistant.config import ConfigError, Settings, load_settings
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+DEFAULT_CONFIG = "presence.toml"
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _config_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        default=Path(os.environ.get("PRESENCE_CONFIG", DEFAULT_CONFIG)),
+        help=f"configuration file (default: $PRESENCE_CONFIG or {DEFAULT_CONFIG})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe every subcommand; ``presence --help`` prints this."""
+    parser = argparse.ArgumentParser(
+        prog="presence",
+        description="Presence attends your community chats, records who came and what they "
+        "talked about, and tells you privately when to join in.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    init = sub.add_parser("init", help="write a commented example configuration")
+    init.add_argument("path", nargs="?", type=Path, default=Path(DEFAULT_CONFIG))
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    config = sub.add_parser("config", help="work with the configuration file")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = config_sub.add_parser("check", help="validate a configuration file")
+    _config_arg(check)
+
+    run = sub.add_parser("run", help="attend the configured chats until stopped (Ctrl-C)")
+    _config_arg(run)
+
+    demo = sub.add_parser(
+        "demo", help="start a local IRC server, attend a scripted chat, print what was recorded"
+    )
+    demo.add_argument(
+        "--keep", type=Path, default=None, help="keep the demo's config and database in this folder"
+    )
+    return parser
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        datefmt="[%X]",
+        handlers=[RichHandler(console=errors, show_path=False, rich_tracebacks=True)],
+    )
+
+
+def _report_config_error(exc: ConfigError) -> int:
+    errors.print("[bold red]Configuration error[/]", highlight=False)
+    for problem in exc.problems:
+        errors.print(f"  • {problem}", highlight=False, markup=False)
+    return EXIT_CONFIG
+
+
+def _load(path: Path) -> Settings:
+    from assistant.plugins import validate_plugin_settings
+
+    settings = load_settings(path)
+    validate_plugin_settings(settings)
+    return settings
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write the commented example configuration."""
+    path: Path = args.path
+    if path.exists() and not args.force:
+        errors.print(f"{path} already exists; use --force to overwrite it", highlight=False)
+        return EXIT_CONFIG
+    example = resources.files("assistant").joinpath("templates/presence.example.toml")
+    path.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    console.print(f"Wrote {path}. Edit it, then run: presence config check --config {path}")
+    return EXIT_OK
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    """Validate a configuration file and summarise what it configures."""
+    settings = _load(args.config)
+    channels = sum(len(n.channels) for n in settings.networks.values())
+    missing = [
+        name
+        for network in settings.networks.values()
+        for name in [network.sasl_password_env, *(c.key_env for c in network.channels)]
+        if name is not None and name not in os.environ
+    ]
+    console.print(
+        f"[green]✓[/] {args.config} is valid: {len(settings.networks)} network(s), "
+        f"{channels} channel(s), {len(settings.watchlist)} watched member(s), "
+        f"{len(settings.interests)} interest(s)",
+        highlight=False,
+    )
+    for name in missing:
+        console.print(
+            f"[yellow]![/] environment variable {name} is not set; export it before `presence run`",
+            highlight=False,
+        )
+    return EXIT_OK
+
+
+async def _run(settings: Settings) -> None:
+    from assistant.app import Assistant
+
+    assistant = Assistant(settings)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, assistant.request_stop)
+    await assistant.run()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Attend the configured chats until SIGINT/SIGTERM."""
+    settings = _load(args.config)
+    if not settings.networks:
+        raise ConfigError([f"{args.config}: networks: no network configured; add [networks.NAME]"])
+    asyncio.run(_run(settings))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the scripted demo chat against a local IRC server."""
+    from assistant.demo import run_demo
+
+    return asyncio.run(run_demo(console, keep=args.keep))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``presence`` console script."""
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    handlers = {
+        "init": cmd_init,
+        "config": cmd_config_check,
+        "run": cmd_run,
+        "demo": cmd_demo,
+    }
+    try:
+        return handlers[args.command](args)
+    except ConfigError as exc:
+        return _report_config_error(exc)
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

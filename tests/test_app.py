@@ -1,0 +1,123 @@
+"""The Assistant's lifecycle with a fake connector: record first, fan out, survive failures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from assistant import Event, MessageReceived, Plugin, hookimpl
+from assistant.app import Assistant
+from assistant.config import parse_settings
+from assistant.testing.fake import FakeConnector
+
+
+class Witness(Plugin):
+    """Looks in the database for each message it is told about."""
+
+    def __init__(self, ctx: object) -> None:
+        super().__init__(ctx)  # type: ignore[arg-type]
+        self.found: list[str | None] = []
+
+    @hookimpl
+    async def assistant_event(self, event: Event) -> None:
+        if isinstance(event, MessageReceived) and event.channel is not None:
+            row = await self.ctx.db.fetchone(
+                "SELECT text FROM messages WHERE text = ?", (event.text,)
+            )
+            self.found.append(row["text"] if row else None)
+
+
+class Exploder(Plugin):
+    """Fails on every event."""
+
+    @hookimpl
+    async def assistant_event(self, event: Event) -> None:
+        raise RuntimeError("boom")
+
+
+@asynccontextmanager
+async def running(
+    tmp_path: Path, connector: FakeConnector, **plugins: type[Plugin]
+) -> AsyncIterator[Assistant]:
+    settings = parse_settings({"storage": {"path": str(tmp_path / "p.sqlite3")}})
+    assistant = Assistant(
+        settings,
+        connectors=[connector],
+        plugin_classes={"seen": _seen_plugin(), **plugins},
+        reconnect_delay=0.01,
+    )
+    await assistant.start()
+    try:
+        await connector.wait_connected()
+        yield assistant
+    finally:
+        await assistant.stop()
+
+
+def _seen_plugin() -> type[Plugin]:
+    from assistant_seen import SeenPlugin
+
+    return SeenPlugin
+
+
+async def wait_until(condition: object, timeout: float = 5.0) -> None:
+    async def poll() -> None:
+        while not condition():  # type: ignore[operator]
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def test_plugins_see_an_event_only_after_it_is_recorded(tmp_path: Path) -> None:
+    fake = FakeConnector()
+    async with running(tmp_path, fake, witness=Witness) as assistant:
+        for i in range(20):
+            await fake.say("alice", f"line {i}")
+        witness = assistant.plugins.instance("witness")
+        assert isinstance(witness, Witness)
+        await wait_until(lambda: len(witness.found) == 20)
+        assert witness.found == [f"line {i}" for i in range(20)]
+
+
+async def test_a_raising_plugin_is_counted_and_the_bot_goes_on(tmp_path: Path) -> None:
+    fake = FakeConnector()
+    async with running(tmp_path, fake, exploder=Exploder, witness=Witness) as assistant:
+        await fake.say("alice", "still recorded")
+        await fake.say("alice", "!seen alice")
+        await fake.wait_sent(1)
+        witness = assistant.plugins.instance("witness")
+        assert isinstance(witness, Witness)
+        await wait_until(lambda: len(witness.found) == 2)
+        await wait_until(lambda: assistant.plugins.errors["exploder"] >= 2)
+        assert "still recorded" in witness.found
+        assert "alice" in fake.sent[0].text
+
+
+async def test_a_dead_connector_is_restarted_and_the_gap_recorded(tmp_path: Path) -> None:
+    fake = FakeConnector()
+    async with running(tmp_path, fake) as assistant:
+        await fake.join("alice")
+        fake.fail()
+        await wait_until(lambda: fake.runs == 2)
+        await fake.wait_connected()
+        await fake.say("alice", "back again")
+        row = await assistant.db.fetchone("SELECT count(*) AS n FROM connection_gaps")
+        assert row is not None and row["n"] >= 1
+        interval = await assistant.db.fetchone(
+            "SELECT left_kind FROM presence_intervals ORDER BY rowid LIMIT 1"
+        )
+        assert interval is not None and interval["left_kind"] == "disconnected"
+
+
+async def test_stop_flushes_everything_to_disk(tmp_path: Path) -> None:
+    fake = FakeConnector()
+    async with running(tmp_path, fake):
+        for i in range(1000):
+            await fake.say("bob", f"message {i}")
+    from assistant.storage.database import Database
+
+    async with await Database.open(tmp_path / "p.sqlite3") as db:
+        row = await db.fetchone("SELECT count(*) AS n FROM messages")
+        assert row is not None and row["n"] == 1000

@@ -16,7 +16,9 @@ from assistant.testing.irc_client import SimulatedMember
 from assistant.testing.ircd import run_ngircd
 
 
-def presence(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def presence(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args],
         cwd=cwd,
@@ -91,8 +93,15 @@ name = "#chat"
         alice = await SimulatedMember.connect(server.host, server.port, "alice")
         await alice.join("#chat")
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "assistant", "run", "--config", str(config),
-            cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "assistant",
+            "run",
+            "--config",
+            str(config),
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         try:
             await alice.wait_for(r":presence!\S+ JOIN :?#chat", timeout=20)

@@ -1,0 +1,125 @@
+"""IRCv3 capability negotiation for the asyncio ``irc`` client, which has none of its own.
+
+``AioConnection.connect()`` always sends NICK and USER itself, so :class:`CapConnection` slips a
+``CAP LS 302`` in front of the first NICK; the server then holds registration until ``CAP END``.
+:class:`CapNegotiator` is the state machine deciding what to answer, kept free of sockets so it
+is unit-tested on its own; SASL will slot in between the ACK and ``CAP END``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import irc.client_aio
+import jaraco.stream.buffer
+
+__all__ = ["WANTED_CAPS", "CapConnection", "CapNegotiator", "CapReactor"]
+
+log = logging.getLogger(__name__)
+
+WANTED_CAPS = frozenset(
+    {
+        "multi-prefix",
+        "server-time",
+        "message-tags",
+        "away-notify",
+        "account-notify",
+        "extended-join",
+        "chghost",
+        "userhost-in-names",
+    }
+)
+"""Capabilities Presence asks for when a server offers them."""
+
+
+@dataclass
+class CapNegotiator:
+    """Decide the CAP lines to send in answer to the server's CAP replies."""
+
+    wanted: frozenset[str] = WANTED_CAPS
+    offered: dict[str, str] = field(default_factory=dict)
+    acked: set[str] = field(default_factory=set)
+    done: bool = False
+
+    def on_cap(self, arguments: Iterable[str]) -> list[str]:
+        """Consume one CAP reply (its arguments after the target) and return lines to send.
+
+        ``CAP * LS * :a b`` is a continued 302 listing; values (``sasl=PLAIN``) are kept in
+        ``offered``. Anything after ``CAP END`` (NEW/DEL, late ACKs) only updates the sets.
+        """
+        args = [str(arg) for arg in arguments]
+        if not args:
+            return []
+        sub, rest = args[0].upper(), args[1:]
+        if sub == "LS" and rest:
+            more = len(rest) >= 2 and rest[0] == "*"
+            for item in rest[-1].split():
+                name, _, value = item.partition("=")
+                self.offered[name] = value
+            if more or self.done:
+                return []
+            request = sorted(self.wanted & self.offered.keys())
+            if request:
+                return ["CAP REQ :" + " ".join(request)]
+            return self._end()
+        if sub in ("ACK", "NAK") and rest:
+            if sub == "ACK":
+                for item in rest[-1].split():
+                    if item.startswith("-"):
+                        self.acked.discard(item[1:])
+                    else:
+                        self.acked.add(item)
+            return [] if self.done else self._end()
+        if sub == "DEL" and rest:
+            for item in rest[-1].split():
+                self.acked.discard(item)
+                self.offered.pop(item, None)
+        return []
+
+    def _end(self) -> list[str]:
+        self.done = True
+        return ["CAP END"]
+
+
+class CapConnection(irc.client_aio.AioConnection):  # type: ignore[misc]
+    """An ``AioConnection`` that opens CAP negotiation and survives input the library chokes on.
+
+    The default strict UTF-8 buffer turns one latin-1 byte into a fatal protocol error that drops
+    the connection (notes §3.4.1); the lenient buffer falls back to latin-1 per line. Likewise
+    any exception while parsing one line (a bare ``QUIT`` raises ``IndexError`` in the library)
+    would abort ``data_received`` and close the socket, so such a line is logged and skipped.
+    """
+
+    buffer_class = jaraco.stream.buffer.LenientDecodingLineBuffer
+
+    def _process_line(self, line: str) -> None:
+        try:
+            super()._process_line(line)
+        except Exception:
+            log.exception("skipping a line the irc library could not handle: %r", line)
+
+    def _handle_other(self, arguments: list[str], command: Any, source: Any, tags: Any) -> None:
+        if command == "quit" and not arguments:
+            arguments = [""]  # a QUIT without a reason is still a quit
+        super()._handle_other(arguments, command, source, tags)
+
+    async def connect(self, *args: Any, **kwargs: Any) -> Any:
+        """Connect and register, holding registration open with ``CAP LS 302``."""
+        self._cap_pending = True
+        return await super().connect(*args, **kwargs)
+
+    def nick(self, newnick: str) -> None:
+        """Send NICK, preceded by ``CAP LS 302`` the first time after connecting."""
+        if getattr(self, "_cap_pending", False):
+            self._cap_pending = False
+            self.send_raw("CAP LS 302")
+        super().nick(newnick)
+
+
+class CapReactor(irc.client_aio.AioReactor):  # type: ignore[misc]
+    """An ``AioReactor`` whose connections are :class:`CapConnection`."""
+
+    connection_class = CapConnection

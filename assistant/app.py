@@ -40,7 +40,9 @@ def build_connectors(settings: Settings) -> list[Connector]:
         if network.platform == "irc":
             connectors.append(IrcConnector(name, network))
         else:
-            log.error("network %s: platform %r is not supported yet; skipped", name, network.platform)
+            log.error(
+                "network %s: platform %r is not supported yet; skipped", name, network.platform
+            )
     return connectors
 
 
@@ -63,7 +65,7 @@ class Assistant:
         self._recorder: Recorder | None = None
         self._plugins: PluginHost | None = None
         self._supervisors: list[asyncio.Task[None]] = []
-        self._command_tasks: set[asyncio.Task[None]] = set()
+        self._command_tasks: set[asyncio.Task[bool]] = set()
         self._stopping = asyncio.Event()
         self._stopped = asyncio.Event()
         self.events_seen = 0
@@ -106,7 +108,9 @@ class Assistant:
             await self._db.close()
             raise
         for connector in self.connectors:
-            task = asyncio.create_task(self._supervise(connector), name=f"connector:{connector.network}")
+            task = asyncio.create_task(
+                self._supervise(connector), name=f"connector:{connector.network}"
+            )
             self._supervisors.append(task)
         log.info(
             "Presence started: %d network(s), plugins: %s",
@@ -165,14 +169,16 @@ class Assistant:
             return
         self.events_seen += 1
         self._recorder.record(event)
-        if isinstance(event, MessageReceived) and event.text.startswith(self.settings.commands.prefix):
+        if isinstance(event, MessageReceived) and event.text.startswith(
+            self.settings.commands.prefix
+        ):
             task = asyncio.create_task(self._plugins.handle_command(event), name="command")
             self._command_tasks.add(task)
             task.add_done_callback(self._command_done)
         self._plugins.publish(event)
 
     def _command_done(self, task: asyncio.Task[bool]) -> None:
-        self._command_tasks.discard(task)  # type: ignore[arg-type]
+        self._command_tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("command failed", exc_info=task.exception())
 
@@ -193,7 +199,9 @@ class Assistant:
             except asyncio.CancelledError:
                 raise
             except (ConnectionError, OSError, TimeoutError) as exc:
-                log.warning("network %s: connection lost: %s", connector.network, exc or type(exc).__name__)
+                log.warning(
+                    "network %s: connection lost: %s", connector.network, exc or type(exc).__name__
+                )
             except Exception:
                 log.exception("network %s: connector crashed", connector.network)
             if time.monotonic() - started > _HEALTHY_AFTER:

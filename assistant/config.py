@@ -195,7 +195,7 @@ class Settings(_Section):
         default_factory=list, description="[[watchlist]] entries"
     )
     interests: list[str] = Field(
-        default_factory=list, description="topics you can add value on, e.g. [\"podcasting\"]"
+        default_factory=list, description='topics you can add value on, e.g. ["podcasting"]'
     )
     ignore: list[str] = Field(
         default_factory=list, description="nicks never recorded (bots, relays)"
@@ -247,7 +247,7 @@ def _describe(error: Any, source: str) -> str:
     loc = tuple(error["loc"])
     where = f"{source}: {_loc(loc)}"
     if error["type"] == "extra_forbidden":
-        _, siblings = _field_help(Settings, loc[:-1] + ("__none__",))
+        _, siblings = _field_help(Settings, (*loc[:-1], "__none__"))
         close = difflib.get_close_matches(str(loc[-1]), siblings, n=1)
         hint = f'did you mean "{close[0]}"?' if close else "remove it"
         return f"{where}: unknown key ({hint}; known keys: {', '.join(siblings)})"

@@ -1,4 +1,4 @@
-"""The first thing a newcomer runs: a scripted chat on a local IRC server, and what Presence made of it.
+"""The first thing a newcomer runs: a scripted chat on a local IRC server, and what was recorded.
 
 It starts ngircd on 127.0.0.1, writes a config for it, runs the real Assistant with the real
 IRC connector, lets a few simulated members talk (one asks ``!seen``), shuts Presence down
@@ -98,7 +98,11 @@ async def _report(db_path: Path, seen_answer: str, console: Console) -> None:
         table.add_column(column, justify="right" if column == "lines said" else "left")
     for row in rows:
         table.add_row(
-            row.nick, _clock(row.arrived), _clock(row.left), str(row.lines), "yes" if row.present else "no"
+            row.nick,
+            _clock(row.arrived),
+            _clock(row.left),
+            str(row.lines),
+            "yes" if row.present else "no",
         )
     console.print(table)
     console.print(f"Messages recorded: {messages['n'] if messages else 0}")

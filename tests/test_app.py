@@ -64,7 +64,8 @@ def _seen_plugin() -> type[Plugin]:
 
 async def wait_until(condition: object, timeout: float = 5.0) -> None:
     async def poll() -> None:
-        while not condition():  # type: ignore[operator]
+        # A plain attribute has no event to wait on, so poll it (bounded by wait_for).
+        while not condition():  # type: ignore[operator]  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
     await asyncio.wait_for(poll(), timeout)

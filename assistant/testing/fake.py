@@ -44,8 +44,8 @@ class FakeConnector:
         self.sent: list[SentMessage] = []
         self.runs = 0
         self._emit: Emit | None = None
-        self._stopped = asyncio.Event()
-        self._failure: asyncio.Future[None] | None = None
+        self._ended = asyncio.Event()
+        self._failed = False
         self._connected = asyncio.Event()
         self._sent_changed = asyncio.Condition()
 
@@ -53,18 +53,24 @@ class FakeConnector:
         """Emit ``Connected`` and wait until stopped or :meth:`fail` is called."""
         self.runs += 1
         self._emit = emit
-        self._stopped.clear()
-        self._failure = asyncio.get_running_loop().create_future()
-        await emit(Connected(platform=self.platform, network=self.network, timestamp=utcnow(), nick=self.nick))
+        self._ended.clear()
+        self._failed = False
+        await emit(
+            Connected(
+                platform=self.platform, network=self.network, timestamp=utcnow(), nick=self.nick
+            )
+        )
         self._connected.set()
-        stopped = asyncio.ensure_future(self._stopped.wait())
         try:
-            await asyncio.wait({stopped, self._failure}, return_when=asyncio.FIRST_COMPLETED)
+            await self._ended.wait()
         finally:
-            stopped.cancel()
             self._connected.clear()
-        if not self._stopped.is_set():
-            await emit(Disconnected(platform=self.platform, network=self.network, timestamp=utcnow(), reason="lost"))
+        if self._failed:
+            await emit(
+                Disconnected(
+                    platform=self.platform, network=self.network, timestamp=utcnow(), reason="lost"
+                )
+            )
             raise ConnectionError("fake connection lost")
 
     async def send(self, target: str, text: str) -> None:
@@ -76,13 +82,17 @@ class FakeConnector:
     async def stop(self, message: str = "") -> None:
         """Make :meth:`run` return after emitting ``Disconnected``."""
         if self._emit is not None and self._connected.is_set():
-            await self._emit(Disconnected(platform=self.platform, network=self.network, timestamp=utcnow(), reason=message))
-        self._stopped.set()
+            await self._emit(
+                Disconnected(
+                    platform=self.platform, network=self.network, timestamp=utcnow(), reason=message
+                )
+            )
+        self._ended.set()
 
     def fail(self) -> None:
         """Simulate a lost connection: :meth:`run` emits ``Disconnected`` and raises."""
-        if self._failure is not None and not self._failure.done():
-            self._failure.set_result(None)
+        self._failed = True
+        self._ended.set()
 
     async def wait_connected(self, timeout: float = 5.0) -> None:
         """Wait until :meth:`run` has emitted ``Connected``."""
@@ -91,7 +101,9 @@ class FakeConnector:
     async def wait_sent(self, count: int = 1, timeout: float = 5.0) -> list[SentMessage]:
         """Wait until at least ``count`` lines were sent, and return all sent lines."""
         async with self._sent_changed:
-            await asyncio.wait_for(self._sent_changed.wait_for(lambda: len(self.sent) >= count), timeout)
+            await asyncio.wait_for(
+                self._sent_changed.wait_for(lambda: len(self.sent) >= count), timeout
+            )
         return list(self.sent)
 
     async def inject(self, event: Event) -> None:
@@ -104,7 +116,9 @@ class FakeConnector:
         """Build an identity on this fake network."""
         return Identity(platform=self.platform, network=self.network, nick=nick, account=account)
 
-    async def say(self, nick: str, text: str, channel: str | None = "#test", account: str | None = None) -> None:
+    async def say(
+        self, nick: str, text: str, channel: str | None = "#test", account: str | None = None
+    ) -> None:
         """Inject a message from ``nick`` (``channel=None`` for a private message)."""
         await self.inject(
             MessageReceived(
@@ -120,7 +134,13 @@ class FakeConnector:
     async def join(self, nick: str, channel: str = "#test") -> None:
         """Inject ``nick`` arriving in ``channel``."""
         await self.inject(
-            MemberJoined(platform=self.platform, network=self.network, timestamp=utcnow(), channel=channel, actor=self.identity(nick))
+            MemberJoined(
+                platform=self.platform,
+                network=self.network,
+                timestamp=utcnow(),
+                channel=channel,
+                actor=self.identity(nick),
+            )
         )
 
     async def part(self, nick: str, channel: str = "#test", reason: str = "") -> None:

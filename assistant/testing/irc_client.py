@@ -61,7 +61,7 @@ class SimulatedMember:
         *,
         username: str | None = None,
         realname: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> SimulatedMember:
         """Connect and register as ``nick``; returns once the server sent 001.
 
@@ -107,7 +107,7 @@ class SimulatedMember:
         """True once the server closed the connection."""
         return self._closed
 
-    async def wait_for(self, match: Match, timeout: float = DEFAULT_TIMEOUT) -> str:  # noqa: ASYNC109
+    async def wait_for(self, match: Match, timeout: float = DEFAULT_TIMEOUT) -> str:
         """Return the next line (after the previous match) that ``match`` accepts.
 
         Lines before the match are skipped for later calls but stay in ``lines``.
@@ -153,7 +153,7 @@ class SimulatedMember:
         self._writer.write(data + b"\r\n")
         await self._writer.drain()
 
-    async def join(self, channel: str, key: str = "", timeout: float = DEFAULT_TIMEOUT) -> None:  # noqa: ASYNC109
+    async def join(self, channel: str, key: str = "", timeout: float = DEFAULT_TIMEOUT) -> None:
         """Join ``channel`` and wait until the server confirms it."""
         await self.send_raw(f"JOIN {channel} {key}".rstrip())
         await self.wait_for(self._own("JOIN", channel), timeout)
@@ -186,18 +186,18 @@ class SimulatedMember:
         """Mark ourselves away (an empty message means back)."""
         await self.send_raw(f"AWAY :{message}" if message else "AWAY")
 
-    async def part(self, channel: str, reason: str = "", timeout: float = DEFAULT_TIMEOUT) -> None:  # noqa: ASYNC109
+    async def part(self, channel: str, reason: str = "", timeout: float = DEFAULT_TIMEOUT) -> None:
         """Leave ``channel`` and wait until the server confirms it."""
         await self.send_raw(f"PART {channel} :{reason}" if reason else f"PART {channel}")
         await self.wait_for(self._own("PART", channel), timeout)
 
-    async def change_nick(self, new: str, timeout: float = DEFAULT_TIMEOUT) -> None:  # noqa: ASYNC109
+    async def change_nick(self, new: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Change nick and wait until the server confirms it."""
         await self.send_raw(f"NICK {new}")
         await self.wait_for(self._own("NICK", new), timeout)
         self.nick = new
 
-    async def quit(self, reason: str = "", timeout: float = DEFAULT_TIMEOUT) -> None:  # noqa: ASYNC109
+    async def quit(self, reason: str = "", timeout: float = DEFAULT_TIMEOUT) -> None:
         """Send QUIT and wait until the server has closed the connection."""
         if not self._closed:
             with contextlib.suppress(ConnectionError, OSError):

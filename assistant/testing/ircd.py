@@ -108,7 +108,7 @@ def _probe(host: str, port: int, timeout: float) -> bool:
     return False
 
 
-async def _aprobe(host: str, port: int, timeout: float) -> bool:  # noqa: ASYNC109
+async def _aprobe(host: str, port: int, timeout: float) -> bool:
     """The asyncio twin of :func:`_probe`, so an async caller's loop keeps running."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -216,7 +216,7 @@ class NgircdServer:
                 break
         raise self._not_ready()
 
-    async def astart(self, timeout: float = 10.0) -> Self:  # noqa: ASYNC109
+    async def astart(self, timeout: float = 10.0) -> Self:
         """Start the server and wait, without blocking the event loop, until it is ready."""
         for attempt in range(2):
             self._spawn()

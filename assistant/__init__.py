@@ -1,0 +1,70 @@
+"""Presence, a chat-room presence assistant: the public API for plugins.
+
+A plugin imports only from here (``from assistant import Plugin, command, ...``).
+These names are the supported surface: the events a plugin receives, the base class and
+context it is built with, the hook and command decorators, its key-value store and the
+database queries it may run. Everything else under ``assistant.*`` is internal and may
+change without notice. The hooks themselves are specified in ``assistant.hookspecs``.
+"""
+
+from assistant.commands import Command, CommandContext, command
+from assistant.config import ConfigError, Settings
+from assistant.events import (
+    ChannelEvent,
+    Connected,
+    Disconnected,
+    Event,
+    Identity,
+    MemberJoined,
+    MemberLeft,
+    MessageAnalyzed,
+    MessageDeleted,
+    MessageEdited,
+    MessageReceived,
+    NickChanged,
+    OpeningFound,
+    PresenceChanged,
+    SessionEnded,
+    SessionStarted,
+    TopicChanged,
+)
+from assistant.hooks import HookResult, hookimpl
+from assistant.kvstore import JSONValue, KeyValueStore
+from assistant.plugins import Plugin, PluginConfig, PluginContext
+from assistant.storage.database import Database
+from assistant.storage.presence import SeenRecord, last_seen
+
+__all__ = [
+    "ChannelEvent",
+    "Command",
+    "CommandContext",
+    "ConfigError",
+    "Connected",
+    "Database",
+    "Disconnected",
+    "Event",
+    "HookResult",
+    "Identity",
+    "JSONValue",
+    "KeyValueStore",
+    "MemberJoined",
+    "MemberLeft",
+    "MessageAnalyzed",
+    "MessageDeleted",
+    "MessageEdited",
+    "MessageReceived",
+    "NickChanged",
+    "OpeningFound",
+    "Plugin",
+    "PluginConfig",
+    "PluginContext",
+    "PresenceChanged",
+    "SeenRecord",
+    "SessionEnded",
+    "SessionStarted",
+    "Settings",
+    "TopicChanged",
+    "command",
+    "hookimpl",
+    "last_seen",
+]

@@ -1,0 +1,90 @@
+"""The plugin contract: every hook Presence calls, in one place.
+
+A plugin implements a hook by defining a method of the same name decorated with
+``assistant.hookimpl``; it may accept any subset of the arguments listed here (pluggy
+matches them by name). Every hook may be a plain or an ``async def`` method: the host
+awaits whatever is awaitable. A hook that raises is logged with the plugin's name and
+counted against it; it never stops the bot or the other plugins.
+
+Plugins receive what they need (their config, store, database, logger, a way to send)
+in their constructor through a ``PluginContext``, not through hooks, and their chat
+commands are collected from ``@command`` methods, not through a hook. Only hooks the
+application really calls belong here; each docstring says when it is called, what each
+argument is, what to return, and whether it is awaited (``tests/test_hookspecs.py``
+fails otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+import pluggy
+
+from assistant.events import Event
+
+__all__ = [
+    "PROJECT",
+    "assistant_event",
+    "assistant_shutdown",
+    "assistant_startup",
+    "hookspec",
+]
+
+PROJECT = "assistant"
+"""The pluggy project name shared by ``hookspec`` and ``assistant.hookimpl``."""
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+
+@hookspec
+def assistant_startup() -> Awaitable[None] | None:
+    """Prepare the plugin to work, once, at start-up.
+
+    Called: once per run, after every enabled plugin was constructed and its migrations
+    were applied, and before the first event is published to any plugin. Networks may
+    still be connecting, so a message sent from here can be dropped.
+
+    Returns:
+        Nothing; the return value is ignored.
+
+    Awaited: yes, when it is ``async``; all plugins' implementations run concurrently
+    and start-up continues once all of them have finished (or raised).
+    """
+
+
+@hookspec
+def assistant_shutdown() -> Awaitable[None] | None:
+    """Release what the plugin holds, once, when Presence stops.
+
+    Called: once per run, after the networks were left and every event already
+    published was delivered to the plugin (within the stop timeout), and before the
+    database closes, so the plugin can still read and write its state.
+
+    Returns:
+        Nothing; the return value is ignored.
+
+    Awaited: yes, when it is ``async``, bounded by the stop timeout; all plugins'
+    implementations run concurrently.
+    """
+
+
+@hookspec
+def assistant_event(event: Event) -> Awaitable[None] | None:
+    """React to one event that happened in a chat.
+
+    Called: for every event, after it was handed to the recorder (a database read from
+    here commits pending writes first, so it sees the event), in the order the events
+    arrived. Each plugin has its own queue and task: a plugin receives its events one at
+    a time, in order, and a slow plugin delays only itself (past 10,000 queued events,
+    new ones are dropped for it and counted).
+
+    Args:
+        event: the platform-neutral event (``MessageReceived``, ``MemberJoined``, ...);
+            frozen, shared with the other plugins, never to be modified.
+
+    Returns:
+        Nothing; the return value is ignored.
+
+    Awaited: yes, when it is ``async``; the plugin's next event is delivered only after
+    this call has finished (or raised), so long work belongs in a task of its own.
+    """

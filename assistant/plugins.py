@@ -1,0 +1,424 @@
+"""Plugins: the base class, what each one is given, and the host that loads and drives them.
+
+Plugins are found only through the ``assistant.plugins`` entry-point group (built-in
+ones too). The :class:`PluginHost` belongs to one running assistant: it validates each
+plugin's ``[plugins.NAME]`` section, applies the plugin's own migrations, builds the
+plugin with a :class:`PluginContext`, collects its chat commands, and delivers events
+to each plugin in its own task so that a slow or failing plugin hurts only itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import importlib.metadata
+import logging
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, TypeVar
+
+import pluggy
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from assistant import hookspecs
+from assistant.commands import CommandError, CommandTable, Send, collect_commands
+from assistant.config import ConfigError, Settings, _field_help, _loc
+from assistant.events import Event, MessageReceived
+from assistant.hooks import HookResult, call_hook, call_impl, new_plugin_manager, plugin_logger
+from assistant.kvstore import KeyValueStore
+from assistant.storage.database import Database, MigrationError
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Plugin",
+    "PluginConfig",
+    "PluginContext",
+    "PluginError",
+    "PluginHost",
+    "discover_plugins",
+    "validate_plugin_settings",
+]
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "assistant.plugins"
+QUEUE_SIZE = 10_000
+
+_PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+# Names a migration creates, alters or drops, and the table a CREATE INDEX/TRIGGER is ON.
+_DDL_NAME = re.compile(
+    r"\b(?:CREATE|ALTER|DROP)\s+(?:TEMP(?:ORARY)?\s+|UNIQUE\s+|VIRTUAL\s+)*"
+    r"(?:TABLE|INDEX|VIEW|TRIGGER)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?"
+    r"(?:\w+\s*\.\s*)?[\"`\[]?(\w+)",
+    re.IGNORECASE,
+)
+# Tables a migration writes rows into (directly or from a trigger body).
+_DML_NAME = re.compile(
+    r"\b(?:INSERT|REPLACE)\s+(?:OR\s+\w+\s+)?INTO\s+(?:\w+\s*\.\s*)?[\"`\[]?(\w+)"
+    r"|\bDELETE\s+FROM\s+(?:\w+\s*\.\s*)?[\"`\[]?(\w+)"
+    r"|\bUPDATE\s+(?:OR\s+\w+\s+)?(?:\w+\s*\.\s*)?[\"`\[]?(\w+)[\"`\]]?\s+SET\b",
+    re.IGNORECASE,
+)
+_ON_TABLE = re.compile(
+    r"\bCREATE\s+(?:UNIQUE\s+)?INDEX\b[^;]*?\bON\s+[\"`\[]?(\w+)"
+    r"|\bCREATE\s+(?:TEMP(?:ORARY)?\s+)?TRIGGER\b[^;]*?\bON\s+[\"`\[]?(\w+)",
+    re.IGNORECASE,
+)
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class PluginError(ConfigError):
+    """A plugin cannot be loaded or started; the message names it and says what to do."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__([f"plugin {name!r}: {problem}"])
+        self.plugin = name
+
+
+class PluginConfig(BaseModel):
+    """Base of a plugin's ``Config``: unknown keys are errors, values are read-only."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True, slots=True)
+class PluginContext:
+    """Everything a plugin is given when it is built; it keeps its state on itself."""
+
+    name: str
+    config: BaseModel
+    store: KeyValueStore
+    db: Database
+    log: logging.Logger
+    send: Send = field(repr=False)
+    settings: Settings = field(repr=False)
+
+    def config_as(self, model: type[_M]) -> _M:
+        """Return ``config`` typed as the plugin's own ``Config`` class."""
+        if not isinstance(self.config, model):
+            raise TypeError(f"plugin {self.name}: config is {type(self.config).__name__}")
+        return self.config
+
+
+class Plugin:
+    """Base class of every plugin: declare ``Config`` and ``migrations``, implement hooks.
+
+    Hooks are methods marked ``@hookimpl`` and named after ``assistant.hookspecs``;
+    chat commands are methods marked ``@command``. Tables and indexes created by
+    ``migrations`` must be named ``<plugin name>_...``.
+    """
+
+    Config: ClassVar[type[BaseModel]] = PluginConfig
+    migrations: ClassVar[Sequence[str]] = ()
+
+    def __init__(self, ctx: PluginContext) -> None:
+        self.ctx = ctx
+
+
+def _entry_points() -> dict[str, importlib.metadata.EntryPoint]:
+    found: dict[str, importlib.metadata.EntryPoint] = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in found and found[ep.name].value != ep.value:
+            raise PluginError(
+                ep.name,
+                f"registered twice ({found[ep.name].value} and {ep.value}); uninstall one",
+            )
+        found[ep.name] = ep
+    return found
+
+
+def _load(ep: importlib.metadata.EntryPoint) -> type[Plugin]:
+    source = f"{ep.value} from {ep.dist.name if ep.dist else 'an unknown distribution'}"
+    try:
+        loaded = ep.load()
+    except Exception as exc:
+        raise PluginError(
+            ep.name,
+            f"entry point {source} failed to load ({type(exc).__name__}: {exc}); "
+            f"reinstall it, or set `enabled = false` in [plugins.{ep.name}]",
+        ) from exc
+    if not (isinstance(loaded, type) and issubclass(loaded, Plugin)):
+        raise PluginError(ep.name, f"entry point {source} is not an assistant.Plugin subclass")
+    return loaded
+
+
+def discover_plugins() -> dict[str, type[Plugin]]:
+    """Load every plugin class registered in the ``assistant.plugins`` entry-point group."""
+    return {name: _load(ep) for name, ep in sorted(_entry_points().items())}
+
+
+def _describe(error: Any, source: str, name: str, model: type[BaseModel]) -> str:
+    """Phrase a validation error of ``[plugins.NAME]`` like config.py phrases its own."""
+    loc = tuple(error["loc"])
+    where = f"{source}: {_loc(('plugins', name, *loc))}"
+    if error["type"] == "extra_forbidden":
+        _, siblings = _field_help(model, (*loc[:-1], "__none__"))
+        known = ["enabled", *siblings] if len(loc) == 1 else siblings
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f'did you mean "{close[0]}"?' if close else "remove it"
+        return f"{where}: unknown key ({hint}; known keys: {', '.join(known)})"
+    description, _ = _field_help(model, loc)
+    message = error["msg"].removeprefix("Value error, ")
+    got = error.get("input")
+    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    fix = f" Expected: {description}." if description else ""
+    return f"{where}: {message}{shown}.{fix}"
+
+
+def _resolve(
+    settings: Settings, plugin_classes: Mapping[str, type[Plugin]] | None
+) -> dict[str, tuple[type[Plugin], BaseModel]]:
+    """Return each enabled plugin's class and validated config, or raise every problem at once."""
+    source = str(settings.source) if settings.source is not None else "<config>"
+    available: Mapping[str, type[Plugin] | importlib.metadata.EntryPoint] = (
+        plugin_classes if plugin_classes is not None else _entry_points()
+    )
+    problems: list[str] = []
+    for name in settings.plugins:
+        if name not in available:
+            close = difflib.get_close_matches(name, list(available), n=1)
+            hint = f'did you mean "{close[0]}"? ' if close else ""
+            problems.append(
+                f"{source}: plugins.{name}: no plugin named {name!r} is installed "
+                f"({hint}installed: {', '.join(sorted(available)) or 'none'})"
+            )
+    resolved: dict[str, tuple[type[Plugin], BaseModel]] = {}
+    for name in sorted(available):
+        section = dict(settings.plugins.get(name, {}))
+        enabled = section.pop("enabled", True)
+        if not isinstance(enabled, bool):
+            problems.append(
+                f"{source}: plugins.{name}.enabled: must be true or false (got {enabled!r})."
+            )
+            continue
+        if not enabled:
+            continue
+        if not _PLUGIN_NAME.match(name):
+            raise PluginError(name, "plugin names must be lowercase letters, digits and _")
+        entry = available[name]
+        cls = _load(entry) if isinstance(entry, importlib.metadata.EntryPoint) else entry
+        try:
+            resolved[name] = (cls, cls.Config.model_validate(section))
+        except ValidationError as exc:
+            problems.extend(_describe(err, source, name, cls.Config) for err in exc.errors())
+    if problems:
+        raise ConfigError(problems)
+    return resolved
+
+
+def validate_plugin_settings(
+    settings: Settings, plugin_classes: Mapping[str, type[Plugin]] | None = None
+) -> dict[str, BaseModel]:
+    """Check every ``[plugins.NAME]`` section; return the validated config of each enabled plugin.
+
+    Raises:
+        ConfigError: a section names no installed plugin, or does not validate; the
+            message names ``plugins.NAME.key``, what is wrong and the field's help text.
+        PluginError: an enabled plugin cannot be loaded.
+    """
+    return {name: config for name, (_, config) in _resolve(settings, plugin_classes).items()}
+
+
+def check_plugin_class(name: str, cls: type[Plugin]) -> None:
+    """Check what can be checked before a plugin runs: migrations' names and config help.
+
+    Raises:
+        PluginError: a migration creates an unprefixed name, or a config field has no help.
+    """
+    prefix = f"{name}_"
+    for number, sql in enumerate(cls.migrations, 1):
+        names = [m.group(1) for m in _DDL_NAME.finditer(sql)]
+        names += [m.group(1) or m.group(2) for m in _ON_TABLE.finditer(sql)]
+        names += [next(g for g in m.groups() if g) for m in _DML_NAME.finditer(sql)]
+        for table in names:
+            if not table.lower().startswith(prefix):
+                raise PluginError(
+                    name,
+                    f"migration {number} uses {table!r}; a plugin's migrations may create and "
+                    f"write only its own tables, indexes, views and triggers, named {prefix}...",
+                )
+    for field_name, info in cls.Config.model_fields.items():
+        if not info.description:
+            raise PluginError(
+                name,
+                f"Config field {field_name!r} needs help text: Field(description=...)",
+            )
+    for attr in dir(cls):
+        marked = hasattr(getattr(cls, attr), f"{hookspecs.PROJECT}_impl")
+        if attr.startswith("assistant_") and not marked:
+            raise PluginError(name, f"method {attr} is not marked @hookimpl")
+
+
+class PluginHost:
+    """The loaded plugins of one running assistant, and the way the app talks to them."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        send: Send,
+        *,
+        plugin_classes: Mapping[str, type[Plugin]] | None = None,
+        queue_size: int = QUEUE_SIZE,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.send = send
+        self.errors: Counter[str] = Counter()
+        self.dropped: Counter[str] = Counter()
+        self.names: list[str] = []
+        self.commands = CommandTable()
+        self.pm = new_plugin_manager()
+        self._plugin_classes = plugin_classes
+        self._queue_size = queue_size
+        self._plugins: dict[str, Plugin] = {}
+        self._queues: dict[str, asyncio.Queue[Event]] = {}
+        self._workers: list[asyncio.Task[None]] = []
+        self._state: Literal["new", "running", "stopping", "stopped"] = "new"
+
+    def instance(self, name: str) -> Plugin:
+        """Return the loaded plugin called ``name``."""
+        return self._plugins[name]
+
+    async def start(self) -> None:
+        """Load, check, migrate and build every enabled plugin, then call ``assistant_startup``.
+
+        Raises:
+            ConfigError: a ``[plugins.NAME]`` section is wrong.
+            PluginError: a plugin cannot be loaded, checked, migrated or built.
+        """
+        if self._state != "new":
+            raise RuntimeError("PluginHost.start() may be called once")
+        resolved = _resolve(self.settings, self._plugin_classes)
+        for name, (cls, _) in resolved.items():
+            check_plugin_class(name, cls)
+        for name, (cls, _) in resolved.items():
+            try:
+                await self.db.apply_migrations(f"plugin:{name}", list(cls.migrations))
+            except MigrationError as exc:
+                raise PluginError(name, str(exc)) from exc
+        for name, (cls, config) in resolved.items():
+            self._add(name, cls, config)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(self.pm.get_name(exc.plugin) or "?", str(exc)) from exc
+        self.names = list(self._plugins)
+        for name in self.names:
+            impls = [
+                impl
+                for impl in self.pm.hook.assistant_event.get_hookimpls()
+                if impl.plugin_name == name
+            ]
+            if impls:
+                queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)
+                self._queues[name] = queue
+                worker = self._deliver(name, queue, impls)
+                self._workers.append(asyncio.create_task(worker, name=f"plugin:{name}"))
+        self._state = "running"
+        await self.call("assistant_startup")
+
+    def _add(self, name: str, cls: type[Plugin], config: BaseModel) -> None:
+        ctx = PluginContext(
+            name=name,
+            config=config,
+            store=KeyValueStore(self.db, name),
+            db=self.db,
+            log=plugin_logger(name),
+            send=self.send,
+            settings=self.settings,
+        )
+        try:
+            plugin = cls(ctx)
+        except Exception as exc:
+            raise PluginError(name, f"could not be built: {type(exc).__name__}: {exc}") from exc
+        try:
+            self.pm.register(plugin, name=name)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            raise PluginError(name, str(exc)) from exc
+        for caller in self.pm.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and (impl.wrapper or impl.hookwrapper):
+                    raise PluginError(name, f"{caller.name}: hook wrappers are not supported")
+        try:
+            self.commands.add(collect_commands(name, plugin))
+        except CommandError as exc:
+            raise PluginError(name, str(exc)) from exc
+        self._plugins[name] = plugin
+
+    async def call(
+        self, hook_name: str, /, *, time_limit: float | None = None, **args: object
+    ) -> list[HookResult]:
+        """Call a hook on every plugin concurrently; errors are logged and counted, never raised."""
+        return await call_hook(self.pm, hook_name, args, errors=self.errors, time_limit=time_limit)
+
+    def publish(self, event: Event) -> None:
+        """Queue ``event`` for every plugin that handles events, without waiting for any.
+
+        Events published after :meth:`stop` began are dropped (the plugins are shutting
+        down); publishing before :meth:`start` is a bug in the caller.
+        """
+        if self._state == "new":
+            raise RuntimeError("PluginHost.publish() before start()")
+        if self._state != "running":
+            return
+        for name, queue in self._queues.items():
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                self.dropped[name] += 1
+                if self.dropped[name] % 1000 == 1:
+                    plugin_logger(name).warning(
+                        "plugin %s is %d events behind; dropped %d event(s) so far",
+                        name,
+                        queue.qsize(),
+                        self.dropped[name],
+                    )
+
+    async def _deliver(
+        self, name: str, queue: asyncio.Queue[Event], impls: list[pluggy.HookImpl]
+    ) -> None:
+        """Feed one plugin its events, one at a time, in order, whatever its handler does."""
+        while True:
+            event = await queue.get()
+            try:
+                for impl in impls:
+                    await call_impl(impl, "assistant_event", {"event": event}, errors=self.errors)
+            finally:
+                queue.task_done()
+
+    async def handle_command(self, event: MessageReceived) -> bool:
+        """Run the chat command in ``event``, if it is one; return True when it was handled."""
+        if self._state != "running":
+            return False
+        return await self.commands.dispatch(
+            event, settings=self.settings, send=self.send, errors=self.errors
+        )
+
+    async def stop(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 -- bounds two phases
+        """Deliver queued events, call ``assistant_shutdown``, end the tasks.
+
+        Delivery and shutdown are each bounded by ``timeout`` seconds, so a stuck plugin
+        delays stopping by at most twice that; what it did not get is logged.
+        """
+        if self._state != "running":
+            self._state = "stopped"
+            return
+        self._state = "stopping"
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.gather(*(queue.join() for queue in self._queues.values()))
+        except TimeoutError:
+            for name, queue in self._queues.items():
+                if queue.qsize():
+                    plugin_logger(name).warning(
+                        "plugin %s: %d event(s) not delivered before stopping", name, queue.qsize()
+                    )
+        await self.call("assistant_shutdown", time_limit=timeout)
+        for worker in self._workers:
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        self._state = "stopped"

@@ -229,8 +229,12 @@ class CommandTable:
         settings: Settings,
         send: Send,
         errors: Counter[str],
+        before: Callable[[str], Awaitable[None]] | None = None,
     ) -> bool:
         """Run the command in ``event``, if it is one; return True when it was handled.
+
+        ``before`` is awaited with the command's plugin name just before its handler runs
+        (the plugin host uses it to let the plugin catch up on earlier events).
 
         Unknown commands, notices and /me actions are ignored (False). An owner-only
         command from anyone but the verified owner gets a polite refusal. A handler that
@@ -263,6 +267,8 @@ class CommandTable:
             await ctx.reply(REFUSED.format(prefix=prefix, name=cmd.name))
             return True
         try:
+            if before is not None:
+                await before(cmd.plugin)
             await cmd.handler(ctx)
         except Exception:
             errors[cmd.plugin] += 1

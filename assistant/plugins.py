@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "assistant.plugins"
 QUEUE_SIZE = 10_000
+CATCH_UP_LIMIT = 5.0
 
 _PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 # Names a migration creates, alters or drops, and the table a CREATE INDEX/TRIGGER is ON.
@@ -275,7 +276,7 @@ class PluginHost:
         self._plugin_classes = plugin_classes
         self._queue_size = queue_size
         self._plugins: dict[str, Plugin] = {}
-        self._queues: dict[str, asyncio.Queue[Event]] = {}
+        self._queues: dict[str, asyncio.Queue[Event | asyncio.Future[None]]] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._state: Literal["new", "running", "stopping", "stopped"] = "new"
 
@@ -314,7 +315,7 @@ class PluginHost:
                 if impl.plugin_name == name
             ]
             if impls:
-                queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)
+                queue: asyncio.Queue[Event | asyncio.Future[None]] = asyncio.Queue(self._queue_size)
                 self._queues[name] = queue
                 worker = self._deliver(name, queue, impls)
                 self._workers.append(asyncio.create_task(worker, name=f"plugin:{name}"))
@@ -379,12 +380,19 @@ class PluginHost:
                     )
 
     async def _deliver(
-        self, name: str, queue: asyncio.Queue[Event], impls: list[pluggy.HookImpl]
+        self,
+        name: str,
+        queue: asyncio.Queue[Event | asyncio.Future[None]],
+        impls: list[pluggy.HookImpl],
     ) -> None:
         """Feed one plugin its events, one at a time, in order, whatever its handler does."""
         while True:
             event = await queue.get()
             try:
+                if isinstance(event, asyncio.Future):  # a command waits for this point
+                    if not event.done():
+                        event.set_result(None)
+                    continue
                 for impl in impls:
                     await call_impl(impl, "assistant_event", {"event": event}, errors=self.errors)
             finally:
@@ -395,8 +403,29 @@ class PluginHost:
         if self._state != "running":
             return False
         return await self.commands.dispatch(
-            event, settings=self.settings, send=self.send, errors=self.errors
+            event,
+            settings=self.settings,
+            send=self.send,
+            errors=self.errors,
+            before=self._catch_up,
         )
+
+    async def _catch_up(self, name: str) -> None:
+        """Wait until plugin ``name`` has handled every event published so far.
+
+        A command then answers from the same state the chat showed when it was asked
+        (a plugin counting arrivals counts the one just before the question). A plugin
+        that is stuck delays its own commands by at most ``CATCH_UP_LIMIT`` seconds.
+        """
+        queue = self._queues.get(name)
+        if queue is None:
+            return
+        barrier: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        try:
+            queue.put_nowait(barrier)
+            await asyncio.wait_for(asyncio.shield(barrier), CATCH_UP_LIMIT)
+        except (asyncio.QueueFull, TimeoutError):
+            plugin_logger(name).warning("plugin %s is behind; answering a command anyway", name)
 
     async def stop(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 -- bounds two phases
         """Deliver queued events, call ``assistant_shutdown``, end the tasks.

@@ -7,7 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from assistant import Event, MessageReceived, Plugin, hookimpl
+from assistant import (
+    CommandContext,
+    Event,
+    MessageReceived,
+    Plugin,
+    PluginContext,
+    command,
+    hookimpl,
+)
 from assistant.app import Assistant
 from assistant.config import parse_settings
 from assistant.testing.fake import FakeConnector
@@ -16,8 +24,8 @@ from assistant.testing.fake import FakeConnector
 class Witness(Plugin):
     """Looks in the database for each message it is told about."""
 
-    def __init__(self, ctx: object) -> None:
-        super().__init__(ctx)  # type: ignore[arg-type]
+    def __init__(self, ctx: PluginContext) -> None:
+        super().__init__(ctx)
         self.found: list[str | None] = []
 
     @hookimpl
@@ -122,3 +130,32 @@ async def test_stop_flushes_everything_to_disk(tmp_path: Path) -> None:
     async with await Database.open(tmp_path / "p.sqlite3") as db:
         row = await db.fetchone("SELECT count(*) AS n FROM messages")
         assert row is not None and row["n"] == 1000
+
+
+class SlowCounter(Plugin):
+    """Takes its time over each event, and reports how many it has handled."""
+
+    def __init__(self, ctx: PluginContext) -> None:
+        super().__init__(ctx)
+        self.handled = 0
+
+    @hookimpl
+    async def assistant_event(self, event: Event) -> None:
+        await asyncio.sleep(0.02)
+        self.handled += 1
+
+    @command("handled", example="!handled")
+    async def report(self, cmd: CommandContext) -> None:
+        """Say how many events were handled."""
+        await cmd.reply(str(self.handled))
+
+
+async def test_a_command_answers_after_its_plugin_caught_up(tmp_path: Path) -> None:
+    fake = FakeConnector()
+    async with running(tmp_path, fake, counter=SlowCounter):
+        for _ in range(5):
+            await fake.join("alice")
+        await fake.say("bob", "!handled")
+        [reply] = await fake.wait_sent(1)
+        # Connected + 5 joins + the command's own message were all handled first.
+        assert reply.text == "7"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -33,3 +35,16 @@ def test_every_config_key_is_documented(section: type[BaseModel]) -> None:
             f"docs/configuration.md does not mention {section.__name__}.{name}"
         )
         assert info.description, f"{section.__name__}.{name} has no help text"
+
+
+def _python_blocks(name: str) -> list[str]:
+    text = (DOCS / name).read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+
+
+async def test_the_plugin_guide_example_runs_as_written(tmp_path: Path) -> None:
+    plugin_code, test_code = _python_blocks("plugins.md")
+    namespace: dict[str, Any] = {}
+    exec(compile(plugin_code, "docs/plugins.md", "exec"), namespace)
+    exec(compile(test_code, "docs/plugins.md", "exec"), namespace)
+    await namespace["test_arrivals"](tmp_path)

@@ -1,0 +1,413 @@
+"""The recorder: turns events into transcript and presence rows, before anything else sees them.
+
+:meth:`Recorder.record` is synchronous and never touches the database: it turns an event
+into plain ``(sql, params)`` writes queued on the database's one writer, so the order of
+events is the order of rows. Rows name their network, channel and identity by *key*;
+SQLite resolves keys to ids inside the batch through unique indexes, so the recorder needs
+no ids and never waits for one. The only state kept here is which networks, channels and
+identities were already upserted, so that each is written once rather than per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from assistant.events import (
+    Connected,
+    Disconnected,
+    Event,
+    Identity,
+    MemberJoined,
+    MemberLeft,
+    MessageDeleted,
+    MessageEdited,
+    MessageReceived,
+    NickChanged,
+    PresenceChanged,
+    TopicChanged,
+    irc_casefold,
+)
+from assistant.storage.database import Database
+
+__all__ = ["Recorder"]
+
+# Key-to-id lookups; every statement below binds :network (or ?1) to the network name.
+_NETWORK = "(SELECT id FROM networks WHERE name = :network)"
+_CHANNEL = f"(SELECT id FROM channels WHERE network_id = {_NETWORK} AND key = :channel)"
+_IDENTITY = f"(SELECT id FROM identities WHERE network_id = {_NETWORK} AND key = :identity)"
+_NEW_IDENTITY = f"(SELECT id FROM identities WHERE network_id = {_NETWORK} AND key = :new)"
+_KICKER = f"(SELECT id FROM identities WHERE network_id = {_NETWORK} AND key = :by)"
+
+# The hot paths bind by position (cheaper per row than by name): ?1 network, ?2 channel
+# key, ?3 identity key, then the statement's own values.
+_NETWORK_1 = "(SELECT id FROM networks WHERE name = ?1)"
+_CHANNEL_2 = f"(SELECT id FROM channels WHERE network_id = {_NETWORK_1} AND key = ?2)"
+_IDENTITY_3 = f"(SELECT id FROM identities WHERE network_id = {_NETWORK_1} AND key = ?3)"
+
+_INSERT_MESSAGE = (
+    "INSERT INTO messages (channel_id, identity_id, at, kind, text, message_id, reply_to) "
+    f"VALUES ({_CHANNEL_2}, {_IDENTITY_3}, ?4, ?5, ?6, ?7, ?8)"
+)
+# A second join while already there (a roster after a missed part) keeps the open stay.
+_OPEN_STAY = (
+    "INSERT INTO presence_intervals (identity_id, channel_id, joined_at, already_present) "
+    f"SELECT i, c, ?4, ?5 FROM (SELECT {_IDENTITY_3} AS i, {_CHANNEL_2} AS c) "
+    "WHERE NOT EXISTS (SELECT 1 FROM presence_intervals "
+    "WHERE identity_id = i AND channel_id = c AND left_at IS NULL)"
+)
+
+_ENSURE_NETWORK = (
+    "INSERT INTO networks (name, platform) VALUES (:network, :platform) "
+    "ON CONFLICT (name) DO NOTHING"
+)
+# `private` only ever turns on here: a recorder built without the owner's settings (an
+# importer, a test) must not make a private channel public again.
+_ENSURE_CHANNEL = (
+    "INSERT INTO channels (network_id, key, name, private) "
+    f"VALUES ({_NETWORK}, :channel, :name, :private) "
+    "ON CONFLICT (network_id, key) DO UPDATE SET private = max(private, excluded.private)"
+)
+_IDENTITY_COLUMNS = "platform, network_id, key, nick, account, user_id, userhost, first_seen"
+_IDENTITY_VALUES = f":platform, {_NETWORK}, :identity, :nick, :account, :user_id, :userhost, :at"
+_IDENTITY_REFRESH = (
+    "nick = excluded.nick, "
+    "account = coalesce(excluded.account, identities.account), "
+    "user_id = coalesce(excluded.user_id, identities.user_id), "
+    "userhost = coalesce(excluded.userhost, identities.userhost)"
+)
+_ENSURE_IDENTITY = (
+    f"INSERT INTO identities ({_IDENTITY_COLUMNS}) VALUES ({_IDENTITY_VALUES}) "
+    f"ON CONFLICT (network_id, key) DO UPDATE SET {_IDENTITY_REFRESH}"
+)
+# A nick change: the new identity belongs to the old one's person (even if the nick was
+# seen before under another person: the nick now names the human who took it).
+_LINK_IDENTITY = (
+    f"INSERT INTO identities ({_IDENTITY_COLUMNS}, person_id) "
+    f"VALUES ({_IDENTITY_VALUES.replace(':identity', ':new')}, "
+    f"(SELECT person_id FROM identities WHERE network_id = {_NETWORK} AND key = :old)) "
+    f"ON CONFLICT (network_id, key) DO UPDATE SET {_IDENTITY_REFRESH}, "
+    "person_id = coalesce(excluded.person_id, identities.person_id)"
+)
+_CARRY_STAYS = (
+    "INSERT INTO presence_intervals (identity_id, channel_id, joined_at) "
+    f"SELECT {_NEW_IDENTITY}, p.channel_id, :at FROM presence_intervals AS p "
+    f"WHERE p.identity_id = {_IDENTITY} AND p.left_at IS NULL "
+    "AND NOT EXISTS (SELECT 1 FROM presence_intervals AS q "
+    f"WHERE q.identity_id = {_NEW_IDENTITY} AND q.channel_id = p.channel_id "
+    "AND q.left_at IS NULL)"
+)
+_CLOSE_SET = "SET left_at = :at, left_kind = :kind, left_reason = :reason"
+_CLOSE_STAY = (
+    f"UPDATE presence_intervals {_CLOSE_SET}, left_by = {_KICKER} "
+    f"WHERE identity_id = {_IDENTITY} AND channel_id = {_CHANNEL} AND left_at IS NULL"
+)
+_CLOSE_STAYS = (
+    f"UPDATE presence_intervals {_CLOSE_SET}, left_by = {_KICKER} "
+    f"WHERE identity_id = {_IDENTITY} AND left_at IS NULL"
+)
+_CLOSE_NETWORK = (
+    f"UPDATE presence_intervals {_CLOSE_SET} WHERE left_at IS NULL "
+    f"AND channel_id IN (SELECT id FROM channels WHERE network_id = {_NETWORK})"
+)
+_OPEN_GAP = (
+    f"INSERT INTO connection_gaps (network_id, started_at, reason) SELECT {_NETWORK}, :at, "
+    ":reason WHERE NOT EXISTS (SELECT 1 FROM connection_gaps "
+    f"WHERE network_id = {_NETWORK} AND ended_at IS NULL)"
+)
+_CLOSE_GAP = (
+    f"UPDATE connection_gaps SET ended_at = :at WHERE network_id = {_NETWORK} AND ended_at IS NULL"
+)
+_SET_STATUS = (
+    "UPDATE identities SET status = :status, status_message = :message, status_at = :at "
+    f"WHERE network_id = {_NETWORK} AND key = :identity"
+)
+# A topic is announced again on every join; keep only changes.
+_SET_TOPIC = (
+    f"INSERT INTO topics (channel_id, at, identity_id, topic) "
+    f"SELECT {_CHANNEL}, :at, {_IDENTITY}, :topic "
+    f"WHERE :topic IS NOT (SELECT topic FROM topics WHERE channel_id = {_CHANNEL} "
+    "ORDER BY at DESC, id DESC LIMIT 1)"
+)
+_EDIT_MESSAGE = (
+    "UPDATE messages SET text = :text, edited = 1 "
+    f"WHERE channel_id = {_CHANNEL} AND message_id = :message_id AND deleted = 0"
+)
+_DELETE_MESSAGE = (
+    "UPDATE messages SET text = '', deleted = 1 "
+    f"WHERE channel_id = {_CHANNEL} AND message_id = :message_id"
+)
+
+_Signature = tuple[str, str | None, str | None, str | None]
+
+
+class Recorder:
+    """Turns events into transcript and presence rows, in per-channel order, through the writer.
+
+    Record first, then fan out: :meth:`record` only queues writes, so calling it before
+    anything else handles an event costs microseconds and guarantees the transcript order.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        ignore: Iterable[str] = (),
+        private_channels: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """Record into ``db``, never recording ``ignore`` nicks; flag ``private_channels``.
+
+        ``private_channels`` are ``(network, channel)`` pairs; nicks and channels are
+        compared case-folded.
+        """
+        self._db = db
+        self._submit = db.writer.submit
+        self._ignored = frozenset(irc_casefold(nick) for nick in ignore)
+        self._private = frozenset((net, irc_casefold(name)) for net, name in private_channels)
+        self._epoch = db.identity_epoch
+        self._networks: set[str] = set()
+        self._channels: dict[tuple[str, str], str] = {}
+        self._identities: dict[tuple[str, str], _Signature] = {}
+        self._handlers: dict[type[Event], Callable[[Any], None]] = {
+            MessageReceived: self._message,
+            MemberJoined: self._joined,
+            MemberLeft: self._left,
+            NickChanged: self._nick_changed,
+            MessageEdited: self._edited,
+            MessageDeleted: self._deleted,
+            TopicChanged: self._topic,
+            PresenceChanged: self._presence,
+            Connected: self._connected,
+            Disconnected: self._disconnected,
+        }
+
+    def record(self, event: Event) -> None:
+        """Queue the writes for ``event``; never awaits. Events it does not store are ignored."""
+        handler = self._handlers.get(type(event))
+        if handler is None:
+            handler = self._handler_for(type(event))
+            if handler is None:
+                return
+        if self._db.identity_epoch != self._epoch:
+            self._forget_caches()
+        handler(event)
+
+    def _handler_for(self, cls: type[Event]) -> Callable[[Any], None] | None:
+        for base in cls.__mro__[1:]:
+            handler = self._handlers.get(base)
+            if handler is not None:
+                self._handlers[cls] = handler
+                return handler
+        return None
+
+    def _forget_caches(self) -> None:
+        # Rows were deleted (a person forgotten): upsert again what we see from now on.
+        self._epoch = self._db.identity_epoch
+        self._networks.clear()
+        self._channels.clear()
+        self._identities.clear()
+
+    def _ignores(self, nick: str) -> bool:
+        return bool(self._ignored) and irc_casefold(nick) in self._ignored
+
+    def _network(self, network: str, platform: str) -> None:
+        if network not in self._networks:
+            self._submit((_ENSURE_NETWORK, {"network": network, "platform": platform}))
+            self._networks.add(network)
+
+    def _channel(self, network: str, platform: str, name: str) -> str:
+        """Return the channel's key, upserting the channel the first time it is seen."""
+        key = self._channels.get((network, name))
+        if key is None:
+            self._network(network, platform)
+            key = irc_casefold(name)
+            private = int((network, key) in self._private)
+            params = {"network": network, "channel": key, "name": name, "private": private}
+            self._submit((_ENSURE_CHANNEL, params))
+            self._channels[network, name] = key
+        return key
+
+    def _identity(self, network: str, actor: Identity, at: float) -> str:
+        """Return the identity's key, upserting it when first seen or when its details change."""
+        key = actor.key
+        signature = (actor.nick, actor.account, actor.user_id, actor.userhost)
+        if self._identities.get((network, key)) != signature:
+            self._network(network, actor.platform)
+            self._submit((_ENSURE_IDENTITY, _identity_params(network, actor, key, at)))
+            self._identities[network, key] = signature
+        return key
+
+    def _message(self, event: MessageReceived) -> None:
+        channel = event.channel
+        if channel is None or self._ignores(event.actor.nick):
+            return  # private messages to Presence are not part of any transcript
+        network = event.network
+        at = event.timestamp.timestamp()
+        channel_key = self._channel(network, event.platform, channel)
+        identity_key = self._identity(network, event.actor, at)
+        self._submit(
+            (
+                _INSERT_MESSAGE,
+                (
+                    network,
+                    channel_key,
+                    identity_key,
+                    at,
+                    event.kind,
+                    event.text,
+                    event.message_id,
+                    event.reply_to,
+                ),
+            )
+        )
+
+    def _joined(self, event: MemberJoined) -> None:
+        if event.channel is None or self._ignores(event.actor.nick):
+            return
+        network = event.network
+        at = event.timestamp.timestamp()
+        channel_key = self._channel(network, event.platform, event.channel)
+        identity_key = self._identity(network, event.actor, at)
+        params = (network, channel_key, identity_key, at, int(event.already_present))
+        self._submit((_OPEN_STAY, params))
+
+    def _left(self, event: MemberLeft) -> None:
+        if self._ignores(event.actor.nick):
+            return
+        # No upserts: leaving cannot be the first sighting worth a person of its own.
+        by = event.by
+        params = {
+            "network": event.network,
+            "identity": event.actor.key,
+            "at": event.timestamp.timestamp(),
+            "kind": event.kind,
+            "reason": event.reason,
+            "by": None if by is None or self._ignores(by.nick) else by.key,
+        }
+        if event.channel is None:  # a quit reported once rather than per channel
+            self._submit((_CLOSE_STAYS, params))
+        else:
+            params["channel"] = irc_casefold(event.channel)
+            self._submit((_CLOSE_STAY, params))
+
+    def _nick_changed(self, event: NickChanged) -> None:
+        old = event.actor
+        if self._ignores(old.nick):
+            return
+        network = event.network
+        at = event.timestamp.timestamp()
+        new = Identity(
+            platform=old.platform,
+            network=old.network,
+            nick=event.new_nick,
+            account=old.account,
+            user_id=old.user_id,
+            userhost=old.userhost,
+        )
+        old_key = self._identity(network, old, at)
+        if new.key == old_key:  # a change of case, or a Discord display name: same identity
+            self._identity(network, new, at)
+            return
+        close = {
+            "network": network,
+            "identity": old_key,
+            "at": at,
+            "kind": "nick",
+            "reason": event.new_nick,
+            "by": None,
+        }
+        if not self._ignores(new.nick):
+            params = _identity_params(network, new, new.key, at)
+            del params["identity"]
+            self._submit((_LINK_IDENTITY, {**params, "new": new.key, "old": old_key}))
+            self._identities[network, new.key] = (new.nick, new.account, new.user_id, new.userhost)
+            carry = {"network": network, "identity": old_key, "new": new.key, "at": at}
+            self._submit((_CARRY_STAYS, carry))
+        self._submit((_CLOSE_STAYS, close))
+
+    def _edited(self, event: MessageEdited) -> None:
+        if event.channel is None:
+            return
+        params = {
+            "network": event.network,
+            "channel": irc_casefold(event.channel),
+            "message_id": event.message_id,
+            "text": event.text,
+        }
+        self._submit((_EDIT_MESSAGE, params))
+
+    def _deleted(self, event: MessageDeleted) -> None:
+        if event.channel is None:
+            return
+        params = {
+            "network": event.network,
+            "channel": irc_casefold(event.channel),
+            "message_id": event.message_id,
+        }
+        self._submit((_DELETE_MESSAGE, params))
+
+    def _topic(self, event: TopicChanged) -> None:
+        if event.channel is None:
+            return
+        network = event.network
+        at = event.timestamp.timestamp()
+        channel_key = self._channel(network, event.platform, event.channel)
+        actor = event.actor
+        # An IRC server announcing the topic is not a person (nicks cannot contain dots).
+        is_server = actor.platform == "irc" and "." in actor.nick
+        identity_key = None
+        if not is_server and not self._ignores(actor.nick):
+            identity_key = self._identity(network, actor, at)
+        params = {
+            "network": network,
+            "channel": channel_key,
+            "identity": identity_key,
+            "at": at,
+            "topic": event.topic,
+        }
+        self._submit((_SET_TOPIC, params))
+
+    def _presence(self, event: PresenceChanged) -> None:
+        if self._ignores(event.actor.nick):
+            return
+        network = event.network
+        at = event.timestamp.timestamp()
+        params = {
+            "network": network,
+            "identity": self._identity(network, event.actor, at),
+            "status": event.status,
+            "message": event.message,
+            "at": at,
+        }
+        self._submit((_SET_STATUS, params))
+
+    def _connected(self, event: Connected) -> None:
+        network = event.network
+        self._network(network, event.platform)
+        at = event.timestamp.timestamp()
+        # Stays still open now were left open by a crash: whatever happened is unknown.
+        reason = "still open when Presence reconnected"
+        stale = {"network": network, "at": at, "kind": "disconnected", "reason": reason}
+        self._submit((_CLOSE_NETWORK, stale))
+        self._submit((_CLOSE_GAP, {"network": network, "at": at}))
+
+    def _disconnected(self, event: Disconnected) -> None:
+        network = event.network
+        self._network(network, event.platform)
+        at = event.timestamp.timestamp()
+        params = {"network": network, "at": at, "kind": "disconnected", "reason": event.reason}
+        self._submit((_CLOSE_NETWORK, params))
+        self._submit((_OPEN_GAP, {"network": network, "at": at, "reason": event.reason}))
+
+
+def _identity_params(network: str, actor: Identity, key: str, at: float) -> dict[str, object]:
+    return {
+        "platform": actor.platform,
+        "network": network,
+        "identity": key,
+        "nick": actor.nick,
+        "account": actor.account,
+        "user_id": actor.user_id,
+        "userhost": actor.userhost,
+        "at": at,
+    }

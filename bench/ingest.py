@@ -1,0 +1,232 @@
+"""Ingestion benchmark: events through the Recorder versus raw sqlite3 executemany.
+
+Run ``python bench/ingest.py [--events N]``. It generates realistic chat traffic (mostly
+channel messages from ~200 nicks across a few channels, with joins and parts), records
+it through :class:`~assistant.recorder.Recorder` into a fresh database (timing includes
+the final flush), then inserts the same message rows with one raw ``executemany`` into a
+file with the same schema and pragmas. It prints both rates and their ratio; the targets
+are >= 20,000 events/s and a ratio >= 0.3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from assistant.events import Event, Identity, MemberJoined, MemberLeft, MessageReceived
+from assistant.recorder import Recorder
+from assistant.storage.database import Database
+
+NETWORK = "libera"
+CHANNELS = ("#bloggers", "#podcasting", "#python", "#offtopic")
+SENTENCES = (
+    "anyone interviewing over skype this week I just published a post about microphones "
+    "and editing thanks for the link what do you use for hosting the episode was great "
+    "we should try a collaboration next sunday welcome back how is the new blog going"
+)
+WORDS = SENTENCES.split()
+TARGET_RATE = 20_000
+TARGET_RATIO = 0.3
+# Events arrive from sockets in bursts; the loop gets control back between bursts.
+BURST = 100
+
+
+def generate(count: int, seed: int) -> list[Event]:
+    """Return ``count`` events: ~96% messages, the rest joins and parts, in time order."""
+    rng = random.Random(seed)
+    nicks = [f"{rng.choice(['pro', 'blog', 'pod', 'dev', 'mic'])}{name}" for name in range(200)]
+    identities = [
+        Identity(platform="irc", network=NETWORK, nick=n, userhost=f"{n}@h") for n in nicks
+    ]
+    inside: dict[tuple[int, str], bool] = {}
+    start = datetime(2024, 1, 7, 8, 30, tzinfo=UTC)
+    events: list[Event] = []
+    for number in range(count):
+        when = start + timedelta(milliseconds=250 * number)
+        who = rng.randrange(len(identities))
+        channel = rng.choice(CHANNELS)
+        actor = identities[who]
+        if rng.random() < 0.04:
+            if inside.get((who, channel)):
+                events.append(
+                    MemberLeft(
+                        platform="irc",
+                        network=NETWORK,
+                        timestamp=when,
+                        channel=channel,
+                        actor=actor,
+                        kind="part",
+                        reason="later",
+                    )
+                )
+            else:
+                events.append(
+                    MemberJoined(
+                        platform="irc",
+                        network=NETWORK,
+                        timestamp=when,
+                        channel=channel,
+                        actor=actor,
+                    )
+                )
+            inside[who, channel] = not inside.get((who, channel))
+            continue
+        text = " ".join(rng.choices(WORDS, k=rng.randint(4, 14)))
+        events.append(
+            MessageReceived(
+                platform="irc",
+                network=NETWORK,
+                timestamp=when,
+                channel=channel,
+                actor=actor,
+                text=text,
+            )
+        )
+    return events
+
+
+async def through_recorder(path: Path, events: list[Event], batch_size: int) -> tuple[float, int]:
+    """Record every event and flush; return the seconds it took and the transactions used."""
+    db = await Database.open(path, batch_size=batch_size)
+    try:
+        recorder = Recorder(db)
+        record = recorder.record
+        began = time.perf_counter()
+        for start in range(0, len(events), BURST):
+            for event in events[start : start + BURST]:
+                record(event)
+            await asyncio.sleep(0)
+        await db.flush()
+        elapsed = time.perf_counter() - began
+        batches = db.writer.batches
+        row = await db.fetchone("SELECT count(*) FROM messages")
+        expected = sum(isinstance(e, MessageReceived) for e in events)
+        if row is None or row[0] != expected:
+            raise SystemExit(f"recorder wrote {row and row[0]} messages, expected {expected}")
+    finally:
+        await db.close()
+    return elapsed, batches
+
+
+async def prepare_schema(path: Path) -> None:
+    """Create a file with the same schema (the core migrations) and nothing else."""
+    db = await Database.open(path)
+    await db.close()
+
+
+def raw_rows(events: list[Event]) -> tuple[list[str], list[str], list[tuple[object, ...]]]:
+    """Return the channel keys, identity keys and message rows the raw insert will use."""
+    channels = sorted({e.channel for e in events if isinstance(e, MessageReceived) and e.channel})
+    nicks = sorted({e.actor.key for e in events if isinstance(e, MessageReceived)})
+    channel_ids = {name: number for number, name in enumerate(channels, 1)}
+    identity_ids = {key: number for number, key in enumerate(nicks, 1)}
+    rows: list[tuple[object, ...]] = [
+        (
+            channel_ids[e.channel],
+            identity_ids[e.actor.key],
+            e.timestamp.timestamp(),
+            e.kind,
+            e.text,
+            e.message_id,
+            e.reply_to,
+        )
+        for e in events
+        if isinstance(e, MessageReceived) and e.channel is not None
+    ]
+    return channels, nicks, rows
+
+
+def through_raw_sqlite(path: Path, events: list[Event]) -> tuple[int, float]:
+    """Insert the message rows with one executemany; return (rows, seconds)."""
+    channels, nicks, rows = raw_rows(events)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("INSERT INTO networks (id, name, platform) VALUES (1, ?, 'irc')", (NETWORK,))
+        conn.executemany(
+            "INSERT INTO channels (id, network_id, key, name) VALUES (?, 1, ?, ?)",
+            [(number, name, name) for number, name in enumerate(channels, 1)],
+        )
+        conn.executemany(
+            "INSERT INTO identities (id, platform, network_id, key, nick, first_seen) "
+            "VALUES (?, 'irc', 1, ?, ?, 0)",
+            [(number, key, key) for number, key in enumerate(nicks, 1)],
+        )
+        began = time.perf_counter()
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO messages (channel_id, identity_id, at, kind, text, message_id, reply_to) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        conn.execute("COMMIT")
+        elapsed = time.perf_counter() - began
+    finally:
+        conn.close()
+    return len(rows), elapsed
+
+
+def report(
+    events: int, recorder_s: float, batches: int, rows: int, raw_s: float, batch_size: int
+) -> bool:
+    """Print the figures as a table; return whether both targets are met."""
+    rate = events / recorder_s
+    raw_rate = rows / raw_s
+    ratio = rate / raw_rate
+    table = Table(title=f"Ingestion: {events:,} events, batch size {batch_size}")
+    table.add_column("path")
+    table.add_column("items", justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_column("per second", justify="right")
+    table.add_column("target", justify="right")
+    table.add_row(
+        "Recorder → writer → SQLite (events)",
+        f"{events:,}",
+        f"{recorder_s:.2f}",
+        f"{rate:,.0f}",
+        f">= {TARGET_RATE:,}",
+    )
+    table.add_row(
+        "raw sqlite3 executemany (rows)", f"{rows:,}", f"{raw_s:.2f}", f"{raw_rate:,.0f}", ""
+    )
+    table.add_row("ratio recorder / raw", "", "", f"{ratio:.2f}", f">= {TARGET_RATIO}")
+    console = Console()
+    console.print(table)
+    # Batches grow past batch_size when events arrive faster than one batch commits.
+    console.print(f"writer transactions: {batches:,} (about {events / batches:,.0f} ops each)")
+    met = rate >= TARGET_RATE and ratio >= TARGET_RATIO
+    console.print("targets met" if met else "[bold red]targets NOT met[/]")
+    return met
+
+
+def main() -> None:
+    """Parse arguments, run both measurements, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000, help="events to generate")
+    parser.add_argument("--batch-size", type=int, default=500, help="writer batch size")
+    parser.add_argument("--seed", type=int, default=7, help="random seed for the traffic")
+    args = parser.parse_args()
+    events = generate(args.events, args.seed)
+    with tempfile.TemporaryDirectory(prefix="presence-bench-") as folder:
+        recorded = Path(folder) / "recorder.sqlite3"
+        recorder_s, batches = asyncio.run(through_recorder(recorded, events, args.batch_size))
+        raw = Path(folder) / "raw.sqlite3"
+        asyncio.run(prepare_schema(raw))
+        rows, raw_s = through_raw_sqlite(raw, events)
+    met = report(len(events), recorder_s, batches, rows, raw_s, args.batch_size)
+    raise SystemExit(0 if met else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Persons: finding one by nick, and forgetting one so that nothing is left behind."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from assistant.events import (
+    Identity,
+    MemberJoined,
+    MemberLeft,
+    MessageReceived,
+    NickChanged,
+    TopicChanged,
+)
+from assistant.recorder import Recorder
+from assistant.storage.database import Database
+from assistant.storage.people import forget_person, person_id_for
+from assistant.testing.database import temporary_database
+
+NET = "libera"
+T0 = datetime(2024, 1, 7, 8, 30, tzinfo=UTC)
+SECRET = "zebra-7734 is my home address"
+NOTES = (
+    "CREATE TABLE notes_about (id INTEGER PRIMARY KEY, "
+    "person_id INTEGER NOT NULL REFERENCES persons (id) ON DELETE CASCADE, note TEXT NOT NULL)"
+)
+
+
+class Chat:
+    """Builds IRC events on one network; the clock moves one second per event."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.now = T0
+
+    def at(self) -> dict[str, Any]:
+        self.now += timedelta(seconds=1)
+        return {"platform": "irc", "network": NET, "timestamp": self.now}
+
+    def who(self, nick: str) -> Identity:
+        return Identity(platform="irc", network=NET, nick=nick, userhost=f"{nick}@host")
+
+    def says(self, nick: str, channel: str, text: str) -> None:
+        self.recorder.record(
+            MessageReceived(**self.at(), channel=channel, actor=self.who(nick), text=text)
+        )
+
+    def joins(self, nick: str, channel: str) -> None:
+        self.recorder.record(MemberJoined(**self.at(), channel=channel, actor=self.who(nick)))
+
+
+@pytest.fixture
+async def db() -> AsyncIterator[Database]:
+    async with temporary_database() as database:
+        yield database
+
+
+async def dump(db: Database) -> dict[str, list[sqlite3.Row]]:
+    """Every row of every table, so a test can look for traces anywhere."""
+    names = await db.fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )
+    return {row["name"]: await db.fetchall(f"SELECT * FROM {row['name']}") for row in names}
+
+
+async def test_a_person_is_found_by_any_of_their_nicks(db: Database) -> None:
+    chat = Chat(Recorder(db))
+    chat.says("Alice", "#chat", "hi")
+    chat.recorder.record(NickChanged(**chat.at(), actor=chat.who("Alice"), new_nick="al[1]"))
+    chat.says("bob", "#chat", "hi")
+    alice = await person_id_for(db, NET, "alice")
+    assert alice is not None
+    assert await person_id_for(db, NET, "AL{1}") == alice  # RFC 1459 folding
+    assert await person_id_for(db, NET, "bob") not in (None, alice)
+    assert await person_id_for(db, NET, "nobody") is None
+    assert await person_id_for(db, "othernet", "alice") is None
+
+
+async def test_forgetting_a_person_leaves_nothing_behind(db: Database) -> None:
+    await db.apply_migrations("plugin:notes", [NOTES])
+    chat = Chat(Recorder(db))
+    chat.joins("alice", "#chat")
+    chat.joins("bob", "#chat")
+    chat.says("alice", "#chat", SECRET)
+    chat.says("bob", "#chat", "bob keeps his words")
+    chat.recorder.record(
+        TopicChanged(**chat.at(), channel="#chat", actor=chat.who("alice"), topic=SECRET)
+    )
+    chat.recorder.record(
+        MemberLeft(
+            **chat.at(), channel="#chat", actor=chat.who("bob"), kind="kick", by=chat.who("alice")
+        )
+    )
+    chat.recorder.record(NickChanged(**chat.at(), actor=chat.who("alice"), new_nick="alice2"))
+    chat.says("alice2", "#dev", f"again: {SECRET}")
+    alice = await person_id_for(db, NET, "alice")
+    bob = await person_id_for(db, NET, "bob")
+    assert alice is not None and bob is not None
+    session = "INSERT INTO sessions (channel_id, name, started_at) VALUES (1, 'Sunday', 0)"
+    await db.execute(session)
+    for person in (alice, bob):
+        await db.execute(
+            "INSERT INTO session_attendance (session_id, person_id, lines) VALUES (1, ?, 1)",
+            (person,),
+        )
+    await db.execute("INSERT INTO notes_about (person_id, note) VALUES (?, ?)", (alice, SECRET))
+    identities = await db.fetchall("SELECT id FROM identities WHERE person_id = ?", (alice,))
+    alice_ids = {row["id"] for row in identities}
+    assert len(alice_ids) == 2
+    before = sum(len(rows) for rows in (await dump(db)).values())
+
+    deleted = await forget_person(db, alice)
+
+    everything = await dump(db)
+    assert deleted == before - sum(len(rows) for rows in everything.values())
+    for table, rows in everything.items():
+        for row in rows:
+            for column in row.keys():  # noqa: SIM118 (sqlite3.Row has no __iter__ over keys)
+                value = row[column]
+                where = f"{table}.{column}"
+                assert not (isinstance(value, str) and "zebra-7734" in value), where
+                if column in ("identity_id", "left_by"):
+                    assert value not in alice_ids, where
+                if column == "person_id":
+                    assert value != alice, where
+            if table == "identities":
+                assert row["id"] not in alice_ids
+            if table == "persons":
+                assert row["id"] != alice
+    assert everything["notes_about"] == []
+    kicked = await db.fetchone("SELECT left_kind, left_by FROM presence_intervals")
+    assert kicked is not None and tuple(kicked) == ("kick", None)  # bob's stay keeps the fact
+    assert [row["text"] for row in everything["messages"]] == ["bob keeps his words"]
+    assert [row["person_id"] for row in everything["session_attendance"]] == [bob]
+
+
+async def test_a_table_that_would_keep_a_trace_stops_the_forgetting(db: Database) -> None:
+    leaky = "CREATE TABLE leaky (person_id INTEGER REFERENCES persons (id), note TEXT)"
+    await db.apply_migrations("plugin:leaky", [leaky])
+    chat = Chat(Recorder(db))
+    chat.says("alice", "#chat", SECRET)
+    alice = await person_id_for(db, NET, "alice")
+    assert alice is not None
+    await db.execute("INSERT INTO leaky VALUES (?, 'note')", (alice,))
+    with pytest.raises(sqlite3.IntegrityError):
+        await forget_person(db, alice)
+    row = await db.fetchone("SELECT count(*) FROM messages")
+    assert row is not None and row[0] == 1
+
+
+async def test_the_recorder_keeps_recording_a_forgotten_nick_as_someone_new(
+    db: Database,
+) -> None:
+    chat = Chat(Recorder(db))
+    chat.joins("alice", "#chat")
+    chat.says("alice", "#chat", "first life")
+    alice = await person_id_for(db, NET, "alice")
+    assert alice is not None
+    chat.says("alice", "#chat", "queued before the forgetting")
+    assert await forget_person(db, alice) > 0
+    chat.says("alice", "#chat", "second life")
+    rows = await db.fetchall(
+        "SELECT m.text, i.person_id FROM messages m JOIN identities i ON i.id = m.identity_id"
+    )
+    assert [row["text"] for row in rows] == ["second life"]
+    assert rows[0]["person_id"] != alice
+    assert db.writer.dropped == 0

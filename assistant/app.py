@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from assistant.config import Settings
 from assistant.connectors.base import Connector
-from assistant.events import Event, MessageReceived
+from assistant.events import Event, Identity, MessageReceived
 from assistant.plugins import Plugin, PluginHost
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
@@ -169,6 +169,9 @@ class Assistant:
             return
         self.events_seen += 1
         self._recorder.record(event)
+        actor = getattr(event, "actor", None)
+        if isinstance(actor, Identity) and self._recorder.ignores(actor.nick):
+            return
         if isinstance(event, MessageReceived) and event.text.startswith(
             self.settings.commands.prefix
         ):

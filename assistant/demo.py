@@ -8,7 +8,6 @@ gracefully and prints what was recorded from the database file.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -55,45 +54,60 @@ priority = 5
 """
 
 
-async def _script(host: str, port: int, darren: SimulatedMember, console: Console) -> str:
-    """Play the chat; return the answer Presence gave to ``!seen``."""
-    alice = await SimulatedMember.connect(host, port, "alice")
-    await alice.join(CHANNEL)
-    await alice.say(CHANNEL, "hi all! anyone else moving their blog to a static site?")
-    await asyncio.sleep(PAUSE)
-    bob = await SimulatedMember.connect(host, port, "bob")
-    await bob.join(CHANNEL)
-    await bob.say(CHANNEL, "alice: yes, Hugo. builds in a second")
-    await asyncio.sleep(PAUSE)
-    await darren.say(CHANNEL, "anyone interviewing guests over Skype? what do you record with?")
-    await asyncio.sleep(PAUSE)
-    carol = await SimulatedMember.connect(host, port, "carol")
-    await carol.join(CHANNEL)
-    await carol.action(CHANNEL, "waves from Melbourne")
-    await carol.say(CHANNEL, "problogger: I use a Zoom H5 and record locally")
-    await asyncio.sleep(PAUSE)
-    await bob.change_nick("bob_away")
-    await carol.part(CHANNEL, "dinner time")
-    await asyncio.sleep(PAUSE)
-    await alice.say(CHANNEL, "!seen carol")
-    answer = await alice.wait_for(r":presence!\S+ PRIVMSG " + CHANNEL + " :", timeout=10)
-    await darren.quit("off to record")
-    await asyncio.sleep(PAUSE)
-    console.print(f"[dim]alice asked[/] !seen carol [dim]and Presence answered in {CHANNEL}[/]")
-    for member in (alice, bob, carol):
-        await member.close()
-    return answer.split(" :", 1)[1] if " :" in answer else answer
+# The scripted chat: (member, what they do, text). problogger is already in the channel.
+SCRIPT: tuple[tuple[str, str, str], ...] = (
+    ("alice", "join", ""),
+    ("alice", "say", "hi all! anyone else moving their blog to a static site?"),
+    ("bob", "join", ""),
+    ("bob", "say", "alice: yes, Hugo. builds in a second"),
+    ("problogger", "say", "anyone interviewing guests over Skype? what do you record with?"),
+    ("carol", "join", ""),
+    ("carol", "action", "waves from Melbourne"),
+    ("carol", "say", "problogger: I use a Zoom H5 and record locally"),
+    ("bob", "nick", "bob_away"),
+    ("carol", "part", "dinner time"),
+    ("alice", "say", "!seen carol"),
+)
+
+
+async def _play(host: str, port: int, members: dict[str, SimulatedMember], console: Console) -> str:
+    """Play :data:`SCRIPT`, printing it as a chat log; return Presence's answer to ``!seen``."""
+    for nick, action, text in SCRIPT:
+        if nick not in members:
+            members[nick] = await SimulatedMember.connect(host, port, nick)
+        member = members[nick]
+        if action == "join":
+            await member.join(CHANNEL)
+            console.print(f"[green]-->[/] {nick} joined {CHANNEL}", highlight=False)
+        elif action == "say":
+            await member.say(CHANNEL, text)
+            console.print(f"<{nick}> {text}", highlight=False, markup=False)
+        elif action == "action":
+            await member.action(CHANNEL, text)
+            console.print(f" * {nick} {text}", highlight=False, markup=False)
+        elif action == "nick":
+            await member.change_nick(text)
+            console.print(f"[yellow]--[/] {nick} is now known as {text}", highlight=False)
+        elif action == "part":
+            await member.part(CHANNEL, text)
+            console.print(f"[red]<--[/] {nick} left {CHANNEL} ({text})", highlight=False)
+        await asyncio.sleep(PAUSE)
+    asker = members[SCRIPT[-1][0]]
+    line = await asker.wait_for(r":presence!\S+ PRIVMSG " + CHANNEL + " :", timeout=10)
+    answer = line.split(" :", 1)[1]
+    console.print(f"<presence> {answer}", highlight=False, markup=False)
+    return answer
 
 
 def _clock(when: datetime | None) -> str:
     return when.astimezone().strftime("%H:%M:%S") if when else "-"
 
 
-async def _report(db_path: Path, seen_answer: str, console: Console) -> None:
-    async with await Database.open(db_path) as db:
-        rows = await attendance(db, NETWORK, CHANNEL)
-        messages = await db.fetchone("SELECT count(*) AS n FROM messages")
-    table = Table(title=f"Attendance in {CHANNEL} (recorded by Presence)")
+async def _report(db: Database, console: Console) -> None:
+    """Print what Presence recorded, read back from its database."""
+    rows = await attendance(db, NETWORK, CHANNEL)
+    messages = await db.fetchone("SELECT count(*) AS n FROM messages")
+    table = Table(title=f"Attendance in {CHANNEL}, as recorded by Presence")
     for column in ("member", "arrived", "left", "lines said", "still here"):
         table.add_column(column, justify="right" if column == "lines said" else "left")
     for row in rows:
@@ -106,11 +120,10 @@ async def _report(db_path: Path, seen_answer: str, console: Console) -> None:
         )
     console.print(table)
     console.print(f"Messages recorded: {messages['n'] if messages else 0}")
-    console.print(f"The seen answer: [bold]{seen_answer}[/]", highlight=False)
 
 
 async def run_demo(console: Console, keep: Path | None = None) -> int:
-    """Run the demo; keep its files in ``keep`` when given, else in a temporary folder."""
+    """Run the demo; keep its config and database in ``keep`` when given."""
     with tempfile.TemporaryDirectory(prefix="presence-demo-") as scratch:
         workdir = keep or Path(scratch)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -122,21 +135,25 @@ async def run_demo(console: Console, keep: Path | None = None) -> int:
                 CONFIG.format(network=NETWORK, host=server.host, port=server.port, channel=CHANNEL),
                 encoding="utf-8",
             )
-            darren = await SimulatedMember.connect(server.host, server.port, "problogger")
-            await darren.join(CHANNEL)
+            members = {
+                "problogger": await SimulatedMember.connect(server.host, server.port, "problogger")
+            }
+            await members["problogger"].join(CHANNEL)
             assistant = Assistant(load_settings(config))
             await assistant.start()
             try:
-                await darren.wait_for(r":presence!\S+ JOIN :?" + CHANNEL, timeout=20)
-                console.print(f"Presence joined {CHANNEL}; problogger was already there")
-                answer = await _script(server.host, server.port, darren, console)
+                await members["problogger"].wait_for(r":presence!\S+ JOIN :?" + CHANNEL, timeout=20)
+                console.print(f"Presence joined {CHANNEL}; problogger was already there\n")
+                answer = await _play(server.host, server.port, members, console)
+                await members["problogger"].quit("off to record")
+                console.print("[red]<--[/] problogger quit (off to record)\n", highlight=False)
+                await asyncio.sleep(PAUSE)
+                await _report(assistant.db, console)
             finally:
                 await assistant.stop()
-        try:
-            await _report(workdir / "presence.sqlite3", answer, console)
-        except sqlite3.Error as exc:
-            console.print(f"[red]could not read the recording: {exc}[/]")
-            return 1
+                for member in members.values():
+                    await member.close()
+        console.print(f"The !seen answer: [bold]{answer}[/]", highlight=False)
         if keep:
             console.print(f"Config and database kept in {workdir}")
     return 0

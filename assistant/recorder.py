@@ -207,7 +207,8 @@ class Recorder:
         self._channels.clear()
         self._identities.clear()
 
-    def _ignores(self, nick: str) -> bool:
+    def ignores(self, nick: str) -> bool:
+        """True for a nick on the ignore list: never recorded, and not shown to plugins."""
         return bool(self._ignored) and irc_casefold(nick) in self._ignored
 
     def _network(self, network: str, platform: str) -> None:
@@ -239,7 +240,7 @@ class Recorder:
 
     def _message(self, event: MessageReceived) -> None:
         channel = event.channel
-        if channel is None or self._ignores(event.actor.nick):
+        if channel is None or self.ignores(event.actor.nick):
             return  # private messages to Presence are not part of any transcript
         network = event.network
         at = event.timestamp.timestamp()
@@ -262,7 +263,7 @@ class Recorder:
         )
 
     def _joined(self, event: MemberJoined) -> None:
-        if event.channel is None or self._ignores(event.actor.nick):
+        if event.channel is None or self.ignores(event.actor.nick):
             return
         network = event.network
         at = event.timestamp.timestamp()
@@ -272,7 +273,7 @@ class Recorder:
         self._submit((_OPEN_STAY, params))
 
     def _left(self, event: MemberLeft) -> None:
-        if self._ignores(event.actor.nick):
+        if self.ignores(event.actor.nick):
             return
         # No upserts: leaving cannot be the first sighting worth a person of its own.
         by = event.by
@@ -282,7 +283,7 @@ class Recorder:
             "at": event.timestamp.timestamp(),
             "kind": event.kind,
             "reason": event.reason,
-            "by": None if by is None or self._ignores(by.nick) else by.key,
+            "by": None if by is None or self.ignores(by.nick) else by.key,
         }
         if event.channel is None:  # a quit reported once rather than per channel
             self._submit((_CLOSE_STAYS, params))
@@ -292,7 +293,7 @@ class Recorder:
 
     def _nick_changed(self, event: NickChanged) -> None:
         old = event.actor
-        if self._ignores(old.nick):
+        if self.ignores(old.nick):
             return
         network = event.network
         at = event.timestamp.timestamp()
@@ -316,7 +317,7 @@ class Recorder:
             "reason": event.new_nick,
             "by": None,
         }
-        if not self._ignores(new.nick):
+        if not self.ignores(new.nick):
             params = _identity_params(network, new, new.key, at)
             del params["identity"]
             self._submit((_LINK_IDENTITY, {**params, "new": new.key, "old": old_key}))
@@ -356,7 +357,7 @@ class Recorder:
         # An IRC server announcing the topic is not a person (nicks cannot contain dots).
         is_server = actor.platform == "irc" and "." in actor.nick
         identity_key = None
-        if not is_server and not self._ignores(actor.nick):
+        if not is_server and not self.ignores(actor.nick):
             identity_key = self._identity(network, actor, at)
         params = {
             "network": network,
@@ -368,7 +369,7 @@ class Recorder:
         self._submit((_SET_TOPIC, params))
 
     def _presence(self, event: PresenceChanged) -> None:
-        if self._ignores(event.actor.nick):
+        if self.ignores(event.actor.nick):
             return
         network = event.network
         at = event.timestamp.timestamp()

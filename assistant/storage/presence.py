@@ -47,7 +47,8 @@ WHERE n.name = :network AND c.key = :channel
 
 # The latest message, arrival and departure of each of the person's identities, in the
 # channels the asker may see: public ones, and the private one the question was asked in.
-# "disconnected" is not a departure (Presence lost the connection), so it is not a sighting.
+# Neither "disconnected" (Presence lost the connection) nor "nick" (the person goes on under
+# a new nick) is a departure, so neither is a sighting.
 _SIGHTINGS = """
 WITH mine AS (SELECT id FROM identities WHERE person_id = :person),
 visible AS (SELECT id FROM channels WHERE private = 0 OR id = :asked)
@@ -69,7 +70,7 @@ FROM (
     FROM mine JOIN presence_intervals AS p ON p.id = (
         SELECT id FROM presence_intervals
         WHERE identity_id = mine.id AND channel_id IN visible
-        AND left_at IS NOT NULL AND left_kind != 'disconnected'
+        AND left_at IS NOT NULL AND left_kind NOT IN ('disconnected', 'nick')
         ORDER BY left_at DESC LIMIT 1)
 ) AS s
 JOIN identities AS i ON i.id = s.identity_id
@@ -95,7 +96,7 @@ said AS (
     SELECT identity_id, count(*) AS lines, min(at) AS first_said, max(at) AS last_said
     FROM messages WHERE channel_id = :channel GROUP BY identity_id),
 seen AS (SELECT identity_id FROM stays UNION SELECT identity_id FROM said)
-SELECT i.person_id, i.nick, s.arrived, s.left_at, coalesce(s.present, 0) AS present,
+SELECT i.person_id, i.id AS identity_id, i.nick, s.arrived, s.left_at, coalesce(s.present, 0) AS present,
        s.last_stay, coalesce(m.lines, 0) AS lines, m.first_said, m.last_said
 FROM seen
 JOIN identities AS i ON i.id = seen.identity_id
@@ -182,9 +183,10 @@ def _attendance(conn: sqlite3.Connection, network: str, channel: str) -> list[At
     return result
 
 
-def _last_activity(row: sqlite3.Row) -> float:
+def _last_activity(row: sqlite3.Row) -> tuple[float, int, int]:
+    """Order a person's identities by latest activity; on a tie (a nick change) the newer wins."""
     times = (row["last_stay"], row["last_said"], row["arrived"])
-    return max(float(t) for t in times if t is not None)
+    return max(float(t) for t in times if t is not None), row["present"], row["identity_id"]
 
 
 async def attendance(db: Database, network: str, channel: str) -> list[AttendanceRow]:

@@ -96,7 +96,8 @@ said AS (
     SELECT identity_id, count(*) AS lines, min(at) AS first_said, max(at) AS last_said
     FROM messages WHERE channel_id = :channel GROUP BY identity_id),
 seen AS (SELECT identity_id FROM stays UNION SELECT identity_id FROM said)
-SELECT i.person_id, i.id AS identity_id, i.nick, s.arrived, s.left_at, coalesce(s.present, 0) AS present,
+SELECT i.person_id, i.id AS identity_id, i.nick, s.arrived, s.left_at,
+       coalesce(s.present, 0) AS present,
        s.last_stay, coalesce(m.lines, 0) AS lines, m.first_said, m.last_said
 FROM seen
 JOIN identities AS i ON i.id = seen.identity_id

@@ -19,6 +19,7 @@ from assistant.commands import (
 from assistant.config import parse_settings
 from assistant.plugins import PluginError, PluginHost
 from assistant.testing.database import temporary_database
+from assistant.testing.factories import ChatScript
 
 WHEN = datetime(2024, 5, 5, 9, 30, tzinfo=UTC)
 OWNER = parse_settings(
@@ -59,15 +60,7 @@ def message(
     kind: Any = "message",
 ) -> MessageReceived:
     actor = Identity(platform, network, nick, account=account, user_id=user_id)
-    return MessageReceived(
-        platform=platform,
-        network=network,
-        timestamp=WHEN,
-        channel=channel,
-        actor=actor,
-        text=text,
-        kind=kind,
-    )
+    return ChatScript(network, platform).said(actor, text, channel, kind, at=WHEN)
 
 
 class Tools(Plugin):

@@ -16,7 +16,6 @@ from pydantic import Field
 from assistant import (
     Database,
     Event,
-    Identity,
     JSONValue,
     MessageReceived,
     Plugin,
@@ -30,19 +29,13 @@ from assistant.hooks import call_hook, first_answer, new_plugin_manager
 from assistant.hookspecs import hookspec
 from assistant.plugins import PluginError, PluginHost, discover_plugins, validate_plugin_settings
 from assistant.testing.database import temporary_database
+from assistant.testing.factories import ChatScript
 
 WHEN = datetime(2024, 5, 5, 9, 30, tzinfo=UTC)
 
 
 def said(text: str, nick: str = "alice") -> MessageReceived:
-    return MessageReceived(
-        platform="irc",
-        network="libera",
-        timestamp=WHEN,
-        channel="#chan",
-        actor=Identity("irc", "libera", nick),
-        text=text,
-    )
+    return ChatScript().said(nick, text, at=WHEN)
 
 
 async def nowhere(network: str, target: str, text: str) -> None:

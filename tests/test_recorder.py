@@ -4,82 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
 
 import pytest
 
-from assistant.events import (
-    Connected,
-    Disconnected,
-    Event,
-    Identity,
-    MemberJoined,
-    MemberLeft,
-    MessageDeleted,
-    MessageEdited,
-    MessageReceived,
-    NickChanged,
-    PresenceChanged,
-    TopicChanged,
-)
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 from assistant.testing.database import temporary_database
+from assistant.testing.factories import ChatScript
 
 NET = "libera"
 T0 = datetime(2024, 1, 7, 8, 30, tzinfo=UTC)
-
-
-class Chat:
-    """Builds IRC events on one network; the clock moves one second per event."""
-
-    def __init__(self, recorder: Recorder) -> None:
-        self.recorder = recorder
-        self.now = T0
-
-    def who(self, nick: str, account: str | None = None) -> Identity:
-        return Identity(platform="irc", network=NET, nick=nick, account=account, userhost="u@h")
-
-    def at(self) -> dict[str, Any]:
-        """The fields every event has, one second after the previous event."""
-        self.now += timedelta(seconds=1)
-        return {"platform": "irc", "network": NET, "timestamp": self.now}
-
-    def add(self, event: Event) -> None:
-        self.recorder.record(event)
-
-    def says(self, nick: str, channel: str | None, text: str, **extra: Any) -> None:
-        """A message; ``extra`` sets kind, message_id or reply_to."""
-        self.add(
-            MessageReceived(**self.at(), channel=channel, actor=self.who(nick), text=text, **extra)
-        )
-
-    def joins(self, nick: str, channel: str, *, roster: bool = False) -> None:
-        self.add(
-            MemberJoined(**self.at(), channel=channel, actor=self.who(nick), already_present=roster)
-        )
-
-    def leaves(
-        self,
-        nick: str,
-        channel: str | None,
-        kind: Literal["part", "quit", "kick", "netsplit"] = "part",
-        by: str | None = None,
-    ) -> None:
-        kicker = self.who(by) if by else None
-        self.add(
-            MemberLeft(
-                **self.at(),
-                channel=channel,
-                actor=self.who(nick),
-                kind=kind,
-                reason="bye",
-                by=kicker,
-            )
-        )
-
-    def renames(self, nick: str, new: str) -> None:
-        self.add(NickChanged(**self.at(), actor=self.who(nick), new_nick=new))
 
 
 @pytest.fixture
@@ -88,9 +22,14 @@ async def db() -> AsyncIterator[Database]:
         yield database
 
 
+def recording(recorder: Recorder) -> ChatScript:
+    """IRC events on NET that ``recorder`` records as they are built, one second apart from T0."""
+    return ChatScript(NET, start=T0, sink=recorder.record)
+
+
 @pytest.fixture
-def chat(db: Database) -> Chat:
-    return Chat(Recorder(db, ignore=["ChanServ"], private_channels=[(NET, "#Secret")]))
+def chat(db: Database) -> ChatScript:
+    return recording(Recorder(db, ignore=["ChanServ"], private_channels=[(NET, "#Secret")]))
 
 
 async def rows(db: Database, sql: str) -> list[tuple[object, ...]]:
@@ -98,11 +37,11 @@ async def rows(db: Database, sql: str) -> list[tuple[object, ...]]:
 
 
 async def test_channel_messages_are_recorded_in_order_with_their_details(
-    db: Database, chat: Chat
+    db: Database, chat: ChatScript
 ) -> None:
-    chat.says("alice", "#Chat", "hello")
-    chat.says("Bob", "#chat", "waves", kind="action", message_id="m2", reply_to="m1")
-    chat.says("alice", "#other", "elsewhere")
+    chat.said("alice", "hello", "#Chat")
+    chat.said("Bob", "waves", "#chat", kind="action", message_id="m2", reply_to="m1")
+    chat.said("alice", "elsewhere", "#other")
     assert await rows(
         db,
         "SELECT c.name, i.nick, m.kind, m.text, m.message_id, m.reply_to FROM messages m "
@@ -119,27 +58,29 @@ async def test_channel_messages_are_recorded_in_order_with_their_details(
 
 
 async def test_private_messages_and_ignored_nicks_are_not_recorded(
-    db: Database, chat: Chat
+    db: Database, chat: ChatScript
 ) -> None:
-    chat.says("alice", None, "a secret to Presence")
-    chat.says("chanserv", "#chat", "a bot speaks")
-    chat.joins("ChanServ", "#chat")
-    chat.says("alice", "#chat", "public")
+    chat.said("alice", "a secret to Presence", None)
+    chat.said("chanserv", "a bot speaks", "#chat")
+    chat.joined("ChanServ", "#chat")
+    chat.said("alice", "public", "#chat")
     assert await rows(db, "SELECT text FROM messages") == [("public",)]
     assert await rows(db, "SELECT nick FROM identities") == [("alice",)]
     assert await rows(db, "SELECT count(*) FROM presence_intervals") == [(0,)]
 
 
-async def test_joins_parts_quits_and_kicks_open_and_close_stays(db: Database, chat: Chat) -> None:
-    chat.joins("alice", "#chat", roster=True)
-    chat.joins("alice", "#chat")  # a repeated join keeps the one open stay
-    chat.joins("bob", "#chat")
-    chat.joins("bob", "#dev")
-    chat.joins("carol", "#chat")
-    chat.joins("op", "#chat")
-    chat.leaves("alice", "#chat")
-    chat.leaves("bob", None, kind="quit")  # one quit closes every channel
-    chat.leaves("carol", "#chat", kind="kick", by="op")
+async def test_joins_parts_quits_and_kicks_open_and_close_stays(
+    db: Database, chat: ChatScript
+) -> None:
+    chat.joined("alice", "#chat", already_present=True)
+    chat.joined("alice", "#chat")  # a repeated join keeps the one open stay
+    chat.joined("bob", "#chat")
+    chat.joined("bob", "#dev")
+    chat.joined("carol", "#chat")
+    chat.joined("op", "#chat")
+    chat.left("alice", "#chat", reason="bye")
+    chat.left("bob", None, kind="quit", reason="bye")  # one quit closes every channel
+    chat.left("carol", "#chat", kind="kick", by="op", reason="bye")
     assert await rows(
         db,
         "SELECT i.nick, c.name, p.already_present, p.left_kind, p.left_reason, k.nick "
@@ -158,14 +99,14 @@ async def test_joins_parts_quits_and_kicks_open_and_close_stays(db: Database, ch
 
 
 async def test_a_nick_change_chain_stays_one_person_and_carries_the_stays(
-    db: Database, chat: Chat
+    db: Database, chat: ChatScript
 ) -> None:
-    chat.joins("alice", "#chat")
-    chat.joins("alice", "#dev")
-    chat.renames("alice", "alice_away")
-    chat.renames("alice_away", "Alice2")
-    chat.renames("Alice2", "alice2")  # case only: the same identity
-    chat.says("alice2", "#chat", "back")
+    chat.joined("alice", "#chat")
+    chat.joined("alice", "#dev")
+    chat.nick_changed("alice", "alice_away")
+    chat.nick_changed("alice_away", "Alice2")
+    chat.nick_changed("Alice2", "alice2")  # case only: the same identity
+    chat.said("alice2", "back", "#chat")
     assert await rows(db, "SELECT count(*), count(DISTINCT person_id) FROM identities") == [(3, 1)]
     assert await rows(
         db,
@@ -183,11 +124,11 @@ async def test_a_nick_change_chain_stays_one_person_and_carries_the_stays(
 
 
 async def test_taking_a_nick_seen_before_links_it_to_the_one_who_took_it(
-    db: Database, chat: Chat
+    db: Database, chat: ChatScript
 ) -> None:
-    chat.says("bob", "#chat", "I was bob last month")
-    chat.says("alice", "#chat", "hi")
-    chat.renames("alice", "bob")
+    chat.said("bob", "I was bob last month", "#chat")
+    chat.said("alice", "hi", "#chat")
+    chat.nick_changed("alice", "bob")
     assert await rows(db, "SELECT nick, person_id FROM identities ORDER BY id") == [
         ("bob", 2),
         ("alice", 2),
@@ -195,13 +136,13 @@ async def test_taking_a_nick_seen_before_links_it_to_the_one_who_took_it(
 
 
 async def test_a_disconnect_closes_every_stay_on_the_network_as_unknown(
-    db: Database, chat: Chat
+    db: Database, chat: ChatScript
 ) -> None:
-    chat.add(Connected(**chat.at(), nick="presence"))
-    chat.joins("alice", "#chat")
-    chat.joins("bob", "#dev")
-    chat.add(Disconnected(**chat.at(), reason="ping timeout"))
-    chat.add(Connected(**chat.at(), nick="presence"))
+    chat.connected()
+    chat.joined("alice", "#chat")
+    chat.joined("bob", "#dev")
+    chat.disconnected("ping timeout")
+    chat.connected()
     assert await rows(db, "SELECT left_kind, left_reason FROM presence_intervals") == [
         ("disconnected", "ping timeout"),
         ("disconnected", "ping timeout"),
@@ -216,29 +157,23 @@ async def test_a_disconnect_closes_every_stay_on_the_network_as_unknown(
     ]
 
 
-async def test_a_reconnect_after_a_crash_closes_stays_left_open(db: Database, chat: Chat) -> None:
-    chat.joins("alice", "#chat")
-    chat.add(Connected(**chat.at(), nick="presence"))
+async def test_a_reconnect_after_a_crash_closes_stays_left_open(
+    db: Database, chat: ChatScript
+) -> None:
+    chat.joined("alice", "#chat")
+    chat.connected()
     assert await rows(db, "SELECT left_kind FROM presence_intervals") == [("disconnected",)]
 
 
 async def test_edits_and_deletes_find_the_message_by_its_platform_id(
-    db: Database, chat: Chat
+    db: Database, chat: ChatScript
 ) -> None:
-    chat.says("alice", "#chat", "teh typo", message_id="1")
-    chat.says("alice", "#chat", "oops", message_id="2")
-    chat.says("alice", "#other", "same id, other channel", message_id="1")
-    chat.add(
-        MessageEdited(
-            **chat.at(), channel="#chat", actor=chat.who("alice"), message_id="1", text="the typo"
-        )
-    )
-    chat.add(MessageDeleted(**chat.at(), channel="#chat", actor=chat.who("alice"), message_id="2"))
-    chat.add(
-        MessageEdited(
-            **chat.at(), channel="#chat", actor=chat.who("alice"), message_id="2", text="back"
-        )
-    )
+    chat.said("alice", "teh typo", "#chat", message_id="1")
+    chat.said("alice", "oops", "#chat", message_id="2")
+    chat.said("alice", "same id, other channel", "#other", message_id="1")
+    chat.edited("alice", "#chat", "1", "the typo")
+    chat.deleted("alice", "#chat", "2")
+    chat.edited("alice", "#chat", "2", "back")
     assert await rows(db, "SELECT text, edited, deleted FROM messages ORDER BY id") == [
         ("the typo", 1, 0),
         ("", 0, 1),
@@ -246,11 +181,10 @@ async def test_edits_and_deletes_find_the_message_by_its_platform_id(
     ]
 
 
-async def test_topics_are_kept_when_they_change(db: Database, chat: Chat) -> None:
-    server = chat.who("irc.libera.chat")
-    chat.add(TopicChanged(**chat.at(), channel="#chat", actor=server, topic="Sunday chat"))
-    chat.add(TopicChanged(**chat.at(), channel="#chat", actor=server, topic="Sunday chat"))
-    chat.add(TopicChanged(**chat.at(), channel="#chat", actor=chat.who("op"), topic="Podcasting"))
+async def test_topics_are_kept_when_they_change(db: Database, chat: ChatScript) -> None:
+    chat.topic("irc.libera.chat", "#chat", "Sunday chat")  # the server announces it
+    chat.topic("irc.libera.chat", "#chat", "Sunday chat")
+    chat.topic("op", "#chat", "Podcasting")
     assert await rows(
         db,
         "SELECT t.topic, i.nick FROM topics t LEFT JOIN identities i ON i.id = t.identity_id "
@@ -259,27 +193,22 @@ async def test_topics_are_kept_when_they_change(db: Database, chat: Chat) -> Non
 
 
 async def test_presence_status_and_new_identity_details_are_stored(
-    db: Database, chat: Chat
+    db: Database, chat: ChatScript
 ) -> None:
-    chat.says("alice", "#chat", "hi")
-    chat.add(
-        PresenceChanged(
-            **chat.at(),
-            actor=chat.who("alice", account="alice_acct"),
-            status="away",
-            message="lunch",
-        )
-    )
+    chat.said("alice", "hi", "#chat")
+    chat.presence(chat.who("alice", account="alice_acct"), "away", "lunch")
     assert await rows(db, "SELECT account, status, status_message FROM identities") == [
         ("alice_acct", "away", "lunch")
     ]
 
 
-async def test_private_channels_are_flagged_and_stay_flagged(db: Database, chat: Chat) -> None:
-    chat.says("alice", "#secret", "psst")
-    chat.says("alice", "#chat", "hello")
-    other = Chat(Recorder(db))  # e.g. an importer built without the owner's settings
-    other.says("bob", "#SECRET", "still private")
+async def test_private_channels_are_flagged_and_stay_flagged(
+    db: Database, chat: ChatScript
+) -> None:
+    chat.said("alice", "psst", "#secret")
+    chat.said("alice", "hello", "#chat")
+    other = recording(Recorder(db))  # e.g. an importer built without the owner's settings
+    other.said("bob", "still private", "#SECRET")
     assert await rows(db, "SELECT key, private FROM channels ORDER BY id") == [
         ("#secret", 1),
         ("#chat", 0),
@@ -287,6 +216,6 @@ async def test_private_channels_are_flagged_and_stay_flagged(db: Database, chat:
 
 
 async def test_private_channel_names_fold_like_irc(db: Database) -> None:
-    chat = Chat(Recorder(db, private_channels=[(NET, "#Team[x]")]))
-    chat.says("alice", "#team{X}", "hi")
+    chat = recording(Recorder(db, private_channels=[(NET, "#Team[x]")]))
+    chat.said("alice", "hi", "#team{X}")
     assert await rows(db, "SELECT name, private FROM channels") == [("#team{X}", 1)]

@@ -8,75 +8,28 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from assistant_seen import SeenPlugin, describe, relative_time
 
-from assistant import (
-    Event,
-    Identity,
-    MemberJoined,
-    MemberLeft,
-    MessageReceived,
-    NickChanged,
-    SeenRecord,
-    Settings,
-)
+from assistant import Event, SeenRecord, Settings
 from assistant.plugins import PluginHost
 from assistant.recorder import Recorder
 from assistant.testing.database import temporary_database
+from assistant.testing.factories import ChatScript
 
 NOW = datetime(2024, 5, 5, 19, 30, tzinfo=UTC)
 NET = "libera"
-
-
-def who(nick: str) -> Identity:
-    return Identity("irc", NET, nick)
-
-
-def joined(nick: str, channel: str, ago: timedelta) -> MemberJoined:
-    return MemberJoined(
-        platform="irc", network=NET, timestamp=NOW - ago, channel=channel, actor=who(nick)
-    )
-
-
-def said(nick: str, text: str, ago: timedelta, channel: str | None = "#chan") -> MessageReceived:
-    return MessageReceived(
-        platform="irc",
-        network=NET,
-        timestamp=NOW - ago,
-        channel=channel,
-        actor=who(nick),
-        text=text,
-    )
-
-
-def parted(nick: str, channel: str, ago: timedelta) -> MemberLeft:
-    return MemberLeft(
-        platform="irc",
-        network=NET,
-        timestamp=NOW - ago,
-        channel=channel,
-        actor=who(nick),
-        kind="part",
-    )
-
-
-def renamed(nick: str, new_nick: str, ago: timedelta) -> NickChanged:
-    return NickChanged(
-        platform="irc", network=NET, timestamp=NOW - ago, actor=who(nick), new_nick=new_nick
-    )
-
-
+SCRIPT = ChatScript(NET, start=NOW)  # HISTORY: each ``at`` is how long before NOW
 MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 
 HISTORY: list[Event] = [
-    joined("alice", "#chan", 10 * MINUTE),
-    said("alice", "hello there", 5 * MINUTE),
-    joined("bob", "#chan", 3 * HOUR),
-    said("bob", "bye all", 2 * HOUR + MINUTE),
-    parted("bob", "#chan", 2 * HOUR),
-    joined("carol", "#secret", HOUR),
-    said("carol", "the secret plan", 30 * MINUTE, channel="#secret"),
-    joined("dave", "#chan", 2 * HOUR),
-    renamed("dave", "dave_away", HOUR),
-    said("erin", "x" * 200, 3 * 24 * HOUR),
+    SCRIPT.joined("alice", "#chan", at=10 * MINUTE),
+    SCRIPT.said("alice", "hello there", at=5 * MINUTE),
+    SCRIPT.joined("bob", "#chan", at=3 * HOUR),
+    SCRIPT.said("bob", "bye all", at=2 * HOUR + MINUTE),
+    SCRIPT.left("bob", "#chan", at=2 * HOUR),
+    SCRIPT.joined("carol", "#secret", at=HOUR),
+    SCRIPT.said("carol", "the secret plan", "#secret", at=30 * MINUTE),
+    SCRIPT.joined("dave", "#chan", at=2 * HOUR),
+    SCRIPT.nick_changed("dave", "dave_away", at=HOUR),
+    SCRIPT.said("erin", "x" * 200, at=3 * 24 * HOUR),
 ]
 
 
@@ -89,16 +42,7 @@ class Chat:
 
     async def ask(self, text: str, channel: str | None = "#chan", nick: str = "zed") -> str:
         before = len(self.replies)
-        handled = await self.host.handle_command(
-            MessageReceived(
-                platform="irc",
-                network=NET,
-                timestamp=NOW,
-                channel=channel,
-                actor=who(nick),
-                text=text,
-            )
-        )
+        handled = await self.host.handle_command(SCRIPT.said(nick, text, channel, at=NOW))
         assert handled
         [reply] = self.replies[before:]
         return reply[2]

@@ -14,9 +14,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from assistant.events import Identity, MessageReceived
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
+from assistant.testing.factories import ChatScript
 
 T0 = datetime(2024, 1, 7, 8, 30, tzinfo=UTC)
 CHUNK = 400
@@ -25,21 +25,14 @@ CHUNK = 400
 async def main(path: Path) -> None:
     """Write until killed."""
     db = await Database.open(path, batch_size=150, flush_interval=0.01)
-    recorder = Recorder(db)
-    speakers = [Identity(platform="irc", network="libera", nick=f"n{i}") for i in range(20)]
+    chat = ChatScript("libera", sink=Recorder(db).record)
+    speakers = [chat.who(f"n{i}") for i in range(20)]
     n = 0
     while True:
         for _ in range(CHUNK):
-            recorder.record(
-                MessageReceived(
-                    platform="irc",
-                    network="libera",
-                    timestamp=T0 + timedelta(milliseconds=n),
-                    channel=f"#c{n % 3}",
-                    actor=speakers[n % len(speakers)],
-                    text=f"line {n}",
-                    message_id=str(n),
-                )
+            at = T0 + timedelta(milliseconds=n)
+            chat.said(
+                speakers[n % len(speakers)], f"line {n}", f"#c{n % 3}", message_id=str(n), at=at
             )
             n += 1
             if n % 50 == 0:

@@ -4,54 +4,21 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
-from assistant.events import (
-    Identity,
-    MemberJoined,
-    MemberLeft,
-    MessageReceived,
-    NickChanged,
-    TopicChanged,
-)
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 from assistant.storage.people import forget_person, person_id_for
 from assistant.testing.database import temporary_database
+from assistant.testing.factories import ChatScript
 
 NET = "libera"
-T0 = datetime(2024, 1, 7, 8, 30, tzinfo=UTC)
 SECRET = "zebra-7734 is my home address"
 NOTES = (
     "CREATE TABLE notes_about (id INTEGER PRIMARY KEY, "
     "person_id INTEGER NOT NULL REFERENCES persons (id) ON DELETE CASCADE, note TEXT NOT NULL)"
 )
-
-
-class Chat:
-    """Builds IRC events on one network; the clock moves one second per event."""
-
-    def __init__(self, recorder: Recorder) -> None:
-        self.recorder = recorder
-        self.now = T0
-
-    def at(self) -> dict[str, Any]:
-        self.now += timedelta(seconds=1)
-        return {"platform": "irc", "network": NET, "timestamp": self.now}
-
-    def who(self, nick: str) -> Identity:
-        return Identity(platform="irc", network=NET, nick=nick, userhost=f"{nick}@host")
-
-    def says(self, nick: str, channel: str, text: str) -> None:
-        self.recorder.record(
-            MessageReceived(**self.at(), channel=channel, actor=self.who(nick), text=text)
-        )
-
-    def joins(self, nick: str, channel: str) -> None:
-        self.recorder.record(MemberJoined(**self.at(), channel=channel, actor=self.who(nick)))
 
 
 @pytest.fixture
@@ -69,10 +36,10 @@ async def dump(db: Database) -> dict[str, list[sqlite3.Row]]:
 
 
 async def test_a_person_is_found_by_any_of_their_nicks(db: Database) -> None:
-    chat = Chat(Recorder(db))
-    chat.says("Alice", "#chat", "hi")
-    chat.recorder.record(NickChanged(**chat.at(), actor=chat.who("Alice"), new_nick="al[1]"))
-    chat.says("bob", "#chat", "hi")
+    chat = ChatScript(NET, sink=Recorder(db).record)
+    chat.said("Alice", "hi", "#chat")
+    chat.nick_changed("Alice", "al[1]")
+    chat.said("bob", "hi", "#chat")
     alice = await person_id_for(db, NET, "alice")
     assert alice is not None
     assert await person_id_for(db, NET, "AL{1}") == alice  # RFC 1459 folding
@@ -83,21 +50,15 @@ async def test_a_person_is_found_by_any_of_their_nicks(db: Database) -> None:
 
 async def test_forgetting_a_person_leaves_nothing_behind(db: Database) -> None:
     await db.apply_migrations("plugin:notes", [NOTES])
-    chat = Chat(Recorder(db))
-    chat.joins("alice", "#chat")
-    chat.joins("bob", "#chat")
-    chat.says("alice", "#chat", SECRET)
-    chat.says("bob", "#chat", "bob keeps his words")
-    chat.recorder.record(
-        TopicChanged(**chat.at(), channel="#chat", actor=chat.who("alice"), topic=SECRET)
-    )
-    chat.recorder.record(
-        MemberLeft(
-            **chat.at(), channel="#chat", actor=chat.who("bob"), kind="kick", by=chat.who("alice")
-        )
-    )
-    chat.recorder.record(NickChanged(**chat.at(), actor=chat.who("alice"), new_nick="alice2"))
-    chat.says("alice2", "#dev", f"again: {SECRET}")
+    chat = ChatScript(NET, sink=Recorder(db).record)
+    chat.joined("alice", "#chat")
+    chat.joined("bob", "#chat")
+    chat.said("alice", SECRET, "#chat")
+    chat.said("bob", "bob keeps his words", "#chat")
+    chat.topic("alice", "#chat", SECRET)
+    chat.left("bob", "#chat", kind="kick", by="alice")
+    chat.nick_changed("alice", "alice2")
+    chat.said("alice2", f"again: {SECRET}", "#dev")
     alice = await person_id_for(db, NET, "alice")
     bob = await person_id_for(db, NET, "bob")
     assert alice is not None and bob is not None
@@ -142,8 +103,8 @@ async def test_forgetting_a_person_leaves_nothing_behind(db: Database) -> None:
 async def test_a_table_that_would_keep_a_trace_stops_the_forgetting(db: Database) -> None:
     leaky = "CREATE TABLE leaky (person_id INTEGER REFERENCES persons (id), note TEXT)"
     await db.apply_migrations("plugin:leaky", [leaky])
-    chat = Chat(Recorder(db))
-    chat.says("alice", "#chat", SECRET)
+    chat = ChatScript(NET, sink=Recorder(db).record)
+    chat.said("alice", SECRET, "#chat")
     alice = await person_id_for(db, NET, "alice")
     assert alice is not None
     await db.execute("INSERT INTO leaky VALUES (?, 'note')", (alice,))
@@ -156,14 +117,14 @@ async def test_a_table_that_would_keep_a_trace_stops_the_forgetting(db: Database
 async def test_the_recorder_keeps_recording_a_forgotten_nick_as_someone_new(
     db: Database,
 ) -> None:
-    chat = Chat(Recorder(db))
-    chat.joins("alice", "#chat")
-    chat.says("alice", "#chat", "first life")
+    chat = ChatScript(NET, sink=Recorder(db).record)
+    chat.joined("alice", "#chat")
+    chat.said("alice", "first life", "#chat")
     alice = await person_id_for(db, NET, "alice")
     assert alice is not None
-    chat.says("alice", "#chat", "queued before the forgetting")
+    chat.said("alice", "queued before the forgetting", "#chat")
     assert await forget_person(db, alice) > 0
-    chat.says("alice", "#chat", "second life")
+    chat.said("alice", "second life", "#chat")
     rows = await db.fetchall(
         "SELECT m.text, i.person_id FROM messages m JOIN identities i ON i.id = m.identity_id"
     )

@@ -34,6 +34,7 @@ WAIT = 5.0
 Bot = Any  # conftest's Bot: .connector, .recorder (.wait_for, .events, .of), .task
 MemberFactory = Callable[..., Awaitable[SimulatedMember]]
 BotFactory = Callable[..., Awaitable[Bot]]
+WithAlice = Callable[..., Awaitable[tuple[SimulatedMember, Bot]]]
 
 
 def joined(nick: str, channel: str | None = None) -> Callable[[Event], bool]:
@@ -66,6 +67,21 @@ async def own_server() -> AsyncIterator[NgircdServer]:
     """A server of this test's own, which it may kill and restart."""
     async with run_ngircd() as server:
         yield server
+
+
+@pytest.fixture
+def with_alice(member: MemberFactory, start_bot: BotFactory, uid: str) -> WithAlice:
+    """Seat alice{uid} in ``channel`` (and ``also``), then start pres{uid} in ``channel``."""
+
+    async def seat(channel: str, *also: str) -> tuple[SimulatedMember, Bot]:
+        alice = await member(f"alice{uid}")
+        for name in (channel, *also):
+            await alice.join(name)
+        bot = await start_bot(f"pres{uid}", [channel])
+        await bot_in(bot, channel)
+        return alice, bot
+
+    return seat
 
 
 def test_irc_connector_implements_the_protocol(ircd: NgircdServer) -> None:
@@ -184,14 +200,9 @@ async def test_messages_actions_notices_private_and_topic(
     assert topic.topic == "new topic"
 
 
-async def test_a_latin1_byte_does_not_kill_the_connection(
-    member: MemberFactory, start_bot: BotFactory, uid: str
-) -> None:
+async def test_a_latin1_byte_does_not_kill_the_connection(with_alice: WithAlice, uid: str) -> None:
     channel = f"#latin{uid}"
-    alice = await member(f"alice{uid}")
-    await alice.join(channel)
-    bot = await start_bot(f"pres{uid}", [channel])
-    await bot_in(bot, channel)
+    alice, bot = await with_alice(channel)
     await alice.send_raw(b"PRIVMSG " + channel.encode() + b" :caf\xe9 cr\xe8me")
     await alice.say(channel, "still here ✓")
     await bot.recorder.wait_for(said("café crème"))
@@ -215,13 +226,10 @@ async def test_ctcp_version_and_ping_are_answered_others_ignored(
 
 
 async def test_send_splits_long_text_and_the_member_gets_every_part(
-    member: MemberFactory, start_bot: BotFactory, uid: str
+    with_alice: WithAlice, uid: str
 ) -> None:
     channel, me = f"#long{uid}", f"pres{uid}"
-    alice = await member(f"alice{uid}")
-    await alice.join(channel)
-    bot = await start_bot(me, [channel])
-    await bot_in(bot, channel)
+    alice, bot = await with_alice(channel)
     text = " ".join(f"wörd{n}" for n in range(500))  # ~3.9 kB of UTF-8
 
     await bot.connector.send(channel, text)
@@ -234,15 +242,9 @@ async def test_send_splits_long_text_and_the_member_gets_every_part(
     assert all(len(part.encode()) <= 400 for part in parts)
 
 
-async def test_send_neutralises_line_break_injection(
-    member: MemberFactory, start_bot: BotFactory, uid: str
-) -> None:
+async def test_send_neutralises_line_break_injection(with_alice: WithAlice, uid: str) -> None:
     channel, evil, me = f"#safe{uid}", f"#evil{uid}", f"pres{uid}"
-    alice = await member(f"alice{uid}")
-    await alice.join(channel)
-    await alice.join(evil)
-    bot = await start_bot(me, [channel])
-    await bot_in(bot, channel)
+    alice, bot = await with_alice(channel, evil)
 
     await bot.connector.send(channel, f"hello\r\nJOIN {evil}\nPRIVMSG {channel} :injected\x00!")
     await bot.connector.send(channel, "after")
@@ -269,13 +271,10 @@ async def test_nick_fallback_through_alternatives(
 
 
 async def test_stop_quits_with_the_message_and_run_returns(
-    member: MemberFactory, start_bot: BotFactory, uid: str, recorder: Any
+    with_alice: WithAlice, uid: str, recorder: Any
 ) -> None:
     channel, me = f"#stop{uid}", f"pres{uid}"
-    alice = await member(f"alice{uid}")
-    await alice.join(channel)
-    bot = await start_bot(me, [channel])
-    await bot_in(bot, channel)
+    alice, bot = await with_alice(channel)
     with pytest.raises(RuntimeError):
         await bot.connector.run(recorder)
 

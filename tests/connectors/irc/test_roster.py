@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from irc.client import Event as LibEvent
 
 from assistant.connectors.irc.roster import Rosters
-from assistant.events import Identity, MemberJoined
+from assistant.events import MemberJoined
+from assistant.testing.factories import ChatScript
 
 ME = "presence"
 
@@ -17,13 +18,8 @@ def ev(kind: str, source: str, target: str | None, *args: str) -> LibEvent:
 
 
 def present(channel: str, nick: str) -> MemberJoined:
-    return MemberJoined(
-        platform="irc",
-        network="n",
-        timestamp=datetime(2026, 1, 1, tzinfo=UTC),
-        channel=channel,
-        actor=Identity(platform="irc", network="n", nick=nick),
-        already_present=True,
+    return ChatScript("n").joined(
+        nick, channel, already_present=True, at=datetime(2026, 1, 1, tzinfo=UTC)
     )
 
 

@@ -22,16 +22,16 @@ from assistant.connectors.irc.translate import (
 )
 from assistant.events import (
     Identity,
-    MemberJoined,
     MemberLeft,
     MessageReceived,
-    NickChanged,
     PresenceChanged,
     TopicChanged,
 )
+from assistant.testing.factories import ChatScript
 
 NOW = datetime(2026, 11, 29, 8, 30, tzinfo=UTC)
 OWN = "presence"
+EXPECT = ChatScript("libera")  # expected events, all at NOW
 
 
 def parse(line: str, own: str = OWN) -> list[Any]:
@@ -66,13 +66,7 @@ def who(nick: str, userhost: str | None = None, account: str | None = None) -> I
 
 def test_join_is_a_member_joined_with_userhost() -> None:
     event = one(":alice!~al@host.example JOIN #blog")
-    assert event == MemberJoined(
-        platform="irc",
-        network="libera",
-        timestamp=NOW,
-        channel="#blog",
-        actor=who("alice", "~al@host.example"),
-    )
+    assert event == EXPECT.joined(who("alice", "~al@host.example"), "#blog", at=NOW)
     assert event.raw["line"] == ":alice!~al@host.example JOIN #blog"
     assert event.raw["type"] == "join"
 
@@ -131,9 +125,7 @@ def test_kick_of_presence_itself_is_reported() -> None:
 
 
 def test_nick_change() -> None:
-    assert one(":bob!b@h NICK :bobby") == NickChanged(
-        platform="irc", network="libera", timestamp=NOW, actor=who("bob", "b@h"), new_nick="bobby"
-    )
+    assert one(":bob!b@h NICK :bobby") == EXPECT.nick_changed(who("bob", "b@h"), "bobby", at=NOW)
 
 
 def test_names_reply_lists_everyone_but_presence_as_already_present() -> None:

@@ -142,3 +142,16 @@ async def test_attendance_counts_each_person_once_under_their_latest_nick(
         AttendanceRow(nick="carol", arrived=t(9), left=t(9), lines=1, present=False),
     ]
     assert await attendance(db, NET, "#nowhere") == []
+
+
+async def test_a_nick_change_as_the_last_act_reports_the_new_nick(
+    db: Database, chat: ChatScript
+) -> None:
+    chat.joined("bob", "#chat")  # t1
+    chat.said("bob", "back in a bit", "#chat")  # t2
+    chat.nick_changed("bob", "bob_away")  # t3: nothing else happens after it
+    seen = await last_seen(db, NET, "bob")
+    assert seen is not None
+    assert (seen.nick, seen.at, seen.still_here) == ("bob_away", t(3), True)
+    [row] = await attendance(db, NET, "#chat")
+    assert (row.nick, row.present, row.left) == ("bob_away", True, None)

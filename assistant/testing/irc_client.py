@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import ssl as ssl_module
 from collections.abc import Callable
 from types import TracebackType
 from typing import Self
@@ -62,15 +63,19 @@ class SimulatedMember:
         username: str | None = None,
         realname: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        ssl: ssl_module.SSLContext | None = None,
     ) -> SimulatedMember:
-        """Connect and register as ``nick``; returns once the server sent 001.
+        """Connect (over TLS when ``ssl`` is given) and register as ``nick``; returns on 001.
 
         Raises:
+            ssl.SSLError: the TLS handshake failed (e.g. the certificate is not trusted).
             TimeoutError: no welcome within ``timeout``.
             ConnectionError: the server closed the connection (e.g. the nick is taken).
         """
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(host, port)
+            reader, writer = await asyncio.open_connection(
+                host, port, ssl=ssl, server_hostname=host if ssl is not None else None
+            )
         member = cls(reader, writer, nick)
         try:
             await member.send_raw(f"NICK {nick}")

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from assistant.config import Settings
 from assistant.connectors.base import Connector
 from assistant.events import Event, Identity, MessageReceived
+from assistant.lag import LoopLagMonitor
 from assistant.plugins import Plugin, PluginHost
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
@@ -29,6 +30,10 @@ log = logging.getLogger(__name__)
 _BACKOFF_START = 1.0
 _BACKOFF_MAX = 300.0
 _HEALTHY_AFTER = 60.0  # a run that lasted this long resets the back-off
+# Keepalives and heartbeats time out after tens of seconds; a loop blocked for a quarter of
+# a second is already a bug worth a log line (at most one a minute).
+_LAG_WARNING = 0.25
+_LAG_WARNING_EVERY = 60.0
 
 
 def build_connectors(settings: Settings) -> list[Connector]:
@@ -69,6 +74,8 @@ class Assistant:
         self._stopping = asyncio.Event()
         self._stopped = asyncio.Event()
         self.events_seen = 0
+        self.lag = LoopLagMonitor(0.1, limit=3000, threshold=_LAG_WARNING, on_lag=self._lagged)
+        self._lag_warned_at = -_LAG_WARNING_EVERY
 
     @property
     def db(self) -> Database:
@@ -107,6 +114,7 @@ class Assistant:
         except BaseException:
             await self._db.close()
             raise
+        self.lag.start()
         for connector in self.connectors:
             task = asyncio.create_task(
                 self._supervise(connector), name=f"connector:{connector.network}"
@@ -153,6 +161,7 @@ class Assistant:
             await self._plugins.stop()
         if self._db is not None:
             await self._db.close()
+        await self.lag.stop()
         log.info("Presence stopped after %d events", self.events_seen)
 
     async def send(self, network: str, target: str, text: str) -> None:
@@ -184,6 +193,16 @@ class Assistant:
         self._command_tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("command failed", exc_info=task.exception())
+
+    def _lagged(self, lag: float) -> None:
+        now = time.monotonic()
+        if now - self._lag_warned_at >= _LAG_WARNING_EVERY:
+            self._lag_warned_at = now
+            log.warning(
+                "the event loop was blocked for %.0f ms; keepalives and heartbeats wait while "
+                "it is (a slow plugin or a flood?)",
+                lag * 1000,
+            )
 
     def _quit_message(self, network: str) -> str:
         settings = self.settings.networks.get(network)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -26,11 +27,21 @@ class LoopLagMonitor:
     Percentiles are corrected for the samples a blocked loop could not take.
     """
 
-    def __init__(self, interval: float = 0.01, *, limit: int = 100_000) -> None:
+    def __init__(
+        self,
+        interval: float = 0.01,
+        *,
+        limit: int = 100_000,
+        threshold: float | None = None,
+        on_lag: Callable[[float], None] | None = None,
+    ) -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
         self.interval = interval
         self.limit = limit
+        self.threshold = threshold
+        """Lag (seconds) past which ``on_lag`` is called with it, as it happens."""
+        self.on_lag = on_lag
         self.samples: list[float] = []
         """Seconds each wake-up came later than asked, oldest first."""
         self._task: asyncio.Task[None] | None = None
@@ -64,7 +75,10 @@ class LoopLagMonitor:
         while True:
             asked = loop.time() + interval
             await asyncio.sleep(interval)
-            samples.append(max(0.0, loop.time() - asked))
+            lag = max(0.0, loop.time() - asked)
+            samples.append(lag)
+            if self.on_lag is not None and self.threshold is not None and lag > self.threshold:
+                self.on_lag(lag)
             if len(samples) > self.limit:
                 del samples[: len(samples) - self.limit]
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+
+import pytest
 
 from assistant import (
     CommandContext,
@@ -159,3 +163,23 @@ async def test_a_command_answers_after_its_plugin_caught_up(tmp_path: Path) -> N
         [reply] = await fake.wait_sent(1)
         # Connected + 5 joins + the command's own message were all handled first.
         assert reply.text == "7"
+
+
+class Blocker(Plugin):
+    """Blocks the event loop, as a buggy plugin might."""
+
+    @hookimpl
+    def assistant_event(self, event: Event) -> None:
+        if isinstance(event, MessageReceived):
+            time.sleep(0.4)  # the bug Presence must report
+
+
+async def test_a_blocked_event_loop_is_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeConnector()
+    with caplog.at_level(logging.WARNING, logger="assistant.app"):
+        async with running(tmp_path, fake, blocker=Blocker):
+            await fake.say("alice", "hello")
+            await asyncio.sleep(0.6)
+    assert any("event loop was blocked" in r.getMessage() for r in caplog.records)

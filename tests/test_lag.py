@@ -69,3 +69,12 @@ def test_percentiles_count_the_wake_ups_a_blocked_loop_missed() -> None:
     assert lag.percentile(50) == pytest.approx(0.01)
     assert lag.percentile(90) == pytest.approx(0.09)
     assert lag.percentile(100) == lag.max == 0.1
+
+
+async def test_a_blocked_loop_is_reported_as_it_happens() -> None:
+    reported: list[float] = []
+    async with LoopLagMonitor(0.01, threshold=0.05, on_lag=reported.append):
+        await asyncio.sleep(0.03)
+        time.sleep(0.12)  # noqa: ASYNC251 - the block under test
+        await asyncio.sleep(0.03)
+    assert len(reported) == 1 and reported[0] >= 0.1

@@ -133,6 +133,11 @@ class NetworkSettings(_Section):
     verify_tls: bool = Field(
         default=True, description="verify the server certificate (only turn off for testing)"
     )
+    ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of CA certificates trusted for this server, besides the system's "
+        "(for a private or self-signed CA; relative to the directory Presence runs in)",
+    )
     nick: str = Field(default="presence", description="nick to register with")
     alt_nicks: list[str] = Field(
         default_factory=list, description="nicks to try when `nick` is taken"
@@ -142,6 +147,11 @@ class NetworkSettings(_Section):
     sasl_username: str | None = Field(default=None, description="SASL PLAIN account name")
     sasl_password_env: str | None = Field(
         default=None, description="environment variable holding the SASL password"
+    )
+    nickserv_fallback: bool = Field(
+        default=True,
+        description="when the server offers no SASL PLAIN, identify with "
+        "`PRIVMSG NickServ :IDENTIFY account password` after connecting",
     )
     quit_message: str = Field(default="Presence signing off", description="said when leaving")
     channels: list[ChannelSettings] = Field(

@@ -20,6 +20,7 @@ __all__ = [
     "Identity",
     "MemberJoined",
     "MemberLeft",
+    "MemberModeChanged",
     "MessageAnalyzed",
     "MessageDeleted",
     "MessageEdited",
@@ -136,6 +137,20 @@ class MemberLeft(ChannelEvent):
 
     kind: Literal["part", "quit", "kick", "netsplit"]
     reason: str = ""
+    by: Identity | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberModeChanged(ChannelEvent):
+    """A member's status in a channel changed (IRC op, voice...): a hint of who runs the room.
+
+    ``actor`` is the member whose status changed and ``by`` who changed it (``None`` when a
+    server did). ``modes`` is the change as the platform wrote it (``"+o"``, ``"-v"``) and
+    ``status`` the member's status symbols afterwards, highest first (``"@+"``; ``""`` for none).
+    """
+
+    modes: str
+    status: str = ""
     by: Identity | None = None
 
 

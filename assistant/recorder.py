@@ -20,6 +20,7 @@ from assistant.events import (
     Identity,
     MemberJoined,
     MemberLeft,
+    MemberModeChanged,
     MessageDeleted,
     MessageEdited,
     MessageReceived,
@@ -51,10 +52,15 @@ _INSERT_MESSAGE = (
 )
 # A second join while already there (a roster after a missed part) keeps the open stay.
 _OPEN_STAY = (
-    "INSERT INTO presence_intervals (identity_id, channel_id, joined_at, already_present) "
-    f"SELECT i, c, ?4, ?5 FROM (SELECT {_IDENTITY_3} AS i, {_CHANNEL_2} AS c) "
+    "INSERT INTO presence_intervals (identity_id, channel_id, joined_at, already_present, modes) "
+    f"SELECT i, c, ?4, ?5, ?6 FROM (SELECT {_IDENTITY_3} AS i, {_CHANNEL_2} AS c) "
     "WHERE NOT EXISTS (SELECT 1 FROM presence_intervals "
     "WHERE identity_id = i AND channel_id = c AND left_at IS NULL)"
+)
+# The status in a roster (NAMES) or a MODE change is the member's status from now on.
+_SET_MODES = (
+    "UPDATE presence_intervals SET modes = ?4 "
+    f"WHERE identity_id = {_IDENTITY_3} AND channel_id = {_CHANNEL_2} AND left_at IS NULL"
 )
 
 _ENSURE_NETWORK = (
@@ -172,6 +178,7 @@ class Recorder:
             MessageReceived: self._message,
             MemberJoined: self._joined,
             MemberLeft: self._left,
+            MemberModeChanged: self._mode_changed,
             NickChanged: self._nick_changed,
             MessageEdited: self._edited,
             MessageDeleted: self._deleted,
@@ -269,8 +276,19 @@ class Recorder:
         at = event.timestamp.timestamp()
         channel_key = self._channel(network, event.platform, event.channel)
         identity_key = self._identity(network, event.actor, at)
-        params = (network, channel_key, identity_key, at, int(event.already_present))
+        params = (network, channel_key, identity_key, at, int(event.already_present), event.modes)
         self._submit((_OPEN_STAY, params))
+        if event.already_present:  # a roster may be seen while the stay is already open
+            self._submit((_SET_MODES, (network, channel_key, identity_key, event.modes)))
+
+    def _mode_changed(self, event: MemberModeChanged) -> None:
+        if event.channel is None or self.ignores(event.actor.nick):
+            return
+        network = event.network
+        at = event.timestamp.timestamp()
+        channel_key = self._channel(network, event.platform, event.channel)
+        identity_key = self._identity(network, event.actor, at)
+        self._submit((_SET_MODES, (network, channel_key, identity_key, event.status)))
 
     def _left(self, event: MemberLeft) -> None:
         if self.ignores(event.actor.nick):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from assistant.events import Identity, MemberModeChanged
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 from assistant.testing.database import temporary_database
@@ -219,3 +221,38 @@ async def test_private_channel_names_fold_like_irc(db: Database) -> None:
     chat = recording(Recorder(db, private_channels=[(NET, "#Team[x]")]))
     chat.said("alice", "hi", "#team{X}")
     assert await rows(db, "SELECT name, private FROM channels") == [("#team{X}", 1)]
+
+
+async def test_member_status_from_names_and_mode_changes_is_kept_on_the_stay(
+    db: Database,
+) -> None:
+    recorder = Recorder(db, ignore=["ChanServ"])
+    chat = recording(recorder)
+    roster = chat.joined("alice", "#chat", already_present=True)
+    recorder.record(replace(roster, modes="@"))  # the same roster again, now with her status
+    chat.joined("bob", "#chat")
+    chat.joined("ChanServ", "#chat")
+
+    def mode(nick: str, change: str, status: str, at: int) -> MemberModeChanged:
+        return MemberModeChanged(
+            platform="irc",
+            network=NET,
+            timestamp=T0 + timedelta(minutes=at),
+            channel="#chat",
+            actor=Identity(platform="irc", network=NET, nick=nick),
+            modes=change,
+            status=status,
+            by=Identity(platform="irc", network=NET, nick="alice"),
+        )
+
+    recorder.record(mode("bob", "+v", "+", 1))
+    recorder.record(mode("bob", "+o", "@+", 2))
+    recorder.record(mode("ChanServ", "+o", "@", 3))  # ignored nicks stay unrecorded
+    recorder.record(mode("carol", "+v", "+", 4))  # not in the channel: no stay to mark
+    chat.left("bob", "#chat")
+    chat.joined("bob", "#chat")  # a new stay starts without status
+    assert await rows(
+        db,
+        "SELECT i.nick, p.modes, p.left_kind FROM presence_intervals p "
+        "JOIN identities i ON i.id = p.identity_id ORDER BY p.id",
+    ) == [("alice", "@", None), ("bob", "@+", "part"), ("bob", "", None)]

@@ -3,7 +3,8 @@
 ``AioConnection.connect()`` always sends NICK and USER itself, so :class:`CapConnection` slips a
 ``CAP LS 302`` in front of the first NICK; the server then holds registration until ``CAP END``.
 :class:`CapNegotiator` is the state machine deciding what to answer, kept free of sockets so it
-is unit-tested on its own; SASL will slot in between the ACK and ``CAP END``.
+is unit-tested on its own. When SASL is wanted and acknowledged, ``CAP END`` waits until the
+login has succeeded or failed (:meth:`CapNegotiator.finish_sasl`), as the IRCv3 spec requires.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import irc.client_aio
 import jaraco.stream.buffer
+
+from assistant.connectors.irc.sasl import mechanisms
 
 __all__ = ["WANTED_CAPS", "CapConnection", "CapNegotiator", "CapReactor"]
 
@@ -22,27 +25,46 @@ log = logging.getLogger(__name__)
 
 WANTED_CAPS = frozenset(
     {
+        "account-notify",
+        "account-tag",
+        "away-notify",
+        "batch",
+        "chghost",
+        "extended-join",
+        "message-tags",
         "multi-prefix",
         "server-time",
-        "message-tags",
-        "away-notify",
-        "account-notify",
-        "extended-join",
-        "chghost",
         "userhost-in-names",
     }
 )
-"""Capabilities Presence asks for when a server offers them."""
+"""Capabilities Presence asks for when a server offers them (``sasl`` only with credentials)."""
+
+SaslState = Literal["off", "requested", "authenticating", "succeeded", "failed"]
 
 
 @dataclass
 class CapNegotiator:
-    """Decide the CAP lines to send in answer to the server's CAP replies."""
+    """Decide the CAP lines to send in answer to the server's CAP replies.
+
+    With ``sasl`` (credentials are configured) it also asks for ``sasl`` when the server offers
+    PLAIN, answers the ACK with ``AUTHENTICATE PLAIN``, and holds ``CAP END`` until
+    :meth:`finish_sasl`. ``sasl_state`` tells how far that went.
+    """
 
     wanted: frozenset[str] = WANTED_CAPS
+    sasl: bool = False
     offered: dict[str, str] = field(default_factory=dict)
     acked: set[str] = field(default_factory=set)
     done: bool = False
+    sasl_state: SaslState = "off"
+
+    @property
+    def offers_sasl_plain(self) -> bool:
+        """True when the server offers ``sasl`` and PLAIN is among its mechanisms (or unlisted)."""
+        if "sasl" not in self.offered:
+            return False
+        listed = mechanisms(self.offered["sasl"])
+        return not listed or "PLAIN" in listed
 
     def on_cap(self, arguments: Iterable[str]) -> list[str]:
         """Consume one CAP reply (its arguments after the target) and return lines to send.
@@ -62,6 +84,9 @@ class CapNegotiator:
             if more or self.done:
                 return []
             request = sorted(self.wanted & self.offered.keys())
+            if self.sasl and self.offers_sasl_plain:
+                request.append("sasl")
+                self.sasl_state = "requested"
             if request:
                 return ["CAP REQ :" + " ".join(request)]
             return self._end()
@@ -72,12 +97,24 @@ class CapNegotiator:
                         self.acked.discard(item[1:])
                     else:
                         self.acked.add(item)
-            return [] if self.done else self._end()
+            if self.done:
+                return []
+            if self.sasl_state == "requested":
+                if sub == "ACK" and "sasl" in self.acked:
+                    self.sasl_state = "authenticating"
+                    return ["AUTHENTICATE PLAIN"]
+                self.sasl_state = "failed"
+            return self._end()
         if sub == "DEL" and rest:
             for item in rest[-1].split():
                 self.acked.discard(item)
                 self.offered.pop(item, None)
         return []
+
+    def finish_sasl(self, succeeded: bool) -> list[str]:
+        """Record how the SASL exchange ended and return the ``CAP END`` it was holding back."""
+        self.sasl_state = "succeeded" if succeeded else "failed"
+        return [] if self.done else self._end()
 
     def _end(self) -> list[str]:
         self.done = True

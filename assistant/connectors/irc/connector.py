@@ -2,8 +2,10 @@
 
 Library callbacks run synchronously inside ``data_received``; they only put the event on an
 ``asyncio.Queue`` (notes §3.4.8), and one coroutine consumes that queue in order: registration
-(CAP, nick fallback), channel rosters, translation and ``emit``. Server PINGs are answered by the
-library's own handler at read time, so a slow ``emit`` never starves the keepalive.
+(:mod:`registration`: CAP, SASL, nick fallback), then the connection's knowledge and translation
+(:mod:`state`) and ``emit``. Server PINGs are answered by the library's own handler at read
+time, and our keepalive PONGs are timed there too, so a slow ``emit`` neither starves the
+keepalive nor inflates the measured lag.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,27 +22,12 @@ import irc.connection
 
 from assistant.config import ConfigError, NetworkSettings, secret
 from assistant.connectors.base import Emit
-from assistant.connectors.irc.caps import CapNegotiator, CapReactor
+from assistant.connectors.irc.caps import CapReactor
 from assistant.connectors.irc.pacing import Outbox, TokenBucket
-from assistant.connectors.irc.roster import Rosters
-from assistant.connectors.irc.translate import (
-    DEFAULT_CHANTYPES,
-    DEFAULT_PREFIXES,
-    PLATFORM,
-    Context,
-    is_user_source,
-    sanitize,
-    split_message,
-    split_source,
-    translate,
-)
-from assistant.events import (
-    Connected,
-    Disconnected,
-    Event,
-    irc_casefold,
-    utcnow,
-)
+from assistant.connectors.irc.registration import SASL_EVENTS, Registration
+from assistant.connectors.irc.state import IrcState
+from assistant.connectors.irc.translate import PLATFORM, sanitize, split_message
+from assistant.events import Connected, Disconnected, utcnow
 
 __all__ = ["IrcConnector"]
 
@@ -54,7 +41,8 @@ _HIGH_WATER = 5000
 _LOW_WATER = 500
 # Bytes the server adds when relaying our line: ":nick!user@host" with the longest host.
 _MAX_HOST = 63
-_NICK_ERRORS = frozenset({"nicknameinuse", "erroneusnickname", "nickcollision", "unavailresource"})
+# Our keepalive PINGs carry this prefix and a monotonic timestamp; the PONG echoes both.
+_LAG_TOKEN = "presence-lag-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +69,9 @@ class IrcConnector:
         rate: lines per second after the burst.
         queue_limit: outgoing lines kept while disconnected; beyond it the oldest is dropped.
         line_budget: UTF-8 bytes of text per PRIVMSG at most (lowered further for long targets).
-        ping_interval: seconds between keepalive PINGs.
+        ping_interval: seconds between keepalive PINGs (each one also measures ``lag``).
         ping_timeout: seconds without any line after a PING before the link is declared dead.
+        lag_warning: log a warning when the measured lag exceeds this many seconds.
         connect_timeout: seconds allowed for TCP connect plus registration.
         quit_timeout: seconds ``stop`` waits for the server to close after QUIT.
         version: the CTCP VERSION answer.
@@ -101,6 +90,7 @@ class IrcConnector:
         line_budget: int = 400,
         ping_interval: float = 60.0,
         ping_timeout: float = 30.0,
+        lag_warning: float = 10.0,
         connect_timeout: float = 30.0,
         quit_timeout: float = 2.0,
         version: str = VERSION_REPLY,
@@ -113,15 +103,16 @@ class IrcConnector:
         self._line_budget = line_budget
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
+        self._lag_warning = lag_warning
         self._connect_timeout = connect_timeout
         self._quit_timeout = quit_timeout
-        self._version = version
         self._ssl_context: ssl.SSLContext | None = None
-        self._rosters = Rosters()
-        self._chantypes = DEFAULT_CHANTYPES
-        self._prefixes = DEFAULT_PREFIXES
+        self._state = IrcState(network, settings.nick, version=version)
+        self.lag: float | None = None
+        """Seconds the last keepalive PING took to be answered; None until one was."""
         # Per-run state, reset by run().
         self._conn: Any = None
+        self._registration: Registration | None = None
         self._inbox: asyncio.Queue[object] | None = None
         self._run_task: asyncio.Task[Any] | None = None
         self._connecting: asyncio.Future[Any] | None = None
@@ -130,7 +121,6 @@ class IrcConnector:
         self._stopping = False
         self._paused = False
         self._last_rx = 0.0
-        self._raw_line: str | None = None
         self._error_reason = ""
 
     # --- public surface -----------------------------------------------------------------------
@@ -143,11 +133,24 @@ class IrcConnector:
     @property
     def channels(self) -> list[str]:
         """The channels Presence is in right now."""
-        return self._rosters.channels
+        return self._state.rosters.channels
 
     def members(self, channel: str) -> list[str]:
         """The nicks in ``channel`` (without Presence), as last seen; empty if we are not there."""
-        return self._rosters.members(channel)
+        return self._state.rosters.members(channel)
+
+    def account(self, nick: str) -> str | None:
+        """The services account ``nick`` is logged in as, as far as Presence knows (else None)."""
+        return self._state.account(nick)
+
+    def status(self, channel: str, nick: str) -> str:
+        """``nick``'s status symbols in ``channel`` (``"@"`` for an op, ``""`` for none)."""
+        return self._state.status(channel, nick)
+
+    @property
+    def logged_in_as(self) -> str | None:
+        """The account SASL (or NickServ, when it says so with 900) logged Presence in as."""
+        return self._registration.account if self._registration is not None else None
 
     @property
     def queued(self) -> int:
@@ -211,7 +214,7 @@ class IrcConnector:
             if conn.is_connected():
                 conn.disconnect()
             self._registered = False
-            self._rosters.clear()
+            self._state.reset(self.settings.nick)
             self._inbox = None
             self._conn = None
             self._run_task = None
@@ -230,11 +233,10 @@ class IrcConnector:
         self._stopping = False
         self._paused = False
         self._last_rx = time.monotonic()
-        self._raw_line = None
         self._error_reason = ""
-        self._rosters.clear()
-        self._chantypes = DEFAULT_CHANTYPES
-        self._prefixes = DEFAULT_PREFIXES
+        self._state.reset(self.settings.nick)
+        self._registration = Registration(self.network, self.settings, _Link(conn))
+        self.lag = None
         self.nick = self.settings.nick
 
     def _make_handler(self, conn: Any, inbox: asyncio.Queue[object]) -> Callable[[Any, Any], None]:
@@ -245,6 +247,8 @@ class IrcConnector:
                 return
             if ev.type == "all_raw_messages":
                 self._last_rx = time.monotonic()
+            elif ev.type == "pong":
+                self._measure_lag(ev)
             inbox.put_nowait(ev)
             if inbox.qsize() > _HIGH_WATER and not self._paused and conn.transport is not None:
                 self._paused = True
@@ -252,12 +256,41 @@ class IrcConnector:
 
         return on_event
 
+    def _measure_lag(self, ev: Any) -> None:
+        """Time our keepalive PING from the timestamp its PONG echoes back."""
+        token = str(ev.arguments[0]) if ev.arguments else ""
+        if not token.startswith(_LAG_TOKEN):
+            return
+        try:
+            sent = float(token.removeprefix(_LAG_TOKEN))
+        except ValueError:
+            return
+        self.lag = max(0.0, time.monotonic() - sent)
+        if self.lag > self._lag_warning:
+            log.warning(
+                "%s: lag is %.1f s (over %g s): the server or the network is slow",
+                self.network,
+                self.lag,
+                self._lag_warning,
+            )
+
     def _connect_factory(self) -> Any:
-        """Plain TCP, or TLS verified against the system CAs unless ``verify_tls`` is off."""
+        """Plain TCP, or TLS verified against the system CAs (plus ``ca_file``) unless told not to.
+
+        Raises:
+            ConnectionError: ``ca_file`` cannot be read.
+        """
         if not self.settings.tls:
             return irc.connection.AioFactory()
         if self._ssl_context is None:
             context = ssl.create_default_context()
+            if self.settings.ca_file is not None:
+                try:
+                    context.load_verify_locations(cafile=self.settings.ca_file)
+                except (OSError, ssl.SSLError) as exc:
+                    raise ConnectionError(
+                        f"{self.network}: cannot load ca_file {self.settings.ca_file}: {exc}"
+                    ) from exc
             if not self.settings.verify_tls:
                 context.check_hostname = False
                 context.verify_mode = ssl.CERT_NONE
@@ -286,6 +319,12 @@ class IrcConnector:
             if self._stopping and (current is None or current.cancelling() == 0):
                 return False  # stop() cancelled the attempt, not someone cancelling run()
             raise
+        except ssl.SSLCertVerificationError as exc:
+            raise ConnectionError(
+                f"{self.network}: the TLS certificate of {settings.host}:{settings.port} is not "
+                f"trusted ({exc.verify_message or exc}): set ca_file to the CA that signed it, "
+                "or verify_tls = false for a test server"
+            ) from exc
         except (OSError, TimeoutError) as exc:
             raise ConnectionError(
                 f"{self.network}: cannot connect to {settings.host}:{settings.port}: "
@@ -301,8 +340,8 @@ class IrcConnector:
     ) -> None:
         """Consume library events in order until stopped (return) or disconnected (raise)."""
         loop = asyncio.get_running_loop()
-        caps = CapNegotiator()
-        fallback_nicks = iter([*self.settings.alt_nicks, self.settings.nick + "_"])
+        registration = self._registration
+        assert registration is not None  # set by _reset() for this run
         deadline: float | None = loop.time() + self._connect_timeout
         while True:
             try:
@@ -336,41 +375,36 @@ class IrcConnector:
                 if self._stopping:
                     await self._emit_disconnected(emit, "stopped")
                     return
-                reason = self._error_reason or "connection lost"
+                reason = self._error_reason or registration.error_reason or "connection lost"
                 if self._registered:
                     await self._emit_disconnected(emit, reason)
                 raise ConnectionError(f"{self.network}: {reason}")
-            if kind == "welcome":
+            if kind == "error":
+                self._error_reason = str(ev.target or "")
+            elif kind == "welcome":
                 deadline = None
                 await self._on_welcome(conn, ev, emit, inbox, tasks)
-            elif not self._registered or kind == "cap":
-                self._registration_step(conn, ev, caps, fallback_nicks)
+            elif kind == "cap" or kind in SASL_EVENTS or not self._registered:
+                registration.handle(ev)
+                if not self._registered:
+                    self.nick = registration.nick
             else:
-                for event in self._handle(conn, ev):
+                events = self._state.handle(ev, utcnow())
+                self.nick = self._state.nick
+                self._send_replies(conn)
+                for event in events:
                     await emit(event)
 
-    def _registration_step(
-        self, conn: Any, ev: Any, caps: CapNegotiator, fallback_nicks: Iterator[str]
-    ) -> None:
-        """Answer CAP replies and nick errors until the server welcomes us."""
-        if ev.type == "all_raw_messages":
-            self._raw_line = ev.arguments[0]
-        elif ev.type == "cap":
-            for line in caps.on_cap(ev.arguments):
-                conn.send_raw(line)
-        elif ev.type in _NICK_ERRORS:
-            nxt = next(fallback_nicks, None)
-            if nxt is None:
-                self._error_reason = "no usable nick: " + ", ".join(
-                    [self.settings.nick, *self.settings.alt_nicks, self.settings.nick + "_"]
-                )
-                conn.disconnect()  # the disconnect event then ends run() with ConnectionError
-                return
-            log.info("%s: nick %s unavailable, trying %s", self.network, self.nick, nxt)
-            self.nick = nxt
-            conn.nick(nxt)
-        elif ev.type == "error":
-            self._error_reason = str(ev.target or "")
+    def _send_replies(self, conn: Any) -> None:
+        """Send what the state asked for: WHO at once, CTCP answers paced and droppable."""
+        for reply in self._state.replies:
+            if not reply.courtesy:
+                if conn.is_connected():
+                    conn.send_raw(reply.line)
+            # Courtesy replies are dropped under a CTCP flood rather than queued.
+            elif len(self._outbox) < self._bucket.burst:
+                self._outbox.put(reply.line)
+        self._state.replies.clear()
 
     async def _on_welcome(
         self,
@@ -380,12 +414,15 @@ class IrcConnector:
         inbox: asyncio.Queue[object],
         tasks: list[asyncio.Task[None]],
     ) -> None:
-        """Registered: announce it, join the configured channels, start sending and pinging."""
+        """Registered: announce it, identify if needed, join, start sending and pinging."""
+        assert self._registration is not None
         self._registered = True
         self.nick = str(ev.target or self.nick)
+        self._state.reset(self.nick, self._registration.acked)
         await emit(
             Connected(platform=PLATFORM, network=self.network, timestamp=utcnow(), nick=self.nick)
         )
+        self._registration.welcomed()
         for channel in self.settings.channels:
             key = ""
             if channel.key_env:
@@ -428,7 +465,7 @@ class IrcConnector:
         while conn.is_connected():
             await asyncio.sleep(self._ping_interval)
             sent = time.monotonic()
-            conn.ping("presence-keepalive")
+            conn.ping(f"{_LAG_TOKEN}{sent:.6f}")
             await asyncio.sleep(self._ping_timeout)
             if self._last_rx < sent and not self._paused:
                 inbox.put_nowait(_Lost(f"no reply to PING within {self._ping_timeout:g} s"))
@@ -440,67 +477,25 @@ class IrcConnector:
         overhead = len(prefix.encode("utf-8"))
         return max(64, min(self._line_budget, 512 - overhead))
 
-    # --- events after registration ------------------------------------------------------------
 
-    def _context(self) -> Context:
-        """What translation needs to know about us for the event being handled."""
-        return Context(
-            network=self.network,
-            own_nick=self.nick,
-            now=utcnow(),
-            raw_line=self._raw_line,
-            chantypes=self._chantypes,
-            prefixes=self._prefixes,
-        )
+class _Link:
+    """Registration's view of the library connection; secret lines bypass every logger."""
 
-    def _handle(self, conn: Any, ev: Any) -> list[Event]:
-        """Update our own state from one library event and return the events to emit."""
-        kind = ev.type
-        if kind == "all_raw_messages":
-            self._raw_line = ev.arguments[0]
-            return []
-        if kind == "error":
-            self._error_reason = str(ev.target or "")
-            return []
-        if kind == "featurelist":
-            self._load_features(conn)
-            return []
-        if kind == "ctcp":
-            self._answer_ctcp(ev)
-            return []
-        ctx = self._context()
-        if kind == "namreply":
-            return self._rosters.add_present(translate(ev, ctx))
-        was_in = self._rosters.update(ev, self.nick)
-        if kind == "nick" and irc_casefold(split_source(ev.source)[0]) == irc_casefold(self.nick):
-            self.nick = str(ev.target)
-        return translate(ev, ctx, channels=was_in)
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
 
-    def _load_features(self, conn: Any) -> None:
-        """Adopt the server's channel prefixes and member-status symbols from ISUPPORT."""
-        features = conn.features
-        prefix = getattr(features, "prefix", None)
-        if prefix:
-            self._prefixes = "".join(prefix)
-        chantypes = getattr(features, "chantypes", None)
-        if isinstance(chantypes, str) and chantypes:
-            self._chantypes = chantypes
+    def send(self, line: str) -> None:
+        if self._conn.is_connected():
+            self._conn.send_raw(line)
 
-    def _answer_ctcp(self, ev: Any) -> None:
-        """Answer CTCP VERSION and PING; ignore other CTCP (ACTION arrives as its own event)."""
-        if not is_user_source(ev.source) or not ev.arguments:
-            return
-        nick, _ = split_source(ev.source)
-        if irc_casefold(nick) == irc_casefold(self.nick):
-            return
-        query = str(ev.arguments[0]).upper()
-        if query == "VERSION":
-            reply = f"VERSION {self._version}"
-        elif query == "PING":
-            data = sanitize(str(ev.arguments[1])) if len(ev.arguments) > 1 else ""
-            reply = f"PING {split_message(data, 200)[0]}".rstrip()
-        else:
-            return
-        # Replies are courtesy: under a CTCP flood they are dropped rather than queued.
-        if len(self._outbox) < self._bucket.burst:
-            self._outbox.put(f"NOTICE {nick} :\x01{sanitize(reply)}\x01")
+    def send_secret(self, line: str) -> None:
+        # The library's send_raw logs every line at DEBUG (notes §3); a password must not be.
+        transport = self._conn.transport
+        if self._conn.is_connected() and transport is not None:
+            transport.write(sanitize(line).encode("utf-8") + b"\r\n")
+
+    def nick(self, nick: str) -> None:
+        self._conn.nick(nick)
+
+    def disconnect(self) -> None:
+        self._conn.disconnect()

@@ -1,13 +1,16 @@
-"""Who is in each channel Presence is in, kept so that one QUIT or NICK maps to every channel.
+"""Who is in each channel Presence is in, and with what status, so one QUIT or NICK maps to all.
 
 IRC says "alice quit" once, not once per channel, and NAMES replies repeat people already
-known; the roster answers "which channels was alice in" and "is this member new". Pure state,
-fed the same library events as :mod:`translate`, so it is unit-tested without sockets.
+known; the roster answers "which channels was alice in", "is this member new" and "is she an
+op". Members listed by NAMES can be held back until the WHO reply that follows has told their
+accounts and hosts, so they are reported once and completely. Pure state, fed the same library
+events as :mod:`translate`, so it is unit-tested without sockets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from assistant.connectors.irc.translate import IrcEventLike, is_user_source, split_source
 from assistant.events import Event, MemberJoined, irc_casefold
@@ -16,11 +19,18 @@ __all__ = ["Rosters"]
 
 
 class _Channel:
-    """One channel: its display name and members keyed by case-folded nick."""
+    """One channel: its display name, members and statuses by case-folded nick, held NAMES."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.members: dict[str, str] = {}
+        self.status: dict[str, str] = {}
+        self.held: list[MemberJoined] = []
+        self.awaiting_who = False
+
+    def remove(self, key: str) -> None:
+        self.members.pop(key, None)
+        self.status.pop(key, None)
 
 
 class Rosters:
@@ -42,6 +52,27 @@ class Rosters:
         """The nicks in ``channel`` (Presence excluded), sorted; empty when we are not in it."""
         found = self._channels.get(irc_casefold(channel))
         return sorted(found.members.values()) if found else []
+
+    def everyone(self) -> set[str]:
+        """Every nick sharing at least one channel with Presence."""
+        return {nick for channel in self._channels.values() for nick in channel.members.values()}
+
+    def channels_of(self, nick: str) -> list[str]:
+        """The channels ``nick`` is in, as far as Presence can see."""
+        key = irc_casefold(nick)
+        return [c.name for c in self._channels.values() if key in c.members]
+
+    def status(self, channel: str, nick: str) -> str:
+        """``nick``'s status symbols in ``channel`` (``"@"`` for an op), ``""`` when none."""
+        found = self._channels.get(irc_casefold(channel))
+        return found.status.get(irc_casefold(nick), "") if found else ""
+
+    def set_status(self, channel: str, nick: str, status: str) -> None:
+        """Record ``nick``'s status in ``channel`` after a MODE change."""
+        found = self._channels.get(irc_casefold(channel))
+        key = irc_casefold(nick)
+        if found is not None and key in found.members:
+            found.status[key] = status
 
     def update(self, ev: IrcEventLike, own_nick: str) -> list[str]:
         """Apply a JOIN/PART/KICK/QUIT/NICK and return the channels the source was in before.
@@ -66,32 +97,78 @@ class Rosters:
             if is_self:
                 self._channels.pop(irc_casefold(target), None)
             elif channel is not None:
-                channel.members.pop(who, None)
+                channel.remove(who)
         elif kind == "kick" and ev.arguments:
             victim = irc_casefold(str(ev.arguments[0]))
             if victim == irc_casefold(own_nick):
                 self._channels.pop(irc_casefold(target), None)
             elif channel is not None:
-                channel.members.pop(victim, None)
+                channel.remove(victim)
         elif kind == "quit":
             for each in self._channels.values():
-                each.members.pop(who, None)
+                each.remove(who)
         elif kind == "nick":
+            new = irc_casefold(target)
             for each in self._channels.values():
                 if each.members.pop(who, None) is not None:
-                    each.members[irc_casefold(target)] = target
+                    each.members[new] = target
+                    each.status[new] = each.status.pop(who, "")
+                # A member renamed before the WHO ended is reported under the new nick.
+                each.held = [
+                    replace(held, actor=replace(held.actor, nick=target))
+                    if irc_casefold(held.actor.nick) == who
+                    else held
+                    for held in each.held
+                ]
         return before
 
+    def expect_who(self, channel: str) -> None:
+        """Hold the coming NAMES entries of ``channel`` until :meth:`release` (the WHO ended)."""
+        found = self._channels.get(irc_casefold(channel))
+        if found is not None:
+            found.awaiting_who = True
+
+    def awaiting_who(self, channel: str) -> bool:
+        """True while NAMES entries of ``channel`` are held for the WHO reply."""
+        found = self._channels.get(irc_casefold(channel))
+        return found is not None and found.awaiting_who
+
     def add_present(self, events: Iterable[Event]) -> list[Event]:
-        """Record NAMES entries; keep those for channels we are in and members not yet known."""
+        """Record NAMES entries; return those to report now (new members of joined channels).
+
+        While the channel awaits its WHO reply the new entries are held instead.
+        """
         fresh: list[Event] = []
         for event in events:
             if not isinstance(event, MemberJoined) or event.channel is None:
                 continue
             channel = self._channels.get(irc_casefold(event.channel))
             key = irc_casefold(event.actor.nick)
-            if channel is None or key in channel.members:
+            if channel is None:
+                continue
+            channel.status[key] = event.modes
+            if key in channel.members:
                 continue
             channel.members[key] = event.actor.nick
-            fresh.append(event)
+            if channel.awaiting_who:
+                channel.held.append(event)
+            else:
+                fresh.append(event)
         return fresh
+
+    def release(self, channel: str) -> list[MemberJoined]:
+        """End the wait for ``channel``'s WHO: the held entries of members still there."""
+        found = self._channels.get(irc_casefold(channel))
+        if found is None:
+            return []
+        held, found.held, found.awaiting_who = found.held, [], False
+        return [event for event in held if irc_casefold(event.actor.nick) in found.members]
+
+    def release_all(self) -> list[MemberJoined]:
+        """End every wait for WHO (the server refused it): all held entries still present."""
+        return [
+            event
+            for channel in self._channels.values()
+            if channel.awaiting_who
+            for event in self.release(channel.name)
+        ]

@@ -3,23 +3,28 @@
 Input is the shape of a jaraco ``irc`` event (``type``, ``source``, ``target``,
 ``arguments``, ``tags``) plus a :class:`Context` saying where we are and who we are. Output is
 a list of :mod:`assistant.events` values. State that needs memory across lines (who is in which
-channel, so one QUIT becomes one ``MemberLeft`` per channel) stays in the connector and is passed
-in; nothing here touches a socket or the clock.
+channel, so one QUIT becomes one ``MemberLeft`` per channel; who is logged in as what; which
+batch a line belongs to) stays in the connector and is passed in, read-only, through the
+context; nothing here touches a socket or the clock.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
+from assistant.connectors.irc.isupport import DEFAULT_CHANTYPES, DEFAULT_PREFIXES, ServerFeatures
+from assistant.connectors.irc.modes import apply_status, member_modes
+from assistant.connectors.irc.text import decode_bytes, sanitize, split_message, strip_formatting
 from assistant.events import (
     Event,
     Identity,
     MemberJoined,
     MemberLeft,
+    MemberModeChanged,
     MessageReceived,
     NickChanged,
     PresenceChanged,
@@ -29,12 +34,16 @@ from assistant.events import (
 
 __all__ = [
     "DEFAULT_CHANTYPES",
+    "DEFAULT_FEATURES",
     "DEFAULT_PREFIXES",
+    "NOTHING_KNOWN",
     "PLATFORM",
     "Context",
     "IrcEventLike",
+    "Knowledge",
     "NamesEntry",
     "decode_bytes",
+    "enrich",
     "event_time",
     "identity_from_source",
     "is_channel",
@@ -51,8 +60,8 @@ __all__ = [
 
 PLATFORM = "irc"
 
-DEFAULT_CHANTYPES = "#&+!"
-DEFAULT_PREFIXES = "~&@%+"
+DEFAULT_FEATURES = ServerFeatures()
+"""What a server is assumed to support until its ISUPPORT says otherwise."""
 
 _TEXT_KINDS: dict[str, Literal["message", "action", "notice"]] = {
     "pubmsg": "message",
@@ -73,20 +82,65 @@ class IrcEventLike(Protocol):
     tags: Any
 
 
+class Knowledge(Protocol):
+    """What the connector knows of people beyond the line at hand (read-only for translation)."""
+
+    def account(self, nick: str) -> str | None:
+        """The services account ``nick`` is logged in as, if known."""
+        ...
+
+    def userhost(self, nick: str) -> str | None:
+        """The ``user@host`` of ``nick``, if known."""
+        ...
+
+    def status(self, channel: str, nick: str) -> str:
+        """``nick``'s status symbols in ``channel`` (``"@+"``), ``""`` when none or unknown."""
+        ...
+
+
+class _NothingKnown:
+    """Knowledge of a connector that has learned nothing yet."""
+
+    def account(self, nick: str) -> str | None:
+        return None
+
+    def userhost(self, nick: str) -> str | None:
+        return None
+
+    def status(self, channel: str, nick: str) -> str:
+        return ""
+
+
+NOTHING_KNOWN: Knowledge = _NothingKnown()
+"""The knowledge to translate with when nothing is known (unit tests, first lines)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
-    """Where a line arrived and who we are at that moment.
+    """Where a line arrived, who we are at that moment, and what we know of the others.
 
     ``now`` is the fallback timestamp when the server sent no ``time`` tag; ``raw_line`` is the
-    wire line the event came from, kept in each event's ``raw`` for the recorder.
+    wire line the event came from, kept in each event's ``raw`` for the recorder. ``batch`` is
+    the type of the IRCv3 batch the line belongs to (``"netsplit"``), if any.
     """
 
     network: str
     own_nick: str
     now: datetime
     raw_line: str | None = None
-    chantypes: str = DEFAULT_CHANTYPES
-    prefixes: str = DEFAULT_PREFIXES
+    features: ServerFeatures = DEFAULT_FEATURES
+    knowledge: Knowledge = NOTHING_KNOWN
+    batch: str | None = None
+
+    @property
+    def chantypes(self) -> str:
+        """The channel prefixes the server announced."""
+        return self.features.chantypes
+
+    @property
+    def prefixes(self) -> str:
+        """The member status symbols the server announced, highest first."""
+        return self.features.prefixes
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,66 +150,6 @@ class NamesEntry:
     nick: str
     modes: str = ""
     userhost: str | None = None
-
-
-# --- text helpers -----------------------------------------------------------------------------
-
-# mIRC colours: \x03 then up to two digits, optionally ",bg" with up to two digits; \x04 is the
-# hex-colour variant. The other codes are single toggles (bold, italic, underline, strike,
-# monospace, reverse, reset).
-_FORMATTING = re.compile(
-    r"\x03(?:\d{1,2}(?:,\d{1,2})?)?"
-    r"|\x04(?:[0-9a-fA-F]{6}(?:,[0-9a-fA-F]{6})?)?"
-    r"|[\x02\x0f\x11\x16\x1d\x1e\x1f]"
-)
-_LINE_BREAKS = re.compile(r"[\r\n]+")
-
-
-def strip_formatting(text: str) -> str:
-    """Remove mIRC bold/colour/etc. codes so recorded text and NLP see only the words."""
-    return _FORMATTING.sub("", text)
-
-
-def decode_bytes(data: bytes) -> str:
-    """Decode one IRC line as UTF-8, falling back to latin-1 so that no byte sequence is fatal."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-def sanitize(text: str) -> str:
-    """Make ``text`` safe as one IRC parameter: line breaks become a space, NUL is dropped.
-
-    A CR or LF in outgoing text would end the command and let the rest run as a new one.
-    """
-    return _LINE_BREAKS.sub(" ", text).replace("\x00", "")
-
-
-def split_message(text: str, budget_bytes: int = 400) -> list[str]:
-    """Split ``text`` into chunks of at most ``budget_bytes`` UTF-8 bytes, never inside a character.
-
-    Servers silently truncate lines over 512 bytes, so long text must be cut by bytes, not
-    characters. A cut prefers the last space of a chunk (the space is dropped) when that keeps
-    at least half the budget; otherwise the word is cut at a character boundary.
-    """
-    if budget_bytes < 4:
-        raise ValueError("budget_bytes must be at least 4 (the longest UTF-8 character)")
-    chunks: list[str] = []
-    rest = text
-    while len(rest.encode("utf-8")) > budget_bytes:
-        encoded = rest.encode("utf-8")[:budget_bytes]
-        head = encoded.decode("utf-8", errors="ignore")  # drops a trailing partial character
-        cut = head.rfind(" ")
-        if cut > 0 and len(head[:cut].encode("utf-8")) >= budget_bytes // 2:
-            chunks.append(head[:cut])
-            rest = rest[cut + 1 :]
-        else:
-            chunks.append(head)
-            rest = rest[len(head) :]
-    if rest or not chunks:
-        chunks.append(rest)
-    return chunks
 
 
 # --- sources, tags, time ----------------------------------------------------------------------
@@ -203,12 +197,22 @@ def identity_from_source(network: str, source: object, account: str | None = Non
     )
 
 
+def enrich(identity: Identity, knowledge: Knowledge) -> Identity:
+    """Fill an identity's missing account and ``user@host`` from what the connector knows."""
+    account = identity.account or knowledge.account(identity.nick)
+    userhost = identity.userhost or knowledge.userhost(identity.nick)
+    if (account, userhost) == (identity.account, identity.userhost):
+        return identity
+    return replace(identity, account=account, userhost=userhost)
+
+
 def is_channel(target: object, chantypes: str = DEFAULT_CHANTYPES) -> bool:
     """True when ``target`` names a channel on a server announcing ``chantypes``."""
     return isinstance(target, str) and bool(target) and target[0] in chantypes
 
 
-_SERVER_NAME = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+# Servers hiding their names (InspIRCd, ircu) say "*.net *.split".
+_SERVER_NAME = r"[A-Za-z0-9*-]+(?:\.[A-Za-z0-9*-]+)+"
 _NETSPLIT = re.compile(rf"^{_SERVER_NAME} {_SERVER_NAME}$")
 
 
@@ -241,6 +245,7 @@ def _raw(ev: IrcEventLike, ctx: Context, tags: dict[str, str | None]) -> dict[st
         "target": ev.target,
         "arguments": list(ev.arguments or ()),
         "tags": tags,
+        "batch": ctx.batch,
     }
 
 
@@ -264,8 +269,9 @@ def translate(ev: IrcEventLike, ctx: Context, *, channels: Sequence[str] = ()) -
     when = event_time(tags, ctx.now)
     raw = _raw(ev, ctx, tags)
     base: dict[str, Any] = {"platform": PLATFORM, "network": ctx.network, "timestamp": when}
-    account = tags.get("account")
-    actor = identity_from_source(ctx.network, ev.source, account)
+    actor = identity_from_source(ctx.network, ev.source, tags.get("account"))
+    if is_user_source(ev.source) and "account" not in tags:
+        actor = enrich(actor, ctx.knowledge)
     from_self = _same_nick(actor.nick, ctx.own_nick)
     kind = ev.type
 
@@ -290,14 +296,15 @@ def translate(ev: IrcEventLike, ctx: Context, *, channels: Sequence[str] = ()) -
         if from_self:
             return []
         reason = _arg(ev, 0)
-        how: Literal["quit", "netsplit"] = "netsplit" if is_netsplit(reason) else "quit"
+        split = ctx.batch == "netsplit" or is_netsplit(reason)
+        how: Literal["quit", "netsplit"] = "netsplit" if split else "quit"
         return [
             MemberLeft(**base, raw=raw, channel=channel, actor=actor, kind=how, reason=reason)
             for channel in channels
         ]
 
     if kind == "kick":
-        victim = Identity(platform=PLATFORM, network=ctx.network, nick=_arg(ev, 0))
+        victim = _member(ctx, _arg(ev, 0))
         return [
             MemberLeft(
                 **base,
@@ -365,8 +372,14 @@ def translate(ev: IrcEventLike, ctx: Context, *, channels: Sequence[str] = ()) -
                 **base,
                 raw=raw,
                 channel=channel,
-                actor=Identity(
-                    platform=PLATFORM, network=ctx.network, nick=entry.nick, userhost=entry.userhost
+                actor=enrich(
+                    Identity(
+                        platform=PLATFORM,
+                        network=ctx.network,
+                        nick=entry.nick,
+                        userhost=entry.userhost,
+                    ),
+                    ctx.knowledge,
                 ),
                 already_present=True,
                 modes=entry.modes,
@@ -375,7 +388,43 @@ def translate(ev: IrcEventLike, ctx: Context, *, channels: Sequence[str] = ()) -
             if not _same_nick(entry.nick, ctx.own_nick)
         ]
 
+    if kind == "mode" and is_channel(ev.target, ctx.chantypes):
+        return _mode_changes(ev, ctx, base, raw, actor)
+
     return []
+
+
+def _member(ctx: Context, nick: str) -> Identity:
+    """The identity of a member named in a line's arguments (a kick victim, a mode target)."""
+    return enrich(Identity(platform=PLATFORM, network=ctx.network, nick=nick), ctx.knowledge)
+
+
+def _mode_changes(
+    ev: IrcEventLike, ctx: Context, base: dict[str, Any], raw: object, actor: Identity
+) -> list[Event]:
+    """One ``MemberModeChanged`` per member status in a channel MODE; other modes give nothing."""
+    channel = str(ev.target)
+    by = actor if is_user_source(ev.source) else None
+    statuses: dict[str, str] = {}  # a line may change one member twice (+o-v nick nick)
+    events: list[Event] = []
+    for change in member_modes([str(arg) for arg in ev.arguments or ()], ctx.features):
+        if _same_nick(change.nick, ctx.own_nick):
+            continue
+        key = irc_casefold(change.nick)
+        before = statuses.get(key, ctx.knowledge.status(channel, change.nick))
+        statuses[key] = status = apply_status(before, change, ctx.prefixes)
+        events.append(
+            MemberModeChanged(
+                **base,
+                raw=raw,
+                channel=channel,
+                actor=_member(ctx, change.nick),
+                modes=change.change,
+                status=status,
+                by=by,
+            )
+        )
+    return events
 
 
 def _message_channel(target: object, ctx: Context) -> str | None:

@@ -52,3 +52,31 @@ async def test_connection_survives_latin1_and_lines_the_library_cannot_parse(
     assert ("quit", [""]) in texts
     assert texts[-1] == ("pubmsg", ["after"])
     assert "could not handle" in caplog.text
+
+
+def test_sasl_is_requested_only_with_credentials_and_plain_offered() -> None:
+    assert CapNegotiator().on_cap(["LS", "sasl server-time"]) == ["CAP REQ :server-time"]
+    assert CapNegotiator(sasl=True).on_cap(["LS", "sasl=EXTERNAL server-time"]) == [
+        "CAP REQ :server-time"
+    ]
+    caps = CapNegotiator(sasl=True)
+    assert caps.on_cap(["LS", "sasl=PLAIN,AUTHCOOKIE server-time"]) == ["CAP REQ :server-time sasl"]
+    assert caps.sasl_state == "requested"
+    assert CapNegotiator(sasl=True).on_cap(["LS", "sasl"]) == ["CAP REQ :sasl"]  # 3.1 style
+
+
+def test_sasl_holds_cap_end_until_the_login_ends() -> None:
+    caps = CapNegotiator(sasl=True)
+    caps.on_cap(["LS", "sasl=PLAIN server-time"])
+    assert caps.on_cap(["ACK", "server-time sasl"]) == ["AUTHENTICATE PLAIN"]
+    assert (caps.sasl_state, caps.done) == ("authenticating", False)
+    assert caps.finish_sasl(True) == ["CAP END"]
+    assert (caps.sasl_state, caps.done) == ("succeeded", True)
+    assert caps.finish_sasl(False) == []  # never a second CAP END
+
+
+def test_a_refused_sasl_request_ends_negotiation() -> None:
+    caps = CapNegotiator(sasl=True)
+    caps.on_cap(["LS", "sasl=PLAIN"])
+    assert caps.on_cap(["NAK", "sasl"]) == ["CAP END"]
+    assert caps.sasl_state == "failed"

@@ -404,3 +404,13 @@ def test_missing_ngircd_fails_with_the_install_hint(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(ircd_module.shutil, "which", lambda *_a, **_k: None)
     with pytest.raises(NgircdNotFoundError, match="apt-get install ngircd"):
         run_ngircd()
+
+
+async def test_keepalive_measures_lag_and_warns_when_it_is_high(
+    start_bot: BotFactory, uid: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = await start_bot(f"pres{uid}", [], ping_interval=0.05, lag_warning=0.0)
+    await until(lambda: bot.connector.lag is not None)
+    assert 0 <= bot.connector.lag < WAIT
+    await until(lambda: "lag is" in caplog.text)
+    assert "testnet: lag is" in caplog.text and bot.connector.connected

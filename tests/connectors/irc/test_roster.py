@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from irc.client import Event as LibEvent
@@ -55,3 +56,31 @@ def test_names_keep_only_new_members_of_joined_channels() -> None:
     assert rosters.add_present([present("#a", "ALICE")]) == []  # a repeated NAMES
     rosters.clear()
     assert rosters.channels == [] and rosters.members("#a") == []
+
+
+def test_statuses_follow_names_modes_and_renames() -> None:
+    rosters = Rosters()
+    rosters.update(ev("join", f"{ME}!p@h", "#a"), ME)
+    rosters.add_present([replace(present("#a", "alice"), modes="@")])
+    rosters.set_status("#a", "ALICE", "@+")
+    rosters.set_status("#a", "nobody", "@")  # not a member: nothing recorded
+    assert rosters.status("#a", "alice") == "@+" and rosters.status("#a", "nobody") == ""
+    rosters.update(ev("nick", "alice!a@h", "ally"), ME)
+    assert rosters.status("#a", "ally") == "@+" and rosters.status("#a", "alice") == ""
+    rosters.update(ev("part", "ally!a@h", "#a"), ME)
+    assert rosters.status("#a", "ally") == ""
+
+
+def test_names_held_for_who_are_released_once() -> None:
+    rosters = Rosters()
+    rosters.update(ev("join", f"{ME}!p@h", "#a"), ME)
+    rosters.expect_who("#a")
+    assert rosters.awaiting_who("#a")
+    assert rosters.add_present([present("#a", "alice"), present("#a", "bob")]) == []
+    assert rosters.members("#a") == ["alice", "bob"]  # members are known at once
+    rosters.update(ev("quit", "bob!b@h", None, "bye"), ME)
+    released = rosters.release("#a")
+    assert [e.actor.nick for e in released] == ["alice"]
+    assert rosters.release("#a") == [] and not rosters.awaiting_who("#a")
+    assert rosters.release("#never") == []
+    assert rosters.everyone() == {"alice"} and rosters.channels_of("ALICE") == ["#a"]

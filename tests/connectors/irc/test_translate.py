@@ -23,6 +23,7 @@ from assistant.connectors.irc.translate import (
 from assistant.events import (
     Identity,
     MemberLeft,
+    MemberModeChanged,
     MessageReceived,
     PresenceChanged,
     TopicChanged,
@@ -234,7 +235,7 @@ def test_rpl_away_numeric_is_not_presence() -> None:
 
 def test_unknown_commands_give_nothing() -> None:
     assert tr(":irc.test 005 presence PREFIX=(ov)@+ :are supported") == []
-    assert tr(":alice!a@h MODE #blog +o bob") == []
+    assert tr(":alice!a@h MODE #blog +nt") == []  # channel settings, not members
 
 
 # --- outgoing text ----------------------------------------------------------------------------
@@ -276,3 +277,60 @@ def test_strip_formatting_codes() -> None:
         strip_formatting("\x031red\x03 \x0399x \x04ff0000hex\x04 \x11mono\x1e\x1f")
         == "red x hex mono"
     )
+
+
+# --- modes, netsplits, knowledge --------------------------------------------------------------
+
+
+class Known:
+    """Knowledge as the connector would have it: bob is logged in and voiced in #blog."""
+
+    def account(self, nick: str) -> str | None:
+        return "bobacct" if nick == "bob" else None
+
+    def userhost(self, nick: str) -> str | None:
+        return "b@host" if nick == "bob" else None
+
+    def status(self, channel: str, nick: str) -> str:
+        return "+" if (channel, nick) == ("#blog", "bob") else ""
+
+
+def known(line: str, **extra: Any) -> list[Any]:
+    ctx = Context(
+        network="libera", own_nick=OWN, now=NOW, raw_line=line, knowledge=Known(), **extra
+    )
+    return [event for ev in parse(line) for event in translate(ev, ctx)]
+
+
+def test_mode_gives_one_event_per_member_status_change() -> None:
+    event = one(":alice!a@h MODE #blog +o bob")
+    assert isinstance(event, MemberModeChanged)
+    assert (event.channel, event.actor, event.modes, event.status) == (
+        "#blog",
+        who("bob"),
+        "+o",
+        "@",
+    )
+    assert event.by == who("alice", "a@h")
+    opped = known(":alice!a@h MODE #blog +o bob")[0]
+    assert opped.status == "@+" and opped.actor == who("bob", "b@host", "bobacct")
+    assert tr(":alice!a@h MODE #blog +v presence") == []  # our own status is not an event
+
+
+def test_lines_without_an_account_tag_take_the_known_account() -> None:
+    assert known(":bob!b@host PRIVMSG #blog :hi")[0].actor.account == "bobacct"
+    assert known("@account=other :bob!b@host PRIVMSG #blog :hi")[0].actor.account == "other"
+    kick = known(":alice!a@h KICK #blog bob :out")[0]
+    assert kick.actor == who("bob", "b@host", "bobacct")
+
+
+def test_hidden_server_names_in_a_split_are_still_a_netsplit() -> None:
+    assert is_netsplit("*.net *.split")
+    assert one(":dave!d@h QUIT :*.net *.split", channels=("#a",)).kind == "netsplit"
+
+
+def test_a_quit_inside_a_netsplit_batch_is_a_netsplit_whatever_the_reason() -> None:
+    line = "@batch=b1 :dave!d@h QUIT :Quit: bye"
+    ctx = Context(network="libera", own_nick=OWN, now=NOW, raw_line=line, batch="netsplit")
+    (event,) = [e for ev in parse(line) for e in translate(ev, ctx, channels=("#a",))]
+    assert event.kind == "netsplit" and event.raw["batch"] == "netsplit"

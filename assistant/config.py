@@ -136,7 +136,7 @@ class NetworkSettings(_Section):
     ca_file: Path | None = Field(
         default=None,
         description="PEM file of CA certificates trusted for this server, besides the system's "
-        "(for a private or self-signed CA; relative to the directory Presence runs in)",
+        "(for a private or self-signed CA; a relative path is relative to the config file)",
     )
     nick: str = Field(default="presence", description="nick to register with")
     alt_nicks: list[str] = Field(
@@ -299,5 +299,11 @@ def load_settings(path: Path) -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
-    settings = parse_settings(data, str(path))
-    return settings.model_copy(update={"source": path.resolve()})
+    settings = parse_settings(data, str(path)).model_copy(update={"source": path.resolve()})
+    networks = {
+        name: network.model_copy(update={"ca_file": settings.resolve(network.ca_file)})
+        if network.ca_file is not None
+        else network
+        for name, network in settings.networks.items()
+    }
+    return settings.model_copy(update={"networks": networks})

@@ -94,3 +94,8 @@ def test_secret_reads_the_environment_and_hides_the_value(
     monkeypatch.delenv("PRESENCE_TEST_PASSWORD")
     with pytest.raises(ConfigError, match="PRESENCE_TEST_PASSWORD is not set"):
         secret("PRESENCE_TEST_PASSWORD")
+
+
+def test_ca_file_resolves_next_to_the_config(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, '[networks.x]\nca_file = "certs/ca.pem"\n'))
+    assert settings.networks["x"].ca_file == tmp_path.resolve() / "certs" / "ca.pem"

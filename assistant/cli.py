@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -67,6 +68,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--keep", type=Path, default=None, help="keep the demo's config and database in this folder"
+    )
+
+    evaluate = sub.add_parser(
+        "eval", help="measure reply linking or unanswered questions on annotated IRC logs"
+    )
+    evaluate.add_argument(
+        "eval_kind",
+        choices=["replies", "unanswered"],
+        metavar="ACTION",
+        help="replies: reply-link precision/recall/F1; unanswered: unanswered-question P/R/F1",
+    )
+    evaluate.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="an X.raw.txt with X.annotation.txt beside it, or a folder of such pairs",
+    )
+    evaluate.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="reply-linker parameters (default: models/reply_linker/linker.json in the checkout)",
     )
     return parser
 
@@ -138,6 +162,7 @@ async def _run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, assistant.request_stop)
+    gc.freeze()  # modules and settings live for good: full collections in a flood skip them
     await assistant.run()
 
 
@@ -157,6 +182,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return asyncio.run(run_demo(console, keep=args.keep))
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Score the reply linker or the unanswered-question detector on annotated logs."""
+    from rich.markup import escape
+
+    from assistant.nlp.disentangle_format import FormatError
+    from assistant.nlp.evaluate import run_evaluation
+    from assistant.nlp.reply_linker import ModelError
+
+    try:
+        run_evaluation(args.eval_kind, args.paths, console, model_path=args.model)
+    except (FormatError, ModelError) as exc:
+        errors.print(f"[bold red]Error[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return EXIT_CONFIG
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``presence`` console script."""
     args = build_parser().parse_args(argv)
@@ -166,6 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "config": cmd_config_check,
         "run": cmd_run,
         "demo": cmd_demo,
+        "eval": cmd_eval,
     }
     try:
         return handlers[args.command](args)

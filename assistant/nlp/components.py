@@ -1,0 +1,432 @@
+"""The assistant's spaCy components, registered by name (``assistant_*``).
+
+Each sets one of the extensions in `assistant.nlp.extensions`. They are rules over tokens (and
+over tags/parse when the pipeline has them), because en_core_web_sm is trained on edited text:
+it tags leading nicks as entities and lets fillers into noun chunks (see the spaCy notes).
+Run order matters: links, then addressees (marks nick tokens), then question, acts, topics.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span, Token
+
+from assistant.nlp.chat_tokens import is_emoji
+from assistant.nlp.chat_words import (
+    AFFIRMATIVE,
+    ASKING_PHRASES,
+    AUX,
+    FILLERS,
+    GENERIC_WORDS,
+    GREETING_FOLLOWERS,
+    GREETING_WORDS,
+    NEGATION,
+    NEGATORS,
+    PRONOUNS,
+    RHETORICAL,
+    SINGULAR_S,
+    SOFT_OPENERS,
+    STRONG_AGREEMENT,
+    SUBJECT_PRONOUNS,
+    SUBJECT_WORDS,
+    WH,
+    act_patterns,
+)
+from assistant.nlp.extensions import register_extensions
+from assistant.nlp.reply_features import nick_key
+
+__all__ = [
+    "ACTS",
+    "COMPONENTS",
+    "Acts",
+    "Addressees",
+    "Links",
+    "Question",
+    "Topics",
+]
+
+
+COMPONENTS = (
+    "assistant_links",
+    "assistant_addressees",
+    "assistant_question",
+    "assistant_acts",
+    "assistant_topics",
+)
+ACTS = ("greeting", "thanks", "request_for_help", "share_own_work", "agreement")
+
+_ENTITY_LABELS = frozenset(
+    (
+        "PERSON",
+        "NORP",
+        "FAC",
+        "ORG",
+        "GPE",
+        "LOC",
+        "PRODUCT",
+        "EVENT",
+        "WORK_OF_ART",
+        "LAW",
+        "LANGUAGE",
+    )
+)
+_URL = re.compile(
+    r"(?:[a-z][a-z0-9+.\-]*://|www\.)\S+|[\w\-]+(?:\.[\w\-]+)*\.[a-z]{2,}/\S*", re.IGNORECASE
+)
+_DISCORD_MENTION = re.compile(r"<@&?(\d+)>")
+# Nicks that are also words count only where addressing is explicit.
+_COMMON_WORDS = frozenset(STOP_WORDS) | GENERIC_WORDS | FILLERS
+
+
+def _after_prefix(doc: Doc | Span) -> int:
+    """Index of the first token after a leading ``nick:``/``nick,``/``@nick`` address (if any)."""
+    i = 0
+    n = len(doc)
+    while i < n and doc[i]._.assistant_is_nick:
+        i += 1
+        if i < n and doc[i].text in (":", ",", ">"):
+            i += 1
+    return i
+
+
+def _sentences(doc: Doc) -> list[Span]:
+    if doc.has_annotation("SENT_START"):
+        return list(doc.sents)
+    return [doc[:]]
+
+
+@Language.factory("assistant_links")
+def make_links(nlp: Language, name: str) -> Links:
+    """Build the link finder (a factory so the pipeline can add it by name)."""
+    return Links()
+
+
+class Links:
+    """Marks URL tokens and lists them on ``doc._.assistant_links``."""
+
+    def __init__(self) -> None:
+        register_extensions()
+
+    def __call__(self, doc: Doc) -> Doc:
+        links: list[str] = []
+        for token in doc:
+            if _URL.fullmatch(token.text):
+                token._.assistant_is_link = True
+                if token.text not in links:
+                    links.append(token.text)
+        doc._.assistant_links = tuple(links)
+        return doc
+
+
+@Language.factory("assistant_addressees")
+def make_addressees(nlp: Language, name: str) -> Addressees:
+    """Build the addressee finder; its roster is set later with `Addressees.set_roster`."""
+    return Addressees()
+
+
+class Addressees:
+    """Whom a message addresses: prefixed nicks, @mentions, Discord markup, roster nicks named.
+
+    A roster nick counts anywhere as a whole token, except nicks that are also common words
+    ("will", "help"), which count only as a prefix or an @mention.
+    """
+
+    def __init__(self) -> None:
+        register_extensions()
+        self._exact: dict[str, str] = {}
+        self._keys: dict[str, str] = {}
+        self._ids: dict[str, str] = {}
+
+    def set_roster(
+        self, nicks: Iterable[str], discord_ids: Mapping[str, str] | None = None
+    ) -> None:
+        """Replace the known nicks and (for Discord) the user id -> display nick mapping."""
+        self._exact = {}
+        self._keys = {}
+        for nick in nicks:
+            if nick:
+                self._exact.setdefault(nick.lower(), nick)
+                self._keys.setdefault(nick_key(nick), nick)
+        self._ids = dict(discord_ids or {})
+        for nick in self._ids.values():
+            self._exact.setdefault(nick.lower(), nick)
+            self._keys.setdefault(nick_key(nick), nick)
+
+    def _nick(self, text: str, *, loose: bool) -> str | None:
+        """The roster nick ``text`` names; ``loose`` also accepts ``matt_`` for ``Matt|away``."""
+        found = self._exact.get(text.lower())
+        if found is None and loose:
+            found = self._keys.get(nick_key(text))
+        return found
+
+    def __call__(self, doc: Doc) -> Doc:
+        found: list[str] = []
+        start = True  # still inside the leading run of addressed nicks
+        for i, token in enumerate(doc):
+            text = token.text
+            nick: str | None = None
+            explicit = False
+            mention = _DISCORD_MENTION.fullmatch(text)
+            if mention is not None:
+                nick = self._ids.get(mention.group(1))
+                explicit = True
+            elif text.startswith("@") and len(text) > 1:
+                nick = self._nick(text[1:], loose=True) or text[1:]
+                explicit = True
+            elif not token._.assistant_is_link and not token.is_punct:
+                following = doc[i + 1].text if i + 1 < len(doc) else ""
+                prefix = start and following in (":", ",")
+                # Loose matches and word-like nicks only where addressing is explicit: "apt" in
+                # "sudo apt install" must not address apt2, nor "will" address will.
+                nick = self._nick(text, loose=prefix)
+                if nick is not None and not prefix and text.lower() in _COMMON_WORDS:
+                    nick = None
+            if nick is not None or (explicit and mention is not None):
+                token._.assistant_is_nick = True
+            if nick is not None and nick not in found:
+                found.append(nick)
+            if not (token._.assistant_is_nick or text in (":", ",")):
+                start = False
+        doc._.assistant_addressees = tuple(found)
+        return doc
+
+
+@Language.factory("assistant_question")
+def make_question(nlp: Language, name: str) -> Question:
+    """Build the question detector."""
+    return Question()
+
+
+class Question:
+    """Whether a message asks something: a '?' outside links, or an interrogative opening.
+
+    Openings: a wh-word not followed by a bare subject ("what I did was ..." is a statement),
+    aux-inversion ("does X work", "is there", "can you"), or an asking phrase ("anyone know",
+    "any idea", "wondering if"). A sentence of only tag words ("right?", "you know?") is not one.
+    """
+
+    def __init__(self) -> None:
+        register_extensions()
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.assistant_is_question = any(self._asks(sent) for sent in _sentences(doc))
+        return doc
+
+    def _asks(self, sent: Span) -> bool:
+        start = _after_prefix(sent)
+        words = [t for t in sent[start:] if not (t.is_punct or t.is_space or is_emoji(t.text))]
+        lowers = [t.lower_ for t in words]
+        has_mark = any("?" in t.text and not t._.assistant_is_link for t in sent)
+        if has_mark:
+            return bool(lowers) and not all(w in RHETORICAL for w in lowers)
+        while words and lowers[0] in SOFT_OPENERS:
+            # "hi all, what's ...": the greeting's "all"/"everyone" goes with it.
+            skip = 2 if len(words) > 1 and lowers[1] in GREETING_FOLLOWERS else 1
+            if skip == 2 and lowers[0] not in GREETING_WORDS:
+                skip = 1
+            words, lowers = words[skip:], lowers[skip:]
+        if not words:
+            return False
+        if any(_contains(lowers, phrase) for phrase in ASKING_PHRASES):
+            return True
+        first = lowers[0]
+        if first in WH:
+            return self._wh_question(words)
+        if first in AUX:
+            return self._inverted(words, lowers)
+        return False
+
+    @staticmethod
+    def _wh_question(words: list[Token]) -> bool:
+        if len(words) == 1:
+            return False
+        nxt = words[1]
+        if nxt.lower_ in ("a", "an"):  # "what a mess"
+            return False
+        if nxt.lower_ in SUBJECT_PRONOUNS:
+            return False  # "what I did was ...", "how it works is ...": a free relative clause
+        # "how cool", "how nice is that!": exclamations, not questions.
+        exclaims = len(words) <= 3 or words[-1].doc[words[-1].i + 1 :].text.startswith("!")
+        return not (words[0].lower_ == "how" and nxt.pos_ in ("ADJ", "ADV") and exclaims)
+
+    @staticmethod
+    def _inverted(words: list[Token], lowers: list[str]) -> bool:
+        i = 1
+        while i < len(words) and lowers[i] in NEGATION:
+            i += 1
+        if i >= len(words):
+            return False
+        subject = words[i]
+        is_subject = lowers[i] in SUBJECT_WORDS or subject.pos_ in ("PROPN", "NOUN", "PRON")
+        if not is_subject or subject.pos_ in ("VERB", "AUX"):
+            return False
+        if lowers[0] in ("have", "has", "had"):  # "have fun" is advice, "have you" asks
+            return lowers[i] in SUBJECT_WORDS and lowers[i] not in ("a", "an", "the")
+        if lowers[0] in ("do", "does", "did"):  # "do it now" is an instruction
+            if i + 1 >= len(words):
+                return False
+            if lowers[i] in ("it", "this", "that"):
+                after = words[i + 1]
+                return after.pos_ in ("VERB", "AUX") if after.pos_ else after.is_alpha
+            return True
+        return True
+
+
+def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(tuple(words[i : i + n]) == phrase for i in range(len(words) - n + 1))
+
+
+@Language.factory("assistant_acts")
+def make_acts(nlp: Language, name: str) -> Acts:
+    """Build the dialogue-act matcher over ``nlp``'s vocabulary."""
+    return Acts(nlp)
+
+
+class Acts:
+    """Dialogue acts that matter for openings, by token patterns with position checks.
+
+    Greetings and agreements must open a sentence (after any addressed nick) and stand alone or
+    before punctuation ("exactly." agrees, "exactly which version?" does not); thanks are not
+    "thanks to" or "no thanks"; a share of one's own work needs a link in the message.
+    """
+
+    def __init__(self, nlp: Language) -> None:
+        register_extensions()
+        self.matcher = Matcher(nlp.vocab)
+        for act, patterns in act_patterns().items():
+            self.matcher.add(act, patterns)
+
+    def __call__(self, doc: Doc) -> Doc:
+        found: set[str] = set()
+        sentence_starts = {_first_word(sent) for sent in _sentences(doc)}
+        for match_id, start, end in self.matcher(doc):
+            act = doc.vocab.strings[match_id]
+            if act in found or not self._fits(act, doc, start, end, sentence_starts):
+                continue
+            found.add(act)
+        doc._.assistant_acts = tuple(a for a in ACTS if a in found)
+        return doc
+
+    @staticmethod
+    def _fits(act: str, doc: Doc, start: int, end: int, sentence_starts: set[int]) -> bool:
+        before = doc[start - 1].lower_ if start > 0 else ""
+        after = doc[end] if end < len(doc) else None
+        alone = after is None or after.is_punct or is_emoji(after.text)
+        if act == "greeting":
+            return start in sentence_starts and (
+                alone
+                or (
+                    after is not None
+                    and (after.lower_ in GREETING_FOLLOWERS or after._.assistant_is_nick)
+                )
+            )
+        if act == "thanks":
+            if before in ("no", "nah"):
+                return False
+            return not (after is not None and after.lower_ in ("to", "god"))
+        if act == "agreement":
+            if before in NEGATORS or (start > 0 and doc[start - 1].lower_ == "do"):
+                return False
+            phrase = doc[start:end].text.lower()
+            if phrase.endswith("agree"):
+                return True
+            if phrase in STRONG_AGREEMENT:
+                return start in sentence_starts or before in STRONG_AGREEMENT | AFFIRMATIVE
+            if doc[start:end].text.lower() in ("yes", "true", "this", "same") and start == 0:
+                return alone and len([t for t in doc if not t.is_punct]) <= 2
+            return start in sentence_starts and (
+                alone or (after is not None and after.lower_ in ("here", "that", "this"))
+            )
+        if act == "share_own_work":
+            return bool(doc._.assistant_links)
+        return True
+
+
+def _first_word(sent: Span) -> int:
+    """Document index of a sentence's first token after an addressed nick prefix."""
+    return sent.start + _after_prefix(sent)
+
+
+@Language.factory("assistant_topics")
+def make_topics(nlp: Language, name: str) -> Topics:
+    """Build the topic extractor."""
+    return Topics()
+
+
+class Topics:
+    """Key phrases: noun chunks and entities, cleaned of chat noise, lemmatised, lowercased.
+
+    Without a parser, content words stand in for noun chunks; without NER there are no entities.
+    """
+
+    def __init__(self) -> None:
+        register_extensions()
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans: list[Span] = []
+        if doc.has_annotation("DEP"):
+            spans.extend(doc.noun_chunks)
+        else:
+            spans.extend(doc[t.i : t.i + 1] for t in doc if t.is_alpha and not t.is_stop)
+        if doc.has_annotation("ENT_IOB"):
+            spans.extend(e for e in doc.ents if e.label_ in _ENTITY_LABELS)
+        spans.sort(key=lambda s: (s.start, -len(s)))
+        topics: list[str] = []
+        for span in spans:
+            topic = _clean(span)
+            if topic and topic not in topics:
+                topics.append(topic)
+        doc._.assistant_topics = tuple(topics)
+        return doc
+
+
+def _keep(token: Token) -> bool:
+    lower = token.lower_
+    return not (
+        token.is_punct
+        or token.is_space
+        or token.like_num
+        or token._.assistant_is_nick
+        or token._.assistant_is_link
+        or token.pos_ in ("DET", "PRON", "PART", "CCONJ", "ADP", "INTJ", "SYM", "ADV")
+        or lower in PRONOUNS
+        or lower in FILLERS
+        or lower.startswith(("#", "@", "<"))
+        or is_emoji(token.text)
+    )
+
+
+def _clean(span: Span) -> str:
+    words = [t for t in span if _keep(t)]
+    # Stop words at the edges are determiners and quantifiers the tagger missed ("any", "some").
+    while words and words[0].is_stop:
+        words.pop(0)
+    while words and words[-1].is_stop:
+        words.pop()
+    if not words or all(t.lower_ in GENERIC_WORDS or t.is_stop for t in words):
+        return ""
+    if words[0].doc.has_annotation("TAG"):
+        nouns = [t for t in words if t.pos_ in ("NOUN", "PROPN", "X")]
+        # Adjectives alone ("nice") or around a generic noun ("best way") are no topic.
+        if all(t.lower_ in GENERIC_WORDS for t in nouns):
+            return ""
+    # Only the head is lemmatised: modifiers are singular already ("postgres db", "docs page").
+    text = " ".join([*(t.lower_ for t in words[:-1]), _form(words[-1])])
+    return text if len(text) > 1 else ""
+
+
+def _form(token: Token) -> str:
+    """The lemma of common nouns (``docs`` -> ``doc``), the lowercased text of the rest."""
+    if token.lower_ in SINGULAR_S:
+        return token.lower_
+    if token.pos_ == "NOUN" and token.lemma_:
+        return token.lemma_.lower()
+    if not token.pos_ and token.lemma_:
+        return token.lemma_.lower()
+    return token.lower_

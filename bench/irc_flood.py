@@ -5,7 +5,9 @@ and runs the same flood twice, each on its own channel:
 
 1. baseline: a bare asyncio reader (no Presence) counts the relayed lines;
 2. Presence: the real Assistant (connector, recorder, writer, plugins) attends the channel,
-   and the flood counts as done when the last line is committed to SQLite.
+   and the flood counts as done when the last line is committed to SQLite. Like
+   ``presence run``, it freezes what start-up made (``gc.freeze``) before the flood; the
+   report also says how many transactions the SQLite writer needed.
 
 The senders run in a child process, so their work does not pollute the lag measured in this
 process's event loop (a LoopLagMonitor ticking every 10 ms while the flood is in flight, its
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import multiprocessing
 import sqlite3
@@ -57,6 +60,10 @@ class Phase:
     seconds: float
     lag: LoopLagMonitor
     complete: bool
+    batches: int = 0
+    """Transactions the SQLite writer committed during the flood (Presence only)."""
+    ops: int = 0
+    """Writes those transactions held."""
 
     @property
     def rate(self) -> float:
@@ -201,6 +208,7 @@ async def presence(
                 }
             },
             "storage": {"path": str(database)},
+            "analysis": {"enabled": args.analysis},
         }
     )
     order = {**order_for(server, channel, args), "watcher": BOT_NICK, "prefix": "member"}
@@ -209,17 +217,21 @@ async def presence(
     await child.expect("ready")
     assistant = Assistant(settings)
     await assistant.start()
+    gc.freeze()  # as `presence run` does after start-up: full collections skip what lives for good
     try:
+        writer = assistant.db.writer
+        batches, ops = writer.batches, writer.committed
         (_, started) = await child.expect("flooding")
         async with LoopLagMonitor(LAG_INTERVAL) as lag:
             await child.expect("sent")
             (_, finished, rows) = await child.expect("recorded")
+        batches, ops = writer.batches - batches, writer.committed - ops
         child.pipe.send("done")
         await child.expect("closed")
     finally:
         await assistant.stop()
     expected = args.lines // args.senders * args.senders
-    return Phase("Presence → SQLite", rows, finished - started, lag, rows == expected)
+    return Phase("Presence → SQLite", rows, finished - started, lag, rows == expected, batches, ops)
 
 
 async def measure(args: argparse.Namespace) -> tuple[Phase, Phase]:
@@ -266,7 +278,8 @@ def report(bare: Phase, attended: Phase, senders: int) -> bool:
     console.print(
         f"ratio Presence / bare reader: {ratio:.2f}; Presence loop: "
         f"{len(attended.lag.samples)} lag samples every {milliseconds(LAG_INTERVAL)} ms asked, "
-        f"timers late {late:.0%} of the flood"
+        f"timers late {late:.0%} of the flood; SQLite writer: {attended.batches} transactions, "
+        f"{attended.ops / attended.batches if attended.batches else 0:,.0f} writes each on average"
     )
     rate_ok = attended.complete and attended.rate >= TARGET_RATE
     lag_ok = attended.lag.percentile(99) < TARGET_LAG_P99
@@ -284,6 +297,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=20_000, help="lines in each flood")
     parser.add_argument("--senders", type=int, default=4, help="simulated members sending")
+    parser.add_argument(
+        "--analysis",
+        action="store_true",
+        help="also run spaCy analysis (measured on its own by bench/nlp.py; off by default)",
+    )
     args = parser.parse_args()
     if args.lines < args.senders or args.senders < 1:
         parser.error("need at least one sender and one line per sender")

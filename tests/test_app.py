@@ -14,6 +14,7 @@ import pytest
 from assistant import (
     CommandContext,
     Event,
+    MessageAnalyzed,
     MessageReceived,
     Plugin,
     PluginContext,
@@ -51,9 +52,15 @@ class Exploder(Plugin):
 
 @asynccontextmanager
 async def running(
-    tmp_path: Path, connector: FakeConnector, **plugins: type[Plugin]
+    tmp_path: Path, connector: FakeConnector, *, analysis: bool = False, **plugins: type[Plugin]
 ) -> AsyncIterator[Assistant]:
-    settings = parse_settings({"storage": {"path": str(tmp_path / "p.sqlite3")}})
+    # Analysis starts a spaCy worker process (seconds); only the tests about it turn it on.
+    settings = parse_settings(
+        {
+            "storage": {"path": str(tmp_path / "p.sqlite3")},
+            "analysis": {"enabled": analysis, "batch_wait": 0.01},
+        }
+    )
     assistant = Assistant(
         settings,
         connectors=[connector],
@@ -183,3 +190,46 @@ async def test_a_blocked_event_loop_is_reported(
             await fake.say("alice", "hello")
             await asyncio.sleep(0.6)
     assert any("event loop was blocked" in r.getMessage() for r in caplog.records)
+
+
+class Listener(Plugin):
+    """Keeps every analysis it is given, and whether it was stored before it arrived."""
+
+    def __init__(self, ctx: PluginContext) -> None:
+        super().__init__(ctx)
+        self.analyses: list[MessageAnalyzed] = []
+        self.stored: list[bool] = []
+
+    @hookimpl
+    async def assistant_event(self, event: Event) -> None:
+        if isinstance(event, MessageAnalyzed):
+            self.analyses.append(event)
+            row = await self.ctx.db.fetchone(
+                "SELECT 1 FROM message_analyses WHERE key = ?", (event.message_id,)
+            )
+            self.stored.append(row is not None)
+
+
+async def test_analyses_are_stored_and_published_to_plugins(tmp_path: Path) -> None:
+    fake = FakeConnector()
+    async with running(tmp_path, fake, analysis=True, listener=Listener) as assistant:
+        await fake.say("alice", "anyone interviewing over skype this week?")
+        await fake.say("bob", "alice: yes, every sunday")
+        listener = assistant.plugins.instance("listener")
+        assert isinstance(listener, Listener)
+        await wait_until(lambda: len(listener.analyses) == 2, timeout=60)
+        question, answer = listener.analyses
+        assert question.is_question and question.reply_to == ()
+        assert answer.addressees == ("alice",)
+        assert answer.reply_to == (question.message_id,)
+        assert listener.stored == [True, True]
+
+
+async def test_stopping_while_the_analysis_worker_loads_does_not_hang(tmp_path: Path) -> None:
+    fake = FakeConnector()
+    began = time.monotonic()
+    async with running(tmp_path, fake, analysis=True) as assistant:
+        await fake.say("alice", "a line that waits for the worker")
+        assert assistant.analyzer is not None
+    assert time.monotonic() - began < 10
+    assert assistant.analyzer is None

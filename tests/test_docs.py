@@ -20,6 +20,7 @@ SECTIONS: list[type[BaseModel]] = [
     config.ChannelSettings,
     config.StorageSettings,
     config.CommandSettings,
+    config.AnalysisSettings,
     config.WatchedMember,
 ]
 

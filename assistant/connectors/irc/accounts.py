@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from assistant.connectors.irc.text import casefold
 from assistant.connectors.irc.translate import IrcEventLike, is_user_source, split_source, tag_dict
-from assistant.events import irc_casefold
 
 __all__ = ["WHOX_FIELDS", "WHOX_TOKEN", "AccountBook", "Person"]
 
@@ -55,30 +55,30 @@ class AccountBook:
 
     def get(self, nick: str) -> Person | None:
         """What is known of ``nick``, if anything."""
-        return self._people.get(irc_casefold(nick))
+        return self._people.get(casefold(nick))
 
     def account(self, nick: str) -> str | None:
         """The account ``nick`` is logged in as, or None when not logged in or not known."""
-        person = self._people.get(irc_casefold(nick))
+        person = self._people.get(casefold(nick))
         return person.account if person is not None else None
 
     def userhost(self, nick: str) -> str | None:
         """The ``user@host`` last seen for ``nick``."""
-        person = self._people.get(irc_casefold(nick))
+        person = self._people.get(casefold(nick))
         return person.userhost if person is not None else None
 
     def forget(self, nick: str) -> None:
         """Drop ``nick`` (it quit, or no longer shares a channel with Presence)."""
-        self._people.pop(irc_casefold(nick), None)
+        self._people.pop(casefold(nick), None)
 
     def retain(self, nicks: Iterable[str]) -> None:
         """Keep only ``nicks``: everyone else no longer shares a channel with Presence."""
-        keep = {irc_casefold(nick) for nick in nicks}
+        keep = {casefold(nick) for nick in nicks}
         for key in [key for key in self._people if key not in keep]:
             del self._people[key]
 
     def _person(self, nick: str) -> Person:
-        key = irc_casefold(nick)
+        key = casefold(nick)
         person = self._people.get(key)
         if person is None:
             person = self._people[key] = Person(nick)
@@ -92,13 +92,13 @@ class AccountBook:
         With ``account-tag``, a user's line without the tag means they are not logged in.
         """
         kind = ev.type
-        own = irc_casefold(own_nick)
+        own = casefold(own_nick)
         if kind == "whospcrpl":
             self._whox([str(arg) for arg in ev.arguments or ()], own)
             return
         if kind == "whoreply":  # 352 own #chan user host server nick flags :hops realname
             args = [str(arg) for arg in ev.arguments or ()]
-            if len(args) >= 6 and irc_casefold(args[4]) != own:
+            if len(args) >= 6 and casefold(args[4]) != own:
                 listed = self._person(args[4])
                 listed.userhost = f"{args[1]}@{args[2]}"
                 listed.away = args[5].startswith("G")
@@ -112,7 +112,7 @@ class AccountBook:
         if not is_user_source(ev.source):
             return
         nick, userhost = split_source(ev.source)
-        if irc_casefold(nick) == own:
+        if casefold(nick) == own:
             return
         person: Person | None = self._person(nick) if kind == "join" else self.get(nick)
         if person is None:
@@ -130,16 +130,16 @@ class AccountBook:
         elif kind == "away":
             person.away = bool(ev.target)
         elif kind == "nick" and ev.target:
-            self._people.pop(irc_casefold(nick), None)
+            self._people.pop(casefold(nick), None)
             person.nick = str(ev.target)
-            self._people[irc_casefold(person.nick)] = person
+            self._people[casefold(person.nick)] = person
 
     def _whox(self, args: list[str], own: str) -> None:
         """A 354 reply to our ``WHO #chan %tcuhnfa,152``; other WHOX replies are not ours."""
         if len(args) < len(WHOX_FIELDS) or args[0] != WHOX_TOKEN:
             return
         _, _, user, host, nick, flags, account = args[: len(WHOX_FIELDS)]
-        if irc_casefold(nick) == own:
+        if casefold(nick) == own:
             return
         person = self._person(nick)
         person.userhost = f"{user}@{host}"

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import irc.client_aio
 import jaraco.stream.buffer
 
+from assistant.connectors.irc.intake import Intake, IntakeProtocol
 from assistant.connectors.irc.sasl import mechanisms
 
 __all__ = ["WANTED_CAPS", "CapConnection", "CapNegotiator", "CapReactor"]
@@ -124,19 +125,32 @@ class CapNegotiator:
 class CapConnection(irc.client_aio.AioConnection):  # type: ignore[misc]
     """An ``AioConnection`` that opens CAP negotiation and survives input the library chokes on.
 
+    Its reads go to an :class:`~assistant.connectors.irc.intake.Intake`, parsed when the
+    connector asks rather than all at once inside ``data_received``.
+
     The default strict UTF-8 buffer turns one latin-1 byte into a fatal protocol error that drops
     the connection (notes §3.4.1); the lenient buffer falls back to latin-1 per line. Likewise
     any exception while parsing one line (a bare ``QUIT`` raises ``IndexError`` in the library)
-    would abort ``data_received`` and close the socket, so such a line is logged and skipped.
+    would end the connection, so such a line is logged and skipped.
     """
 
     buffer_class = jaraco.stream.buffer.LenientDecodingLineBuffer
+    protocol_class = IntakeProtocol
+    intake: Intake | None = None
+    """Where reads go to be parsed a line at a time (:mod:`intake`); set before ``connect()``."""
 
     def _process_line(self, line: str) -> None:
         try:
             super()._process_line(line)
         except Exception:
             log.exception("skipping a line the irc library could not handle: %r", line)
+
+    def _handle_event(self, event: Any) -> None:
+        # The library announces every line as ``all_raw_messages`` before the event it means;
+        # the line is already known to whoever parses it (``Intake.line``), and sending it
+        # through the reactor would cost as much again as the event itself.
+        if event.type != "all_raw_messages":
+            super()._handle_event(event)
 
     def _handle_other(self, arguments: list[str], command: Any, source: Any, tags: Any) -> None:
         if command == "quit" and not arguments:

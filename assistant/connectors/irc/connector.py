@@ -1,11 +1,12 @@
 """The IRC connector: owns the socket and library objects, and feeds translated events to the core.
 
-Library callbacks run synchronously inside ``data_received``; they only put the event on an
-``asyncio.Queue`` (notes §3.4.8), and one coroutine consumes that queue in order: registration
-(:mod:`registration`: CAP, SASL, nick fallback), then the connection's knowledge and translation
-(:mod:`state`) and ``emit``. Server PINGs are answered by the library's own handler at read
-time, and our keepalive PONGs are timed there too, so a slow ``emit`` neither starves the
-keepalive nor inflates the measured lag.
+Reads are stored by the :mod:`intake`, and one coroutine pulls their lines, parsed one at a
+time, in order: registration (:mod:`registration`: CAP, SASL, nick fallback), then the
+connection's knowledge and translation (:mod:`state`) and ``emit``, yielding to the loop about
+every millisecond so that a flood never blocks it. Library callbacks run while a line is
+parsed and only hand the event to the intake (notes §3.4.8). Server PINGs are answered by the
+library's own handler as their line is parsed, and our keepalive PONGs are timed from when
+their bytes arrived, so a backlog does not inflate the measured lag.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import irc.connection
 from assistant.config import ConfigError, NetworkSettings, secret
 from assistant.connectors.base import Emit
 from assistant.connectors.irc.caps import CapReactor
+from assistant.connectors.irc.intake import Intake
 from assistant.connectors.irc.pacing import Outbox, TokenBucket
 from assistant.connectors.irc.registration import SASL_EVENTS, Registration
 from assistant.connectors.irc.state import IrcState
@@ -35,10 +37,6 @@ log = logging.getLogger(__name__)
 
 VERSION_REPLY = "Presence chat-room presence assistant"
 
-# Stop reading from the socket while this many library events wait for ``emit``, and resume
-# below the low mark, so a stalled consumer cannot grow memory without bound.
-_HIGH_WATER = 5000
-_LOW_WATER = 500
 # Bytes the server adds when relaying our line: ":nick!user@host" with the longest host.
 _MAX_HOST = 63
 # Our keepalive PINGs carry this prefix and a monotonic timestamp; the PONG echoes both.
@@ -113,14 +111,12 @@ class IrcConnector:
         # Per-run state, reset by run().
         self._conn: Any = None
         self._registration: Registration | None = None
-        self._inbox: asyncio.Queue[object] | None = None
+        self._intake: Intake | None = None
         self._run_task: asyncio.Task[Any] | None = None
         self._connecting: asyncio.Future[Any] | None = None
         self._finished: asyncio.Event | None = None
         self._registered = False
         self._stopping = False
-        self._paused = False
-        self._last_rx = 0.0
         self._error_reason = ""
 
     # --- public surface -----------------------------------------------------------------------
@@ -128,7 +124,10 @@ class IrcConnector:
     @property
     def connected(self) -> bool:
         """True while registered with the server."""
-        return self._registered and self._conn is not None and bool(self._conn.is_connected())
+        conn, intake = self._conn, self._intake
+        if not self._registered or conn is None or intake is None or intake.closed:
+            return False
+        return bool(conn.is_connected())
 
     @property
     def channels(self) -> list[str]:
@@ -173,11 +172,11 @@ class IrcConnector:
 
     async def stop(self, message: str = "") -> None:
         """Send QUIT with ``message`` (or the configured one) and wait until ``run`` returns."""
-        inbox, finished = self._inbox, self._finished
-        if inbox is None or finished is None:
+        intake, finished = self._intake, self._finished
+        if intake is None or finished is None:
             return
         self._stopping = True
-        inbox.put_nowait(_Stop(message or self.settings.quit_message))
+        intake.put(_Stop(message or self.settings.quit_message))
         if self._connecting is not None:
             self._connecting.cancel()  # an unreachable host must not delay stopping
         if asyncio.current_task() is self._run_task:
@@ -195,18 +194,17 @@ class IrcConnector:
             ConnectionError: the connection could not be made or was lost. ``Disconnected`` is
                 emitted first when ``Connected`` had been emitted in this run.
         """
-        if self._inbox is not None:
+        if self._intake is not None:
             raise RuntimeError(f"{self.network}: run() is already running")
-        loop = asyncio.get_running_loop()
-        inbox: asyncio.Queue[object] = asyncio.Queue()
-        reactor = CapReactor(loop=loop)
+        reactor = CapReactor(loop=asyncio.get_running_loop())
         conn = reactor.server()
-        self._reset(conn, inbox)
-        reactor.add_global_handler("all_events", self._make_handler(conn, inbox), -100)
+        intake = conn.intake = Intake(conn)
+        self._reset(conn, intake)
+        reactor.add_global_handler("all_events", self._make_handler(conn, intake), -100)
         tasks: list[asyncio.Task[None]] = []
         try:
             if await self._connect(conn):
-                await self._serve(conn, inbox, emit, tasks)
+                await self._serve(conn, intake, emit, tasks)
         finally:
             for task in tasks:
                 task.cancel()
@@ -215,7 +213,7 @@ class IrcConnector:
                 conn.disconnect()
             self._registered = False
             self._state.reset(self.settings.nick)
-            self._inbox = None
+            self._intake = None
             self._conn = None
             self._run_task = None
             if self._finished is not None:
@@ -223,41 +221,34 @@ class IrcConnector:
 
     # --- connection lifecycle -----------------------------------------------------------------
 
-    def _reset(self, conn: Any, inbox: asyncio.Queue[object]) -> None:
+    def _reset(self, conn: Any, intake: Intake) -> None:
         """Start a run from a clean slate, so run() can be called again after a failure."""
         self._conn = conn
-        self._inbox = inbox
+        self._intake = intake
         self._run_task = asyncio.current_task()
         self._finished = asyncio.Event()
         self._registered = False
         self._stopping = False
-        self._paused = False
-        self._last_rx = time.monotonic()
         self._error_reason = ""
         self._state.reset(self.settings.nick)
         self._registration = Registration(self.network, self.settings, _Link(conn))
         self.lag = None
         self.nick = self.settings.nick
 
-    def _make_handler(self, conn: Any, inbox: asyncio.Queue[object]) -> Callable[[Any, Any], None]:
-        """Build the library callback: record liveness and queue the event, nothing else."""
+    def _make_handler(self, conn: Any, intake: Intake) -> Callable[[Any, Any], None]:
+        """Build the library callback: time our PONGs and hand the event over, nothing else."""
 
         def on_event(source_conn: Any, ev: Any) -> None:
             if source_conn is not conn:
                 return
-            if ev.type == "all_raw_messages":
-                self._last_rx = time.monotonic()
-            elif ev.type == "pong":
-                self._measure_lag(ev)
-            inbox.put_nowait(ev)
-            if inbox.qsize() > _HIGH_WATER and not self._paused and conn.transport is not None:
-                self._paused = True
-                conn.transport.pause_reading()
+            if ev.type == "pong":
+                self._measure_lag(ev, intake.received_at)
+            intake.deliver(ev)
 
         return on_event
 
-    def _measure_lag(self, ev: Any) -> None:
-        """Time our keepalive PING from the timestamp its PONG echoes back."""
+    def _measure_lag(self, ev: Any, received_at: float) -> None:
+        """Time our keepalive PING from the timestamp its PONG echoes back to its arrival."""
         token = str(ev.arguments[0]) if ev.arguments else ""
         if not token.startswith(_LAG_TOKEN):
             return
@@ -265,7 +256,7 @@ class IrcConnector:
             sent = float(token.removeprefix(_LAG_TOKEN))
         except ValueError:
             return
-        self.lag = max(0.0, time.monotonic() - sent)
+        self.lag = max(0.0, received_at - sent)
         if self.lag > self._lag_warning:
             log.warning(
                 "%s: lag is %.1f s (over %g s): the server or the network is slow",
@@ -336,26 +327,23 @@ class IrcConnector:
         return True
 
     async def _serve(
-        self, conn: Any, inbox: asyncio.Queue[object], emit: Emit, tasks: list[asyncio.Task[None]]
+        self, conn: Any, intake: Intake, emit: Emit, tasks: list[asyncio.Task[None]]
     ) -> None:
         """Consume library events in order until stopped (return) or disconnected (raise)."""
         loop = asyncio.get_running_loop()
         registration = self._registration
         assert registration is not None  # set by _reset() for this run
+        state = self._state
         deadline: float | None = loop.time() + self._connect_timeout
         while True:
             try:
-                async with asyncio.timeout_at(deadline):
-                    item = await inbox.get()
+                item = await intake.get(deadline)
             except TimeoutError:
                 if self._stopping:  # the server did not close after our QUIT; we do
                     conn.disconnect()
                     await self._emit_disconnected(emit, "stopped")
                     return
                 raise ConnectionError(f"{self.network}: registration timed out") from None
-            if self._paused and inbox.qsize() < _LOW_WATER and conn.transport is not None:
-                self._paused = False
-                conn.transport.resume_reading()
 
             if isinstance(item, _Stop):
                 if not self._registered:
@@ -383,15 +371,17 @@ class IrcConnector:
                 self._error_reason = str(ev.target or "")
             elif kind == "welcome":
                 deadline = None
-                await self._on_welcome(conn, ev, emit, inbox, tasks)
+                await self._on_welcome(conn, ev, emit, intake, tasks)
             elif kind == "cap" or kind in SASL_EVENTS or not self._registered:
                 registration.handle(ev)
                 if not self._registered:
                     self.nick = registration.nick
             else:
-                events = self._state.handle(ev, utcnow())
-                self.nick = self._state.nick
-                self._send_replies(conn)
+                state.raw_line = intake.line
+                events = state.handle(ev, utcnow())
+                self.nick = state.nick
+                if state.replies:
+                    self._send_replies(conn)
                 for event in events:
                     await emit(event)
 
@@ -411,7 +401,7 @@ class IrcConnector:
         conn: Any,
         ev: Any,
         emit: Emit,
-        inbox: asyncio.Queue[object],
+        intake: Intake,
         tasks: list[asyncio.Task[None]],
     ) -> None:
         """Registered: announce it, identify if needed, join, start sending and pinging."""
@@ -432,9 +422,11 @@ class IrcConnector:
                     log.error("%s: not joining %s: %s", self.network, channel.name, exc)
                     continue
             conn.join(channel.name, key)
-        tasks.append(asyncio.create_task(self._send_loop(conn), name=f"irc-send-{self.network}"))
         tasks.append(
-            asyncio.create_task(self._keepalive(conn, inbox), name=f"irc-keepalive-{self.network}")
+            asyncio.create_task(self._send_loop(conn, intake), name=f"irc-send-{self.network}")
+        )
+        tasks.append(
+            asyncio.create_task(self._keepalive(conn, intake), name=f"irc-keepalive-{self.network}")
         )
 
     async def _emit_disconnected(self, emit: Emit, reason: str) -> None:
@@ -448,27 +440,28 @@ class IrcConnector:
                 )
             )
 
-    async def _send_loop(self, conn: Any) -> None:
+    async def _send_loop(self, conn: Any, intake: Intake) -> None:
         """Write queued lines at the bucket's pace while the connection is up."""
         while True:
             await self._outbox.wait()
             await self._bucket.take()
-            if not conn.is_connected():
+            if not conn.is_connected() or intake.closed:
                 return  # the line stays queued for the next connection
             conn.send_raw(self._outbox.pop())
 
-    async def _keepalive(self, conn: Any, inbox: asyncio.Queue[object]) -> None:
-        """PING regularly; no line at all within the timeout means the link is dead.
+    async def _keepalive(self, conn: Any, intake: Intake) -> None:
+        """PING regularly; no bytes at all within the timeout means the link is dead.
 
-        The library's ``set_keepalive`` cannot run on the asyncio reactor (notes §3.4.2).
+        While reading is paused we are behind, not the server silent. The library's
+        ``set_keepalive`` cannot run on the asyncio reactor (notes §3.4.2).
         """
         while conn.is_connected():
             await asyncio.sleep(self._ping_interval)
             sent = time.monotonic()
             conn.ping(f"{_LAG_TOKEN}{sent:.6f}")
             await asyncio.sleep(self._ping_timeout)
-            if self._last_rx < sent and not self._paused:
-                inbox.put_nowait(_Lost(f"no reply to PING within {self._ping_timeout:g} s"))
+            if intake.last_rx < sent and not intake.paused:
+                intake.put(_Lost(f"no reply to PING within {self._ping_timeout:g} s"))
                 return
 
     def _budget(self, target: str) -> int:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from assistant.connectors.irc.text import casefold
 from assistant.connectors.irc.translate import IrcEventLike, is_user_source, split_source
-from assistant.events import Event, MemberJoined, irc_casefold
+from assistant.events import Event, MemberJoined
 
 __all__ = ["Rosters"]
 
@@ -50,7 +51,7 @@ class Rosters:
 
     def members(self, channel: str) -> list[str]:
         """The nicks in ``channel`` (Presence excluded), sorted; empty when we are not in it."""
-        found = self._channels.get(irc_casefold(channel))
+        found = self._channels.get(casefold(channel))
         return sorted(found.members.values()) if found else []
 
     def everyone(self) -> set[str]:
@@ -59,18 +60,18 @@ class Rosters:
 
     def channels_of(self, nick: str) -> list[str]:
         """The channels ``nick`` is in, as far as Presence can see."""
-        key = irc_casefold(nick)
+        key = casefold(nick)
         return [c.name for c in self._channels.values() if key in c.members]
 
     def status(self, channel: str, nick: str) -> str:
         """``nick``'s status symbols in ``channel`` (``"@"`` for an op), ``""`` when none."""
-        found = self._channels.get(irc_casefold(channel))
-        return found.status.get(irc_casefold(nick), "") if found else ""
+        found = self._channels.get(casefold(channel))
+        return found.status.get(casefold(nick), "") if found else ""
 
     def set_status(self, channel: str, nick: str, status: str) -> None:
         """Record ``nick``'s status in ``channel`` after a MODE change."""
-        found = self._channels.get(irc_casefold(channel))
-        key = irc_casefold(nick)
+        found = self._channels.get(casefold(channel))
+        key = casefold(nick)
         if found is not None and key in found.members:
             found.status[key] = status
 
@@ -82,33 +83,33 @@ class Rosters:
         if not is_user_source(ev.source):
             return []
         nick, _ = split_source(ev.source)
-        who = irc_casefold(nick)
+        who = casefold(nick)
         before = [c.name for c in self._channels.values() if who in c.members]
-        is_self = who == irc_casefold(own_nick)
+        is_self = who == casefold(own_nick)
         target = str(ev.target or "")
-        channel = self._channels.get(irc_casefold(target))
+        channel = self._channels.get(casefold(target))
         kind = ev.type
         if kind == "join":
             if is_self:
-                self._channels[irc_casefold(target)] = _Channel(target)
+                self._channels[casefold(target)] = _Channel(target)
             elif channel is not None:
                 channel.members[who] = nick
         elif kind == "part":
             if is_self:
-                self._channels.pop(irc_casefold(target), None)
+                self._channels.pop(casefold(target), None)
             elif channel is not None:
                 channel.remove(who)
         elif kind == "kick" and ev.arguments:
-            victim = irc_casefold(str(ev.arguments[0]))
-            if victim == irc_casefold(own_nick):
-                self._channels.pop(irc_casefold(target), None)
+            victim = casefold(str(ev.arguments[0]))
+            if victim == casefold(own_nick):
+                self._channels.pop(casefold(target), None)
             elif channel is not None:
                 channel.remove(victim)
         elif kind == "quit":
             for each in self._channels.values():
                 each.remove(who)
         elif kind == "nick":
-            new = irc_casefold(target)
+            new = casefold(target)
             for each in self._channels.values():
                 if each.members.pop(who, None) is not None:
                     each.members[new] = target
@@ -116,7 +117,7 @@ class Rosters:
                 # A member renamed before the WHO ended is reported under the new nick.
                 each.held = [
                     replace(held, actor=replace(held.actor, nick=target))
-                    if irc_casefold(held.actor.nick) == who
+                    if casefold(held.actor.nick) == who
                     else held
                     for held in each.held
                 ]
@@ -124,13 +125,13 @@ class Rosters:
 
     def expect_who(self, channel: str) -> None:
         """Hold the coming NAMES entries of ``channel`` until :meth:`release` (the WHO ended)."""
-        found = self._channels.get(irc_casefold(channel))
+        found = self._channels.get(casefold(channel))
         if found is not None:
             found.awaiting_who = True
 
     def awaiting_who(self, channel: str) -> bool:
         """True while NAMES entries of ``channel`` are held for the WHO reply."""
-        found = self._channels.get(irc_casefold(channel))
+        found = self._channels.get(casefold(channel))
         return found is not None and found.awaiting_who
 
     def add_present(self, events: Iterable[Event]) -> list[Event]:
@@ -142,8 +143,8 @@ class Rosters:
         for event in events:
             if not isinstance(event, MemberJoined) or event.channel is None:
                 continue
-            channel = self._channels.get(irc_casefold(event.channel))
-            key = irc_casefold(event.actor.nick)
+            channel = self._channels.get(casefold(event.channel))
+            key = casefold(event.actor.nick)
             if channel is None:
                 continue
             channel.status[key] = event.modes
@@ -158,11 +159,11 @@ class Rosters:
 
     def release(self, channel: str) -> list[MemberJoined]:
         """End the wait for ``channel``'s WHO: the held entries of members still there."""
-        found = self._channels.get(irc_casefold(channel))
+        found = self._channels.get(casefold(channel))
         if found is None:
             return []
         held, found.held, found.awaiting_who = found.held, [], False
-        return [event for event in held if irc_casefold(event.actor.nick) in found.members]
+        return [event for event in held if casefold(event.actor.nick) in found.members]
 
     def release_all(self) -> list[MemberJoined]:
         """End every wait for WHO (the server refused it): all held entries still present."""

@@ -17,8 +17,10 @@ from typing import Any
 from assistant.connectors.irc.accounts import WHOX_FIELDS, WHOX_TOKEN, AccountBook
 from assistant.connectors.irc.isupport import ServerFeatures
 from assistant.connectors.irc.roster import Rosters
+from assistant.connectors.irc.text import casefold
 from assistant.connectors.irc.translate import (
     PLATFORM,
+    TEXT_EVENTS,
     Context,
     enrich,
     is_user_source,
@@ -34,7 +36,6 @@ from assistant.events import (
     MemberLeft,
     MemberModeChanged,
     PresenceChanged,
-    irc_casefold,
 )
 
 __all__ = ["MAX_BATCHES", "IrcState", "Reply"]
@@ -66,6 +67,7 @@ class IrcState:
         self.rosters = Rosters()
         self.accounts = AccountBook()
         self.raw_line: str | None = None
+        """The wire line the events being handled came from; the connector sets it per line."""
         self.replies: list[Reply] = []
         """Lines to send, appended by :meth:`handle`; the connector takes them out."""
         self._batches: dict[str, str] = {}
@@ -113,9 +115,6 @@ class IrcState:
     def handle(self, ev: Any, now: datetime) -> list[Event]:
         """Take one library event after registration; return the Presence events it means."""
         kind = ev.type
-        if kind == "all_raw_messages":
-            self.raw_line = ev.arguments[0]
-            return []
         if kind == "featurelist":  # 005 own-nick TOKEN... :are supported
             self.features = self.features.updated(str(arg) for arg in list(ev.arguments)[:-1])
             return []
@@ -126,6 +125,8 @@ class IrcState:
             self._answer_ctcp(ev)
             return []
         self.accounts.learn(ev, account_tag="account-tag" in self.acked, own_nick=self.nick)
+        if kind in TEXT_EVENTS:  # most lines: nothing in the rosters changes
+            return translate(ev, self.context(ev, now))
         if kind == "namreply":
             return self._present(self.rosters.add_present(translate(ev, self.context(ev, now))))
         if kind == "endofwho":
@@ -142,7 +143,7 @@ class IrcState:
         """Translate with what was known before the line, then apply it to rosters and accounts."""
         kind = ev.type
         nick = split_source(ev.source)[0] if is_user_source(ev.source) else ""
-        is_self = bool(nick) and irc_casefold(nick) == irc_casefold(self.nick)
+        is_self = bool(nick) and casefold(nick) == casefold(self.nick)
         before = self.rosters.channels_of(nick) if nick else []
         events = translate(ev, self.context(ev, now), channels=before)
         self.rosters.update(ev, self.nick)
@@ -159,7 +160,7 @@ class IrcState:
             elif kind == "part":
                 self.accounts.retain(self.rosters.everyone())
         kicked = str(ev.arguments[0]) if kind == "kick" and ev.arguments else ""
-        if kicked and irc_casefold(kicked) == irc_casefold(self.nick):
+        if kicked and casefold(kicked) == casefold(self.nick):
             self.accounts.retain(self.rosters.everyone())
         return events
 
@@ -208,7 +209,7 @@ class IrcState:
         if not is_user_source(ev.source) or not ev.arguments:
             return
         nick, _ = split_source(ev.source)
-        if irc_casefold(nick) == irc_casefold(self.nick):
+        if casefold(nick) == casefold(self.nick):
             return
         query = str(ev.arguments[0]).upper()
         if query == "VERSION":

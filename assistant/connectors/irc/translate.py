@@ -18,7 +18,13 @@ from typing import Any, Literal, Protocol
 
 from assistant.connectors.irc.isupport import DEFAULT_CHANTYPES, DEFAULT_PREFIXES, ServerFeatures
 from assistant.connectors.irc.modes import apply_status, member_modes
-from assistant.connectors.irc.text import decode_bytes, sanitize, split_message, strip_formatting
+from assistant.connectors.irc.text import (
+    casefold,
+    decode_bytes,
+    sanitize,
+    split_message,
+    strip_formatting,
+)
 from assistant.events import (
     Event,
     Identity,
@@ -29,7 +35,6 @@ from assistant.events import (
     NickChanged,
     PresenceChanged,
     TopicChanged,
-    irc_casefold,
 )
 
 __all__ = [
@@ -38,6 +43,7 @@ __all__ = [
     "DEFAULT_PREFIXES",
     "NOTHING_KNOWN",
     "PLATFORM",
+    "TEXT_EVENTS",
     "Context",
     "IrcEventLike",
     "Knowledge",
@@ -70,6 +76,8 @@ _TEXT_KINDS: dict[str, Literal["message", "action", "notice"]] = {
     "pubnotice": "notice",
     "privnotice": "notice",
 }
+TEXT_EVENTS = frozenset(_TEXT_KINDS)
+"""The library's event types for what someone said (they change no roster)."""
 
 
 class IrcEventLike(Protocol):
@@ -255,7 +263,7 @@ def _arg(ev: IrcEventLike, index: int, default: str = "") -> str:
 
 
 def _same_nick(a: str, b: str) -> bool:
-    return irc_casefold(a) == irc_casefold(b)
+    return casefold(a) == casefold(b)
 
 
 def translate(ev: IrcEventLike, ctx: Context, *, channels: Sequence[str] = ()) -> list[Event]:
@@ -410,7 +418,7 @@ def _mode_changes(
     for change in member_modes([str(arg) for arg in ev.arguments or ()], ctx.features):
         if _same_nick(change.nick, ctx.own_nick):
             continue
-        key = irc_casefold(change.nick)
+        key = casefold(change.nick)
         before = statuses.get(key, ctx.knowledge.status(channel, change.nick))
         statuses[key] = status = apply_status(before, change, ctx.prefixes)
         events.append(

@@ -45,8 +45,10 @@ def feed(state: IrcState, *lines: str) -> list[Event]:
     for line in lines:
         seen.clear()
         conn._process_line(line)
+        state.raw_line = line
         for ev in seen:
-            out.extend(state.handle(ev, NOW))
+            if ev.type != "all_raw_messages":  # the connector never passes these on
+                out.extend(state.handle(ev, NOW))
     return out
 
 

@@ -1,0 +1,294 @@
+"""Analysis benchmark: the Analyzer (worker process) versus raw ``nlp.pipe``, loop lag, worker RSS.
+
+Run ``python bench/nlp.py [--messages 20000] [--rss-messages 300000]``. It generates chat-like
+lines (greetings, questions, answers addressed by nick, links, thanks, shares of own work;
+a share of the words are new each time, as in real chat, so the string store is exercised)
+across a few channels, then in one run:
+
+1. times raw ``nlp.pipe`` (batch 64) of the same pipeline over the messages in this process;
+2. times the Analyzer end to end over the same messages: recorded and submitted in bursts,
+   analysed in the worker process, results stored (timing ends after the final flush);
+3. samples the event loop's lag (corrected p99) while (2) runs;
+4. keeps feeding ``--rss-messages`` more messages and reads the worker's resident memory
+   (``VmRSS`` in ``/proc/PID/status``) after the warm-up (1 and 2) and at the end.
+
+Targets: analyzer / raw >= 0.9, lag p99 < 20 ms, RSS growth < 50 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from assistant.events import Identity, MessageReceived
+from assistant.lag import LoopLagMonitor
+from assistant.nlp.pipeline import load_pipeline, set_roster
+from assistant.nlp.stage import Analyzer
+from assistant.nlp.worker import WorkerOptions
+from assistant.recorder import Recorder
+from assistant.storage.database import Database
+
+NETWORK = "libera"
+CHANNELS = ("#bloggers", "#podcasting", "#python", "#offtopic")
+TARGET_RATIO = 0.9
+TARGET_LAG_MS = 20.0
+TARGET_RSS_MB = 50.0
+BURST = 100  # events arrive from sockets in bursts; the loop gets control back between them
+WARM_UP = 1000
+
+TOPICS = (
+    "podcast hosting",
+    "wordpress themes",
+    "the new microphone",
+    "skype interviews",
+    "email newsletters",
+    "static site generators",
+    "affiliate links",
+    "guest posting",
+    "seo plugins",
+    "video editing",
+    "the python meetup",
+    "google analytics",
+    "comment spam",
+    "blog traffic",
+    "sponsorship deals",
+)
+TEMPLATES = (
+    "hi all",
+    "morning everyone!",
+    "anyone using {topic} these days?",
+    "{nick}: have you tried {topic}?",
+    "{nick}, what do you use for {topic}",
+    "I just published a post about {topic}: https://{word}.example.com/{word}-{n}",
+    "thanks {nick}!",
+    "{nick}: yes, we moved to {topic} last month and it works well",
+    "does anyone know how to fix {topic} on a {word} server",
+    "lol",
+    "agreed, {topic} is overrated tbh",
+    "check out my new episode on {topic} https://pod.example.org/ep{n}",
+    "{nick} how did the {word} launch go?",
+    "we should try a collaboration on {topic} next sunday",
+    "brb",
+    "welcome back {nick}",
+    "is {Word} still doing {topic}? I heard {Word} {Word2} bought them",
+    "fwiw {topic} doubled my traffic in {n} weeks",
+)
+SYLLABLES = ("ka", "lo", "mi", "ter", "vax", "zu", "pre", "nik", "ob", "sto", "rel", "quin")
+
+
+def fresh_word(rng: random.Random) -> str:
+    """A word that is usually new: chat is full of names, typos and ids."""
+    return "".join(rng.choices(SYLLABLES, k=rng.randint(2, 4)))
+
+
+def generate(count: int, seed: int, start_number: int = 0) -> Iterator[MessageReceived]:
+    """Yield ``count`` chat-like channel messages from ~150 nicks, in time order."""
+    rng = random.Random(seed)
+    nicks = [f"{rng.choice(['pro', 'blog', 'pod', 'dev', 'mic', 'ann'])}{n}" for n in range(150)]
+    start = datetime(2024, 1, 7, 8, 30, tzinfo=UTC)
+    for number in range(start_number, start_number + count):
+        channel = CHANNELS[number % len(CHANNELS)] if rng.random() < 0.5 else rng.choice(CHANNELS)
+        who = rng.choice(nicks)
+        text = rng.choice(TEMPLATES).format(
+            topic=rng.choice(TOPICS),
+            nick=rng.choice(nicks),
+            word=fresh_word(rng),
+            Word=fresh_word(rng).title(),
+            Word2=fresh_word(rng).title(),
+            n=rng.randint(1, 9999),
+        )
+        yield MessageReceived(
+            platform="irc",
+            network=NETWORK,
+            timestamp=start + timedelta(milliseconds=700 * number),
+            channel=channel,
+            actor=Identity(platform="irc", network=NETWORK, nick=who),
+            text=text,
+        )
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` in MB (Linux ``/proc``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def raw_pipe(messages: list[MessageReceived]) -> float:
+    """Return messages/s of plain ``nlp.pipe`` (batch 64) over ``messages`` in this process."""
+    nlp = load_pipeline()
+    set_roster(nlp, {m.actor.nick for m in messages})
+    texts = [m.text for m in messages]
+    with nlp.memory_zone():
+        for _ in nlp.pipe(texts[:WARM_UP], batch_size=64):
+            pass
+    began = time.perf_counter()
+    for start in range(0, len(texts), 5000):
+        with nlp.memory_zone():
+            for _ in nlp.pipe(texts[start : start + 5000], batch_size=64):
+                pass
+    return len(texts) / (time.perf_counter() - began)
+
+
+async def feed(
+    recorder: Recorder, analyzer: Analyzer, messages: Iterator[MessageReceived], limit: int
+) -> int:
+    """Record and submit ``messages`` in bursts; hold back while ``limit`` are pending."""
+    count = 0
+    record, submit = recorder.record, analyzer.submit
+    burst: list[MessageReceived] = []
+    for message in messages:
+        burst.append(message)
+        if len(burst) < BURST:
+            continue
+        while analyzer.pending > limit:  # noqa: ASYNC110 -- a benchmark's crude flow control
+            await asyncio.sleep(0.01)
+        for event in burst:
+            record(event)
+            submit(event)
+        count += len(burst)
+        burst = []
+        await asyncio.sleep(0)
+    for event in burst:
+        record(event)
+        submit(event)
+    return count + len(burst)
+
+
+async def through_analyzer(
+    folder: Path, messages: list[MessageReceived], rss_messages: int, seed: int
+) -> dict[str, float]:
+    """Run phases 2-4; return the figures."""
+    db = await Database.open(folder / "bench.sqlite3")
+    figures: dict[str, float] = {}
+    try:
+        recorder = Recorder(db)
+        analyzer = Analyzer(db, lambda _event: None, WorkerOptions())
+        await analyzer.start()
+        pids = analyzer.worker_pids
+        figures["rss_loaded"] = rss_mb(pids["analysis"])
+        await feed(recorder, analyzer, generate(WARM_UP, seed + 1, 10**7), 10**9)
+        await analyzer.drain()
+        await db.flush()
+        async with LoopLagMonitor(0.01) as lag:
+            began = time.perf_counter()
+            await feed(recorder, analyzer, iter(messages), 10**9)
+            await analyzer.drain()
+            await db.flush()
+            elapsed = time.perf_counter() - began
+        figures["rate"] = len(messages) / elapsed
+        figures["lag_p99_ms"] = lag.percentile(99) * 1000
+        figures["lag_max_ms"] = lag.max * 1000
+        figures["stored"] = float(
+            (await db.fetchone("SELECT count(*) FROM message_analyses") or [0])[0]
+        )
+        figures["rss_warm"] = rss_mb(pids["analysis"])
+        figures["links_rss_warm"] = rss_mb(pids["links"])
+        if rss_messages:
+            began = time.perf_counter()
+            await feed(recorder, analyzer, generate(rss_messages, seed + 2, 2 * 10**7), 5000)
+            await analyzer.drain()
+            figures["rss_rate"] = rss_messages / (time.perf_counter() - began)
+            if analyzer.worker_pids != pids:
+                raise SystemExit("a worker restarted during the run; RSS figures are void")
+            figures["rss_end"] = rss_mb(pids["analysis"])
+            figures["links_rss_end"] = rss_mb(pids["links"])
+        figures["dropped"] = analyzer.stats.dropped
+        await analyzer.stop()
+    finally:
+        await db.close()
+    return figures
+
+
+def report(count: int, raw_rate: float, figures: dict[str, float], rss_messages: int) -> bool:
+    """Print the table; return whether every target is met."""
+    ratio = figures["rate"] / raw_rate
+    lag = figures["lag_p99_ms"]
+    table = Table(
+        title=f"Analysis: {count:,} chat messages, batch 64, 2 in flight, 2 worker processes"
+    )
+    for column in ("measure", "value", "target", "met"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "[bold red]NOT met[/]"
+
+    table.add_row("raw nlp.pipe, this process (msgs/s)", f"{raw_rate:,.0f}", "", "")
+    table.add_row("Analyzer: submit → worker → stored (msgs/s)", f"{figures['rate']:,.0f}", "", "")
+    table.add_row(
+        "ratio Analyzer / raw", f"{ratio:.2f}", f">= {TARGET_RATIO}", met(ratio >= TARGET_RATIO)
+    )
+    table.add_row(
+        "event-loop lag p99 during the flood (ms)",
+        f"{lag:.1f}",
+        f"< {TARGET_LAG_MS:.0f}",
+        met(lag < TARGET_LAG_MS),
+    )
+    table.add_row("event-loop lag max (ms)", f"{figures['lag_max_ms']:.1f}", "", "")
+    table.add_row("analyses stored", f"{figures['stored']:,.0f}", f"{count + WARM_UP:,}", "")
+    table.add_row("worker RSS, pipeline loaded (MB)", f"{figures['rss_loaded']:.0f}", "", "")
+    table.add_row("worker RSS after warm-up (MB)", f"{figures['rss_warm']:.0f}", "", "")
+    table.add_row(
+        "reply-linker worker RSS after warm-up (MB)", f"{figures['links_rss_warm']:.0f}", "", ""
+    )
+    ok = ratio >= TARGET_RATIO and lag < TARGET_LAG_MS
+    if "rss_end" in figures:
+        growth = figures["rss_end"] - figures["rss_warm"]
+        table.add_row(
+            f"worker RSS after {rss_messages:,} more (MB)", f"{figures['rss_end']:.0f}", "", ""
+        )
+        table.add_row(
+            "worker RSS growth (MB)",
+            f"{growth:+.1f}",
+            f"< {TARGET_RSS_MB:.0f}",
+            met(growth < TARGET_RSS_MB),
+        )
+        links_growth = figures["links_rss_end"] - figures["links_rss_warm"]
+        table.add_row(
+            "reply-linker worker RSS growth (MB)",
+            f"{links_growth:+.1f}",
+            f"< {TARGET_RSS_MB:.0f}",
+            met(links_growth < TARGET_RSS_MB),
+        )
+        table.add_row("Analyzer msgs/s over the RSS run", f"{figures['rss_rate']:,.0f}", "", "")
+        ok = ok and growth < TARGET_RSS_MB and links_growth < TARGET_RSS_MB
+    table.add_row(
+        "messages dropped", f"{figures['dropped']:,.0f}", "0", met(not figures["dropped"])
+    )
+    console = Console()
+    console.print(table)
+    console.print("targets met" if ok else "[bold red]targets NOT met[/]")
+    return ok
+
+
+def main() -> None:
+    """Parse arguments, run the phases, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=20_000, help="messages to time")
+    parser.add_argument(
+        "--rss-messages", type=int, default=300_000, help="messages for the memory run (0: skip)"
+    )
+    parser.add_argument("--seed", type=int, default=7, help="random seed for the traffic")
+    args = parser.parse_args()
+    messages = list(generate(args.messages, args.seed))
+    raw_rate = raw_pipe(messages)
+    with tempfile.TemporaryDirectory(prefix="presence-bench-") as folder:
+        figures = asyncio.run(
+            through_analyzer(Path(folder), messages, args.rss_messages, args.seed)
+        )
+    ok = report(len(messages), raw_rate, figures, args.rss_messages)
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

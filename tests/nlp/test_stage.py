@@ -1,0 +1,181 @@
+"""The analyzer stage with a real worker process, the real pipeline and a fresh SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from assistant.events import (
+    Event,
+    Identity,
+    MemberJoined,
+    MessageAnalyzed,
+    MessageReceived,
+    NickChanged,
+)
+from assistant.lag import LoopLagMonitor
+from assistant.nlp.stage import Analyzer
+from assistant.recorder import Recorder
+from assistant.storage.database import Database
+
+START = datetime(2024, 1, 7, 8, 30, tzinfo=UTC)
+
+
+@dataclass
+class Rig:
+    db: Database
+    recorder: Recorder
+    analyzer: Analyzer
+    published: list[MessageAnalyzed] = field(default_factory=list)
+    clock: int = 0
+
+    def emit(self, event: Event) -> None:
+        self.recorder.record(event)  # record first, as the app does
+        self.analyzer.submit(event)
+
+    def at(self) -> datetime:
+        self.clock += 1
+        return START + timedelta(seconds=self.clock)
+
+    def say(self, nick: str, text: str, channel: str | None = "#Bloggers") -> MessageReceived:
+        event = MessageReceived(
+            platform="irc",
+            network="libera",
+            timestamp=self.at(),
+            channel=channel,
+            actor=Identity("irc", "libera", nick),
+            text=text,
+        )
+        self.emit(event)
+        return event
+
+    def join(self, nick: str, channel: str = "#Bloggers") -> None:
+        actor = Identity("irc", "libera", nick)
+        self.emit(
+            MemberJoined(
+                platform="irc", network="libera", timestamp=self.at(), channel=channel, actor=actor
+            )
+        )
+
+    async def wait_for(self, count: int, timeout: float = 30) -> None:
+        async def poll() -> None:
+            while len(self.published) < count:  # noqa: ASYNC110 -- bounded by wait_for
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(poll(), timeout)
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    db = await Database.open(tmp_path / "p.sqlite3")
+    published: list[MessageAnalyzed] = []
+    analyzer = Analyzer(db, published.append, batch_wait=0.01)
+    try:
+        await analyzer.start()
+        yield Rig(db, Recorder(db), analyzer, published)
+    finally:
+        await analyzer.stop(timeout=2)
+        await db.close()
+
+
+async def test_messages_are_analysed_stored_per_message_and_published(rig: Rig) -> None:
+    rig.join("dave")
+    question = rig.say("alice", "anyone interviewing over skype this week?")
+    rig.say("presence_owner", "hello me", channel=None)  # private: not analysed
+    rig.say("bob", "alice: yes, I record with zoom https://zoom.us")
+    rig.say("carol", "dave what do you use for hosting")
+    rig.say("carol", "dave what do you use for hosting")  # the same line twice in a row
+    assert await rig.analyzer.drain(30)
+    first, answer, to_dave, again = rig.published
+    assert first == MessageAnalyzed(
+        platform="irc",
+        network="libera",
+        timestamp=question.timestamp,
+        channel="#Bloggers",
+        message_id=first.message_id,
+        topics=first.topics,
+        is_question=True,
+        addressees=(),
+        links=(),
+        acts=first.acts,
+        reply_to=(),
+    )
+    assert answer.addressees == ("alice",) and answer.links == ("https://zoom.us",)
+    assert answer.reply_to == (first.message_id,)
+    assert to_dave.addressees == ("dave",)  # known from the join, never said a word
+    assert again.message_id != to_dave.message_id
+    rows = await rig.db.fetchall(
+        "SELECT m.text, i.key AS author, a.key, a.is_question, a.addressees, a.reply_to "
+        "FROM message_analyses AS a JOIN messages AS m ON m.id = a.message_id "
+        "JOIN identities AS i ON i.id = m.identity_id ORDER BY m.id"
+    )
+    assert [(r["author"], r["key"]) for r in rows] == [
+        ("alice", first.message_id),
+        ("bob", answer.message_id),
+        ("carol", to_dave.message_id),
+        ("carol", again.message_id),
+    ]
+    assert rows[0]["is_question"] == 1
+    assert json.loads(rows[1]["reply_to"]) == [first.message_id]
+    assert json.loads(rows[2]["addressees"]) == ["dave"]
+
+
+async def test_a_nick_change_moves_the_roster(rig: Rig) -> None:
+    rig.join("dave")
+    rig.emit(
+        NickChanged(
+            platform="irc",
+            network="libera",
+            timestamp=rig.at(),
+            actor=Identity("irc", "libera", "dave"),
+            new_nick="davey",
+        )
+    )
+    rig.say("erin", "davey how is the new blog going")
+    rig.say("erin", "dave how is the new blog going")
+    await rig.wait_for(2)
+    assert rig.published[0].addressees == ("davey",)
+    assert rig.published[1].addressees == ()
+
+
+async def test_a_killed_worker_is_restarted_and_nothing_is_lost(rig: Rig) -> None:
+    rig.say("alice", "first line before the crash")
+    await rig.wait_for(1)
+    old = rig.analyzer.worker_pid
+    for i in range(200):
+        rig.say("bob", f"line {i} about podcasting and microphones")
+    await asyncio.sleep(0.05)
+    assert old is not None
+    os.kill(old, signal.SIGKILL)
+    await rig.wait_for(201, timeout=60)
+    assert rig.analyzer.worker_pid not in (None, old)
+    assert rig.analyzer.stats.restarts == 1
+    assert rig.analyzer.stats.dropped == 0
+    row = await rig.db.fetchone("SELECT count(*) FROM message_analyses")
+    assert row is not None and row[0] == 201
+
+
+async def test_the_loop_stays_responsive_and_stop_is_bounded(rig: Rig) -> None:
+    async with LoopLagMonitor(0.005) as lag:
+        for burst in range(30):
+            for i in range(100):
+                rig.say(f"nick{i % 40}", f"burst {burst} line {i}: anyone tried hosting on s3?")
+            await asyncio.sleep(0)
+        await asyncio.sleep(3)
+    assert rig.published, "nothing was analysed while the flood was queued"
+    assert lag.percentile(99) < 0.1
+    assert rig.analyzer.pending > 0
+    began = time.monotonic()
+    await rig.analyzer.stop(timeout=1)
+    assert time.monotonic() - began < 8
+    assert rig.analyzer.worker_pid is None
+    assert rig.analyzer.stats.dropped > 0  # what could not be finished is counted

@@ -1,0 +1,130 @@
+"""Analysis workers: the real pipeline and reply linker, in this process and in their own."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from assistant.lag import LoopLagMonitor
+from assistant.nlp.engine import Engine
+from assistant.nlp.worker import AnalysisWorker, Batch, Request, Result, WorkerOptions
+
+START = datetime(2024, 1, 7, 8, 30, tzinfo=UTC)
+
+
+def request(number: int, author: str, text: str, channel: str = "#b", **extra: str) -> Request:
+    return Request(
+        network="libera",
+        channel=channel,
+        key=f"k{number}",
+        author=author,
+        text=text,
+        at=START + timedelta(seconds=10 * number),
+        reply_to=extra.get("reply_to"),
+    )
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(WorkerOptions())
+
+
+def by_key(results: list[Result]) -> dict[str, Result]:
+    return {result.key: result for result in results}
+
+
+def test_a_batch_gives_analyses_and_reply_links(engine: Engine) -> None:
+    batch = Batch(
+        1,
+        (("reset", "libera", "#b", ("alice", "bob", "carol")),),
+        (
+            request(1, "alice", "anyone interviewing over skype this week?"),
+            request(2, "carol", "good morning everyone", channel="#other"),
+            request(3, "bob", "alice: yes, I record with zoom https://zoom.us"),
+            request(4, "alice", "bob: thanks!"),
+        ),
+    )
+    results = by_key(engine.run(batch))
+    assert list(results) == ["k1", "k2", "k3", "k4"]
+    assert results["k1"].is_question and results["k1"].reply_to == ()
+    assert results["k3"].addressees == ("alice",)
+    assert results["k3"].links == ("https://zoom.us",)
+    assert results["k3"].reply_to == ("k1",)
+    assert results["k4"].reply_to == ("k3",)
+    assert "thanks" in results["k4"].acts
+    # Channels are linked apart: #other's line starts its own conversation.
+    assert results["k2"].reply_to == ()
+
+
+def test_roster_changes_decide_who_can_be_addressed(engine: Engine) -> None:
+    line = "dave what do you use for hosting"
+    before = engine.run(Batch(2, (), (request(10, "erin", line, channel="#r"),)))
+    assert "dave" not in before[0].addressees
+    joined = engine.run(
+        Batch(3, (("add", "libera", "#r", ("dave",)),), (request(11, "erin", line, channel="#r"),))
+    )
+    assert joined[0].addressees == ("dave",)
+
+
+def test_a_platform_reply_reference_wins_and_names_its_author(engine: Engine) -> None:
+    results = engine.run(
+        Batch(
+            4,
+            (),
+            (
+                request(20, "frank", "what mic do you use?", channel="#d"),
+                request(21, "gina", "a cheap usb one", channel="#d", reply_to="k20"),
+            ),
+        )
+    )
+    assert results[1].reply_to == ("k20",)
+    assert results[1].addressees[:1] == ("frank",)
+
+
+def test_the_string_store_stays_flat_across_batches(engine: Engine) -> None:
+    engine.run(Batch(5, (), tuple(request(100 + i, "u", f"warm {i}") for i in range(64))))
+    size = len(engine.nlp.vocab.strings)
+    for b in range(5):
+        fresh = tuple(request(200 + i, "u", f"zqx{b}w{i} blorp{b}x{i}") for i in range(64))
+        engine.run(Batch(6 + b, (), fresh))
+    assert len(engine.nlp.vocab.strings) <= size + 64
+
+
+async def test_parsing_on_the_loop_would_lag_it(engine: Engine) -> None:
+    # The reason the worker is a process: the same work on the loop blocks it for long.
+    texts = [f"anyone tried podcast hosting number {i} this week?" for i in range(256)]
+    async with LoopLagMonitor(0.005) as lag:
+        for start in range(0, len(texts), 64):
+            with engine.nlp.memory_zone():
+                [doc.text for doc in engine.nlp.pipe(texts[start : start + 64])]
+            await asyncio.sleep(0)
+    assert lag.percentile(99) > 0.1
+
+
+async def test_the_process_answers_batches_and_stops_promptly() -> None:
+    received: list[tuple[str, object]] = []
+    got = asyncio.Event()
+
+    def on_message(kind: str, payload: object) -> None:
+        received.append((kind, payload))
+        got.set()
+
+    worker = AnalysisWorker(WorkerOptions(), on_message)
+    await worker.start()
+    try:
+        assert worker.alive
+        worker.send(Batch(1, (), (request(1, "alice", "hello there, anyone around?"),)))
+        await asyncio.wait_for(got.wait(), 30)
+        kind, payload = received[0]
+        assert kind == "done"
+        number, results = payload  # type: ignore[misc]
+        assert number == 1 and results[0].key == "k1" and results[0].is_question
+    finally:
+        began = time.monotonic()
+        await worker.stop()
+    assert time.monotonic() - began < 5
+    assert not worker.alive
+    assert [kind for kind, _ in received] == ["done"]  # a requested stop is not a death

@@ -12,6 +12,7 @@ import difflib
 import os
 import re
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, get_origin
 
@@ -28,6 +29,7 @@ __all__ = [
     "Settings",
     "StorageSettings",
     "WatchedMember",
+    "describe_error",
     "load_settings",
     "parse_settings",
     "secret",
@@ -276,15 +278,28 @@ def _field_help(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str
     return description, siblings
 
 
-def _describe(error: Any, source: str) -> str:
+def describe_error(
+    error: Any,
+    source: str,
+    model: type[BaseModel] = Settings,
+    *,
+    prefix: tuple[str, ...] = (),
+    extra_keys: Sequence[str] = (),
+) -> str:
+    """Phrase one pydantic error for the person editing the file: where, what, how to fix.
+
+    ``model`` is validated at ``prefix`` in the file (a plugin's ``Config`` lives at
+    ``plugins.NAME``); ``extra_keys`` are keys its section also accepts (``enabled``).
+    """
     loc = tuple(error["loc"])
-    where = f"{source}: {_loc(loc)}"
+    where = f"{source}: {_loc((*prefix, *loc))}"
     if error["type"] == "extra_forbidden":
-        _, siblings = _field_help(Settings, (*loc[:-1], "__none__"))
-        close = difflib.get_close_matches(str(loc[-1]), siblings, n=1)
+        _, siblings = _field_help(model, (*loc[:-1], "__none__"))
+        known = [*extra_keys, *siblings] if len(loc) == 1 else siblings
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f'did you mean "{close[0]}"?' if close else "remove it"
-        return f"{where}: unknown key ({hint}; known keys: {', '.join(siblings)})"
-    description, _ = _field_help(Settings, loc)
+        return f"{where}: unknown key ({hint}; known keys: {', '.join(known)})"
+    description, _ = _field_help(model, loc)
     message = error["msg"].removeprefix("Value error, ")
     got = error.get("input")
     shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
@@ -301,7 +316,7 @@ def parse_settings(data: dict[str, Any], source: str = "<config>") -> Settings:
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([_describe(err, source) for err in exc.errors()]) from None
+        raise ConfigError([describe_error(err, source) for err in exc.errors()]) from None
 
 
 def load_settings(path: Path) -> Settings:

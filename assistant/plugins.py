@@ -17,14 +17,14 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import ClassVar, Literal, TypeVar
 
 import pluggy
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assistant import hookspecs
 from assistant.commands import CommandError, CommandTable, Send, collect_commands
-from assistant.config import ConfigError, Settings, _field_help, _loc
+from assistant.config import ConfigError, Settings, describe_error
 from assistant.events import Event, MessageReceived
 from assistant.hooks import HookResult, call_hook, call_impl, new_plugin_manager, plugin_logger
 from assistant.kvstore import KeyValueStore
@@ -151,24 +151,6 @@ def discover_plugins() -> dict[str, type[Plugin]]:
     return {name: _load(ep) for name, ep in sorted(_entry_points().items())}
 
 
-def _describe(error: Any, source: str, name: str, model: type[BaseModel]) -> str:
-    """Phrase a validation error of ``[plugins.NAME]`` like config.py phrases its own."""
-    loc = tuple(error["loc"])
-    where = f"{source}: {_loc(('plugins', name, *loc))}"
-    if error["type"] == "extra_forbidden":
-        _, siblings = _field_help(model, (*loc[:-1], "__none__"))
-        known = ["enabled", *siblings] if len(loc) == 1 else siblings
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        hint = f'did you mean "{close[0]}"?' if close else "remove it"
-        return f"{where}: unknown key ({hint}; known keys: {', '.join(known)})"
-    description, _ = _field_help(model, loc)
-    message = error["msg"].removeprefix("Value error, ")
-    got = error.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
-    fix = f" Expected: {description}." if description else ""
-    return f"{where}: {message}{shown}.{fix}"
-
-
 def _resolve(
     settings: Settings, plugin_classes: Mapping[str, type[Plugin]] | None
 ) -> dict[str, tuple[type[Plugin], BaseModel]]:
@@ -204,7 +186,12 @@ def _resolve(
         try:
             resolved[name] = (cls, cls.Config.model_validate(section))
         except ValidationError as exc:
-            problems.extend(_describe(err, source, name, cls.Config) for err in exc.errors())
+            problems.extend(
+                describe_error(
+                    err, source, cls.Config, prefix=("plugins", name), extra_keys=("enabled",)
+                )
+                for err in exc.errors()
+            )
     if problems:
         raise ConfigError(problems)
     return resolved

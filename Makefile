@@ -30,6 +30,7 @@ pytest: setup
 bench: setup
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/irc_flood.py
+	$(BIN)/python bench/nlp.py
 
 setup: $(STAMP) system-deps
 

@@ -204,6 +204,8 @@ class MessageAnalyzed(Event):
     links: tuple[str, ...] = ()
     acts: tuple[str, ...] = ()
     reply_to: tuple[str, ...] = ()
+    thread: str = ""
+    """The conversation it belongs to: the ``message_id`` of that conversation's first message."""
 
 
 @dataclass(frozen=True, kw_only=True)

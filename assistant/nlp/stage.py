@@ -34,6 +34,7 @@ from assistant.events import (
     NickChanged,
     irc_casefold,
 )
+from assistant.nlp.threads import ConversationThreads
 from assistant.nlp.worker import (
     AnalysisWorker,
     Batch,
@@ -59,8 +60,8 @@ _CHANNEL = f"(SELECT id FROM channels WHERE network_id = {_NETWORK} AND key = ?2
 _IDENTITY = f"(SELECT id FROM identities WHERE network_id = {_NETWORK} AND key = ?3)"
 _INSERT_ANALYSIS = (
     "INSERT INTO message_analyses (message_id, key, topics, is_question, addressees, links, "
-    "acts, reply_to, analyzed_at) "
-    "SELECT m.id, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 FROM messages AS m "
+    "acts, reply_to, thread, analyzed_at) "
+    "SELECT m.id, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?13 FROM messages AS m "
     f"WHERE m.channel_id = {_CHANNEL} AND m.identity_id = {_IDENTITY} AND m.at = ?4 "
     "AND m.text = ?5 "
     "AND NOT EXISTS (SELECT 1 FROM message_analyses AS a WHERE a.message_id = m.id) "
@@ -133,6 +134,7 @@ class Analyzer:
         self._backlog: deque[tuple[Request, tuple[str, str, str]]] = deque()
         self._roster_changes: list[RosterChange] = []
         self._rosters: dict[tuple[str, str], set[str]] = {}
+        self._threads = ConversationThreads()
         self._in_flight: dict[int, _Sent] = {}
         self._numbers = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -392,6 +394,9 @@ class Analyzer:
         for request, (platform, identity, channel_name), result in zip(
             sent.batch.messages, sent.meta, results, strict=True
         ):
+            thread = self._threads.assign(
+                result.network, result.channel, result.key, result.reply_to
+            )
             submit(
                 (
                     _INSERT_ANALYSIS,
@@ -409,6 +414,7 @@ class Analyzer:
                         json.dumps(result.acts),
                         json.dumps(result.reply_to),
                         now,
+                        thread,
                     ),
                 )
             )
@@ -427,6 +433,7 @@ class Analyzer:
                         links=result.links,
                         acts=result.acts,
                         reply_to=result.reply_to,
+                        thread=thread,
                     )
                 )
             except Exception:

@@ -108,13 +108,16 @@ async def test_messages_are_analysed_stored_per_message_and_published(rig: Rig) 
         links=(),
         acts=first.acts,
         reply_to=(),
+        thread=first.message_id,
     )
     assert answer.addressees == ("alice",) and answer.links == ("https://zoom.us",)
     assert answer.reply_to == (first.message_id,)
+    assert answer.thread == first.message_id  # the answer joins the question's conversation
     assert to_dave.addressees == ("dave",)  # known from the join, never said a word
     assert again.message_id != to_dave.message_id
     rows = await rig.db.fetchall(
-        "SELECT m.text, i.key AS author, a.key, a.is_question, a.addressees, a.reply_to "
+        "SELECT m.text, i.key AS author, a.key, a.is_question, a.addressees, a.reply_to, "
+        "a.thread "
         "FROM message_analyses AS a JOIN messages AS m ON m.id = a.message_id "
         "JOIN identities AS i ON i.id = m.identity_id ORDER BY m.id"
     )
@@ -126,6 +129,7 @@ async def test_messages_are_analysed_stored_per_message_and_published(rig: Rig) 
     ]
     assert rows[0]["is_question"] == 1
     assert json.loads(rows[1]["reply_to"]) == [first.message_id]
+    assert rows[1]["thread"] == first.message_id
     assert json.loads(rows[2]["addressees"]) == ["dave"]
 
 

@@ -8,8 +8,9 @@ and dialogue acts; ``analysis`` turns a ``Doc`` into plain values.
 Across messages, the reply linker (``reply_linker``, features in ``reply_features``) is live:
 it sees each message once, in order, with only earlier messages visible. ``unanswered``
 decides from its links, with a bounded look-ahead, whether a question went unanswered, and
-``threads`` files each message under the conversation it belongs to. ``evaluate`` measures both against the human-annotated irc-disentangle corpus (read by
-``disentangle_format``); ``train_linker`` rebuilds the learned parameters shipped in
+``threads`` files each message under the conversation it belongs to. ``evaluate`` measures
+the linker and the unanswered decision against the human-annotated irc-disentangle corpus
+(read by ``disentangle_format``); ``train_linker`` rebuilds the learned parameters shipped in
 ``models/reply_linker/``.
 
 All of this runs off the event loop, in the analysis worker process (``worker``), fed by

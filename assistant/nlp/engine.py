@@ -13,7 +13,6 @@ import contextlib
 import os
 import signal
 import traceback
-from collections.abc import Callable, Iterable
 from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from spacy.language import Language
 
 from assistant.nlp.analysis import MessageAnalysis, analysis_of
-from assistant.nlp.chat_tokens import ChatTokenMatch
 from assistant.nlp.pipeline import load_pipeline, normalize_text, set_roster
 from assistant.nlp.reply_linker import LinkerModel, ReplyLinker, Utterance
 from assistant.nlp.worker import (
@@ -45,30 +43,10 @@ _LINKER_REBUILD_EVERY = 2000
 _NICENESS = 10
 
 
-def _load(options: WorkerOptions) -> tuple[Language, Callable[[Language, Iterable[str]], None]]:
-    """Build the pipeline and the function that tells it the current nicks."""
+def _load(options: WorkerOptions) -> Language:
+    """Build the pipeline the worker runs."""
     factory = options.pipeline_factory or load_pipeline
-    return factory(options.pipeline or None), _roster_setter
-
-
-def _roster_setter(nlp: Language, nicks: Iterable[str]) -> None:
-    """Tell the pipeline the nicks; microseconds once the chat tokenizer is installed.
-
-    `set_roster` re-assigns three tokenizer hooks, and each assignment makes spaCy rebuild
-    every special case (~0.8 s together) while a busy channel changes its roster every few
-    seconds. Once installed, the hooks share one nick matcher: give it the new nicks and
-    flush the token cache instead.
-    """
-    nick_list = [nick for nick in nicks if nick]
-    tokenizer: Any = nlp.tokenizer
-    match = getattr(tokenizer, "token_match", None)
-    if not isinstance(match, ChatTokenMatch) or "assistant_addressees" not in nlp.pipe_names:
-        set_roster(nlp, nick_list)
-        return
-    match.nicks = frozenset(nick.lower() for nick in nick_list)
-    addressees: Any = nlp.get_pipe("assistant_addressees")
-    addressees.set_roster(nick_list)
-    tokenizer._flush_cache()
+    return factory(options.pipeline or None)
 
 
 def _values(analysis: MessageAnalysis) -> tuple[Any, ...]:
@@ -139,7 +117,7 @@ class Engine:
         self._everyone: frozenset[str] | None = None
         self._model: LinkerModel | None = None
         if role != "links":
-            self.nlp, self._set_roster = _load(options)
+            self.nlp = _load(options)
         if role != "analysis" and options.link_replies:
             self._model = LinkerModel.load(options.linker_model)  # fail now, not later
 
@@ -204,7 +182,7 @@ class Engine:
             # One pipeline serves every channel, so it knows the nicks of all of them.
             everyone = frozenset(nick for state in self._channels.values() for nick in state.nicks)
             if everyone != self._everyone:
-                self._set_roster(self.nlp, everyone)
+                set_roster(self.nlp, everyone)
                 self._everyone = everyone
             self._roster_dirty = False
         texts = [normalize_text(request.text) for request in batch.messages]

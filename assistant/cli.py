@@ -13,8 +13,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
-from importlib import resources
+from collections.abc import Callable, Sequence
+from importlib import import_module, resources
 from pathlib import Path
 
 from rich.console import Console
@@ -30,6 +30,15 @@ DEFAULT_CONFIG = "presence.toml"
 console = Console()
 errors = Console(stderr=True)
 
+Handler = Callable[[argparse.Namespace], int]
+
+# Each area that answers the owner's questions adds its subcommands from its own module, so
+# this file stays the entry point rather than a list of every feature. An area module has
+# ``add_commands(sub) -> dict[str, Handler]``: it adds parsers to ``sub`` (the subparsers of
+# ``presence``) and returns the handler of each command name it added. Keep its top-level
+# imports light (argparse, pathlib): heavy imports belong inside the handlers.
+AREA_COMMANDS: tuple[str, ...] = ()
+
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -41,8 +50,11 @@ def _config_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Describe every subcommand; ``presence --help`` prints this."""
+def build_parser(area_handlers: dict[str, Handler] | None = None) -> argparse.ArgumentParser:
+    """Describe every subcommand; ``presence --help`` prints this.
+
+    The handlers of the area modules' commands are added to ``area_handlers`` when given.
+    """
     parser = argparse.ArgumentParser(
         prog="presence",
         description="Presence attends your community chats, records who came and what they "
@@ -92,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="reply-linker parameters (default: models/reply_linker/linker.json in the checkout)",
     )
+    for module in AREA_COMMANDS:
+        added = import_module(module).add_commands(sub)
+        if area_handlers is not None:
+            area_handlers.update(added)
     return parser
 
 
@@ -200,9 +216,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``presence`` console script."""
-    args = build_parser().parse_args(argv)
+    handlers: dict[str, Handler] = {}
+    args = build_parser(handlers).parse_args(argv)
     _setup_logging(args.verbose)
-    handlers = {
+    handlers |= {
         "init": cmd_init,
         "config": cmd_config_check,
         "run": cmd_run,

@@ -17,6 +17,7 @@ __all__ = [
     "Connected",
     "Disconnected",
     "Event",
+    "EventScheduled",
     "Identity",
     "MemberJoined",
     "MemberLeft",
@@ -101,6 +102,9 @@ class MessageReceived(ChannelEvent):
     kind: Literal["message", "action", "notice"] = "message"
     message_id: str | None = None
     reply_to: str | None = None
+    backfill: bool = False
+    """Recovered after the fact (history fetched after a reconnect, an imported log), not live:
+    record it, but do not alert the owner about it as if it just happened."""
 
     @property
     def is_private(self) -> bool:
@@ -125,10 +129,15 @@ class MessageDeleted(ChannelEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class MemberJoined(ChannelEvent):
-    """Someone is in a channel: they arrived, or were already there when Presence joined."""
+    """Someone is in a channel: they arrived, or were already there when Presence joined.
+
+    ``via`` says what kind of presence it is: in a text channel (IRC channel, Discord text
+    channel), or in a Discord voice or stage channel (attendance at a voice event).
+    """
 
     already_present: bool = False
     modes: str = ""
+    via: Literal["channel", "voice", "stage"] = "channel"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,6 +147,7 @@ class MemberLeft(ChannelEvent):
     kind: Literal["part", "quit", "kick", "netsplit"]
     reason: str = ""
     by: Identity | None = None
+    via: Literal["channel", "voice", "stage"] = "channel"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,6 +200,25 @@ class Disconnected(Event):
     """A connector lost (or closed) its connection; what follows until ``Connected`` is unknown."""
 
     reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventScheduled(Event):
+    """A platform announced, changed, started, ended or cancelled a scheduled event.
+
+    Discord scheduled events are a source of session schedules. ``channel`` is where it takes
+    place (a voice or stage channel's name; ``None`` for an external location) and
+    ``event_id`` the platform's id, the same across updates of one event.
+    """
+
+    event_id: str
+    name: str
+    channel: str | None
+    starts_at: datetime
+    ends_at: datetime | None = None
+    status: Literal["scheduled", "active", "completed", "cancelled"] = "scheduled"
+    description: str = ""
+    location: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

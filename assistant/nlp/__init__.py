@@ -10,9 +10,10 @@ it sees each message once, in order, with only earlier messages visible. ``unans
 decides from its links, with a bounded look-ahead, whether a question went unanswered, and
 ``threads`` files each message under the conversation it belongs to. ``evaluate`` measures
 the linker and the unanswered decision against the human-annotated irc-disentangle corpus
-(read by ``disentangle_format``); ``train_linker`` rebuilds the learned parameters shipped in
-``models/reply_linker/``.
+(read by ``disentangle_format``); ``train_linker`` rebuilds the learned parameters shipped
+beside it as ``reply_linker.json`` (provenance in ``models/README.md``).
 
-All of this runs off the event loop, in the analysis worker process (``worker``), fed by
-the app's analyzer stage (``stage``).
+All of this runs off the event loop, in the analysis worker processes (``worker``, their
+side in ``engine``), fed by the app's analyzer stage (``stage``), which keeps channel rosters
+and system lines (``channel_rosters``) and stores the results (``analysis_store``).
 """

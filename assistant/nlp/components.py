@@ -9,7 +9,7 @@ Run order matters: links, then addressees (marks nick tokens), then question, ac
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
@@ -129,42 +129,61 @@ def make_addressees(nlp: Language, name: str) -> Addressees:
     return Addressees()
 
 
+class _Roster:
+    """One channel's nicks, by lower case and by loose key, and its Discord ids."""
+
+    __slots__ = ("exact", "ids", "keys")
+
+    def __init__(self, nicks: Iterable[str], discord_ids: Mapping[str, str] | None) -> None:
+        self.exact: dict[str, str] = {}
+        self.keys: dict[str, str] = {}
+        self.ids = dict(discord_ids or {})
+        for nick in (*nicks, *self.ids.values()):
+            if nick:
+                self.exact.setdefault(nick.lower(), nick)
+                self.keys.setdefault(nick_key(nick), nick)
+
+
+_NOBODY = _Roster((), None)
+
+
 class Addressees:
     """Whom a message addresses: prefixed nicks, @mentions, Discord markup, roster nicks named.
 
     A roster nick counts anywhere as a whole token, except nicks that are also common words
-    ("will", "help"), which count only as a prefix or an @mention.
+    ("will", "help"), which count only as a prefix or an @mention. Each channel has its own
+    roster: a doc whose ``._.assistant_roster`` names a channel is read with that channel's
+    nicks only (someone in another channel is not being addressed here).
     """
 
     def __init__(self) -> None:
         register_extensions()
-        self._exact: dict[str, str] = {}
-        self._keys: dict[str, str] = {}
-        self._ids: dict[str, str] = {}
+        self._rosters: dict[Hashable, _Roster] = {None: _NOBODY}
 
     def set_roster(
-        self, nicks: Iterable[str], discord_ids: Mapping[str, str] | None = None
+        self,
+        nicks: Iterable[str],
+        discord_ids: Mapping[str, str] | None = None,
+        *,
+        channel: Hashable = None,
     ) -> None:
-        """Replace the known nicks and (for Discord) the user id -> display nick mapping."""
-        self._exact = {}
-        self._keys = {}
-        for nick in nicks:
-            if nick:
-                self._exact.setdefault(nick.lower(), nick)
-                self._keys.setdefault(nick_key(nick), nick)
-        self._ids = dict(discord_ids or {})
-        for nick in self._ids.values():
-            self._exact.setdefault(nick.lower(), nick)
-            self._keys.setdefault(nick_key(nick), nick)
+        """Replace ``channel``'s nicks and (for Discord) its user id -> display nick mapping."""
+        self._rosters[channel] = _Roster(nicks, discord_ids)
 
-    def _nick(self, text: str, *, loose: bool) -> str | None:
+    def nicks(self) -> set[str]:
+        """Every nick on any roster (the tokenizer keeps them all whole)."""
+        return {nick for roster in self._rosters.values() for nick in roster.exact.values()}
+
+    @staticmethod
+    def _nick(roster: _Roster, text: str, *, loose: bool) -> str | None:
         """The roster nick ``text`` names; ``loose`` also accepts ``matt_`` for ``Matt|away``."""
-        found = self._exact.get(text.lower())
+        found = roster.exact.get(text.lower())
         if found is None and loose:
-            found = self._keys.get(nick_key(text))
+            found = roster.keys.get(nick_key(text))
         return found
 
     def __call__(self, doc: Doc) -> Doc:
+        roster = self._rosters.get(doc._.assistant_roster, _NOBODY)
         found: list[str] = []
         start = True  # still inside the leading run of addressed nicks
         for i, token in enumerate(doc):
@@ -173,17 +192,17 @@ class Addressees:
             explicit = False
             mention = _DISCORD_MENTION.fullmatch(text)
             if mention is not None:
-                nick = self._ids.get(mention.group(1))
+                nick = roster.ids.get(mention.group(1))
                 explicit = True
             elif text.startswith("@") and len(text) > 1:
-                nick = self._nick(text[1:], loose=True) or text[1:]
+                nick = self._nick(roster, text[1:], loose=True) or text[1:]
                 explicit = True
             elif not token._.assistant_is_link and not token.is_punct:
                 following = doc[i + 1].text if i + 1 < len(doc) else ""
                 prefix = start and following in (":", ",")
                 # Loose matches and word-like nicks only where addressing is explicit: "apt" in
                 # "sudo apt install" must not address apt2, nor "will" address will.
-                nick = self._nick(text, loose=prefix)
+                nick = self._nick(roster, text, loose=prefix)
                 if nick is not None and not prefix and text.lower() in _COMMON_WORDS:
                     nick = None
             if nick is not None or (explicit and mention is not None):

@@ -20,6 +20,9 @@ DOC_EXTENSIONS: dict[str, Any] = {
     "assistant_addressees": (),  # roster nicks (as the roster spells them) the message addresses
     "assistant_links": (),  # URLs as written
     "assistant_acts": (),  # dialogue acts: greeting, thanks, request_for_help, ...
+    # Set before the pipeline runs: which channel's roster addressees come from (any hashable
+    # key given to `set_roster(..., channel=)`); None means the roster set without a channel.
+    "assistant_roster": None,
 }
 TOKEN_EXTENSIONS: dict[str, Any] = {
     "assistant_is_nick": False,  # the token names someone on the roster (or is an @mention)

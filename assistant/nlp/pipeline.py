@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import cast
 
@@ -29,6 +29,7 @@ __all__ = [
     "load_pipeline",
     "normalize_text",
     "set_roster",
+    "set_rosters",
 ]
 
 log = logging.getLogger(__name__)
@@ -102,19 +103,40 @@ def _fallback() -> Language:
 
 
 def set_roster(
-    nlp: Language, nicks: Iterable[str], *, discord_ids: Mapping[str, str] | None = None
+    nlp: Language,
+    nicks: Iterable[str],
+    *,
+    discord_ids: Mapping[str, str] | None = None,
+    channel: Hashable = None,
 ) -> None:
     """Tell the tokenizer and the addressee component who is in the channel now.
 
     ``discord_ids`` maps Discord user ids to display nicks so ``<@123>`` markup resolves.
+    With ``channel``, only docs whose ``._.assistant_roster`` is that key are read with these
+    nicks (`set_rosters` sets several channels with one tokenizer refresh).
     """
-    nick_list = [n for n in nicks if n]
-    if discord_ids:
-        nick_list.extend(discord_ids.values())
-    configure_tokenizer(nlp, nick_list)
-    if "assistant_addressees" in nlp.pipe_names:
-        addressees = cast(Addressees, nlp.get_pipe("assistant_addressees"))
-        addressees.set_roster(nick_list, discord_ids)
+    set_rosters(nlp, {channel: nicks}, discord_ids={channel: discord_ids or {}})
+
+
+def set_rosters(
+    nlp: Language,
+    rosters: Mapping[Hashable, Iterable[str]],
+    *,
+    discord_ids: Mapping[Hashable, Mapping[str, str]] | None = None,
+) -> None:
+    """Replace the rosters of several channels at once (the keys of `set_roster`'s ``channel``).
+
+    The tokenizer keeps the nicks of every channel whole (a nick is a word wherever it is
+    written); addressees are found only among the nicks of the message's own channel.
+    """
+    ids = discord_ids or {}
+    if "assistant_addressees" not in nlp.pipe_names:
+        configure_tokenizer(nlp, [n for nicks in rosters.values() for n in nicks if n])
+        return
+    addressees = cast(Addressees, nlp.get_pipe("assistant_addressees"))
+    for channel, nicks in rosters.items():
+        addressees.set_roster([n for n in nicks if n], ids.get(channel), channel=channel)
+    configure_tokenizer(nlp, addressees.nicks())
 
 
 _DISCORD_MENTION = re.compile(r"<@!(\d+)>")

@@ -4,9 +4,8 @@ Small feed-forward scorers rate every candidate from `reply_features` (the messa
 meaning "starts a new conversation", and up to ``window`` previous messages); their softmaxes
 over the candidates are averaged, the best candidate is the antecedent, and a close second is
 one too. The parameters are learned by `assistant.nlp.train_linker` and stored as JSON in
-``models/reply_linker/linker.json``. ``models/`` is never imported: the file is found by path,
-relative to the source checkout, or passed explicitly (an installed wheel has no ``models/``,
-so installed users pass ``LinkerModel.load(path)``).
+``reply_linker.json`` beside this module: package data, so a source checkout and an installed
+wheel find the same file (``models/README.md`` gives its provenance and rebuild command).
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ __all__ = [
     "decide",
 ]
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "reply_linker" / "linker.json"
+DEFAULT_MODEL = Path(__file__).resolve().with_name("reply_linker.json")
 
 Array = npt.NDArray[np.float32]
 
@@ -134,7 +133,7 @@ class LinkerModel:
 
     @classmethod
     def load(cls, path: Path | None = None) -> LinkerModel:
-        """Read parameters from ``path``, by default the checkout's ``models/reply_linker/``."""
+        """Read parameters from ``path``, by default the packaged ``reply_linker.json``."""
         path = path or DEFAULT_MODEL
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

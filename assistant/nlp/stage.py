@@ -3,45 +3,37 @@
 :meth:`Analyzer.submit` is synchronous and cheap: it turns a recorded channel message into a
 plain :class:`~assistant.nlp.worker.Request` and queues it. Requests leave in micro-batches
 (``batch_size`` messages, or whatever is waiting after ``batch_wait`` seconds) for the worker
-process, with at most ``max_in_flight`` batches outstanding so the worker always has the next
-one ready and never a pile. Past that, requests wait here, up to ``backlog`` of them; more
-are dropped and counted (a flood beyond what the machine can parse must not eat memory).
+process, with at most ``max_in_flight`` batches outstanding: under a flood the pipeline
+worker parses up to three waiting batches in one ``nlp.pipe`` (faster per message) while the
+fourth waits, so it is never idle, and never holds a pile. Past that, requests wait here, up
+to ``backlog`` of them; more are dropped and counted (a flood beyond what the machine can
+parse must not eat memory).
 
-Each result is written through the database's one writer, after the message row it belongs
-to (the recorder queued that first), and published as a
-:class:`~assistant.events.MessageAnalyzed` through the callback the app gives. A worker that
-dies is restarted; the batches it held are sent again once, then given up.
+Joins, parts, quits and nick changes keep each channel's roster for the pipeline worker and
+reach the reply linker as system lines (:mod:`assistant.nlp.channel_rosters`); results are
+stored and published by :mod:`assistant.nlp.analysis_store`. A worker that dies is restarted;
+the batches it held are sent again once, then given up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, cast
 
-from assistant.events import (
-    Event,
-    MemberJoined,
-    MemberLeft,
-    MessageAnalyzed,
-    MessageReceived,
-    NickChanged,
-    irc_casefold,
-)
-from assistant.nlp.threads import ConversationThreads
+from assistant.events import Event, MessageAnalyzed, MessageReceived, irc_casefold
+from assistant.nlp.analysis_store import AnalysisStore, MessageMeta
+from assistant.nlp.channel_rosters import ChannelRosters, SystemLine
 from assistant.nlp.worker import (
     AnalysisWorker,
     Batch,
     Request,
     Result,
     Role,
-    RosterChange,
     WorkerDied,
     WorkerOptions,
     explicit_links,
@@ -51,22 +43,6 @@ from assistant.storage.database import Database
 __all__ = ["Analyzer", "AnalyzerStats"]
 
 log = logging.getLogger(__name__)
-
-# The message row is found by what the recorder wrote (it writes by key, without ids): the
-# first row of that channel, author, time and text that has no analysis yet, so two equal
-# lines said in the same instant get one analysis each.
-_NETWORK = "(SELECT id FROM networks WHERE name = ?1)"
-_CHANNEL = f"(SELECT id FROM channels WHERE network_id = {_NETWORK} AND key = ?2)"
-_IDENTITY = f"(SELECT id FROM identities WHERE network_id = {_NETWORK} AND key = ?3)"
-_INSERT_ANALYSIS = (
-    "INSERT INTO message_analyses (message_id, key, topics, is_question, addressees, links, "
-    "acts, reply_to, thread, analyzed_at) "
-    "SELECT m.id, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?13 FROM messages AS m "
-    f"WHERE m.channel_id = {_CHANNEL} AND m.identity_id = {_IDENTITY} AND m.at = ?4 "
-    "AND m.text = ?5 "
-    "AND NOT EXISTS (SELECT 1 FROM message_analyses AS a WHERE a.message_id = m.id) "
-    "ORDER BY m.id LIMIT 1"
-)
 
 _RESTART_DELAYS = (0.5, 2.0, 10.0, 30.0)
 
@@ -86,8 +62,8 @@ class AnalyzerStats:
 @dataclass(slots=True)
 class _Sent:
     batch: Batch
-    meta: tuple[tuple[str, str, str], ...]
-    """Per message: (platform, identity key, channel name), for storing and publishing."""
+    meta: tuple[MessageMeta, ...]
+    """Per message that is not a system line, for storing and publishing."""
     waiting: set[Role]
     analyses: list[Result] | None = None
     links: list[tuple[str, ...]] | None = None
@@ -109,14 +85,13 @@ class Analyzer:
         *,
         batch_size: int = 64,
         batch_wait: float = 0.05,
-        max_in_flight: int = 2,
+        max_in_flight: int = 4,
         backlog: int = 50_000,
         start_timeout: float = 120.0,
     ) -> None:
         if batch_size < 1 or max_in_flight < 1 or backlog < 1:
             raise ValueError("batch_size, max_in_flight and backlog must be positive")
-        self._db = db
-        self._publish = publish
+        self._store = AnalysisStore(db, publish)
         self.options = options or WorkerOptions()
         self.batch_size = batch_size
         self.batch_wait = batch_wait
@@ -131,10 +106,9 @@ class Analyzer:
         self._workers: dict[Role, AnalysisWorker] = {}
         self._restarting: dict[Role, asyncio.Task[None]] = {}
         self._closing = False
-        self._backlog: deque[tuple[Request, tuple[str, str, str]]] = deque()
-        self._roster_changes: list[RosterChange] = []
-        self._rosters: dict[tuple[str, str], set[str]] = {}
-        self._threads = ConversationThreads()
+        self._backlog: deque[tuple[Request, MessageMeta | None]] = deque()
+        """Messages with their meta, and system lines (no meta), in the order they came."""
+        self._rosters = ChannelRosters()
         self._in_flight: dict[int, _Sent] = {}
         self._numbers = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -160,7 +134,7 @@ class Analyzer:
 
     @property
     def pending(self) -> int:
-        """Messages submitted but not analysed yet (waiting here or in the workers)."""
+        """Messages and system lines submitted but not done yet (here or in the workers)."""
         held = sum(len(sent.batch.messages) for sent in self._in_flight.values())
         return len(self._backlog) + held
 
@@ -180,30 +154,18 @@ class Analyzer:
     def submit(self, event: Event) -> None:
         """Take one recorded event; never awaits. Channel messages are queued for analysis.
 
-        Joins, parts and nick changes keep each channel's roster, so the worker knows which
-        words are nicks (addressees); other events are ignored.
+        Joins, parts, quits and nick changes keep each channel's roster, so the worker knows
+        which words are nicks (addressees) there, and are queued as system lines for the reply
+        linker; other events are ignored.
         """
         if self._closing:
             return
         if isinstance(event, MessageReceived):
             if event.channel is not None:
                 self._message(event, event.channel)
-        elif isinstance(event, MemberJoined):
-            if event.channel is not None:
-                self._roster(event.network, event.channel, "add", event.actor.nick)
-        elif isinstance(event, MemberLeft):
-            if event.channel is not None:
-                self._roster(event.network, event.channel, "remove", event.actor.nick)
-            else:
-                for network, channel in list(self._rosters):
-                    if network == event.network:
-                        self._roster(network, channel, "remove", event.actor.nick)
-        elif isinstance(event, NickChanged):
-            old = event.actor.nick
-            for (network, channel), nicks in list(self._rosters.items()):
-                if network == event.network and old in nicks:
-                    self._roster(network, channel, "remove", old)
-                    self._roster(network, channel, "add", event.new_nick)
+            return
+        for line in self._rosters.apply(event):
+            self._system(line, event)
 
     async def drain(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109
         """Wait until everything submitted so far is analysed; False if ``timeout`` ran out."""
@@ -244,9 +206,7 @@ class Analyzer:
         network = event.network
         channel_key = irc_casefold(channel)
         author = event.actor.nick
-        nicks = self._rosters.setdefault((network, channel_key), set())
-        if author not in nicks:
-            nicks.add(author)  # they are here even if their join was missed
+        self._rosters.spoke(network, channel_key, author)
         self.stats.submitted += 1
         if len(self._backlog) >= self.backlog_limit:
             self.stats.dropped += 1
@@ -262,7 +222,18 @@ class Analyzer:
         request = Request(
             network, channel_key, key, author, event.text, event.timestamp, event.reply_to
         )
-        self._backlog.append((request, (event.platform, event.actor.key, channel)))
+        self._queue(request, (event.platform, event.actor.key, channel))
+
+    def _system(self, line: SystemLine, event: Event) -> None:
+        if len(self._backlog) >= self.backlog_limit:
+            return  # context only: losing it costs a little linking accuracy, nothing stored
+        request = Request(
+            line.network, line.channel, "", line.nick, line.text, event.timestamp, system=True
+        )
+        self._queue(request, None)
+
+    def _queue(self, request: Request, meta: MessageMeta | None) -> None:
+        self._backlog.append((request, meta))
         self._idle.clear()
         if len(self._backlog) >= self.batch_size:
             self._pump(force=False)
@@ -280,18 +251,6 @@ class Analyzer:
             key = f"{key}#{suffix}"
         self._last_keys[network, channel] = key
         return key
-
-    def _roster(self, network: str, channel: str, op: str, nick: str) -> None:
-        key = (network, irc_casefold(channel))
-        nicks = self._rosters.setdefault(key, set())
-        if op == "add":
-            if nick in nicks:
-                return
-            nicks.add(nick)
-            self._roster_changes.append(("add", key[0], key[1], (nick,)))
-        elif nick in nicks:
-            nicks.discard(nick)
-            self._roster_changes.append(("remove", key[0], key[1], (nick,)))
 
     # ------------------------------------------------------------------ batching
 
@@ -313,18 +272,17 @@ class Analyzer:
             items = [self._backlog.popleft() for _ in range(take)]
             self._numbers += 1
             batch = Batch(
-                self._numbers, tuple(self._roster_changes), tuple(item[0] for item in items)
+                self._numbers, self._rosters.take_changes(), tuple(item[0] for item in items)
             )
-            self._roster_changes = []
-            sent = _Sent(batch, tuple(item[1] for item in items), set(self._roles))
+            meta = tuple(item[1] for item in items if item[1] is not None)
+            sent = _Sent(batch, meta, set(self._roles))
             self._in_flight[batch.number] = sent
             for role in self._roles:
                 self._send(role, batch)
-        if self._roster_changes and not self._backlog:
+        if self._rosters.has_changes and not self._backlog:
             # Nothing to carry them: send them alone so the pipeline's roster stays current
             # (batch 0 is never tracked; its empty answer is ignored).
-            self._send("analysis", Batch(0, tuple(self._roster_changes), ()))
-            self._roster_changes = []
+            self._send("analysis", Batch(0, self._rosters.take_changes(), ()))
         self._check_idle()
 
     def _send(self, role: Role, batch: Batch) -> None:
@@ -369,75 +327,18 @@ class Analyzer:
             return
         del self._in_flight[sent.batch.number]
         if sent.analyses is not None:
-            self._store(sent, sent.analyses, sent.links)
+            self.stats.analysed += self._store.store(
+                sent.batch.analysed(), sent.meta, sent.analyses, sent.links
+            )
 
     def _give_up(self, sent: _Sent, role: Role) -> None:
         """Do without ``role``'s answer: no links is a loss; no analysis loses the batch."""
         if role == "links":
-            sent.links = [explicit_links(request) for request in sent.batch.messages]
+            sent.links = [explicit_links(request) for request in sent.batch.analysed()]
             self._answered(sent, role)
         else:
-            self.stats.dropped += len(sent.batch.messages)
+            self.stats.dropped += len(sent.meta)
             del self._in_flight[sent.batch.number]
-
-    def _store(
-        self, sent: _Sent, results: list[Result], links: list[tuple[str, ...]] | None
-    ) -> None:
-        if links is not None:
-            results = [
-                replace(result, reply_to=reply_to)
-                for result, reply_to in zip(results, links, strict=True)
-            ]
-        submit = self._db.writer.submit
-        now = time.time()
-        publish = self._publish
-        for request, (platform, identity, channel_name), result in zip(
-            sent.batch.messages, sent.meta, results, strict=True
-        ):
-            thread = self._threads.assign(
-                result.network, result.channel, result.key, result.reply_to
-            )
-            submit(
-                (
-                    _INSERT_ANALYSIS,
-                    (
-                        result.network,
-                        result.channel,
-                        identity,
-                        request.at.timestamp(),
-                        request.text,
-                        result.key,
-                        json.dumps(result.topics),
-                        int(result.is_question),
-                        json.dumps(result.addressees),
-                        json.dumps(result.links),
-                        json.dumps(result.acts),
-                        json.dumps(result.reply_to),
-                        now,
-                        thread,
-                    ),
-                )
-            )
-            self.stats.analysed += 1
-            try:
-                publish(
-                    MessageAnalyzed(
-                        platform=platform,
-                        network=result.network,
-                        timestamp=request.at,
-                        channel=channel_name,
-                        message_id=result.key,
-                        topics=result.topics,
-                        is_question=result.is_question,
-                        addressees=result.addressees,
-                        links=result.links,
-                        acts=result.acts,
-                        reply_to=result.reply_to,
-                        thread=thread,
-                    )
-                )
-            except Exception:
-                log.exception("analysis: publishing a result failed")
 
     # ------------------------------------------------------------------ the workers
 
@@ -464,7 +365,7 @@ class Analyzer:
             if sent.attempts[role] >= 2:
                 log.error(
                     "analysis: a batch of %d message(s) was lost twice by the %s worker; skipped",
-                    len(sent.batch.messages),
+                    len(sent.meta),
                     role,
                 )
                 self._give_up(sent, role)
@@ -498,11 +399,7 @@ class Analyzer:
             del self._restarting[role]
         if role == "analysis":
             # A new process knows nothing: every roster first, then the batches it lost.
-            reset: list[RosterChange] = [
-                ("reset", network, channel, tuple(sorted(nicks)))
-                for (network, channel), nicks in self._rosters.items()
-            ]
-            self._send(role, Batch(0, tuple(reset), ()))
+            self._send(role, Batch(0, self._rosters.everything(), ()))
         for number in sorted(self._in_flight):
             if role in self._in_flight[number].waiting:
                 self._send(role, self._in_flight[number].batch)

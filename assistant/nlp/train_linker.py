@@ -1,7 +1,6 @@
-"""Rebuild ``models/reply_linker/linker.json`` from the irc-disentangle training split.
+"""Rebuild ``assistant/nlp/reply_linker.json`` from the irc-disentangle training split.
 
-    python -m assistant.nlp.train_linker --data ../shared/data/irc-disentangle/train \\
-        --out models/reply_linker/
+    python -m assistant.nlp.train_linker --data ../shared/data/irc-disentangle/train
 
 Every 10th file (in name order) is held out: it picks the training epoch, the second-link
 threshold and the unanswered-question settings, so the dev split stays unseen. The scorer is
@@ -32,7 +31,7 @@ from assistant.nlp.evaluate import (
     score_unanswered,
 )
 from assistant.nlp.reply_features import FEATURES, ReplyContext
-from assistant.nlp.reply_linker import LinkerModel, Reply, Scorer, decide
+from assistant.nlp.reply_linker import DEFAULT_MODEL, LinkerModel, Reply, Scorer, decide
 from assistant.nlp.unanswered import UnansweredDetector
 
 Array = npt.NDArray[np.float32]
@@ -214,7 +213,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Train, select on held-out training files, tune, and write the parameters."""
     parser = argparse.ArgumentParser(prog="python -m assistant.nlp.train_linker")
     parser.add_argument("--data", type=Path, required=True, help="the train/ folder")
-    parser.add_argument("--out", type=Path, required=True, help="folder for linker.json")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_MODEL,
+        help="the parameters file, or a folder for reply_linker.json (default: the packaged one)",
+    )
     parser.add_argument("--hidden", type=int, default=64, help="hidden units")
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--l2", type=float, default=1e-5)
@@ -264,8 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
     )
     model = tune(model, held_paths)
-    model.save(args.out / "linker.json")
-    print(f"wrote {args.out / 'linker.json'} in {time.monotonic() - began:.0f}s")
+    out = args.out / DEFAULT_MODEL.name if args.out.is_dir() else args.out
+    model.save(out)
+    print(f"wrote {out} in {time.monotonic() - began:.0f}s")
     return 0
 
 

@@ -68,6 +68,10 @@ class Request:
     at: datetime
     reply_to: str | None = None
     """The platform's explicit reply reference (Discord), which wins over the linker."""
+    system: bool = False
+    """A join, part, quit or nick change written as the IRC logs the linker learned from write
+    it ("nick [user@host]  has joined #chan"): context for the reply linker only, never
+    analysed, stored or answered for."""
 
 
 Role = Literal["analysis", "links", "both"]
@@ -79,11 +83,18 @@ RosterChange = tuple[Literal["add", "remove", "reset"], str, str, tuple[str, ...
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """What the worker gets at once: roster changes first, then messages in channel order."""
+    """What the worker gets at once: roster changes first, then messages in channel order.
+
+    Answers hold one value per message that is not a ``system`` line, in order.
+    """
 
     number: int
     roster: tuple[RosterChange, ...]
     messages: tuple[Request, ...]
+
+    def analysed(self) -> list[Request]:
+        """The messages answered for: all but the system lines."""
+        return [request for request in self.messages if not request.system]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +122,7 @@ class WorkerOptions:
     pipeline_factory: PipelineFactory | None = None
     """Overrides the pipeline module's ``load_pipeline`` (tests, benchmarks)."""
     linker_model: Path | None = None
-    """Reply-linker parameters; ``None`` means the checkout's ``models/reply_linker``."""
+    """Reply-linker parameters; ``None`` means the packaged ``assistant/nlp/reply_linker.json``."""
     link_replies: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -176,7 +176,10 @@ async def test_the_loop_stays_responsive_and_stop_is_bounded(rig: Rig) -> None:
             await asyncio.sleep(0)
         await asyncio.sleep(3)
     assert rig.published, "nothing was analysed while the flood was queued"
-    assert lag.percentile(99) < 0.1
+    # Parsed on the loop, these 3,000 lines would stall it for seconds (test_worker shows 256
+    # already do); the bench measures the real figure (< 20 ms), this bound only that the
+    # loop never waits on parsing, even on a machine other work keeps busy.
+    assert lag.percentile(99) < 0.5
     assert rig.analyzer.pending > 0
     began = time.monotonic()
     await rig.analyzer.stop(timeout=1)

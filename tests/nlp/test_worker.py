@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from assistant.lag import LoopLagMonitor
-from assistant.nlp.engine import Engine
+from assistant.nlp.disentangle_format import read_transcript
+from assistant.nlp.engine import Engine, _Intake
+from assistant.nlp.evaluate import predict_replies
+from assistant.nlp.reply_linker import LinkerModel
 from assistant.nlp.worker import AnalysisWorker, Batch, Request, Result, WorkerOptions
 
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+
 START = datetime(2024, 1, 7, 8, 30, tzinfo=UTC)
+EXCERPT = Path(__file__).parent / "fixtures" / "2012-03-24.excerpt.raw.txt"
 
 
 def request(number: int, author: str, text: str, channel: str = "#b", **extra: str) -> Request:
@@ -69,6 +79,47 @@ def test_roster_changes_decide_who_can_be_addressed(engine: Engine) -> None:
     assert joined[0].addressees == ("dave",)
 
 
+def test_only_nicks_in_the_message_s_own_channel_are_addressees(engine: Engine) -> None:
+    results = engine.run(
+        Batch(
+            30,
+            (
+                ("reset", "libera", "#podcasting", ("hank", "iris")),
+                ("reset", "libera", "#python", ("jake", "iris")),
+            ),
+            (
+                request(30, "iris", "jake: did the mic arrive?", channel="#podcasting"),
+                request(31, "iris", "jake: did the mic arrive?", channel="#python"),
+                request(32, "jake", "ask hank about hosting", channel="#python"),
+                request(33, "iris", "ask hank about hosting", channel="#podcasting"),
+            ),
+        )
+    )
+    # jake is only in #python; hank only in #podcasting.
+    assert [result.addressees for result in results] == [(), ("jake",), (), ("hank",)]
+
+
+def test_live_links_with_system_lines_are_the_evaluated_links() -> None:
+    # The live path (requests, system lines for joins and nick changes) links a real log
+    # excerpt exactly as `presence eval replies` does from the file.
+    transcript = read_transcript(EXCERPT)
+    model = LinkerModel.load()
+    expected = predict_replies(transcript, model)
+    requests = [
+        Request("libera", "#ubuntu", f"m{i}", u.author, u.text, u.time or START, system=u.system)
+        for i, u in enumerate(transcript.utterances)
+    ]
+    assert any(request.system for request in requests)
+    links = Engine(WorkerOptions(), role="links").link(Batch(1, (), tuple(requests)))
+    messages = [i for i, u in enumerate(transcript.utterances) if not u.system]
+    assert len(links) == len(messages)
+    for i, found in zip(messages, links, strict=True):
+        reply = expected[i]
+        wanted = () if reply.starts_conversation else reply.antecedents
+        system = {j for j in wanted if transcript.utterances[j].system}
+        assert found == tuple(f"m{j}" for j in wanted if j not in system)
+
+
 def test_a_platform_reply_reference_wins_and_names_its_author(engine: Engine) -> None:
     results = engine.run(
         Batch(
@@ -82,6 +133,32 @@ def test_a_platform_reply_reference_wins_and_names_its_author(engine: Engine) ->
     )
     assert results[1].reply_to == ("k20",)
     assert results[1].addressees[:1] == ("frank",)
+
+
+def test_waiting_batches_are_parsed_together_with_the_same_results(engine: Engine) -> None:
+    lines = ["morning all", "kate: did the upload work?", "yes thanks kate", "lol"]
+    batches = [
+        Batch(40 + b, (), tuple(request(400 + 4 * b + i, "kate", t) for i, t in enumerate(lines)))
+        for b in range(3)
+    ]
+    together = engine.analyse_together(batches)
+    alone = [engine.analyse(batch) for batch in batches]
+    assert together == alone
+    assert [len(answer) for answer in together] == [4, 4, 4]
+
+
+def test_the_intake_groups_waiting_batches_but_not_across_roster_changes() -> None:
+    requests: Queue[Batch | None] = multiprocessing.get_context("spawn").Queue()
+    plain = [Batch(n, (), (request(n, "lee", "hi"),)) for n in (1, 2, 3, 4)]
+    joined = Batch(5, (("add", "libera", "#b", ("max",)),), (request(5, "lee", "max: hi"),))
+    for batch in (*plain, joined, None):
+        requests.put(batch)
+    time.sleep(0.2)  # let the queue's feeder thread write them all
+    intake = _Intake(requests, "analysis")
+    groups = [[batch.number for batch in intake.next_group()] for _ in range(4)]
+    assert groups == [[1, 2, 3], [4], [5], []]
+    assert intake.ended
+    requests.close()
 
 
 def test_the_string_store_stays_flat_across_batches(engine: Engine) -> None:

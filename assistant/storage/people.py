@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from assistant.events import irc_casefold
@@ -45,9 +46,55 @@ async def person_id_for(db: Database, network: str, nick: str) -> int | None:
     return await db.run_in_thread(lambda conn: find_person(conn, network, nick))
 
 
+# Other people's analyses that name this person (as an addressee) or point at their
+# messages (reply links, conversation threads): what is derived from them goes too.
+_NAMES = f"SELECT nick, key FROM identities WHERE id IN {_MINE}"
+_KEYS = f"""
+SELECT a.key FROM message_analyses AS a JOIN messages AS m ON m.id = a.message_id
+WHERE m.identity_id IN {_MINE}
+"""
+# Found through the reverse indexes (people_addressed, people_reply_links, the thread
+# index) rather than by reading every analysis: forgetting stays fast in a large store.
+_OTHERS_ANALYSES = f"""
+SELECT a.message_id, a.addressees, a.reply_to, a.thread FROM message_analyses AS a
+WHERE a.message_id IN (
+    SELECT message_id FROM people_addressed
+    WHERE name IN (SELECT value FROM json_each(:names))
+    UNION SELECT message_id FROM people_reply_links
+    WHERE target IN (SELECT value FROM json_each(:keys))
+    UNION SELECT message_id FROM message_analyses
+    WHERE thread IN (SELECT value FROM json_each(:keys)))
+AND a.message_id NOT IN (SELECT id FROM messages WHERE identity_id IN {_MINE})
+"""
+
+
+def _scrub_analyses(conn: sqlite3.Connection, params: dict[str, object]) -> None:
+    names: set[str] = set()
+    for nick, key in conn.execute(_NAMES, params):
+        names.update((irc_casefold(nick), irc_casefold(key), nick.lower(), key.lower()))
+    keys = {row[0] for row in conn.execute(_KEYS, params)}
+    if not names and not keys:
+        return
+    found = {"names": json.dumps(sorted(names)), "keys": json.dumps(sorted(keys))}
+    rows = conn.execute(_OTHERS_ANALYSES, {**params, **found})
+    for message_id, addressees_json, reply_to_json, thread in rows.fetchall():
+        addressees = json.loads(addressees_json)
+        reply_to = json.loads(reply_to_json)
+        kept_addressees = [a for a in addressees if irc_casefold(str(a)) not in names]
+        kept_reply_to = [r for r in reply_to if r not in keys]
+        kept_thread = "" if thread in keys else thread
+        if (kept_addressees, kept_reply_to, kept_thread) != (addressees, reply_to, thread):
+            conn.execute(
+                "UPDATE message_analyses SET addressees = ?, reply_to = ?, thread = ? "
+                "WHERE message_id = ?",
+                (json.dumps(kept_addressees), json.dumps(kept_reply_to), kept_thread, message_id),
+            )
+
+
 def _forget(conn: sqlite3.Connection, person_id: int) -> int:
-    params = {"person": person_id}
+    params: dict[str, object] = {"person": person_id}
     conn.execute(_UNLINK_KICKS, params)
+    _scrub_analyses(conn, params)
     before = conn.total_changes
     for statement in _FORGET:
         conn.execute(statement, params)
@@ -60,6 +107,8 @@ async def forget_person(db: Database, person_id: int) -> int:
 
     Their messages, presence, identities, attendance, the topics they set and the person
     row go, and so does every plugin row that references them with ``ON DELETE CASCADE``.
+    Other people's analyses stop naming them: their nicks leave the addressees, and reply
+    links and conversation threads that pointed at their messages are cut.
     Afterwards no row refers to them or holds their text. A plugin table that refers to
     them without a cascade makes this fail (and change nothing) rather than leave a trace.
 

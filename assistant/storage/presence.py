@@ -27,6 +27,8 @@ class SeenRecord:
     at: datetime
     last_words: str | None
     still_here: bool
+    via: str = "channel"
+    """Where in the channel: its text ("channel"), or its Discord "voice" or "stage"."""
 
 
 @dataclass(frozen=True)
@@ -52,21 +54,21 @@ WHERE n.name = :network AND c.key = :channel
 _SIGHTINGS = """
 WITH mine AS (SELECT id FROM identities WHERE person_id = :person),
 visible AS (SELECT id FROM channels WHERE private = 0 OR id = :asked)
-SELECT s.what, s.at, s.text, i.nick, c.name AS channel, n.name AS network
+SELECT s.what, s.at, s.text, s.via, i.nick, c.name AS channel, n.name AS network
 FROM (
-    SELECT 1 AS what, m.at, m.text, m.identity_id, m.channel_id
+    SELECT 1 AS what, m.at, m.text, 'channel' AS via, m.identity_id, m.channel_id
     FROM mine JOIN messages AS m ON m.id = (
         SELECT id FROM messages
         WHERE identity_id = mine.id AND deleted = 0 AND channel_id IN visible
         ORDER BY at DESC LIMIT 1)
     UNION ALL
-    SELECT 0, p.joined_at, NULL, p.identity_id, p.channel_id
+    SELECT 0, p.joined_at, NULL, p.via, p.identity_id, p.channel_id
     FROM mine JOIN presence_intervals AS p ON p.id = (
         SELECT id FROM presence_intervals
         WHERE identity_id = mine.id AND channel_id IN visible
         ORDER BY joined_at DESC LIMIT 1)
     UNION ALL
-    SELECT 2, p.left_at, NULL, p.identity_id, p.channel_id
+    SELECT 2, p.left_at, NULL, p.via, p.identity_id, p.channel_id
     FROM mine JOIN presence_intervals AS p ON p.id = (
         SELECT id FROM presence_intervals
         WHERE identity_id = mine.id AND channel_id IN visible
@@ -139,6 +141,7 @@ def _last_seen(
         at=_time(latest["at"]),
         last_words=last_words,
         still_here=still_here,
+        via=latest["via"],
     )
 
 

@@ -7,6 +7,7 @@ channel in an answer given elsewhere (``last_seen`` is asked where the question 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from assistant import CommandContext, Plugin, SeenRecord, command, last_seen
@@ -28,6 +29,10 @@ _SPANS: tuple[tuple[float, str], ...] = (
     (320 * 86400, "{months} months ago"),
     (548 * 86400, "a year ago"),
 )
+
+
+_MENTION = re.compile(r"<@!?(\d+)>")
+_WHERE = {"voice": "in the voice channel {}", "stage": "on the stage {}"}
 
 
 def relative_time(then: datetime, now: datetime) -> str:
@@ -63,7 +68,8 @@ def describe(record: SeenRecord, now: datetime, asked_for: str | None = None) ->
     when = relative_time(record.at, now)
     saying = f", saying {_quote(record.last_words)}" if record.last_words else ""
     status = "still here" if record.still_here else "not here now"
-    return f"{who} was last seen in {record.channel} {when}{saying} — {status}."
+    where = _WHERE.get(record.via, "in {}").format(record.channel)
+    return f"{who} was last seen {where} {when}{saying} — {status}."
 
 
 class SeenPlugin(Plugin):
@@ -73,12 +79,19 @@ class SeenPlugin(Plugin):
     async def seen(self, cmd: CommandContext) -> None:
         """Tell when and where NICK was last seen, what they last said, and if they are here."""
         nick = cmd.args.split()[0].rstrip("?!.,:;") if cmd.args else ""
+        asked_for: str | None = nick
+        mention = _MENTION.fullmatch(nick)  # a Discord mention names the user by id
+        if mention is not None:
+            nick, asked_for = mention.group(1), None
         if not nick:
             await cmd.reply(f"Whom? Say {cmd.prefix}seen NICK.")
             return
         event = cmd.event
+        if nick.casefold() == event.actor.nick.casefold():
+            await cmd.reply(f"You are right here, {event.actor.nick}.")
+            return
         record = await last_seen(self.ctx.db, event.network, nick, asked_in=event.channel)
         if record is None:
             await cmd.reply(f"I have not seen {nick}.")
             return
-        await cmd.reply(describe(record, event.timestamp, asked_for=nick))
+        await cmd.reply(describe(record, event.timestamp, asked_for=asked_for))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from assistant_seen import SeenPlugin, describe, relative_time
 
-from assistant import Event, SeenRecord, Settings
+from assistant import Event, Identity, MemberJoined, SeenRecord, Settings, last_seen
 from assistant.plugins import PluginHost
 from assistant.recorder import Recorder
 from assistant.testing.database import temporary_database
@@ -150,3 +150,48 @@ def test_the_plugin_records_nothing_itself() -> None:
 )
 def test_relative_time_reads_like_a_person(ago: timedelta, expected: str) -> None:
     assert relative_time(NOW - ago, NOW) == expected
+
+
+async def test_asking_about_yourself(chat: Chat) -> None:
+    assert await chat.ask("!seen Zed", nick="zed") == "You are right here, zed."
+
+
+async def test_a_voice_channel_is_named_as_one() -> None:
+    member = Identity("discord", "guild", "Problogger", user_id="4242")
+    async with temporary_database() as db:
+        joined = MemberJoined(
+            platform="discord",
+            network="guild",
+            timestamp=NOW - 20 * MINUTE,
+            channel="Podcast room",
+            actor=member,
+            via="voice",
+        )
+        Recorder(db).record(joined)
+        record = await last_seen(db, "guild", "problogger")
+    assert record is not None
+    assert describe(record, NOW) == (
+        "Problogger was last seen in the voice channel Podcast room 20 minutes ago — still here."
+    )
+
+
+async def test_a_discord_mention_is_looked_up_by_user_id() -> None:
+    member = Identity("discord", "guild", "Problogger", user_id="4242")
+    async with temporary_database() as db:
+        discord = ChatScript("guild", "discord", start=NOW, sink=Recorder(db).record)
+        discord.said(member, "see you", "#general", at=HOUR)
+        replies: list[str] = []
+
+        async def send(network: str, target: str, text: str) -> None:
+            replies.append(text)
+
+        host = PluginHost(Settings(), db, send, plugin_classes={"seen": SeenPlugin})
+        await host.start()
+        try:
+            asker = Identity("discord", "guild", "zed", user_id="7")
+            await host.handle_command(discord.said(asker, "!seen <@!4242>", "#general", at=NOW))
+        finally:
+            await host.stop()
+    assert replies == [
+        "Problogger was last seen in #general an hour ago, saying “see you” — not here now."
+    ]

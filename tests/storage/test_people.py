@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from assistant.people.merging import merge_persons, split_identity
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 from assistant.storage.people import forget_person, person_id_for
@@ -131,3 +132,62 @@ async def test_the_recorder_keeps_recording_a_forgotten_nick_as_someone_new(
     assert [row["text"] for row in rows] == ["second life"]
     assert rows[0]["person_id"] != alice
     assert db.writer.dropped == 0
+
+
+async def test_forgetting_reaches_derived_data_that_names_the_person(db: Database) -> None:
+    chat = ChatScript(NET, sink=Recorder(db).record)
+    chat.joined("Alice", "#chat")
+    chat.said("Alice", SECRET, "#chat", message_id="m1")
+    chat.said("bob", "sure thing, and you carol?", "#chat", message_id="m2")
+    chat.said("alicephone", "me again", "#chat", message_id="m3")
+    chat.said("carol", "fine", "#chat", message_id="m4")
+    alice = await person_id_for(db, NET, "alice")
+    phone = await person_id_for(db, NET, "alicephone")
+    carol = await person_id_for(db, NET, "carol")
+    assert alice is not None and phone is not None and carol is not None
+    analyses = [
+        ("m1", '["bob"]', "[]", "m1"),
+        ("m2", '["Alice", "carol"]', '["m1"]', "m1"),
+        ("m3", "[]", "[]", "m3"),
+        ("m4", '["bob"]', '["m2"]', "m1"),
+    ]
+    for key, addressees, reply_to, thread in analyses:
+        await db.execute(
+            "INSERT INTO message_analyses (message_id, key, addressees, reply_to, thread, "
+            "analyzed_at) SELECT id, ?, ?, ?, ?, 0 FROM messages WHERE message_id = ?",
+            (key, addressees, reply_to, thread, key),
+        )
+    await db.execute("INSERT INTO sessions (channel_id, name, started_at) VALUES (1, 'S', 0)")
+    for person in (alice, phone, carol):
+        await db.execute(
+            "INSERT INTO session_attendance (session_id, person_id, lines) VALUES (1, ?, 1)",
+            (person,),
+        )
+    await db.transaction(lambda conn: merge_persons(conn, alice, phone, "owner"))
+    await db.transaction(lambda conn: merge_persons(conn, carol, alice, "a mistake"))
+    rows = await db.fetchall("SELECT id FROM identities WHERE nick = 'alicephone'")
+    await db.transaction(lambda conn: split_identity(conn, carol, rows[0]["id"]))
+    alice = await person_id_for(db, NET, "alice")
+    assert alice is not None and alice != carol  # the split took Alice's merge back out
+    assert await db.fetchone("SELECT 1 FROM people_kept_apart") is not None
+
+    await forget_person(db, alice)
+
+    everything = await dump(db)
+    for table, rows in everything.items():
+        for row in rows:
+            for column in row.keys():  # noqa: SIM118
+                value = row[column]
+                if isinstance(value, str):
+                    assert "alice" not in value.lower(), f"{table}.{column}: {value}"
+                    assert "zebra" not in value, f"{table}.{column}"
+    left = {row["key"]: row for row in everything["message_analyses"]}
+    assert set(left) == {"m2", "m4"}
+    assert (left["m2"]["addressees"], left["m2"]["reply_to"], left["m2"]["thread"]) == (
+        '["carol"]',
+        "[]",
+        "",
+    )
+    assert (left["m4"]["reply_to"], left["m4"]["thread"]) == ('["m2"]', "")
+    for table in ("people_merges", "people_merge_identities", "people_kept_apart"):
+        assert everything[table] == [], table

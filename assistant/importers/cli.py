@@ -1,0 +1,268 @@
+"""``presence import PATH...``: record old chat logs; and the ``eval attendance`` runner.
+
+Top-level imports stay light (argparse, pathlib): the work is imported inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from assistant.config import Settings
+    from assistant.importers.importer import FileReport, ImportOptions
+
+__all__ = ["add_commands", "cmd_import", "run_attendance"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+FORMAT_NAMES = (
+    "irssi",
+    "weechat",
+    "znc",
+    "hexchat",
+    "meetbot",
+    "ubuntu",
+    "w3c",
+    "discord-json",
+    "discord-csv",
+)
+
+NOT_A_LOG = "not a log format"
+"""How a file's skip reason starts when no format recognised it (fine inside a folder)."""
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
+    """Add ``presence import``."""
+    parser = sub.add_parser(
+        "import",
+        help="record chat logs (irssi, WeeChat, ZNC, HexChat, MeetBot, W3C, Discord exports...)",
+        description="Record chat logs into the configured database. Formats are detected from "
+        "each file's first lines; a bad line is reported and skipped; importing a file again "
+        "adds nothing twice.",
+    )
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="log files or folders")
+    parser.add_argument(
+        "--format",
+        choices=FORMAT_NAMES,
+        default=None,
+        help="skip detection: read every file as this",
+    )
+    parser.add_argument(
+        "--network",
+        default=None,
+        help="network to record under (default: 'imported'; Discord: the guild)",
+    )
+    parser.add_argument(
+        "--channel", default=None, help="channel to record in (default: from the file name)"
+    )
+    parser.add_argument(
+        "--date",
+        type=_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day a log without dates starts on (default: from a header or the file name)",
+    )
+    parser.add_argument(
+        "--timezone",
+        default="UTC",
+        metavar="ZONE",
+        help="zone of the log's local times, e.g. Europe/Berlin (default: UTC)",
+    )
+    parser.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        default=Path(os.environ.get("PRESENCE_CONFIG", "presence.toml")),
+        help="configuration file naming the database (default: $PRESENCE_CONFIG or presence.toml)",
+    )
+    return {"import": cmd_import}
+
+
+def _expand(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    files, missing = [], []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file()
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            missing.append(f"{path}: no such file or folder")
+    return files, missing
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import the given logs into the configured database and report what happened."""
+    import asyncio
+    import sqlite3
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from rich.console import Console
+
+    from assistant.config import load_settings
+
+    console, errors = Console(), Console(stderr=True)
+    try:
+        zone = ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.print(
+            f"unknown time zone {args.timezone!r}; use a name like Europe/Berlin or UTC",
+            highlight=False,
+            markup=False,
+        )
+        return EXIT_CONFIG
+    settings = load_settings(args.config)
+    files, missing = _expand(args.paths)
+    for problem in missing:
+        errors.print(problem, highlight=False, markup=False)
+    if not files:
+        return EXIT_CONFIG
+    from assistant.importers.importer import ImportOptions
+    from assistant.storage.database import MigrationError
+
+    options = ImportOptions(args.format, args.network, args.channel, args.date, zone)
+    try:
+        reports = asyncio.run(_import(settings, files, options, console))
+    except (MigrationError, sqlite3.Error) as exc:
+        errors.print(f"cannot open the database: {exc}", highlight=False, markup=False)
+        return EXIT_FAILURE
+    failed = bool(missing)
+    named = set(args.paths)
+    for report in reports:
+        failed |= _print_report(report, console) and (
+            report.path in named or not report.skipped.startswith(NOT_A_LOG)
+        )
+    lines = sum(r.lines for r in reports)
+    recorded = sum(r.recorded for r in reports)
+    duplicates = sum(r.duplicates for r in reports)
+    bad_lines = sum(r.bad_lines for r in reports)
+    console.print(
+        f"import: files={len(reports)} lines={lines} recorded={recorded} "
+        f"duplicates={duplicates} bad_lines={bad_lines}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    return EXIT_CONFIG if failed else EXIT_OK
+
+
+async def _import(
+    settings: Settings, files: list[Path], options: ImportOptions, console: Console
+) -> list[FileReport]:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from assistant.importers.importer import LogImporter
+    from assistant.recorder import Recorder
+    from assistant.storage.database import Database
+
+    storage = settings.storage
+    private = [
+        (name, channel.name)
+        for name, network in settings.networks.items()
+        for channel in network.channels
+        if channel.private
+    ]
+    sizes = [path.stat().st_size for path in files]
+    reports = []
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("importing", total=sum(sizes) or 1)
+        async with await Database.open(
+            settings.resolve(storage.path),
+            batch_size=max(storage.batch_size, 2000),
+            flush_interval=storage.flush_interval,
+        ) as db:
+            recorder = Recorder(db, ignore=settings.ignore, private_channels=private)
+            done = 0
+            for path, size in zip(files, sizes, strict=True):
+                progress.update(task, description=path.name, completed=done)
+
+                def advance(lines: int, total: int, *, base: int = done, size: int = size) -> None:
+                    progress.update(task, completed=base + size * lines // max(total, 1))
+
+                importer = LogImporter(db, recorder, options, progress=advance)
+                reports.append(await importer.import_file(path))
+                done += size
+    return reports
+
+
+def _print_report(report: FileReport, console: Console) -> bool:
+    """Print one file's outcome; True when the file could not be imported."""
+    where = str(report.path)
+    if report.skipped:
+        console.print(
+            f"{where}: skipped: {report.skipped}", highlight=False, markup=False, soft_wrap=True
+        )
+        return not report.skipped.startswith("already imported")
+    console.print(
+        f"{where}: {report.format} → {report.network} {report.channel}: {report.lines} lines, "
+        f"{report.recorded} events recorded, {report.duplicates} already there, "
+        f"{report.bad_lines} bad lines",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    if report.replaced:
+        console.print(
+            f"{where}: {report.replaced} undecodable byte sequence(s) replaced by U+FFFD "
+            f"(first on line {report.first_replaced_line}); the file is not valid UTF-8",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    for problem in report.problems:
+        console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
+    if report.bad_lines > len(report.problems):
+        console.print(
+            f"  ... and {report.bad_lines - len(report.problems)} more bad lines",
+            highlight=False,
+            markup=False,
+        )
+    if report.error:
+        console.print(
+            f"{where}: stopped: {report.error}", highlight=False, markup=False, soft_wrap=True
+        )
+        return True
+    return False
+
+
+def run_attendance(paths: list[Path], console: Console, errors: Console) -> int:
+    """``presence eval attendance``: print per-meeting scores and the summary line."""
+    import asyncio
+
+    from assistant.importers.attendance import AttendanceError, evaluate_attendance
+
+    try:
+        asyncio.run(evaluate_attendance(paths, console))
+    except AttendanceError as exc:
+        errors.print(f"Error {exc}", highlight=False, markup=False, soft_wrap=True)
+        return EXIT_CONFIG
+    return EXIT_OK

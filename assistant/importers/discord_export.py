@@ -1,0 +1,149 @@
+"""DiscordChatExporter exports, JSON and CSV, read into events for import.
+
+JSON exports carry the guild, the channel, message ids, replies and member joins; CSV
+exports only ``AuthorID, Author, Date, Content, Attachments, Reactions`` (comma-separated
+in current versions, ``;`` in some older ones). Older CSV exports print local dates such
+as ``18-Sep-20 07:40 PM``; they are read in the log's zone (``--timezone``). Discord's
+``Name#1234`` discriminator is dropped from the nick (mentions drop it too); the author id
+is the identity.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from assistant.events import Event
+from assistant.importers.reading import LogFile, clean_text
+from assistant.importers.scene import BadLine, Clock, Scene
+
+__all__ = ["CSV_HEADER", "read_discord_csv", "read_discord_json"]
+
+CSV_HEADER = ("AuthorID", "Author", "Date", "Content", "Attachments", "Reactions")
+_DISCRIMINATOR = re.compile(r"#\d{4}$")
+_CSV_DATES = ("%d-%b-%y %I:%M %p", "%d-%b-%y %H:%M", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M")
+_JOIN_TYPES = frozenset({"GuildMemberJoin", "RecipientAdd"})
+_LEAVE_TYPES = frozenset({"RecipientRemove"})
+_SPOKEN_TYPES = frozenset({"Default", "Reply", "ThreadStarterMessage", ""})
+
+Parsed = tuple[int, Sequence[Event] | BadLine]
+
+
+def _when(text: str, clock: Clock) -> datetime:
+    text = text.strip()
+    try:
+        return clock.absolute(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        pass
+    for pattern in _CSV_DATES:
+        try:
+            return clock.absolute(datetime.strptime(text, pattern))
+        except ValueError:
+            continue
+    raise BadLine(f"cannot read the date {text!r} (expected ISO 8601 or '18-Sep-20 07:40 PM')")
+
+
+def _nick(author: str) -> str:
+    return _DISCRIMINATOR.sub("", author.strip())
+
+
+def read_discord_json(log: LogFile, scene: Scene, clock: Clock) -> Iterator[Parsed]:
+    """Events of a JSON export; numbers are 1-based positions in its ``messages`` list."""
+    try:
+        export = json.loads("\n".join(log.lines))
+    except json.JSONDecodeError as exc:
+        yield exc.lineno, BadLine(f"not valid JSON: {exc.msg}")
+        return
+    if not isinstance(export, dict) or not isinstance(export.get("messages"), list):
+        yield 1, BadLine("a DiscordChatExporter JSON export has a 'messages' list")
+        return
+    channel = export.get("channel") or {}
+    guild = export.get("guild") or {}
+    if isinstance(channel, dict) and channel.get("name") and scene.channel == "":
+        scene.channel = "#" + str(channel["name"])
+    if isinstance(guild, dict) and guild.get("name") and scene.network == "":
+        scene.network = str(guild["name"])
+    scene.channel = scene.channel or "#" + log.path.name.split(".")[0]
+    scene.network = scene.network or "discord"
+    for number, message in enumerate(export["messages"], 1):
+        try:
+            yield number, _json_message(message, scene, clock)
+        except BadLine as exc:
+            yield number, exc
+
+
+def _json_message(message: Any, scene: Scene, clock: Clock) -> Sequence[Event]:
+    if not isinstance(message, dict):
+        raise BadLine("a message is not a JSON object")
+    author = message.get("author")
+    if not isinstance(author, dict) or not author.get("id"):
+        raise BadLine("a message without an author id")
+    nick = _nick(str(author.get("nickname") or author.get("name") or ""))
+    user_id = str(author["id"])
+    at = _when(str(message.get("timestamp") or ""), clock)
+    kind = str(message.get("type") or "")
+    if kind in _JOIN_TYPES:
+        return [scene.joined(at, nick, user_id=user_id)]
+    if kind in _LEAVE_TYPES or kind not in _SPOKEN_TYPES:
+        return []
+    text = clean_text(str(message.get("content") or ""))
+    attachments = message.get("attachments") or []
+    urls = [str(a.get("url")) for a in attachments if isinstance(a, dict) and a.get("url")]
+    text = " ".join([text, *urls]).strip()
+    if not text:
+        return []  # a sticker or an embed only: nothing said
+    reference = message.get("reference")
+    reply_to = None
+    if isinstance(reference, dict) and reference.get("messageId"):
+        reply_to = str(reference["messageId"])
+    return [
+        scene.message(
+            at,
+            nick,
+            text,
+            user_id=user_id,
+            message_id=str(message.get("id") or "") or None,
+            reply_to=reply_to,
+        )
+    ]
+
+
+def read_discord_csv(log: LogFile, scene: Scene, clock: Clock) -> Iterator[Parsed]:
+    """Events of a CSV export; numbers are the line where each row starts."""
+    text = "\n".join(log.lines)
+    first = log.lines[0] if log.lines else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(reader, None)
+    if header is None or tuple(h.strip() for h in header[:3]) != CSV_HEADER[:3]:
+        yield 1, BadLine(f"expected the header {','.join(CSV_HEADER)}")
+        return
+    start = reader.line_num + 1
+    for row in reader:
+        number, start = start, reader.line_num + 1
+        if not any(field.strip() for field in row):
+            continue
+        if len(row) < 4:
+            yield number, BadLine(f"expected at least 4 fields, found {len(row)}")
+            continue
+        try:
+            yield number, _csv_row(row, scene, clock)
+        except BadLine as exc:
+            yield number, exc
+
+
+def _csv_row(row: list[str], scene: Scene, clock: Clock) -> Sequence[Event]:
+    user_id, author, date_text, content = (field.strip() for field in row[:4])
+    if not user_id or not author:
+        raise BadLine("a row without AuthorID or Author")
+    at = _when(date_text, clock)
+    attachments = row[4].strip() if len(row) > 4 else ""
+    text = " ".join(part for part in (clean_text(content), attachments) if part)
+    if not text:
+        return []
+    return [scene.message(at, _nick(author), text, user_id=user_id)]

@@ -1,0 +1,214 @@
+"""``presence summary``: regenerate the summary of any past session, in any format.
+
+``presence summary --last`` renders the latest session; ``presence summary 12`` session 12.
+Without ``--out`` the rendering goes to standard output; with it, a file named after the
+session's date and channel is written (atomically) into that folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["add_commands"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
+    """Add ``presence summary`` to the ``presence`` command."""
+    parser = sub.add_parser(
+        "summary",
+        help="regenerate the summary of a past session (Markdown, HTML, JSON or minutes)",
+        description="Compose the summary of a recorded session again and render it.",
+    )
+    parser.add_argument(
+        "session", nargs="?", type=int, metavar="SESSION", help="the session's id (a number)"
+    )
+    parser.add_argument("--last", action="store_true", help="the latest session")
+    parser.add_argument(
+        "--channel", default=None, help="with --last: the latest session in this channel"
+    )
+    parser.add_argument(
+        "--format",
+        "-f",
+        dest="formats",
+        action="append",
+        choices=["md", "html", "json", "minutes"],
+        help="md (default), html (with the timeline picture), json, or minutes (MeetBot-style); "
+        "repeat it to write several with --out",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="write into this folder instead of printing"
+    )
+    parser.add_argument(
+        "--no-plugins",
+        action="store_true",
+        help="leave out the sections plugins add (their hooks are not called)",
+    )
+    parser.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        default=Path(os.environ.get("PRESENCE_CONFIG", "presence.toml")),
+        help="configuration file (default: $PRESENCE_CONFIG or presence.toml)",
+    )
+    brief = sub.add_parser(
+        "brief",
+        help="the pre-chat brief for a channel: who usually comes, open questions, topics",
+        description="Compose the brief for the next scheduled chat in CHANNEL (or for now).",
+    )
+    brief.add_argument("channel", metavar="CHANNEL", help='e.g. "#bloggers"')
+    brief.add_argument(
+        "--network", default=None, help="the network (default: the only one with CHANNEL)"
+    )
+    brief.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        default=Path(os.environ.get("PRESENCE_CONFIG", "presence.toml")),
+        help="configuration file (default: $PRESENCE_CONFIG or presence.toml)",
+    )
+    return {"summary": cmd_summary, "brief": cmd_brief}
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    """Print the pre-chat brief for a channel's next scheduled chat."""
+    from rich.console import Console
+
+    return asyncio.run(_brief(args, Console(stderr=True)))
+
+
+async def _brief(args: argparse.Namespace, errors: object) -> int:
+    import sys
+    from datetime import UTC, datetime
+
+    from rich.console import Console
+    from rich.markup import escape
+
+    from assistant.config import load_settings
+    from assistant.events import irc_casefold
+    from assistant.storage.database import Database
+    from assistant.summaries.brief import compose_brief, render_brief, upcoming_briefs
+
+    assert isinstance(errors, Console)
+    settings = load_settings(args.config)
+    wanted = irc_casefold(args.channel)
+    networks = [
+        name
+        for name, network in settings.networks.items()
+        if (args.network is None or name == args.network)
+        and any(irc_casefold(c.name) == wanted for c in network.channels)
+    ]
+    if len(networks) != 1:
+        where = "no configured network has" if not networks else "several networks have"
+        errors.print(
+            f"[bold red]Error[/] {where} the channel {escape(args.channel)}; "
+            "name one with --network",
+            highlight=False,
+        )
+        return EXIT_USAGE
+    path = settings.resolve(settings.storage.path)
+    if not path.exists():
+        errors.print(f"[bold red]Error[/] no database at {escape(str(path))}", highlight=False)
+        return EXIT_USAGE
+    now = datetime.now(UTC)
+    before = max(settings.summaries.brief_before, 1)
+    upcoming = [
+        due
+        for due in upcoming_briefs(settings, now, before=before)
+        if due.network == networks[0] and irc_casefold(due.channel) == wanted
+    ]
+    async with await Database.open(path) as db:
+        brief = await compose_brief(
+            db,
+            settings,
+            network=networks[0],
+            channel=args.channel,
+            starts_at=upcoming[0].starts_at if upcoming else now,
+            name=upcoming[0].name if upcoming else "",
+            series=upcoming[0].name if upcoming else None,
+            timezone=upcoming[0].timezone if upcoming else settings.summaries.timezone,
+        )
+    sys.stdout.write(render_brief(brief))
+    return EXIT_OK
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Compose the asked session's summary and print or write it."""
+    from rich.console import Console
+
+    errors = Console(stderr=True)
+    if (args.session is None) == (not args.last):
+        errors.print("Say which session: `presence summary SESSION` or `presence summary --last`.")
+        return EXIT_USAGE
+    return asyncio.run(_summary(args, errors))
+
+
+async def _summary(args: argparse.Namespace, errors: object) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from assistant.config import load_settings
+    from assistant.storage.database import Database
+    from assistant.summaries.compose import SessionNotFound, compose_summary, find_session
+    from assistant.summaries.deliver import SUFFIXES, file_stem, render, write_atomic
+
+    assert isinstance(errors, Console)
+    settings = load_settings(args.config)
+    path = settings.resolve(settings.storage.path)
+    if not path.exists():
+        errors.print(
+            f"[bold red]Error[/] no database at {escape(str(path))}: nothing was recorded yet "
+            f"(check [storage] path in {escape(str(args.config))})",
+            highlight=False,
+        )
+        return EXIT_USAGE
+    formats = args.formats or ["md"]
+    async with await Database.open(path) as db:
+        host = None
+        if not args.no_plugins:
+            from assistant.plugins import PluginHost, discover_plugins
+
+            async def no_send(network: str, target: str, text: str) -> None:
+                """Nothing is sent while regenerating a summary."""
+
+            # Every plugin but this area's own, whose start-up would schedule briefs.
+            others = {n: c for n, c in discover_plugins().items() if n != "summaries"}
+            sections = {n: v for n, v in settings.plugins.items() if n != "summaries"}
+            host = PluginHost(
+                settings.model_copy(update={"plugins": sections}),
+                db,
+                no_send,
+                plugin_classes=others,
+            )
+            await host.start()
+        try:
+            session_id = args.session
+            if args.last:
+                session_id = await db.run_in_thread(lambda c: find_session(c, args.channel))
+            summary = await compose_summary(
+                db, session_id, settings, call=host.call if host else None
+            )
+        except SessionNotFound as exc:
+            errors.print(f"[bold red]Error[/] {escape(str(exc))}", highlight=False)
+            return EXIT_USAGE
+        finally:
+            if host is not None:
+                await host.stop()
+    if args.out is None:
+        import sys
+
+        for fmt in formats:
+            sys.stdout.write(render(summary, fmt))
+        return EXIT_OK
+    for fmt in formats:
+        target = Path(args.out) / f"{file_stem(summary)}{SUFFIXES[fmt]}"
+        await asyncio.to_thread(write_atomic, target, render(summary, fmt))
+        Console().print(f"Wrote {escape(str(target))}", highlight=False)
+    return EXIT_OK

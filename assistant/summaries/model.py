@@ -1,0 +1,260 @@
+"""What one session's summary holds, as typed values that every renderer reads.
+
+The composer (``compose.py``) fills a :class:`Summary` from the database; the Markdown,
+HTML, JSON and minutes renderers only read it. Keeping the summary a plain tree of frozen
+dataclasses makes the JSON form a faithful, stable copy (``json.py`` round-trips it) and
+lets plugins add their own :class:`SummarySection` without knowing any renderer.
+Times are aware UTC datetimes; ``SessionInfo.timezone`` says how to display them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = [
+    "SCHEMA",
+    "AttendanceRow",
+    "Exchange",
+    "FollowUp",
+    "Link",
+    "MemberTopics",
+    "Minutes",
+    "MinutesItem",
+    "MinutesTopic",
+    "OpeningItem",
+    "PersonActivity",
+    "Question",
+    "RelationshipChange",
+    "SessionInfo",
+    "Summary",
+    "SummarySection",
+    "TopicCount",
+]
+
+SCHEMA = "presence.summary/1"
+"""The JSON schema name and version; bumped only when a field changes meaning or goes away."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """Which chat the summary is about, and when it ran."""
+
+    id: int
+    network: str
+    channel: str
+    name: str
+    started_at: datetime
+    ended_at: datetime | None
+    timezone: str = "UTC"
+    """IANA name of the zone times are displayed in (stored times stay UTC)."""
+    platform: str = "irc"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The display time zone (UTC when the name is unknown on this machine)."""
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+    @property
+    def title(self) -> str:
+        """A human title: the session's name, else the channel."""
+        return self.name or self.channel
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceRow:
+    """One person's presence in the session."""
+
+    person_id: int
+    name: str
+    """How the person showed up here (their most used nick in the session)."""
+    notable: bool = False
+    watch_name: str = ""
+    """The owner's name for a notable member (``[[watchlist]] name``), when they are one."""
+    is_owner: bool = False
+    arrived_at: datetime | None = None
+    """``None``: already there when the session started (or unknown)."""
+    left_at: datetime | None = None
+    """``None``: still there when the session ended."""
+    minutes_present: float = 0.0
+    lines: int = 0
+    first_words: str = ""
+    last_words: str = ""
+
+    @property
+    def label(self) -> str:
+        """The name to show: the owner's name for them and their nick, when those differ."""
+        if self.watch_name and self.watch_name.casefold() != self.name.casefold():
+            return f"{self.watch_name} ({self.name})"
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class TopicCount:
+    """A topic and how many messages raised it."""
+
+    topic: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberTopics:
+    """What one notable member talked about in the session, most raised first."""
+
+    person: str
+    topics: tuple[TopicCount, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question asked in the session that no other speaker answered."""
+
+    at: datetime
+    asker: str
+    text: str
+    notable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link someone shared."""
+
+    at: datetime
+    person: str
+    url: str
+    notable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """The owner's give-and-take with one person during the session."""
+
+    person: str
+    notable: bool
+    owner_to_them: int
+    them_to_owner: int
+
+
+@dataclass(frozen=True, slots=True)
+class RelationshipChange:
+    """How the owner's relationship with someone moved (from the openings work, when present)."""
+
+    person: str
+    before: str
+    after: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningItem:
+    """An opening Presence surfaced during the session, and what became of it."""
+
+    at: datetime
+    person: str
+    kind: str
+    reason: str
+    outcome: str = "surfaced"
+    """``surfaced`` (still open), ``taken`` (the owner joined in) or ``missed``."""
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """Something the owner may want to do after the chat."""
+
+    text: str
+    person: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesItem:
+    """One MeetBot item: ``info``, ``action``, ``agreed``, ``idea``, ``link``, ``help``..."""
+
+    kind: str
+    text: str
+    nick: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesTopic:
+    """A ``#topic`` and the items raised under it."""
+
+    title: str
+    at: datetime | None
+    items: tuple[MinutesItem, ...] = ()
+    nick: str = ""
+    """Who set the topic."""
+
+
+@dataclass(frozen=True, slots=True)
+class Minutes:
+    """MeetBot-style minutes, when the chat used ``#startmeeting``."""
+
+    title: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    chairs: tuple[str, ...] = ()
+    topics: tuple[MinutesTopic, ...] = ()
+    actions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Action items by person (each action listed under every nick it names), in order."""
+    people: tuple[tuple[str, int], ...] = ()
+    """``People present (lines said)``: nick and exact line count, most lines first."""
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySection:
+    """An extra section (from a plugin, through ``assistant_summary_sections``).
+
+    ``items`` are plain text lines; every renderer escapes them, so a plugin never writes
+    markup. ``plugin`` is filled in with the name of the plugin that returned it.
+    """
+
+    title: str
+    items: tuple[str, ...] = ()
+    text: str = ""
+    """A paragraph shown before the items (optional)."""
+    plugin: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonActivity:
+    """When one person was present and when they spoke: the timeline picture's row."""
+
+    name: str
+    notable: bool
+    intervals: tuple[tuple[datetime, datetime], ...]
+    ticks: tuple[datetime, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """One session's summary: everything the renderers show, notable members first."""
+
+    session: SessionInfo
+    generated_at: datetime
+    owner: str = "owner"
+    attendance: tuple[AttendanceRow, ...] = ()
+    messages: int = 0
+    topics: tuple[TopicCount, ...] = ()
+    member_topics: tuple[MemberTopics, ...] = ()
+    unanswered: tuple[Question, ...] = ()
+    links: tuple[Link, ...] = ()
+    exchanges: tuple[Exchange, ...] = ()
+    relationship_changes: tuple[RelationshipChange, ...] | None = None
+    """``None``: relationship tracking is not available (no openings data)."""
+    openings: tuple[OpeningItem, ...] | None = None
+    """``None``: openings are not available; ``()``: none were surfaced."""
+    follow_ups: tuple[FollowUp, ...] = ()
+    minutes: Minutes | None = None
+    timeline: tuple[PersonActivity, ...] = ()
+    sections: tuple[SummarySection, ...] = field(default=())
+    """Extra sections added by plugins, in the order the plugins answered."""
+
+    @property
+    def notable_present(self) -> tuple[AttendanceRow, ...]:
+        """The notable members who came."""
+        return tuple(row for row in self.attendance if row.notable)

@@ -1,0 +1,42 @@
+"""Small phrasing helpers every renderer shares: local times, durations, counts.
+
+Times are stored in UTC and shown in the session's display time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+__all__ = ["clock", "day_and_time", "minutes", "plural", "span"]
+
+
+def clock(at: datetime | None, zone: ZoneInfo) -> str:
+    """``19:42`` in ``zone`` (``—`` when unknown)."""
+    return "—" if at is None else at.astimezone(zone).strftime("%H:%M")
+
+
+def day_and_time(at: datetime, zone: ZoneInfo) -> str:
+    """``Sun 7 Jan 2024 19:30 AEDT``."""
+    local = at.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname() or ''}".rstrip()
+
+
+def minutes(value: float) -> str:
+    """``1 h 05 min`` or ``42 min``."""
+    total = round(value)
+    hours, rest = divmod(total, 60)
+    return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 line``, ``3 lines``."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
+def span(start: datetime, end: datetime | None, zone: ZoneInfo) -> str:
+    """The session's local date and times: ``Sun 7 Jan 2024 19:30-21:00 AEDT``."""
+    local = start.astimezone(zone)
+    until = "(still running)" if end is None else clock(end, zone)
+    zone_name = f" {local.tzname()}" if local.tzname() else ""
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M}-{until}{zone_name}"

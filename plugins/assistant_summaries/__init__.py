@@ -1,0 +1,127 @@
+"""Summaries after each chat, and a brief before each scheduled one.
+
+The built-in plugin behind ``[summaries]``: on ``SessionEnded`` it composes the session's
+summary (asking every plugin for extra sections through ``assistant_summary_sections``),
+writes the configured files and sends the digest where configured. The work runs in a
+task of its own, so the plugin's next events are not held up; at shutdown the summaries
+still being written are awaited (bounded by the stop timeout) before the database closes.
+``brief_before`` minutes before each scheduled chat it delivers the pre-chat brief the
+same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+
+from assistant import Event, Plugin, PluginContext, SessionEnded, hookimpl
+from assistant.summaries import (
+    DueBrief,
+    SessionNotFound,
+    compose_brief,
+    compose_summary,
+    deliver_brief,
+    deliver_summary,
+    upcoming_briefs,
+)
+
+__all__ = ["SummariesPlugin"]
+
+
+class SummariesPlugin(Plugin):
+    """Write and deliver a summary whenever a chat session ends."""
+
+    def __init__(self, ctx: PluginContext) -> None:
+        super().__init__(ctx)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.delivered: list[list[str]] = []
+        """What each delivery did (a line per file, message or webhook), newest last."""
+        self._briefs: asyncio.Task[None] | None = None
+
+    @hookimpl
+    def assistant_event(self, event: Event) -> None:
+        """Start summarising a session that just ended."""
+        if isinstance(event, SessionEnded):
+            task = asyncio.create_task(self._summarise(event), name=f"summary:{event.session_id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _summarise(self, event: SessionEnded) -> None:
+        try:
+            summary = await compose_summary(
+                self.ctx.db, event.session_id, self.ctx.settings, call=self.ctx.call_hook
+            )
+        except SessionNotFound as exc:
+            self.ctx.log.error("summaries: session %d: %s", event.session_id, exc)
+            return
+        except Exception:
+            self.ctx.log.exception("summaries: composing session %d failed", event.session_id)
+            return
+        done = await deliver_summary(summary, self.ctx.settings, db=self.ctx.db, send=self.ctx.send)
+        self.delivered.append(done)
+        self.ctx.log.info(
+            "summary of %s (session %d): %s",
+            summary.session.title,
+            event.session_id,
+            "; ".join(done) or "nothing configured to deliver",
+        )
+
+    async def wait_idle(self) -> None:
+        """Wait until every summary started so far is delivered (for tests and shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    @hookimpl
+    def assistant_startup(self) -> None:
+        """Start delivering pre-chat briefs before the scheduled chats."""
+        if upcoming_briefs(self.ctx.settings, datetime.now(UTC)):
+            self._briefs = asyncio.create_task(self._brief_loop(), name="summaries:briefs")
+
+    async def _brief_loop(self) -> None:
+        sent: set[tuple[str, str, datetime]] = set()
+        while True:
+            now = datetime.now(UTC)
+            pending = [
+                due
+                for due in upcoming_briefs(self.ctx.settings, now)
+                if (due.network, due.channel, due.starts_at) not in sent
+            ]
+            ready = [due for due in pending if due.at <= now]
+            for due in ready:
+                sent.add((due.network, due.channel, due.starts_at))
+                await self.deliver_brief(due)
+            if not ready:
+                later = [due.at for due in pending]
+                # Wake at least hourly, so a changed clock (suspend, DST) is noticed.
+                wait = min([(t - now).total_seconds() for t in later] + [3600.0])
+                await asyncio.sleep(max(wait, 1.0))
+
+    async def deliver_brief(self, due: DueBrief) -> list[str]:
+        """Compose and deliver the brief for one upcoming chat; errors are logged."""
+        try:
+            brief = await compose_brief(
+                self.ctx.db,
+                self.ctx.settings,
+                network=due.network,
+                channel=due.channel,
+                starts_at=due.starts_at,
+                name=due.name,
+                series=due.name,
+                timezone=due.timezone,
+            )
+            done = await deliver_brief(brief, self.ctx.settings, db=self.ctx.db, send=self.ctx.send)
+        except Exception:
+            self.ctx.log.exception("summaries: the brief for %s failed", due.name)
+            return []
+        self.ctx.log.info("brief for %s: %s", due.name, "; ".join(done) or "nothing to do")
+        return done
+
+    @hookimpl
+    async def assistant_shutdown(self) -> None:
+        """Finish the summaries being written, so the database is still open for them."""
+        if self._briefs is not None:
+            self._briefs.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._briefs
+        await self.wait_idle()

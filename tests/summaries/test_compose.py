@@ -1,0 +1,77 @@
+"""Composing a summary from a recorded session: who came, what was said, what is left open."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.summaries.compose import SessionNotFound, compose_summary, find_session
+from assistant.testing.database import temporary_database
+
+from .conftest import BOB_Q, DARREN_Q, POST, SCRIPT, Scene, record_scene, settings
+
+
+async def test_attendance_lists_notable_members_first_with_exact_lines(scene: Scene) -> None:
+    summary = await compose_summary(scene.db, scene.session_id, settings())
+    rows = summary.attendance
+    assert rows[0].label == "Darren Rowse (darren)"
+    assert rows[0].notable
+    assert [(r.name, r.lines) for r in rows] == [
+        ("darren", 4),
+        ("carol", 2),
+        ("ann", 1),
+        ("bob", 1),
+        ("zed", 0),
+    ]
+    assert "presence" not in {r.name for r in rows}
+    by_name = {r.name: r for r in rows}
+    assert by_name["ann"].is_owner
+    assert by_name["bob"].left_at is not None and by_name["darren"].left_at is None
+    assert by_name["zed"].minutes_present == 30.0
+    assert by_name["darren"].minutes_present == 29.0
+    assert summary.messages == 8
+
+
+async def test_topics_questions_links_and_owner_exchanges(scene: Scene) -> None:
+    summary = await compose_summary(scene.db, scene.session_id, settings())
+    assert summary.topics[0].topic == "skype"
+    assert summary.topics[0].count == 3
+    assert [m.person for m in summary.member_topics] == ["Darren Rowse (darren)"]
+    assert summary.member_topics[0].topics[0].topic == "skype"
+    assert [(q.asker, q.text, q.notable) for q in summary.unanswered] == [
+        ("darren", DARREN_Q, True),
+        ("carol", SCRIPT, False),  # not analysed: a line ending in "?" is a question
+    ]
+    assert BOB_Q not in {q.text for q in summary.unanswered}  # carol answered it
+    assert [(link.person, link.url) for link in summary.links] == [("darren", POST.split()[-1])]
+    assert [(e.person, e.owner_to_them, e.them_to_owner) for e in summary.exchanges] == [
+        ("darren", 1, 1)
+    ]
+    follow_ups = [f.text for f in summary.follow_ups]
+    assert any(DARREN_Q in text for text in follow_ups)
+    assert any(POST.split()[-1] in text for text in follow_ups)
+
+
+async def test_session_times_are_shown_in_the_sessions_time_zone(scene: Scene) -> None:
+    summary = await compose_summary(scene.db, scene.session_id, settings(timezone="UTC"))
+    assert summary.session.timezone == "Australia/Sydney"  # the session's own zone wins
+    assert summary.session.title == "Aussie bloggers"
+
+
+async def test_unanalysed_chat_falls_back_to_plain_rules() -> None:
+    async with temporary_database(flush_interval=0.01) as db:
+        session_id = await record_scene(db, analysed=False)
+        summary = await compose_summary(db, session_id, settings())
+    unanswered = {q.text for q in summary.unanswered}
+    # "bob: use feedburner" answers bob by addressing him; Darren's question stays open.
+    assert unanswered == {DARREN_Q, SCRIPT}
+    assert [link.url for link in summary.links] == [POST.split()[-1]]
+
+
+async def test_the_latest_session_is_found_and_a_missing_one_is_explained(scene: Scene) -> None:
+    found = await scene.db.run_in_thread(lambda conn: find_session(conn))
+    assert found == scene.session_id
+    with pytest.raises(SessionNotFound, match="--last"):
+        await compose_summary(scene.db, 999, settings())
+    async with temporary_database() as empty:
+        with pytest.raises(SessionNotFound, match="no session recorded"):
+            await empty.run_in_thread(lambda conn: find_session(conn))

@@ -1,0 +1,27 @@
+"""Openings: when to join a conversation with a notable member — and when not to ask yet.
+
+The engine behind the built-in ``openings`` plugin (``plugins/assistant_openings``, whose
+detectors propose openings):
+
+- :mod:`~assistant.openings.engine` — events in; detectors asked; openings scored, held back,
+  filtered by the policy, stored, notified; outcomes followed.
+- :mod:`~assistant.openings.detector` — the detector contract.
+- :mod:`~assistant.openings.room` — recent lines and the owner's whereabouts, for detectors.
+- :mod:`~assistant.openings.opening` — candidates, openings and their score parts.
+- :mod:`~assistant.openings.policy` — score floor, dedupe, cooldown, hourly cap, quiet hours.
+- :mod:`~assistant.openings.pacing` — the exchange ledger and relationship stages.
+- :mod:`~assistant.openings.interests` — matching lines to the owner's interests.
+- :mod:`~assistant.openings.notable` — who is notable (a seam over the people area).
+- :mod:`~assistant.openings.notifiers` — console, private message, webhook, JSON lines.
+- :mod:`~assistant.openings.store` — the plugin's tables (openings with outcomes, ledger).
+- :mod:`~assistant.openings.clock` — wall clock live, the log's clock in replay.
+- :mod:`~assistant.openings.replay` and :mod:`~assistant.openings.cli` — replay mode and the
+  ``presence relationship`` / ``presence openings`` commands.
+"""
+
+from assistant.openings.detector import Detector
+from assistant.openings.opening import Candidate, ago, quote
+from assistant.openings.room import Line, Observation
+from assistant.openings.runtime import OpeningsRuntime
+
+__all__ = ["Candidate", "Detector", "Line", "Observation", "OpeningsRuntime", "ago", "quote"]

@@ -1,0 +1,123 @@
+"""``presence relationship PERSON`` and ``presence openings --replay PATH``.
+
+Kept light at import time: the handlers import what they need.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["add_commands"]
+
+Handler = Callable[[argparse.Namespace], int]
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def _config_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        default=Path(os.environ.get("PRESENCE_CONFIG", "presence.toml")),
+        help="configuration file (default: $PRESENCE_CONFIG or presence.toml)",
+    )
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
+    """Add ``relationship`` and ``openings`` to ``presence``."""
+    rel = sub.add_parser(
+        "relationship", help="show your exchanges with a notable member and whether to ask yet"
+    )
+    rel.add_argument("person", help="the watchlist name (or a nick) of the notable member")
+    _config_arg(rel)
+
+    op = sub.add_parser("openings", help="find openings in a chat log (replay mode)")
+    op.add_argument("--replay", type=Path, required=True, metavar="PATH", help="the chat log")
+    op.add_argument(
+        "--format",
+        default="auto",
+        help="log format (auto detects: ubuntu, meetbot, irssi, weechat, znc, ...)",
+    )
+    op.add_argument("--owner", required=True, metavar="NICK", help="the nick playing you")
+    op.add_argument(
+        "--notable", action="append", default=[], metavar="NICK", help="a notable member (repeat)"
+    )
+    op.add_argument(
+        "--interests", default="", help='your interests, comma-separated: "podcasting, seo"'
+    )
+    op.add_argument("--pipeline", default="", help="spaCy pipeline (default: best installed)")
+    op.add_argument(
+        "--held", action="store_true", help="also print the openings held back, with the reason"
+    )
+    return {"relationship": cmd_relationship, "openings": cmd_openings}
+
+
+def cmd_relationship(args: argparse.Namespace) -> int:
+    """Print the ledger's counts and stage for one notable member."""
+    import asyncio
+
+    from rich.console import Console
+
+    from assistant.config import load_settings
+    from assistant.openings.notable import build_notability
+    from assistant.openings.pacing import Ledger
+    from assistant.openings.store import MIGRATIONS, OpeningsStore
+    from assistant.storage.database import Database
+
+    settings = load_settings(args.config)
+    found = build_notability(settings).find(args.person)
+    name = found.name if found is not None else args.person
+
+    async def read() -> list[str]:
+        db = await Database.open(settings.resolve(settings.storage.path))
+        try:
+            await db.apply_migrations("plugin:openings", list(MIGRATIONS))
+            ledger = Ledger(name, (await OpeningsStore(db).exchanges()).get(name, []))
+        finally:
+            await db.close()
+        return ledger.relationship(settings.openings.pacing).explain()
+
+    console = Console()
+    for line in asyncio.run(read()):
+        console.print(line, highlight=False, markup=False)
+    if found is None:
+        console.print(f"({args.person} is not on your watchlist)", style="yellow")
+    return EXIT_OK
+
+
+def cmd_openings(args: argparse.Namespace) -> int:
+    """Replay a log and print each opening as one JSON line."""
+    import asyncio
+    import sys
+
+    from rich.console import Console
+
+    from assistant.connectors.replay import ReplayError
+    from assistant.openings.replay import replay_log
+
+    errors = Console(stderr=True)
+    if not args.notable:
+        errors.print("name at least one notable member: --notable NICK", highlight=False)
+        return EXIT_USAGE
+    interests = [i.strip() for i in args.interests.split(",") if i.strip()]
+    try:
+        found = asyncio.run(
+            replay_log(
+                args.replay,
+                owner=args.owner,
+                notables=args.notable,
+                interests=interests,
+                log_format=args.format,
+                out=sys.stdout,
+                pipeline=args.pipeline,
+                show_held=args.held,
+            )
+        )
+    except ReplayError as exc:
+        errors.print(f"[bold red]Error[/] {exc}", highlight=False, markup=True)
+        return EXIT_USAGE
+    errors.print(f"{len(found)} opening(s)", highlight=False)
+    return EXIT_OK

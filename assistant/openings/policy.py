@@ -1,0 +1,80 @@
+"""Whether a scored opening reaches the owner: score floor, dedupe, cooldown, cap, quiet hours.
+
+Holding back while the owner is already in the conversation is decided by the engine (it
+knows the conversations); everything here depends only on time and the openings sent.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from assistant.config import OpeningsSettings
+from assistant.openings.opening import Opening
+
+__all__ = ["Policy", "parse_quiet_hours"]
+
+# Kinds exempt from the per-person cooldown: being spoken to wants an answer whatever was
+# suggested before, and the ask comes once.
+_NO_COOLDOWN = frozenset(("addressed_you", "ready"))
+
+
+def parse_quiet_hours(text: str) -> tuple[time, time] | None:
+    """Parse ``"HH:MM-HH:MM"`` (may cross midnight); ``""`` means none."""
+    if not text:
+        return None
+    start, _, end = text.partition("-")
+    try:
+        h1, m1 = (int(x) for x in start.split(":"))
+        h2, m2 = (int(x) for x in end.split(":"))
+        return time(h1, m1), time(h2, m2)
+    except ValueError as exc:
+        raise ValueError(f"quiet hours {text!r}: expected HH:MM-HH:MM ({exc})") from None
+
+
+class Policy:
+    """Decides, and remembers what it let through."""
+
+    def __init__(self, settings: OpeningsSettings) -> None:
+        self.settings = settings
+        self.quiet = parse_quiet_hours(settings.quiet_hours)
+        self.zone = ZoneInfo(settings.timezone)
+        self._seen: set[tuple[str, str, str]] = set()
+        self._last_by_person: dict[str, datetime] = {}
+        self._sent: deque[datetime] = deque()
+
+    def in_quiet_hours(self, now: datetime) -> bool:
+        """Whether ``now`` falls in the owner's quiet hours (in their time zone)."""
+        if self.quiet is None:
+            return False
+        local = now.astimezone(self.zone).time()
+        start, end = self.quiet
+        if start <= end:
+            return start <= local < end
+        return local >= start or local < end
+
+    def refuse(self, opening: Opening, now: datetime) -> str | None:
+        """Return why ``opening`` must not be sent, or None to send it (and count it sent)."""
+        c = opening.candidate
+        if opening.score < self.settings.min_score:
+            return f"score {opening.score:.2f} below {self.settings.min_score:.2f}"
+        key = (c.kind, c.person.name, c.message_id or c.thread or c.at.isoformat())
+        said = (c.kind, c.person.name, " ".join(c.text.casefold().split())) if c.text else key
+        if key in self._seen or said in self._seen:
+            return "duplicate"
+        if self.in_quiet_hours(now):
+            return "quiet hours"
+        last = self._last_by_person.get(c.person.name)
+        cooldown = timedelta(seconds=self.settings.cooldown)
+        if c.kind not in _NO_COOLDOWN and last is not None and now - last < cooldown:
+            return f"cooldown for {c.person.name}"
+        hour_ago = now - timedelta(hours=1)
+        while self._sent and self._sent[0] <= hour_ago:
+            self._sent.popleft()
+        if len(self._sent) >= self.settings.hourly_cap:
+            return f"hourly cap of {self.settings.hourly_cap} reached"
+        self._seen.update((key, said))
+        self._last_by_person[c.person.name] = now
+        self._sent.append(now)
+        return None

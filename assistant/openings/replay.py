@@ -1,0 +1,107 @@
+"""Replay mode: play a chat log through the live code path and print the openings it finds.
+
+The real :class:`~assistant.app.Assistant` runs with a replay connector, a temporary
+database, the real analyzer and the ``openings`` plugin (loaded through its entry point).
+The plugin's engine runs on a :class:`~assistant.openings.clock.ReplayClock`, so waits are
+measured in the log's time and cost nothing. Each opening is written as one JSON line.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from assistant.config import parse_settings
+from assistant.connectors.replay import ReplayConnector, ReplayError, read_replay
+from assistant.openings.clock import ReplayClock
+from assistant.openings.notifiers import JsonLinesNotifier
+from assistant.openings.opening import Opening
+from assistant.plugins import ENTRY_POINT_GROUP, Plugin
+
+__all__ = ["replay_log"]
+
+_DRAIN_LIMIT = 300.0  # seconds the analysis may take to catch up on one chunk
+
+
+def _openings_plugin() -> type[Plugin]:
+    found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP, name="openings")
+    for ep in found:
+        loaded = ep.load()
+        if isinstance(loaded, type) and issubclass(loaded, Plugin):
+            return loaded
+    raise ReplayError("the openings plugin is not installed (reinstall Presence)")
+
+
+async def replay_log(
+    path: Path,
+    *,
+    owner: str,
+    notables: Sequence[str],
+    interests: Sequence[str] = (),
+    log_format: str = "auto",
+    out: IO[str] | None = None,
+    openings: dict[str, Any] | None = None,
+    pipeline: str = "",
+    show_held: bool = False,
+) -> list[Opening]:
+    """Replay ``path`` with ``owner`` as the owner's nick and ``notables`` watched.
+
+    Each opening sent is written to ``out`` as it is found; with ``show_held``, the ones held
+    back follow at the end, each with a ``"held"`` reason (for judging the policy).
+
+    Raises:
+        ReplayError: the log cannot be read or replayed.
+        ConfigError: ``openings`` settings are wrong.
+    """
+    from assistant.app import Assistant
+
+    events = list(read_replay(path, log_format=log_format))
+    if not events:
+        raise ReplayError(f"{path}: no lines to replay")
+    with tempfile.TemporaryDirectory(prefix="presence-replay-") as folder:
+        settings = parse_settings(
+            {
+                "storage": {"path": str(Path(folder) / "replay.sqlite3")},
+                "owner": {"name": owner, "identities": [{"platform": "irc", "account": owner}]},
+                "watchlist": [
+                    {"name": nick, "identities": [{"platform": "irc", "nick": nick}], "priority": 3}
+                    for nick in notables
+                ],
+                "interests": list(interests),
+                "analysis": {"pipeline": pipeline},
+                "openings": {"notify": [], **(openings or {})},
+            },
+            "replay",
+        )
+        connector = ReplayConnector(events)
+        assistant = Assistant(
+            settings, connectors=[connector], plugin_classes={"openings": _openings_plugin()}
+        )
+        await assistant.start()
+        try:
+            engine = assistant.plugins.instance("openings").engine  # type: ignore[attr-defined]
+            engine.clock = ReplayClock(events[0].timestamp)
+            if out is not None:
+                engine.notifiers.append(JsonLinesNotifier(out))
+
+            async def pace() -> None:
+                analyzer = assistant.analyzer
+                if analyzer is not None:
+                    await analyzer.drain(_DRAIN_LIMIT)
+
+            connector.pace = pace
+            connector.go.set()
+            await connector.done.wait()
+            await pace()
+        finally:
+            await assistant.stop()
+        if out is not None and show_held:
+            for opening, reason in engine.held:
+                out.write(json.dumps({**opening.as_json(), "held": reason}, ensure_ascii=False))
+                out.write("\n")
+        sent: list[Opening] = engine.sent
+        return sent

@@ -1,0 +1,110 @@
+"""Openings: tell the owner, privately and live, when to join a conversation with a notable member.
+
+The built-in ``openings`` plugin. Its engine lives in :mod:`assistant.openings`; the
+detectors are the small classes of this package, one module each. It answers ``!ready
+PERSON`` (is an ask welcome yet?) and ``!dismiss ID`` privately to the verified owner.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from assistant import (
+    CommandContext,
+    Event,
+    Plugin,
+    PluginConfig,
+    PluginContext,
+    command,
+    hookimpl,
+)
+from assistant.openings import Detector, OpeningsRuntime
+from assistant_openings.addressed import AddressedOwner
+from assistant_openings.arrival import NotableArrived
+from assistant_openings.interest import SharedInterest
+from assistant_openings.lull import QuietAfterNotable
+from assistant_openings.ready import ReadyToAsk
+from assistant_openings.share import SharedWork
+from assistant_openings.unanswered import UnansweredQuestion
+
+__all__ = ["DETECTORS", "OpeningsConfig", "OpeningsPlugin"]
+
+DETECTORS: tuple[type[Detector], ...] = (
+    AddressedOwner,
+    UnansweredQuestion,
+    SharedInterest,
+    SharedWork,
+    NotableArrived,
+    QuietAfterNotable,
+    ReadyToAsk,
+)
+
+
+class OpeningsConfig(PluginConfig):
+    """``[plugins.openings]``: which detectors run (the settings are in ``[openings]``)."""
+
+    detectors: list[str] = Field(
+        default_factory=list,
+        description='more detectors to run, as "package.module:ClassName" (Detector subclasses)',
+    )
+    disabled: list[str] = Field(
+        default_factory=list, description='kinds of opening not to look for, e.g. ["lull"]'
+    )
+
+
+class OpeningsPlugin(Plugin):
+    """Finds openings with notable members and tells the owner privately."""
+
+    Config = OpeningsConfig
+    migrations: ClassVar = OpeningsRuntime.migrations
+
+    def __init__(self, ctx: PluginContext) -> None:
+        super().__init__(ctx)
+        config = ctx.config_as(OpeningsConfig)
+        self.runtime = OpeningsRuntime(
+            ctx, DETECTORS, extra=config.detectors, disabled=config.disabled
+        )
+        self.engine = self.runtime.engine
+
+    @hookimpl
+    async def assistant_startup(self) -> None:
+        """Read the ledgers back, set up the notifiers, start the periodic checks."""
+        await self.runtime.start()
+
+    @hookimpl
+    async def assistant_event(self, event: Event) -> None:
+        """Feed every event to the engine, in order."""
+        await self.runtime.handle(event)
+
+    @hookimpl
+    async def assistant_shutdown(self) -> None:
+        """Stop the checks and close the notifiers."""
+        await self.runtime.stop()
+
+    async def _private(self, cmd: CommandContext, text: str) -> None:
+        actor = cmd.event.actor
+        target = actor.user_id if actor.platform == "discord" and actor.user_id else actor.nick
+        await cmd.send(cmd.event.network, target, text)
+
+    @command("ready", example="!ready problogger", owner_only=True)
+    async def ready(self, cmd: CommandContext) -> None:
+        """Say privately whether the relationship with PERSON is ready for an ask, and why."""
+        name = cmd.args.strip()
+        if not name:
+            await self._private(cmd, f"Whom? Say {cmd.prefix}ready PERSON.")
+            return
+        await self._private(cmd, self.runtime.ready_verdict(name))
+
+    @command("dismiss", example="!dismiss 1", owner_only=True)
+    async def dismiss(self, cmd: CommandContext) -> None:
+        """Dismiss opening ID (it counts as neither taken nor missed)."""
+        text = cmd.args.strip().lstrip("#")
+        if not text.isdigit():
+            await self._private(cmd, f"Which one? Say {cmd.prefix}dismiss ID (the number shown).")
+            return
+        if await self.runtime.dismiss(int(text)):
+            await self._private(cmd, f"Dismissed opening #{text}.")
+        else:
+            await self._private(cmd, f"No pending opening #{text}.")

@@ -1,0 +1,165 @@
+"""A harness driving the openings engine with a real database and a replay clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from assistant_openings import DETECTORS
+
+from assistant.config import parse_settings
+from assistant.events import Identity, MemberJoined, MessageAnalyzed, MessageReceived
+from assistant.openings.clock import ReplayClock
+from assistant.openings.engine import OpeningsEngine, analysis_key
+from assistant.openings.interests import InterestMatcher
+from assistant.openings.notable import build_notability
+from assistant.openings.opening import Opening
+from assistant.openings.store import MIGRATIONS, OpeningsStore
+from assistant.recorder import Recorder
+from assistant.storage.database import Database
+from assistant.testing.database import temporary_database
+
+START = datetime(2024, 5, 5, 9, 30, tzinfo=UTC)
+NET = "libera"
+CHAN = "#bloggers"
+
+BASE: dict[str, Any] = {
+    "interests": ["podcasting", "Skype interview"],
+    "owner": {"name": "Me", "identities": [{"platform": "irc", "account": "me"}]},
+    "watchlist": [
+        {
+            "name": "problogger",
+            "identities": [{"platform": "irc", "nick": "problogger"}],
+            "priority": 5,
+            "notes": "runs ProBlogger",
+        },
+        {"name": "casey", "identities": [{"platform": "irc", "nick": "casey"}], "priority": 2},
+    ],
+    "openings": {"learn_interests": 2, "min_score": 0.3},
+}
+
+
+class Collected:
+    """A notifier keeping what it was given."""
+
+    name = "list"
+
+    def __init__(self) -> None:
+        self.openings: list[Opening] = []
+
+    async def notify(self, opening: Opening) -> None:
+        self.openings.append(opening)
+
+    @property
+    def kinds(self) -> list[str]:
+        return [o.candidate.kind for o in self.openings]
+
+
+class Harness:
+    """Say lines (with their analysis), join, and let time pass, on the replay clock."""
+
+    def __init__(self, db: Database, engine: OpeningsEngine, out: Collected) -> None:
+        self.db = db
+        self.engine = engine
+        self.out = out
+        self.recorder = Recorder(db)
+        self.now = START
+
+    def at(self, seconds: float) -> datetime:
+        return START + timedelta(seconds=seconds)
+
+    def who(self, nick: str) -> Identity:
+        return Identity("irc", NET, nick, account="me" if nick == "me" else None)
+
+    async def say(
+        self,
+        nick: str,
+        text: str,
+        *,
+        at: float,
+        question: bool = False,
+        addressees: Sequence[str] = (),
+        acts: Sequence[str] = (),
+        links: Sequence[str] = (),
+        topics: Sequence[str] = (),
+        reply_to: Sequence[str] = (),
+        thread: str = "t1",
+        channel: str = CHAN,
+    ) -> str:
+        message = MessageReceived(
+            platform="irc",
+            network=NET,
+            timestamp=self.at(at),
+            channel=channel,
+            actor=self.who(nick),
+            text=text,
+        )
+        self.recorder.record(message)
+        await self.engine.handle(message)
+        key = analysis_key(message)
+        await self.engine.handle(
+            MessageAnalyzed(
+                platform="irc",
+                network=NET,
+                timestamp=self.at(at),
+                channel=channel,
+                message_id=key,
+                topics=tuple(topics),
+                is_question=question,
+                addressees=tuple(addressees),
+                links=tuple(links),
+                acts=tuple(acts),
+                reply_to=tuple(reply_to),
+                thread=thread,
+            )
+        )
+        return key
+
+    async def join(self, nick: str, *, at: float, channel: str = CHAN) -> None:
+        event = MemberJoined(
+            platform="irc",
+            network=NET,
+            timestamp=self.at(at),
+            channel=channel,
+            actor=self.who(nick),
+        )
+        self.recorder.record(event)
+        await self.engine.handle(event)
+
+    async def wait(self, *, until: float) -> None:
+        self.engine.clock.observe(self.at(until))
+        await self.engine.tick()
+
+
+def build_engine(
+    db: Database, overrides: dict[str, Any] | None = None
+) -> tuple[OpeningsEngine, Collected]:
+    data = {**BASE, **(overrides or {})}
+    settings = parse_settings(data)
+    out = Collected()
+    engine = OpeningsEngine(
+        settings.openings,
+        settings.owner,
+        clock=ReplayClock(START),
+        notability=build_notability(settings),
+        interests=InterestMatcher(settings.interests),
+        store=OpeningsStore(db),
+        notifiers=[out],
+        detectors=DETECTORS,
+    )
+    return engine, out
+
+
+@pytest.fixture
+async def database() -> AsyncIterator[Database]:
+    async with temporary_database() as db:
+        await db.apply_migrations("plugin:openings", list(MIGRATIONS))
+        yield db
+
+
+@pytest.fixture
+async def chat(database: Database) -> Harness:
+    engine, out = build_engine(database)
+    return Harness(database, engine, out)

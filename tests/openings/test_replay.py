@@ -1,0 +1,75 @@
+"""Replay mode plays a log through the real assistant and prints each opening as a JSON line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict[str, object]]]:
+    status = main(["openings", *args])
+    out = capsys.readouterr().out
+    return status, [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def test_a_ubuntu_raw_log_replays_into_openings(capsys: pytest.CaptureFixture[str]) -> None:
+    status, lines = run(
+        capsys,
+        "--replay",
+        str(FIXTURES / "2024-05-05.bloggers.raw.txt"),
+        "--owner",
+        "me",
+        "--notable",
+        "problogger",
+        "--interests",
+        "podcasting, Skype interviews",
+    )
+    assert status == 0
+    kinds = [line["kind"] for line in lines]
+    assert kinds[0] == "unanswered_question"
+    first = lines[0]
+    assert first["person"] == "problogger" and first["channel"] == "#ubuntu"
+    assert first["time"] == "2024-05-05T19:35:00+00:00"  # the log's clock, two minutes on
+    assert "you listed Skype interviews" in str(first["angle"])
+    assert set(first) >= {
+        "time",
+        "kind",
+        "person",
+        "channel",
+        "message",
+        "score",
+        "reason",
+        "angle",
+    }
+    assert "addressed_you" in kinds  # "me: you host a podcast, right?" bypasses the cooldown
+
+
+def test_a_meetbot_log_replays_too(capsys: pytest.CaptureFixture[str]) -> None:
+    status, lines = run(
+        capsys,
+        "--replay",
+        str(FIXTURES / "standup.2024-05-06-10.00.log.txt"),
+        "--owner",
+        "me",
+        "--notable",
+        "problogger",
+    )
+    assert status == 0
+    assert [line["kind"] for line in lines][:1] in (["shared_work"], ["interest"])
+    assert any(line["kind"] == "addressed_you" for line in lines)
+
+
+def test_an_unknown_file_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "notes.txt"
+    log.write_text("just some prose\nnothing like a chat\n", encoding="utf-8")
+    status = main(["openings", "--replay", str(log), "--owner", "me", "--notable", "x"])
+    assert status == 2
+    assert "not a chat log format Presence knows" in capsys.readouterr().err

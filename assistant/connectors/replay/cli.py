@@ -1,0 +1,239 @@
+"""``presence replay PATH...``: rebuild sessions, openings and summaries from chat logs.
+
+Top-level imports stay light (argparse, pathlib): the work is imported inside the handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from assistant.connectors.replay.runner import ReplayResult
+
+__all__ = ["add_commands", "cmd_replay"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a speed; give a number above 0, e.g. 60")
+    return value
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
+    """Add ``presence replay``."""
+    from assistant.importers.cli import FORMAT_NAMES
+
+    parser = sub.add_parser(
+        "replay",
+        help="play chat logs through Presence as if live: rebuild sessions, openings, summaries",
+        description="Play chat logs through the real assistant (recorder, analysis, plugins, "
+        "session tracker) on the log's own clock, so schedules, ad-hoc sessions, openings "
+        "and summaries happen as they would have live. Lines already in the database (from "
+        "an earlier replay or import) are not played again.",
+    )
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="log files")
+    parser.add_argument(
+        "--format",
+        choices=("auto", *FORMAT_NAMES),
+        default="auto",
+        help="read every file as this format (default: detect it)",
+    )
+    pace = parser.add_mutually_exclusive_group()
+    pace.add_argument(
+        "--speed",
+        type=_speed,
+        default=None,
+        metavar="N",
+        help="play at N times the log's own pace (60: an hour of chat in a minute)",
+    )
+    pace.add_argument(
+        "--fast",
+        action="store_true",
+        help="play as fast as possible, on the log's clock (the default)",
+    )
+    parser.add_argument(
+        "--network",
+        default=None,
+        help="network to play on (default: the one configured network of the log's platform, "
+        "else 'imported')",
+    )
+    parser.add_argument(
+        "--channel", default=None, help="channel to play in (default: from the file name)"
+    )
+    parser.add_argument(
+        "--date",
+        type=_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day a log without dates starts on (default: from a header or the file name)",
+    )
+    parser.add_argument(
+        "--timezone",
+        default="UTC",
+        metavar="ZONE",
+        help="zone of the log's local times, e.g. Europe/Berlin (default: UTC)",
+    )
+    parser.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        default=Path(os.environ.get("PRESENCE_CONFIG", "presence.toml")),
+        help="configuration file: database, analysis, plugins, schedules "
+        "(default: $PRESENCE_CONFIG or presence.toml)",
+    )
+    return {"replay": cmd_replay}
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Replay the given logs into the configured database and print what was rebuilt."""
+    import asyncio
+    import sqlite3
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from rich.console import Console
+
+    from assistant.config import load_settings
+    from assistant.connectors.replay.runner import ReplayOptions, replay_logs
+    from assistant.connectors.replay.translate import ReplayError
+    from assistant.plugins import validate_plugin_settings
+    from assistant.storage.database import MigrationError
+
+    console, errors = Console(), Console(stderr=True)
+    try:
+        zone = ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.print(
+            f"unknown time zone {args.timezone!r}; use a name like Europe/Berlin or UTC",
+            highlight=False,
+            markup=False,
+        )
+        return EXIT_CONFIG
+    missing = [path for path in args.paths if not path.is_file()]
+    for path in missing:
+        errors.print(f"{path}: no such file", highlight=False, markup=False)
+    if missing:
+        return EXIT_CONFIG
+    settings = load_settings(args.config)
+    validate_plugin_settings(settings)
+    options = ReplayOptions(
+        format=args.format,
+        network=args.network,
+        channel=args.channel,
+        day=args.date,
+        zone=zone,
+        speed=args.speed,
+    )
+    try:
+        result = asyncio.run(replay_logs(settings, args.paths, options))
+    except ReplayError as exc:
+        errors.print(f"cannot replay: {exc}", highlight=False, markup=False, soft_wrap=True)
+        return EXIT_CONFIG
+    except (MigrationError, sqlite3.Error) as exc:
+        errors.print(f"cannot open the database: {exc}", highlight=False, markup=False)
+        return EXIT_FAILURE
+    _print_result(result, console, settings.resolve(settings.storage.path))
+    return EXIT_OK
+
+
+def _print_result(result: ReplayResult, console: Console, database: Path) -> None:
+    from rich.table import Table
+
+    if not result.played:
+        console.print(
+            f"Nothing to replay: all {result.events} events are already in {database} "
+            "(from an earlier replay or import), so no session, opening or summary is rebuilt. "
+            "To rebuild them, replay into a fresh database: copy the config and point its "
+            "[storage] path at a new file.",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f"replay: events={result.events} played=0 duplicates={result.duplicates} "
+            f"sessions=0 openings=0 summaries=0 seconds={result.seconds:.1f}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return
+    if result.duplicates:
+        console.print(
+            f"{result.duplicates} of {result.events} events were already in {database}; "
+            "only the others were played.",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    sessions = Table(title="Sessions rebuilt", title_justify="left")
+    for column in ("id", "session", "origin", "when (UTC)"):
+        sessions.add_column(column, overflow="fold")
+    sessions.add_column("attended", justify="right")
+    sessions.add_column("lines", justify="right")
+    for s in result.sessions:
+        ended = "still open" if s.ended is None else f"{s.ended:%H:%M}"
+        if s.ended is not None and s.ended.date() != s.started.date():
+            ended = f"{s.ended:%Y-%m-%d %H:%M}"
+        sessions.add_row(
+            str(s.id),
+            f"{s.name} on {s.network}",
+            s.origin,
+            f"{s.started:%Y-%m-%d %H:%M} to {ended}",
+            str(s.attendees),
+            str(s.lines),
+        )
+    if result.sessions:
+        console.print(sessions)
+    else:
+        console.print("No session was found in the log (check [sessions] or the schedules).")
+    if result.openings:
+        openings = Table(title="Openings surfaced", title_justify="left")
+        for column in ("time (UTC)", "kind", "person", "channel", "message"):
+            openings.add_column(column, overflow="fold")
+        for opening in result.openings:
+            openings.add_row(
+                str(opening.get("time", ""))[:19].replace("T", " "),
+                str(opening.get("kind", "")),
+                str(opening.get("person", "")),
+                str(opening.get("channel", "")),
+                str(opening.get("message", "")),
+            )
+        console.print(openings)
+    files = [line.removeprefix("wrote ") for line in result.delivered if line.startswith("wrote ")]
+    if files:
+        console.print("Summary files written:", highlight=False)
+        for name in files:
+            console.print(f"  {name}", highlight=False, markup=False, soft_wrap=True)
+    for line in result.delivered:
+        if not line.startswith("wrote "):
+            console.print(f"Summary: {line}", highlight=False, markup=False, soft_wrap=True)
+    console.print(
+        f"replay: events={result.events} played={result.played} "
+        f"duplicates={result.duplicates} sessions={len(result.sessions)} "
+        f"openings={len(result.openings)} summaries={len(files)} "
+        f"play_seconds={result.play_seconds:.2f} seconds={result.seconds:.1f}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )

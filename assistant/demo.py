@@ -1,159 +1,342 @@
-"""The first thing a newcomer runs: a scripted chat on a local IRC server, and what was recorded.
+"""The first thing a newcomer runs: a scripted weekly chat on a local IRC server, attended live.
 
-It starts ngircd on 127.0.0.1, writes a config for it, runs the real Assistant with the real
-IRC connector, lets a few simulated members talk (one asks ``!seen``), shuts Presence down
-gracefully and prints what was recorded from the database file.
+It starts ngircd on 127.0.0.1 and writes a config with a watchlist, interests and a schedule
+for the current minute (:mod:`assistant.demo_script`). The real Assistant attends with the real
+IRC connector while simulated members act out the chat: the session starts by the schedule,
+openings about the notable member print on the terminal and reach the owner privately on IRC.
+Once the script is played the demo fast-forwards the session clock (:mod:`assistant.demo_clock`)
+to the scheduled end, so the tracker ends the session and the summaries plugin writes the
+summary; the demo then prints the attendance and where the summary files are.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import re
 import tempfile
+import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from assistant.app import Assistant
 from assistant.config import load_settings
+from assistant.demo_clock import DemoClock
+from assistant.demo_script import (
+    CHANNEL,
+    DURATION,
+    NETWORK,
+    NOTABLE,
+    OWNER,
+    SCRIPT,
+    WAIT_FOR_OPENINGS,
+    ZONE,
+    config_text,
+    scheduled_end,
+    scheduled_start,
+)
+from assistant.events import Event, SessionEnded, SessionStarted
+from assistant.hooks import hookimpl
+from assistant.plugins import Plugin, discover_plugins
 from assistant.storage.database import Database
 from assistant.storage.presence import attendance
 from assistant.testing.irc_client import SimulatedMember
-from assistant.testing.ircd import run_ngircd
+from assistant.testing.ircd import NgircdNotFoundError, run_ngircd
 
 __all__ = ["run_demo"]
 
-CHANNEL = "#bloggers"
-NETWORK = "demo"
-PAUSE = 0.15  # between scripted lines, so arrival times differ visibly
-
-CONFIG = """\
-# Written by `presence demo`.
-[owner]
-name = "You"
-
-[storage]
-path = "presence.sqlite3"
-
-[networks.{network}]
-host = "{host}"
-port = {port}
-tls = false
-nick = "presence"
-quit_message = "Presence is leaving the demo"
-
-[[networks.{network}.channels]]
-name = "{channel}"
-
-[[watchlist]]
-name = "Darren"
-identities = [{{ platform = "irc", network = "{network}", nick = "problogger" }}]
-notes = "Runs a big blogging site; podcasts weekly."
-priority = 5
-"""
+PAUSE = 0.4  # seconds between scripted lines, so the chat reads like one
+EXPECTED_OPENINGS = 3  # the question nobody answers, the shared post, static sites
+PRESENCE_WAIT = 30.0  # at most, for Presence to connect and join the channel
+OPENINGS_WAIT = 30.0  # at most, for the openings to reach the owner
+ENDED_WAIT = 20.0  # at most, for the tracker to end the session after the fast-forward
+SUMMARY_WAIT = 30.0  # at most, for the summary files after the session ended
+FORMATS = (".md", ".html", ".json")
+EXCERPT_SECTIONS = ("## Attendance", "## Openings")
 
 
-# The scripted chat: (member, what they do, text). problogger is already in the channel.
-SCRIPT: tuple[tuple[str, str, str], ...] = (
-    ("alice", "join", ""),
-    ("alice", "say", "hi all! anyone else moving their blog to a static site?"),
-    ("bob", "join", ""),
-    ("bob", "say", "alice: yes, Hugo. builds in a second"),
-    ("problogger", "say", "anyone interviewing guests over Skype? what do you record with?"),
-    ("carol", "join", ""),
-    ("carol", "action", "waves from Melbourne"),
-    ("carol", "say", "problogger: I use a Zoom H5 and record locally"),
-    ("bob", "nick", "bob_away"),
-    ("carol", "part", "dinner time"),
-    ("alice", "say", "!seen carol"),
-)
+class _Show:
+    """What the demo prints, and what it saw happen (session ends, private messages)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.ended: asyncio.Queue[SessionEnded] = asyncio.Queue()
+        self.private: list[str] = []
+
+    def stamp(self) -> str:
+        return datetime.now(ZONE).strftime("%H:%M:%S")
+
+    def line(self, text: str, *, markup: bool = True) -> None:
+        self.console.print(
+            f"[dim]{self.stamp()}[/] {text if markup else escape(text)}", highlight=False
+        )
+
+    def observer(self) -> type[Plugin]:
+        """A plugin that prints the sessions the tracker starts and ends."""
+        show = self
+
+        class DemoObserver(Plugin):
+            @hookimpl
+            def assistant_event(self, event: Event) -> None:
+                if isinstance(event, SessionStarted):
+                    show.line(
+                        f"[bold blue]● session started:[/] {escape(event.name)} in "
+                        f"{escape(event.channel)} (by its schedule)"
+                    )
+                elif isinstance(event, SessionEnded):
+                    show.line(
+                        f"[bold blue]■ session ended:[/] {escape(event.name)} in "
+                        f"{escape(event.channel)}; the summary is being written"
+                    )
+                    show.ended.put_nowait(event)
+
+        return DemoObserver
+
+    async def watch_private(self, owner: SimulatedMember) -> None:
+        """Print each private message Presence sends the owner as it arrives."""
+        seen = 0
+        prefix = re.compile(rf"^(@\S+ )?:presence!\S+ PRIVMSG {re.escape(OWNER)} :")
+        while True:
+            for raw in owner.lines[seen:]:
+                found = prefix.match(raw)
+                if found:
+                    text = raw[found.end() :]
+                    self.private.append(text)
+                    self.line(f"[bold magenta]✉ private to {OWNER}:[/] [magenta]{escape(text)}[/]")
+            seen = len(owner.lines)
+            await asyncio.sleep(0.1)
+
+    async def openings_arrived(self) -> bool:
+        """Wait (bounded) until the expected openings reached the owner."""
+        deadline = time.monotonic() + OPENINGS_WAIT
+        while time.monotonic() < deadline:
+            if sum(text.startswith("Opening") for text in self.private) >= EXPECTED_OPENINGS:
+                return True
+            await asyncio.sleep(0.2)
+        return False
 
 
-async def _play(host: str, port: int, members: dict[str, SimulatedMember], console: Console) -> str:
-    """Play :data:`SCRIPT`, printing it as a chat log; return Presence's answer to ``!seen``."""
+async def _wait_for_presence(member: SimulatedMember) -> None:
+    """Ask the server for the channel's names until Presence is among them."""
+    listed = re.compile(rf" 353 \S+ [=*@] {re.escape(CHANNEL)} :(.* )?[@+]?presence( |$)")
+
+    def answer(line: str) -> bool:
+        return " 366 " in line or listed.search(line) is not None
+
+    async with asyncio.timeout(PRESENCE_WAIT):
+        while True:
+            await member.send_raw(f"NAMES {CHANNEL}")
+            if " 353 " in await member.wait_for(answer, PRESENCE_WAIT):
+                return
+            await asyncio.sleep(0.2)
+
+
+async def _play(
+    host: str, port: int, members: dict[str, SimulatedMember], show: _Show
+) -> str | None:
+    """Play :data:`SCRIPT` as a chat log; return Presence's answer to ``!seen``, if any."""
+    answer = None
     for nick, action, text in SCRIPT:
+        if action == WAIT_FOR_OPENINGS:
+            show.line(
+                f"[dim]… nobody answers {NOTABLE}'s question; Presence waits a few seconds "
+                "(`unanswered_wait`) before calling it an opening[/]"
+            )
+            if not await show.openings_arrived():
+                show.line("[yellow]the openings did not all arrive in time; carrying on[/]")
+            continue
         if nick not in members:
             members[nick] = await SimulatedMember.connect(host, port, nick)
         member = members[nick]
         if action == "join":
             await member.join(CHANNEL)
-            console.print(f"[green]-->[/] {nick} joined {CHANNEL}", highlight=False)
+            show.line(f"[green]-->[/] {nick} joined {CHANNEL}")
         elif action == "say":
             await member.say(CHANNEL, text)
-            console.print(f"<{nick}> {text}", highlight=False, markup=False)
+            show.line(f"<{nick}> {text}", markup=False)
+            if text.startswith("!seen"):
+                line = await member.wait_for(
+                    rf":presence!\S+ PRIVMSG {re.escape(CHANNEL)} :", timeout=10
+                )
+                answer = line.split(" :", 1)[1]
+                show.line(f"<presence> {answer}", markup=False)
         elif action == "action":
             await member.action(CHANNEL, text)
-            console.print(f" * {nick} {text}", highlight=False, markup=False)
+            show.line(f" * {nick} {text}", markup=False)
         elif action == "nick":
             await member.change_nick(text)
-            console.print(f"[yellow]--[/] {nick} is now known as {text}", highlight=False)
+            show.line(f"[yellow]--[/] {nick} is now known as {escape(text)}")
         elif action == "part":
             await member.part(CHANNEL, text)
-            console.print(f"[red]<--[/] {nick} left {CHANNEL} ({text})", highlight=False)
+            show.line(f"[red]<--[/] {nick} left {CHANNEL} ({escape(text)})")
+        elif action == "quit":
+            await member.quit(text)
+            show.line(f"[red]<--[/] {nick} quit ({escape(text)})")
         await asyncio.sleep(PAUSE)
-    asker = members[SCRIPT[-1][0]]
-    line = await asker.wait_for(r":presence!\S+ PRIVMSG " + CHANNEL + " :", timeout=10)
-    answer = line.split(" :", 1)[1]
-    console.print(f"<presence> {answer}", highlight=False, markup=False)
     return answer
 
 
-def _clock(when: datetime | None) -> str:
-    return when.astimezone().strftime("%H:%M:%S") if when else "-"
+def _local(when: datetime | None) -> str:
+    return when.astimezone(ZONE).strftime("%H:%M:%S") if when else "-"
 
 
 async def _report(db: Database, console: Console) -> None:
-    """Print what Presence recorded, read back from its database."""
+    """Print the attendance Presence recorded, read back from its database."""
     rows = await attendance(db, NETWORK, CHANNEL)
-    messages = await db.fetchone("SELECT count(*) AS n FROM messages")
-    table = Table(title=f"Attendance in {CHANNEL}, as recorded by Presence")
+    table = Table(title=f"Attendance in {CHANNEL} (Brisbane time)")
     for column in ("member", "arrived", "left", "lines said", "still here"):
         table.add_column(column, justify="right" if column == "lines said" else "left")
     for row in rows:
         table.add_row(
             row.nick,
-            _clock(row.arrived),
-            _clock(row.left),
+            _local(row.arrived),
+            _local(row.left),
             str(row.lines),
             "yes" if row.present else "no",
         )
     console.print(table)
-    console.print(f"Messages recorded: {messages['n'] if messages else 0}")
+
+
+def _written(folder: Path, session_id: int, since: float) -> list[Path]:
+    """The session's summary files in ``folder`` written after ``since`` (synchronous)."""
+    return [
+        path
+        for suffix in FORMATS
+        for path in folder.glob(f"*_s{session_id}{suffix}")
+        if path.stat().st_mtime >= since
+    ]
+
+
+async def _summary_files(folder: Path, session_id: int, since: float) -> list[Path]:
+    """Wait (bounded) for the session's summary files, written after ``since``."""
+    deadline = time.monotonic() + SUMMARY_WAIT
+    while True:
+        found = await asyncio.to_thread(_written, folder, session_id, since)
+        if len(found) == len(FORMATS) or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.2)
+
+
+def _excerpt(markdown: Path) -> Iterator[str]:
+    """The summary's heading, its attendance and its openings: what the demo was about."""
+    sections = re.split(r"\n(?=## )", markdown.read_text(encoding="utf-8").strip())
+    shown = [sections[0]] + [
+        section for section in sections if section.startswith(EXCERPT_SECTIONS)
+    ]
+    for section in shown:
+        yield from (line for line in section.splitlines() if line.strip())
+    yield f"… and {len(sections) - len(shown)} more sections"
+
+
+@contextlib.contextmanager
+def _quiet_logging() -> Iterator[None]:
+    """Keep Presence's routine INFO lines out of the show (``-v`` still shows everything)."""
+    root = logging.getLogger()
+    before = root.level
+    if before == logging.INFO:
+        root.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.setLevel(before)
+
+
+class _DemoFailed(Exception):
+    """The demo cannot go on; the message says what happened and what to try."""
+
+
+async def _attend(
+    console: Console, workdir: Path, show: _Show, clock: DemoClock
+) -> tuple[str | None, list[Path]]:
+    """Run the chat with Presence attending; return the ``!seen`` answer and summary files."""
+    began = time.time()
+    start = scheduled_start(clock.now())
+    end = scheduled_end(start)
+    members: dict[str, SimulatedMember] = {}
+    async with run_ngircd() as server:
+        console.print(f"Started ngircd on {server.host}:{server.port} (loopback only)")
+        config = workdir / "presence.toml"
+        config.write_text(config_text(server.host, server.port, start), encoding="utf-8")
+        settings = load_settings(config)
+        console.print(
+            f"The Aussie bloggers' chat is scheduled today {start:%H:%M} to {end:%H:%M} "
+            f"Brisbane time ({DURATION} minutes); watching {NOTABLE}; your interests: "
+            f"{', '.join(settings.interests)}.\n"
+            f"Openings print here and reach you privately on IRC as [bold]{OWNER}[/].\n",
+            highlight=False,
+        )
+        assistant = Assistant(
+            settings, plugin_classes={**discover_plugins(), "demo": show.observer()}, clock=clock
+        )
+        members[OWNER] = await SimulatedMember.connect(server.host, server.port, OWNER)
+        watcher = asyncio.create_task(show.watch_private(members[OWNER]))
+        await assistant.start()
+        try:
+            try:
+                await _wait_for_presence(members[OWNER])
+            except TimeoutError:
+                raise _DemoFailed(
+                    f"Presence did not join {CHANNEL} within {PRESENCE_WAIT:g} s"
+                ) from None
+            show.line(f"Presence joined {CHANNEL}")
+            answer = await _play(server.host, server.port, members, show)
+            show.line(
+                "[bold]The script is over: fast-forwarding the clock to the scheduled end, "
+                f"{end:%H:%M}[/]"
+            )
+            clock.fast_forward(end)
+            try:
+                async with asyncio.timeout(ENDED_WAIT):
+                    ended = await show.ended.get()
+            except TimeoutError:
+                raise _DemoFailed(
+                    f"the session did not end within {ENDED_WAIT:g} s of its scheduled end"
+                ) from None
+            folder = settings.resolve(settings.summaries.folder)
+            files = await _summary_files(folder, ended.session_id, began)
+            if len(files) < len(FORMATS):
+                raise _DemoFailed(f"the summary was not written to {folder} in time")
+            console.print()
+            await _report(assistant.db, console)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            await assistant.stop()
+            for member in members.values():
+                await member.close()
+    return answer, files
 
 
 async def run_demo(console: Console, keep: Path | None = None) -> int:
-    """Run the demo; keep its config and database in ``keep`` when given."""
-    with tempfile.TemporaryDirectory(prefix="presence-demo-") as scratch:
-        workdir = keep or Path(scratch)
-        workdir.mkdir(parents=True, exist_ok=True)
-        (workdir / "presence.sqlite3").unlink(missing_ok=True)
-        async with run_ngircd() as server:
-            console.print(f"Started ngircd on {server.host}:{server.port}")
-            config = workdir / "presence.toml"
-            config.write_text(
-                CONFIG.format(network=NETWORK, host=server.host, port=server.port, channel=CHANNEL),
-                encoding="utf-8",
-            )
-            members = {
-                "problogger": await SimulatedMember.connect(server.host, server.port, "problogger")
-            }
-            await members["problogger"].join(CHANNEL)
-            assistant = Assistant(load_settings(config))
-            await assistant.start()
-            try:
-                await members["problogger"].wait_for(r":presence!\S+ JOIN :?" + CHANNEL, timeout=20)
-                console.print(f"Presence joined {CHANNEL}; problogger was already there\n")
-                answer = await _play(server.host, server.port, members, console)
-                await members["problogger"].quit("off to record")
-                console.print("[red]<--[/] problogger quit (off to record)\n", highlight=False)
-                await asyncio.sleep(PAUSE)
-                await _report(assistant.db, console)
-            finally:
-                await assistant.stop()
-                for member in members.values():
-                    await member.close()
-        console.print(f"The !seen answer: [bold]{answer}[/]", highlight=False)
-        if keep:
-            console.print(f"Config and database kept in {workdir}")
+    """Run the demo; its config, database and summaries stay in ``keep`` (else a temp folder)."""
+    workdir = keep or Path(tempfile.mkdtemp(prefix="presence-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "presence.sqlite3").unlink(missing_ok=True)
+    show = _Show(console)
+    try:
+        with _quiet_logging():
+            answer, files = await _attend(console, workdir, show, DemoClock())
+    except (_DemoFailed, NgircdNotFoundError) as exc:
+        console.print(f"[bold red]The demo stopped:[/] {escape(str(exc))}", highlight=False)
+        console.print(f"Run `presence -v demo` to see more; its files are in {workdir}")
+        return 1
+    if answer:
+        console.print(f"The !seen answer: [bold]{escape(answer)}[/]", highlight=False)
+    openings = sum(text.startswith("Opening") for text in show.private)
+    console.print(f"Openings sent to you privately: {openings}", highlight=False)
+    console.print("\n[bold]The summary of the chat:[/]", highlight=False)
+    for path in sorted(files, key=lambda p: FORMATS.index(p.suffix)):
+        console.print(f"  {path}", highlight=False, markup=False)
+    markdown = next(path for path in files if path.suffix == ".md")
+    console.print("\n[dim]From the Markdown summary:[/]", highlight=False)
+    for line in _excerpt(markdown):
+        console.print(f"  │ {line}", highlight=False, markup=False)
+    console.print(f"\nConfig, database and summaries are in {workdir}", highlight=False)
     return 0

@@ -1,40 +1,107 @@
-"""The quick start's main job: the demo attends a scripted chat and shows what it recorded."""
+"""The quick start's main job: the demo attends a scheduled chat live and writes its summary.
+
+The demo runs as a newcomer runs it (``python -m assistant demo``, here with ``--keep`` so
+what it wrote can be read back); everything asserted is on the terminal or in its files.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.ircd
 
-@pytest.mark.ircd
-def test_demo_reports_attendance_lines_and_the_seen_answer(tmp_path: Path) -> None:
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    out = tmp_path_factory.mktemp("demo") / "out"
     result = subprocess.run(
-        [sys.executable, "-m", "assistant", "demo", "--keep", str(tmp_path / "out")],
+        [sys.executable, "-m", "assistant", "demo", "--keep", str(out)],
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "250"},
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result, out
+
+
+def test_the_session_starts_and_ends_by_its_schedule(
+    demo: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    stdout = demo[0].stdout
+    assert "session started: Aussie bloggers' chat in #bloggers (by its schedule)" in stdout
+    assert "fast-forwarding the clock to the scheduled end" in stdout
+    assert "session ended: Aussie bloggers' chat in #bloggers" in stdout
+    assert stdout.index("session started") < stdout.index("<alice>") < stdout.index("session ended")
+
+
+def test_openings_about_the_notable_member_show_live_and_reach_the_owner_privately(
+    demo: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    result = demo[0]
+    # The terminal: the openings plugin's console lines (on stderr), one per kind.
+    for kind in ("unanswered_question", "shared_work", "interest"):
+        assert re.search(
+            rf"opening #\d+ [\d.]+ {kind} Darren in #bloggers: problogger ", result.stderr
+        ), result.stderr
+    # IRC: each one arrived as a private message to the owner's nick, never in the channel.
+    private = re.findall(r"✉ private to you: (Opening #\d+ in #bloggers: .*)", result.stdout)
+    assert len(private) == 3
+    assert any("no answer yet; you listed podcasting" in line for line in private)
+    assert any("shared their work (https://problogger.example/" in line for line in private)
+    assert any("you listed static sites" in line for line in private)
+    assert "<presence> Opening" not in result.stdout
+
+
+def test_attendance_and_the_seen_answer_are_printed(
+    demo: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    stdout = demo[0].stdout
     rows = {
         match[0]: (match[1], match[2])
-        for match in re.findall(r"│ (\w+)\s+│[^│]+│[^│]+│\s+(\d+) │ (yes|no)\s+│", result.stdout)
+        for match in re.findall(r"│ (\w+)\s+│[^│]+│[^│]+│\s+(\d+) │ (yes|no)\s+│", stdout)
     }
-    # problogger was there before Presence and quit; bob changed nick; carol parted.
+    # problogger quit; bob changed nick; carol parted; "you" is the owner.
     assert rows == {
-        "problogger": ("1", "no"),
-        "alice": ("2", "yes"),
-        "bob_away": ("1", "yes"),
+        "you": ("4", "yes"),
+        "alice": ("3", "yes"),
+        "bob_away": ("3", "yes"),
+        "problogger": ("4", "no"),
         "carol": ("2", "no"),
     }
-    assert "carol was last seen in #bloggers" in result.stdout
-    assert "not here now" in result.stdout
-    with sqlite3.connect(tmp_path / "out" / "presence.sqlite3") as db:
-        [(count,)] = db.execute("SELECT count(*) FROM messages").fetchall()
-    assert count == 6
+    assert re.search(r"<presence> carol was last seen in #bloggers .* not here now", stdout)
+
+
+def test_the_summary_is_written_in_three_formats_and_its_place_printed(
+    demo: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    result, out = demo
+    folder = out / "summaries"
+    files = {path.suffix: path for path in folder.iterdir()}
+    assert sorted(files) == [".html", ".json", ".md"]
+    for path in files.values():
+        assert str(path) in result.stdout
+    markdown = files[".md"].read_text(encoding="utf-8")
+    assert markdown.startswith("# Aussie bloggers' chat — #bloggers on demo")
+    assert "│ # Aussie bloggers' chat" in result.stdout  # the excerpt
+    assert "Darren (problogger)" in markdown
+    assert "https://problogger.example/email-list-from-zero" in markdown
+    html = files[".html"].read_text(encoding="utf-8")
+    assert re.search(r'<img[^>]+src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}"', html)
+    document = json.loads(files[".json"].read_text(encoding="utf-8"))
+    first, *others = document["attendance"]
+    assert (first["name"], first["watch_name"], first["notable"]) == ("problogger", "Darren", True)
+    assert not any(row["notable"] for row in others)
+    assert sum(row["lines"] for row in document["attendance"]) == 16
+    assert {o["kind"] for o in document["openings"]} == {
+        "unanswered_question",
+        "shared_work",
+        "interest",
+    }

@@ -30,7 +30,11 @@ pytest: setup
 bench: setup
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/irc_flood.py
+	$(BIN)/python bench/discord_flood.py
 	$(BIN)/python bench/nlp.py
+	$(BIN)/python bench/openings.py
+	$(BIN)/python bench/queries.py
+	$(BIN)/python bench/summary.py
 
 setup: $(STAMP) system-deps
 

@@ -32,6 +32,7 @@ from assistant.events import (
 )
 from assistant.hooks import HookResult, hookimpl
 from assistant.kvstore import JSONValue, KeyValueStore
+from assistant.people.privacy import opt_in, opt_out
 from assistant.plugins import Plugin, PluginConfig, PluginContext
 from assistant.storage.database import Database
 from assistant.storage.presence import SeenRecord, last_seen
@@ -71,4 +72,6 @@ __all__ = [
     "command",
     "hookimpl",
     "last_seen",
+    "opt_in",
+    "opt_out",
 ]

@@ -13,17 +13,21 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from assistant.config import Settings
-from assistant.connectors.base import Connector
+from assistant.connectors.base import ChannelControl, Connector
 from assistant.events import Event, Identity, MessageAnalyzed, MessageReceived
 from assistant.lag import LoopLagMonitor
 from assistant.nlp.stage import Analyzer
 from assistant.nlp.worker import WorkerOptions
+from assistant.people.upkeep import PeopleUpkeep
 from assistant.plugins import Plugin, PluginHost
 from assistant.recorder import Recorder
+from assistant.sessions.clock import Clock
+from assistant.sessions.tracker import SessionTracker
 from assistant.storage.database import Database
+from assistant.storage.history import last_message_ids
 
 __all__ = ["Assistant", "build_connectors"]
 
@@ -38,18 +42,25 @@ _LAG_WARNING = 0.25
 _LAG_WARNING_EVERY = 60.0
 
 
-def build_connectors(settings: Settings) -> list[Connector]:
-    """Create one connector per configured network."""
+def build_connectors(
+    settings: Settings,
+    *,
+    last_recorded: Callable[[str], Awaitable[Mapping[str, str]]] | None = None,
+) -> list[Connector]:
+    """Create one connector per configured network.
+
+    ``last_recorded(network)`` maps channel keys to the last recorded message id, where a
+    connector that can fetch history (Discord) starts its backfill.
+    """
+    from assistant.connectors.discord import DiscordConnector
     from assistant.connectors.irc import IrcConnector
 
     connectors: list[Connector] = []
     for name, network in settings.networks.items():
         if network.platform == "irc":
             connectors.append(IrcConnector(name, network))
-        else:
-            log.error(
-                "network %s: platform %r is not supported yet; skipped", name, network.platform
-            )
+        else:  # "discord": the platforms are a closed list, checked by the config
+            connectors.append(DiscordConnector(name, network, last_recorded=last_recorded))
     return connectors
 
 
@@ -63,13 +74,21 @@ class Assistant:
         connectors: Sequence[Connector] | None = None,
         plugin_classes: Mapping[str, type[Plugin]] | None = None,
         reconnect_delay: float = _BACKOFF_START,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
+        self._clock = clock  # the sessions' time source (None: the system clock)
+        self._sessions: SessionTracker | None = None
         self.reconnect_delay = reconnect_delay
-        self.connectors = list(connectors) if connectors is not None else build_connectors(settings)
+        self.connectors = (
+            list(connectors)
+            if connectors is not None
+            else build_connectors(settings, last_recorded=self._last_recorded)
+        )
         self._plugin_classes = plugin_classes
         self._db: Database | None = None
         self._recorder: Recorder | None = None
+        self._people: PeopleUpkeep | None = None
         self._plugins: PluginHost | None = None
         self._analyzer: Analyzer | None = None
         self._analyzer_start: asyncio.Task[None] | None = None
@@ -110,14 +129,26 @@ class Assistant:
             if channel.private
         ]
         self._recorder = Recorder(self._db, ignore=self.settings.ignore, private_channels=private)
+        self._people = PeopleUpkeep(self.settings, self._db)
+        await self._people.start()  # opt-outs are known before the first event is recorded
         self._plugins = PluginHost(
             self.settings, self._db, self.send, plugin_classes=self._plugin_classes
         )
         try:
             await self._plugins.start()
         except BaseException:
+            await self._people.stop()
             await self._db.close()
             raise
+        self._sessions = SessionTracker(
+            self.settings,
+            self._db,
+            self._plugins.publish,
+            clock=self._clock,
+            join=self._join_channel,
+            part=self._part_channel,
+        )
+        await self._sessions.start()
         self.lag.start()
         if self.settings.analysis.enabled:
             self._start_analyzer(self._db)
@@ -150,6 +181,8 @@ class Assistant:
             return
         self._stopped.set()
         self._stopping.set()
+        if self._sessions is not None:
+            await self._sessions.stop()
         for connector in self.connectors:
             message = self._quit_message(connector.network)
             try:
@@ -166,10 +199,16 @@ class Assistant:
         await self._stop_analyzer()
         if self._plugins is not None:
             await self._plugins.stop()
+        if self._people is not None:
+            await self._people.stop()
         if self._db is not None:
             await self._db.close()
         await self.lag.stop()
         log.info("Presence stopped after %d events", self.events_seen)
+
+    async def _last_recorded(self, network: str) -> dict[str, str]:
+        """The last recorded message id per channel of ``network``: where backfill starts."""
+        return await last_message_ids(self.db, network)
 
     async def send(self, network: str, target: str, text: str) -> None:
         """Send ``text`` to ``target`` on ``network`` through its connector."""
@@ -186,17 +225,57 @@ class Assistant:
         self.events_seen += 1
         self._recorder.record(event)
         actor = getattr(event, "actor", None)
-        if isinstance(actor, Identity) and self._recorder.ignores(actor.nick):
+        if isinstance(actor, Identity) and self._recorder.skips(actor):
+            # Ignored nicks reach nothing; opted-out people only their commands (!optin).
+            if isinstance(event, MessageReceived) and not self._recorder.ignores(actor.nick):
+                self._command(event)
             return
         if self._analyzer is not None:
             self._analyzer.submit(event)
-        if isinstance(event, MessageReceived) and event.text.startswith(
-            self.settings.commands.prefix
-        ):
-            task = asyncio.create_task(self._plugins.handle_command(event), name="command")
-            self._command_tasks.add(task)
-            task.add_done_callback(self._command_done)
+        if self._sessions is not None:
+            self._sessions.observe(event)
+        if isinstance(event, MessageReceived):
+            self._command(event)
         self._plugins.publish(event)
+
+    def _command(self, event: MessageReceived) -> None:
+        """Run the chat command in ``event`` (if it is one) in a task of its own."""
+        if self._plugins is None or not event.text.startswith(self.settings.commands.prefix):
+            return
+        task = asyncio.create_task(self._plugins.handle_command(event), name="command")
+        self._command_tasks.add(task)
+        task.add_done_callback(self._command_done)
+
+    @property
+    def recorder(self) -> Recorder:
+        """The recorder (only between start and stop)."""
+        if self._recorder is None:
+            raise RuntimeError("Assistant is not started")
+        return self._recorder
+
+    @property
+    def sessions(self) -> SessionTracker:
+        """The session tracker (only between start and stop)."""
+        if self._sessions is None:
+            raise RuntimeError("Assistant is not started")
+        return self._sessions
+
+    async def _join_channel(self, network: str, channel: str) -> None:
+        """Join ``channel`` on ``network`` for a scheduled session, if its connector can."""
+        for connector in self.connectors:
+            if connector.network == network and isinstance(connector, ChannelControl):
+                await connector.join(channel)
+                return
+        log.warning(
+            "cannot join %s on %s: its connector does not join on request", channel, network
+        )
+
+    async def _part_channel(self, network: str, channel: str) -> None:
+        """Leave ``channel`` on ``network`` after a scheduled session, if its connector can."""
+        for connector in self.connectors:
+            if connector.network == network and isinstance(connector, ChannelControl):
+                await connector.part(channel, "see you next time")
+                return
 
     @property
     def analyzer(self) -> Analyzer | None:

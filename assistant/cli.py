@@ -37,7 +37,14 @@ Handler = Callable[[argparse.Namespace], int]
 # ``add_commands(sub) -> dict[str, Handler]``: it adds parsers to ``sub`` (the subparsers of
 # ``presence``) and returns the handler of each command name it added. Keep its top-level
 # imports light (argparse, pathlib): heavy imports belong inside the handlers.
-AREA_COMMANDS: tuple[str, ...] = ()
+AREA_COMMANDS: tuple[str, ...] = (
+    "assistant.sessions.cli",
+    "assistant.importers.cli",
+    "assistant.people.cli",
+    "assistant.openings.cli",
+    "assistant.summaries.cli",
+    "assistant.connectors.replay.cli",
+)
 
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:
@@ -87,9 +94,10 @@ def build_parser(area_handlers: dict[str, Handler] | None = None) -> argparse.Ar
     )
     evaluate.add_argument(
         "eval_kind",
-        choices=["replies", "unanswered"],
+        choices=["replies", "unanswered", "attendance"],
         metavar="ACTION",
-        help="replies: reply-link precision/recall/F1; unanswered: unanswered-question P/R/F1",
+        help="replies: reply-link precision/recall/F1; unanswered: unanswered-question P/R/F1; "
+        "attendance: MeetBot people present (PATH: X.log.txt with X.txt minutes, or a folder)",
     )
     evaluate.add_argument(
         "paths",
@@ -102,7 +110,7 @@ def build_parser(area_handlers: dict[str, Handler] | None = None) -> argparse.Ar
         "--model",
         type=Path,
         default=None,
-        help="reply-linker parameters (default: models/reply_linker/linker.json in the checkout)",
+        help="reply-linker parameters (default: the ones shipped with Presence)",
     )
     for module in AREA_COMMANDS:
         added = import_module(module).add_commands(sub)
@@ -201,6 +209,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score the reply linker or the unanswered-question detector on annotated logs."""
     from rich.markup import escape
+
+    if args.eval_kind == "attendance":
+        from assistant.importers.cli import run_attendance
+
+        return run_attendance(args.paths, console, errors)
 
     from assistant.nlp.disentangle_format import FormatError
     from assistant.nlp.evaluate import run_evaluation

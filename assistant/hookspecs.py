@@ -21,12 +21,14 @@ from collections.abc import Awaitable
 import pluggy
 
 from assistant.events import Event
+from assistant.summaries.model import Summary, SummarySection
 
 __all__ = [
     "PROJECT",
     "assistant_event",
     "assistant_shutdown",
     "assistant_startup",
+    "assistant_summary_sections",
     "hookspec",
 ]
 
@@ -87,4 +89,30 @@ def assistant_event(event: Event) -> Awaitable[None] | None:
 
     Awaited: yes, when it is ``async``; the plugin's next event is delivered only after
     this call has finished (or raised), so long work belongs in a task of its own.
+    """
+
+
+@hookspec
+def assistant_summary_sections(
+    summary: Summary,
+) -> Awaitable[list[SummarySection] | None] | list[SummarySection] | None:
+    """Add sections of the plugin's own to a chat session's summary.
+
+    Called: once per summary, after the core composed it (attendance, topics,
+    unanswered questions, links, exchanges, openings, follow-ups) and before it is
+    rendered and delivered: when a session ends, and when the owner regenerates one with
+    ``presence summary``. All plugins are asked concurrently; a plugin that raises or runs
+    longer than 30 seconds adds nothing and the summary still goes out.
+
+    Args:
+        summary: the composed ``Summary`` (frozen); ``summary.session`` says which
+            channel, network and times, so the plugin can query its own data for them.
+
+    Returns:
+        A list of ``SummarySection`` (title, optional paragraph ``text``, plain-text
+        ``items``), or ``None`` for nothing. Text is escaped by every renderer: never
+        return markup. The sections appear after the core's, in the order plugins
+        answered, each tagged with the plugin's name.
+
+    Awaited: yes, when it is ``async``.
     """

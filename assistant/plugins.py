@@ -15,9 +15,9 @@ import importlib.metadata
 import logging
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal, TypeVar
+from typing import ClassVar, Literal, Protocol, TypeVar
 
 import pluggy
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -85,9 +85,21 @@ class PluginConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class CallHook(Protocol):
+    """Calls a hook on every plugin, as :meth:`PluginHost.call` does."""
+
+    def __call__(
+        self, hook_name: str, /, *, time_limit: float | None = None, **args: object
+    ) -> Awaitable[list[HookResult]]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class PluginContext:
-    """Everything a plugin is given when it is built; it keeps its state on itself."""
+    """Everything a plugin is given when it is built; it keeps its state on itself.
+
+    ``call_hook`` lets a plugin that composes something (a summary) ask the other plugins
+    for their part through the same isolating helper the core uses.
+    """
 
     name: str
     config: BaseModel
@@ -96,6 +108,7 @@ class PluginContext:
     log: logging.Logger
     send: Send = field(repr=False)
     settings: Settings = field(repr=False)
+    call_hook: CallHook = field(repr=False)
 
     def config_as(self, model: type[_M]) -> _M:
         """Return ``config`` typed as the plugin's own ``Config`` class."""
@@ -318,6 +331,7 @@ class PluginHost:
             log=plugin_logger(name),
             send=self.send,
             settings=self.settings,
+            call_hook=self.call,
         )
         try:
             plugin = cls(ctx)

@@ -29,6 +29,7 @@ from assistant.events import (
     TopicChanged,
     irc_casefold,
 )
+from assistant.people.optouts import OptOuts
 from assistant.storage.database import Database
 
 __all__ = ["Recorder"]
@@ -46,21 +47,28 @@ _NETWORK_1 = "(SELECT id FROM networks WHERE name = ?1)"
 _CHANNEL_2 = f"(SELECT id FROM channels WHERE network_id = {_NETWORK_1} AND key = ?2)"
 _IDENTITY_3 = f"(SELECT id FROM identities WHERE network_id = {_NETWORK_1} AND key = ?3)"
 
+# A platform message id is stored once per channel: history fetched after a reconnect
+# (backfill) may repeat messages that were already recorded live.
 _INSERT_MESSAGE = (
     "INSERT INTO messages (channel_id, identity_id, at, kind, text, message_id, reply_to) "
-    f"VALUES ({_CHANNEL_2}, {_IDENTITY_3}, ?4, ?5, ?6, ?7, ?8)"
+    f"SELECT c, {_IDENTITY_3}, ?4, ?5, ?6, ?7, ?8 FROM (SELECT {_CHANNEL_2} AS c) "
+    "WHERE ?7 IS NULL OR NOT EXISTS "
+    "(SELECT 1 FROM messages WHERE channel_id = c AND message_id = ?7)"
 )
 # A second join while already there (a roster after a missed part) keeps the open stay.
+# Text-channel and voice/stage stays (``via``) are kept apart: one can be in both at once.
 _OPEN_STAY = (
-    "INSERT INTO presence_intervals (identity_id, channel_id, joined_at, already_present, modes) "
-    f"SELECT i, c, ?4, ?5, ?6 FROM (SELECT {_IDENTITY_3} AS i, {_CHANNEL_2} AS c) "
+    "INSERT INTO presence_intervals "
+    "(identity_id, channel_id, joined_at, already_present, modes, via) "
+    f"SELECT i, c, ?4, ?5, ?6, ?7 FROM (SELECT {_IDENTITY_3} AS i, {_CHANNEL_2} AS c) "
     "WHERE NOT EXISTS (SELECT 1 FROM presence_intervals "
-    "WHERE identity_id = i AND channel_id = c AND left_at IS NULL)"
+    "WHERE identity_id = i AND channel_id = c AND via = ?7 AND left_at IS NULL)"
 )
 # The status in a roster (NAMES) or a MODE change is the member's status from now on.
 _SET_MODES = (
     "UPDATE presence_intervals SET modes = ?4 "
-    f"WHERE identity_id = {_IDENTITY_3} AND channel_id = {_CHANNEL_2} AND left_at IS NULL"
+    f"WHERE identity_id = {_IDENTITY_3} AND channel_id = {_CHANNEL_2} AND via = ?5 "
+    "AND left_at IS NULL"
 )
 
 _ENSURE_NETWORK = (
@@ -96,17 +104,18 @@ _LINK_IDENTITY = (
     "person_id = coalesce(excluded.person_id, identities.person_id)"
 )
 _CARRY_STAYS = (
-    "INSERT INTO presence_intervals (identity_id, channel_id, joined_at) "
-    f"SELECT {_NEW_IDENTITY}, p.channel_id, :at FROM presence_intervals AS p "
+    "INSERT INTO presence_intervals (identity_id, channel_id, joined_at, modes, via) "
+    f"SELECT {_NEW_IDENTITY}, p.channel_id, :at, p.modes, p.via FROM presence_intervals AS p "
     f"WHERE p.identity_id = {_IDENTITY} AND p.left_at IS NULL "
     "AND NOT EXISTS (SELECT 1 FROM presence_intervals AS q "
     f"WHERE q.identity_id = {_NEW_IDENTITY} AND q.channel_id = p.channel_id "
-    "AND q.left_at IS NULL)"
+    "AND q.via = p.via AND q.left_at IS NULL)"
 )
 _CLOSE_SET = "SET left_at = :at, left_kind = :kind, left_reason = :reason"
 _CLOSE_STAY = (
     f"UPDATE presence_intervals {_CLOSE_SET}, left_by = {_KICKER} "
-    f"WHERE identity_id = {_IDENTITY} AND channel_id = {_CHANNEL} AND left_at IS NULL"
+    f"WHERE identity_id = {_IDENTITY} AND channel_id = {_CHANNEL} AND via = :via "
+    "AND left_at IS NULL"
 )
 _CLOSE_STAYS = (
     f"UPDATE presence_intervals {_CLOSE_SET}, left_by = {_KICKER} "
@@ -164,11 +173,13 @@ class Recorder:
         """Record into ``db``, never recording ``ignore`` nicks; flag ``private_channels``.
 
         ``private_channels`` are ``(network, channel)`` pairs; nicks and channels are
-        compared case-folded.
+        compared case-folded. Identities on the database's opt-out list
+        (:class:`~assistant.people.optouts.OptOuts`) are never recorded either.
         """
         self._db = db
         self._submit = db.writer.submit
         self._ignored = frozenset(irc_casefold(nick) for nick in ignore)
+        self._optouts = OptOuts.of(db)
         self._private = frozenset((net, irc_casefold(name)) for net, name in private_channels)
         self._epoch = db.identity_epoch
         self._networks: set[str] = set()
@@ -218,6 +229,10 @@ class Recorder:
         """True for a nick on the ignore list: never recorded, and not shown to plugins."""
         return bool(self._ignored) and irc_casefold(nick) in self._ignored
 
+    def skips(self, actor: Identity) -> bool:
+        """True for someone never recorded nor shown to plugins: ignored, or opted out."""
+        return self.ignores(actor.nick) or (bool(self._optouts) and self._optouts.blocks(actor))
+
     def _network(self, network: str, platform: str) -> None:
         if network not in self._networks:
             self._submit((_ENSURE_NETWORK, {"network": network, "platform": platform}))
@@ -247,7 +262,7 @@ class Recorder:
 
     def _message(self, event: MessageReceived) -> None:
         channel = event.channel
-        if channel is None or self.ignores(event.actor.nick):
+        if channel is None or self.skips(event.actor):
             return  # private messages to Presence are not part of any transcript
         network = event.network
         at = event.timestamp.timestamp()
@@ -270,28 +285,38 @@ class Recorder:
         )
 
     def _joined(self, event: MemberJoined) -> None:
-        if event.channel is None or self.ignores(event.actor.nick):
+        if event.channel is None or self.skips(event.actor):
             return
         network = event.network
         at = event.timestamp.timestamp()
         channel_key = self._channel(network, event.platform, event.channel)
         identity_key = self._identity(network, event.actor, at)
-        params = (network, channel_key, identity_key, at, int(event.already_present), event.modes)
+        via = event.via
+        params = (
+            network,
+            channel_key,
+            identity_key,
+            at,
+            int(event.already_present),
+            event.modes,
+            via,
+        )
         self._submit((_OPEN_STAY, params))
         if event.already_present:  # a roster may be seen while the stay is already open
-            self._submit((_SET_MODES, (network, channel_key, identity_key, event.modes)))
+            self._submit((_SET_MODES, (network, channel_key, identity_key, event.modes, via)))
 
     def _mode_changed(self, event: MemberModeChanged) -> None:
-        if event.channel is None or self.ignores(event.actor.nick):
+        if event.channel is None or self.skips(event.actor):
             return
         network = event.network
         at = event.timestamp.timestamp()
         channel_key = self._channel(network, event.platform, event.channel)
         identity_key = self._identity(network, event.actor, at)
-        self._submit((_SET_MODES, (network, channel_key, identity_key, event.status)))
+        modes = (network, channel_key, identity_key, event.status, "channel")
+        self._submit((_SET_MODES, modes))
 
     def _left(self, event: MemberLeft) -> None:
-        if self.ignores(event.actor.nick):
+        if self.skips(event.actor):
             return
         # No upserts: leaving cannot be the first sighting worth a person of its own.
         by = event.by
@@ -301,17 +326,18 @@ class Recorder:
             "at": event.timestamp.timestamp(),
             "kind": event.kind,
             "reason": event.reason,
-            "by": None if by is None or self.ignores(by.nick) else by.key,
+            "by": None if by is None or self.skips(by) else by.key,
         }
         if event.channel is None:  # a quit reported once rather than per channel
             self._submit((_CLOSE_STAYS, params))
         else:
             params["channel"] = irc_casefold(event.channel)
+            params["via"] = event.via
             self._submit((_CLOSE_STAY, params))
 
     def _nick_changed(self, event: NickChanged) -> None:
         old = event.actor
-        if self.ignores(old.nick):
+        if self.skips(old):
             return
         network = event.network
         at = event.timestamp.timestamp()
@@ -335,7 +361,7 @@ class Recorder:
             "reason": event.new_nick,
             "by": None,
         }
-        if not self.ignores(new.nick):
+        if not self.skips(new):
             params = _identity_params(network, new, new.key, at)
             del params["identity"]
             self._submit((_LINK_IDENTITY, {**params, "new": new.key, "old": old_key}))
@@ -375,7 +401,7 @@ class Recorder:
         # An IRC server announcing the topic is not a person (nicks cannot contain dots).
         is_server = actor.platform == "irc" and "." in actor.nick
         identity_key = None
-        if not is_server and not self.ignores(actor.nick):
+        if not is_server and not self.skips(actor):
             identity_key = self._identity(network, actor, at)
         params = {
             "network": network,
@@ -387,7 +413,7 @@ class Recorder:
         self._submit((_SET_TOPIC, params))
 
     def _presence(self, event: PresenceChanged) -> None:
-        if self.ignores(event.actor.nick):
+        if self.skips(event.actor):
             return
         network = event.network
         at = event.timestamp.timestamp()

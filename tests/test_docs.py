@@ -12,17 +12,17 @@ from pydantic import BaseModel
 from assistant import config
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-SECTIONS: list[type[BaseModel]] = [
-    config.Settings,
-    config.OwnerSettings,
-    config.IdentityRef,
-    config.NetworkSettings,
-    config.ChannelSettings,
-    config.StorageSettings,
-    config.CommandSettings,
-    config.AnalysisSettings,
-    config.WatchedMember,
-]
+
+
+def _sections(model: type[BaseModel]) -> list[type[BaseModel]]:
+    found = [model]
+    for sub in model.__subclasses__():
+        found += _sections(sub)
+    return found
+
+
+# Every table of the configuration, found rather than listed, so a new one cannot be missed.
+SECTIONS: list[type[BaseModel]] = _sections(config.Section)[1:]
 
 
 @pytest.mark.parametrize("section", SECTIONS, ids=lambda s: s.__name__)

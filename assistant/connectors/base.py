@@ -7,7 +7,7 @@ from typing import Protocol, runtime_checkable
 
 from assistant.events import Event
 
-__all__ = ["Connector", "Emit"]
+__all__ = ["ChannelControl", "Connector", "Emit"]
 
 Emit = Callable[[Event], Awaitable[None]]
 """What a connector calls with each event it translated; awaiting it applies back-pressure."""
@@ -36,4 +36,21 @@ class Connector(Protocol):
 
     async def stop(self, message: str = "") -> None:
         """Leave (with ``message`` where the platform shows one) and make ``run`` return."""
+        ...
+
+
+@runtime_checkable
+class ChannelControl(Protocol):
+    """A connector that can join and leave channels on request (for scheduled sessions).
+
+    A request made while disconnected is remembered and applied after reconnecting, and a
+    channel joined on request is joined again after a reconnect until it is left.
+    """
+
+    async def join(self, channel: str) -> None:
+        """Join ``channel`` (one of the network's configured channels, or any other)."""
+        ...
+
+    async def part(self, channel: str, message: str = "") -> None:
+        """Leave ``channel`` and stop rejoining it after reconnects."""
         ...

@@ -29,7 +29,7 @@ from assistant.connectors.irc.pacing import Outbox, TokenBucket
 from assistant.connectors.irc.registration import SASL_EVENTS, Registration
 from assistant.connectors.irc.state import IrcState
 from assistant.connectors.irc.translate import PLATFORM, sanitize, split_message
-from assistant.events import Connected, Disconnected, utcnow
+from assistant.events import Connected, Disconnected, irc_casefold, utcnow
 
 __all__ = ["IrcConnector"]
 
@@ -108,6 +108,11 @@ class IrcConnector:
         self._state = IrcState(network, settings.nick, version=version)
         self.lag: float | None = None
         """Seconds the last keepalive PING took to be answered; None until one was."""
+        # Channels to be in (case-folded → name), joined on every welcome: the configured
+        # ones, except those joined only for their scheduled sessions until join() asks.
+        self._wanted = {
+            irc_casefold(c.name): c.name for c in settings.channels if not c.join_on_schedule
+        }
         # Per-run state, reset by run().
         self._conn: Any = None
         self._registration: Registration | None = None
@@ -169,6 +174,29 @@ class IrcConnector:
         for part in split_message(sanitize(text), self._budget(target)):
             if part:
                 self._outbox.put(f"PRIVMSG {target} :{part}")
+
+    async def join(self, channel: str) -> None:
+        """Join ``channel`` now if connected, and again after every reconnect until :meth:`part`.
+
+        Raises:
+            ValueError: ``channel`` is not a single channel name.
+        """
+        _check_channel(channel)
+        self._wanted[irc_casefold(channel)] = channel
+        if self.connected:
+            self._join_now(self._conn, channel)
+
+    async def part(self, channel: str, message: str = "") -> None:
+        """Leave ``channel`` (with ``message``) and stop rejoining it after reconnects.
+
+        Raises:
+            ValueError: ``channel`` is not a single channel name.
+        """
+        _check_channel(channel)
+        self._wanted.pop(irc_casefold(channel), None)
+        if self.connected:
+            # The library's part() sends the message without ":", so only its first word.
+            self._conn.send_raw(f"PART {channel} :{sanitize(message)}")
 
     async def stop(self, message: str = "") -> None:
         """Send QUIT with ``message`` (or the configured one) and wait until ``run`` returns."""
@@ -413,21 +441,26 @@ class IrcConnector:
             Connected(platform=PLATFORM, network=self.network, timestamp=utcnow(), nick=self.nick)
         )
         self._registration.welcomed()
-        for channel in self.settings.channels:
-            key = ""
-            if channel.key_env:
-                try:
-                    key = secret(channel.key_env).get_secret_value()
-                except ConfigError as exc:
-                    log.error("%s: not joining %s: %s", self.network, channel.name, exc)
-                    continue
-            conn.join(channel.name, key)
+        for name in list(self._wanted.values()):
+            self._join_now(conn, name)
         tasks.append(
             asyncio.create_task(self._send_loop(conn, intake), name=f"irc-send-{self.network}")
         )
         tasks.append(
             asyncio.create_task(self._keepalive(conn, intake), name=f"irc-keepalive-{self.network}")
         )
+
+    def _join_now(self, conn: Any, name: str) -> None:
+        """Send JOIN, with the channel's key when its settings name one."""
+        key = ""
+        for channel in self.settings.channels:
+            if channel.key_env and irc_casefold(channel.name) == irc_casefold(name):
+                try:
+                    key = secret(channel.key_env).get_secret_value()
+                except ConfigError as exc:
+                    log.error("%s: not joining %s: %s", self.network, name, exc)
+                    return
+        conn.join(name, key)
 
     async def _emit_disconnected(self, emit: Emit, reason: str) -> None:
         """Emit ``Disconnected`` once, and only if this run had emitted ``Connected``."""
@@ -469,6 +502,11 @@ class IrcConnector:
         prefix = f":{self.nick}!~{self.settings.username}@{'h' * _MAX_HOST} PRIVMSG {target} :\r\n"
         overhead = len(prefix.encode("utf-8"))
         return max(64, min(self._line_budget, 512 - overhead))
+
+
+def _check_channel(channel: str) -> None:
+    if not channel or channel[0] not in "#&+!" or any(c in channel for c in " ,\r\n\x00\x07"):
+        raise ValueError(f"not a valid IRC channel name: {channel!r}")
 
 
 class _Link:

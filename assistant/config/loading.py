@@ -1,0 +1,177 @@
+"""The whole configuration, read from one TOML file, and errors a person can act on."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, get_origin
+
+from pydantic import (
+    BaseModel,
+    Field,
+    ValidationError,
+)
+
+from assistant.config.base import ConfigError, Section
+from assistant.config.networks import (
+    NetworkSettings,
+    SessionSettings,
+)
+from assistant.config.sections import (
+    AliasSettings,
+    AnalysisSettings,
+    CommandSettings,
+    OpeningsSettings,
+    OwnerSettings,
+    PrivacySettings,
+    StorageSettings,
+    SummariesSettings,
+    WatchedMember,
+)
+
+
+class Settings(Section):
+    """The whole configuration file."""
+
+    owner: OwnerSettings = Field(default_factory=OwnerSettings, description="[owner] table")
+    networks: dict[str, NetworkSettings] = Field(
+        default_factory=dict, description="[networks.NAME] tables"
+    )
+    storage: StorageSettings = Field(default_factory=StorageSettings, description="[storage]")
+    commands: CommandSettings = Field(default_factory=CommandSettings, description="[commands]")
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings, description="[analysis]")
+    summaries: SummariesSettings = Field(
+        default_factory=SummariesSettings, description="[summaries]"
+    )
+    openings: OpeningsSettings = Field(default_factory=OpeningsSettings, description="[openings]")
+    sessions: SessionSettings = Field(default_factory=SessionSettings, description="[sessions]")
+    watchlist: list[WatchedMember] = Field(
+        default_factory=list, description="[[watchlist]] entries"
+    )
+    interests: list[str] = Field(
+        default_factory=list, description='topics you can add value on, e.g. ["podcasting"]'
+    )
+    ignore: list[str] = Field(
+        default_factory=list, description="nicks never recorded (bots, relays)"
+    )
+    aliases: list[AliasSettings] = Field(
+        default_factory=list,
+        description="[[aliases]] entries: identities that are one person (a watchlist "
+        "entry's identities already are)",
+    )
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="[privacy]")
+    plugins: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="[plugins.NAME] tables; `enabled = false` turns a plugin off",
+    )
+    source: Path | None = Field(default=None, exclude=True, description="internal")
+
+    def resolve(self, path: Path) -> Path:
+        """Resolve ``path`` relative to the directory of the config file."""
+        if path.is_absolute() or self.source is None:
+            return path
+        return self.source.parent / path
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def _unwrap(annotation: Any, key_step: bool) -> Any:
+    """Step into a container annotation: the value type of a dict/list, the model of an Optional."""
+    args = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)]
+    if get_origin(annotation) in (dict, list):
+        return args[-1] if key_step else annotation
+    models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+    return models[0] if models else annotation
+
+
+def _field_help(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, list[str]]:
+    """Walk ``loc`` through the model to the field's help text and its sibling key names."""
+    current: Any = model
+    description, siblings = "", list(model.model_fields)
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            siblings = list(current.model_fields)
+            info = current.model_fields.get(str(part))
+            if info is None:
+                break
+            description = info.description or ""
+            current = _unwrap(info.annotation, key_step=False)
+        else:
+            current = _unwrap(current, key_step=True)
+    return description, siblings
+
+
+def describe_error(
+    error: Any,
+    source: str,
+    model: type[BaseModel] = Settings,
+    *,
+    prefix: tuple[str, ...] = (),
+    extra_keys: Sequence[str] = (),
+) -> str:
+    """Phrase one pydantic error for the person editing the file: where, what, how to fix.
+
+    ``model`` is validated at ``prefix`` in the file (a plugin's ``Config`` lives at
+    ``plugins.NAME``); ``extra_keys`` are keys its section also accepts (``enabled``).
+    """
+    loc = tuple(error["loc"])
+    where = f"{source}: {_loc((*prefix, *loc))}"
+    if error["type"] == "extra_forbidden":
+        _, siblings = _field_help(model, (*loc[:-1], "__none__"))
+        known = [*extra_keys, *siblings] if len(loc) == 1 else siblings
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f'did you mean "{close[0]}"?' if close else "remove it"
+        return f"{where}: unknown key ({hint}; known keys: {', '.join(known)})"
+    description, _ = _field_help(model, loc)
+    message = error["msg"].removeprefix("Value error, ")
+    got = error.get("input")
+    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    fix = f" Expected: {description}." if description else ""
+    return f"{where}: {message}{shown}.{fix}"
+
+
+def parse_settings(data: dict[str, Any], source: str = "<config>") -> Settings:
+    """Validate already-parsed TOML data.
+
+    Raises:
+        ConfigError: with one readable line per problem.
+    """
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([describe_error(err, source) for err in exc.errors()]) from None
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate a TOML configuration file.
+
+    Raises:
+        ConfigError: the file is missing, is not valid TOML, or does not validate.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            [f"{path}: no such file; create one with `presence init {path}`"]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read: {exc}"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+    settings = parse_settings(data, str(path)).model_copy(update={"source": path.resolve()})
+    networks = {
+        name: network.model_copy(update={"ca_file": settings.resolve(network.ca_file)})
+        if network.ca_file is not None
+        else network
+        for name, network in settings.networks.items()
+    }
+    return settings.model_copy(update={"networks": networks})
+
+
+__all__ = ["Settings", "describe_error", "load_settings", "parse_settings"]

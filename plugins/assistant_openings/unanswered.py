@@ -50,7 +50,7 @@ class UnansweredQuestion(Detector):
             )
             yield self.about(
                 line,
-                reason=f"question unanswered for {ago(line.at, now).removesuffix(' ago')}",
+                reason=f"question asked {ago(line.at, now)}, still unanswered",
                 angle=f"{line.nick} asked {quote(line.text)} {ago(line.at, now)}, no answer yet; "
                 + tail,
                 relevance=0.6 + 0.4 * (match.strength if match else 0.0),

@@ -70,6 +70,8 @@ _ON_TABLE = re.compile(
 
 _M = TypeVar("_M", bound=BaseModel)
 
+_YIELD_EVERY = 16  # events a plugin handles between two turns of the event loop
+
 
 class PluginError(ConfigError):
     """A plugin cannot be loaded or started; the message names it and says what to do."""
@@ -386,8 +388,17 @@ class PluginHost:
         queue: asyncio.Queue[Event | asyncio.Future[None]],
         impls: list[pluggy.HookImpl],
     ) -> None:
-        """Feed one plugin its events, one at a time, in order, whatever its handler does."""
+        """Feed one plugin its events, one at a time, in order, whatever its handler does.
+
+        ``queue.get()`` on a non-empty queue does not yield, and many handlers never await:
+        in a flood a plugin's backlog would run back to back and keepalives would wait for
+        all of it, so the loop gets a turn every few events.
+        """
+        handled = 0
         while True:
+            handled += 1
+            if handled % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             event = await queue.get()
             try:
                 if isinstance(event, asyncio.Future):  # a command waits for this point

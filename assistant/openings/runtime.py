@@ -36,7 +36,6 @@ __all__ = ["OpeningsRuntime", "load_detector"]
 log = logging.getLogger(__name__)
 
 _TICK = 5.0  # seconds between live checks of the waits
-_YIELD_EVERY = 20  # events handled between two pauses for the event loop
 
 
 def load_detector(path: str) -> type[Detector]:
@@ -98,7 +97,6 @@ class OpeningsRuntime:
         self._ticker: asyncio.Task[None] | None = None
         # Without analysis no MessageAnalyzed comes to pair a line with: keep none waiting.
         self.engine.pair_analyses = settings.analysis.enabled
-        self._handled = 0
 
     def _notifiers(self) -> list[Notifier]:
         settings = self.ctx.settings
@@ -151,15 +149,8 @@ class OpeningsRuntime:
                     log.exception("openings: tick failed")
 
     async def handle(self, event: Event) -> None:
-        """Feed one event to the engine, letting the loop run between every few events.
-
-        The host hands a plugin its queued events back to back; in a flood that queue is long,
-        and without a pause here the keepalives would wait for all of it.
-        """
+        """Feed one event to the engine (the host pauses for the event loop between events)."""
         await self.engine.handle(event)
-        self._handled += 1
-        if self._handled % _YIELD_EVERY == 0:
-            await asyncio.sleep(0)
 
     def ready_verdict(self, name: str) -> str:
         """The ``!ready`` answer for a watchlist name or nick."""

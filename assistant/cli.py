@@ -159,12 +159,16 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     """Validate a configuration file and summarise what it configures."""
     settings = _load(args.config)
     channels = sum(len(n.channels) for n in settings.networks.values())
-    missing = [
+    referenced = [
         name
         for network in settings.networks.values()
-        for name in [network.sasl_password_env, *(c.key_env for c in network.channels)]
-        if name is not None and name not in os.environ
-    ]
+        for name in [
+            network.sasl_password_env,
+            network.token_env,
+            *(c.key_env for c in network.channels),
+        ]
+    ] + [settings.openings.webhook_url_env, settings.summaries.webhook_url_env]
+    missing = [name for name in referenced if name is not None and name not in os.environ]
     console.print(
         f"[green]✓[/] {args.config} is valid: {len(settings.networks)} network(s), "
         f"{channels} channel(s), {len(settings.watchlist)} watched member(s), "

@@ -47,6 +47,23 @@ def test_init_writes_a_config_that_checks_clean(tmp_path: Path) -> None:
     assert "PRESENCE_LIBERA_PASSWORD is not set" in check.stdout
 
 
+def test_config_check_names_every_secret_variable_not_set(tmp_path: Path) -> None:
+    (tmp_path / "p.toml").write_text(
+        '[networks.club]\nplatform = "discord"\ntoken_env = "PRESENCE_CLUB_TOKEN"\n'
+        '[summaries]\nwebhook_url_env = "PRESENCE_SUMMARY_HOOK"\n',
+        encoding="utf-8",
+    )
+    result = presence("config", "check", "-c", "p.toml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "PRESENCE_CLUB_TOKEN is not set" in result.stdout
+    assert "PRESENCE_SUMMARY_HOOK is not set" in result.stdout
+    given = presence(
+        "config", "check", "-c", "p.toml", cwd=tmp_path, env={"PRESENCE_CLUB_TOKEN": "x"}
+    )
+    assert "PRESENCE_CLUB_TOKEN" not in given.stdout
+    assert "PRESENCE_SUMMARY_HOOK is not set" in given.stdout
+
+
 def test_broken_config_exits_2_naming_file_and_key(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text("[storage]\nbatch_size = -1\n", encoding="utf-8")
     result = presence("config", "check", "-c", "bad.toml", cwd=tmp_path)

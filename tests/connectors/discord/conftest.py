@@ -18,12 +18,13 @@ from typing import Any
 import discord
 import pytest
 
-from assistant import CommandContext, Plugin, PluginContext, command, hookimpl
+from assistant import CommandContext, Plugin, command
 from assistant.app import Assistant
 from assistant.config import parse_settings
 from assistant.connectors.discord import DiscordConnector
-from assistant.events import Connected, Event
+from assistant.events import Connected
 from assistant.testing.discord import DiscordEmulator
+from assistant.testing.witness import Witness
 
 WAIT = 10.0
 TOKEN_ENV = "PRESENCE_TEST_DISCORD_TOKEN"
@@ -85,18 +86,6 @@ async def emulator(portal: discord.Intents | None) -> AsyncIterator[DiscordEmula
 @pytest.fixture
 def guild(emulator: DiscordEmulator) -> Guild:
     return script_guild(emulator)
-
-
-class Witness(Plugin):
-    """Keeps every event the assistant fans out."""
-
-    def __init__(self, ctx: PluginContext) -> None:
-        super().__init__(ctx)
-        self.events: list[Event] = []
-
-    @hookimpl
-    async def assistant_event(self, event: Event) -> None:
-        self.events.append(event)
 
 
 class OwnerOnly(Plugin):

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from assistant import CommandContext, Plugin, PluginContext, command, hookimpl
+from assistant import CommandContext, Plugin, command
 from assistant.app import Assistant
 from assistant.config import ChannelSettings, NetworkSettings, parse_settings
 from assistant.connectors.irc import IrcConnector
@@ -27,6 +27,7 @@ from assistant.testing.daemon import DaemonServer
 from assistant.testing.inspircd import InspircdServer, run_inspircd
 from assistant.testing.irc_client import SimulatedMember
 from assistant.testing.ircd import NgircdServer, run_ngircd
+from assistant.testing.witness import Witness
 
 WAIT = 5.0
 _ids = itertools.count(1)
@@ -191,18 +192,6 @@ def daemon(request: pytest.FixtureRequest) -> DaemonServer:
     name = "ngircd_tls" if request.param == "ngircd" else "inspircd"
     server: DaemonServer = request.getfixturevalue(name)
     return server
-
-
-class Witness(Plugin):
-    """Keeps every event the assistant fans out, to check what the connector delivered."""
-
-    def __init__(self, ctx: PluginContext) -> None:
-        super().__init__(ctx)
-        self.events: list[Event] = []
-
-    @hookimpl
-    async def assistant_event(self, event: Event) -> None:
-        self.events.append(event)
 
 
 class OwnerOnly(Plugin):

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from assistant.config import Settings
     from assistant.importers.importer import FileReport, ImportOptions
 
-__all__ = ["add_commands", "cmd_import", "run_attendance"]
+__all__ = ["add_commands", "add_log_options", "cmd_import", "run_attendance"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
 FORMAT_NAMES = (
@@ -46,6 +47,38 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
+def _zone(text: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"unknown time zone {text!r}; use a name like Europe/Berlin or UTC"
+        ) from None
+
+
+def add_log_options(parser: argparse.ArgumentParser, *, channel_help: str) -> None:
+    """Add how to read a log's lines: ``--channel``, ``--date`` and ``--timezone``.
+
+    ``presence import`` and ``presence replay`` read logs the same way; ``--timezone``
+    arrives parsed (a :class:`~zoneinfo.ZoneInfo`), so a wrong name is a usage error.
+    """
+    parser.add_argument("--channel", default=None, help=channel_help)
+    parser.add_argument(
+        "--date",
+        type=_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day a log without dates starts on (default: from a header or the file name)",
+    )
+    parser.add_argument(
+        "--timezone",
+        type=_zone,
+        default="UTC",
+        metavar="ZONE",
+        help="zone of the log's local times, e.g. Europe/Berlin (default: UTC)",
+    )
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
     """Add ``presence import``."""
     parser = sub.add_parser(
@@ -67,22 +100,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
         default=None,
         help="network to record under (default: 'imported'; Discord: the guild)",
     )
-    parser.add_argument(
-        "--channel", default=None, help="channel to record in (default: from the file name)"
-    )
-    parser.add_argument(
-        "--date",
-        type=_day,
-        default=None,
-        metavar="YYYY-MM-DD",
-        help="the day a log without dates starts on (default: from a header or the file name)",
-    )
-    parser.add_argument(
-        "--timezone",
-        default="UTC",
-        metavar="ZONE",
-        help="zone of the log's local times, e.g. Europe/Berlin (default: UTC)",
-    )
+    add_log_options(parser, channel_help="channel to record in (default: from the file name)")
     parser.add_argument(
         "--config",
         "-c",
@@ -116,22 +134,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Import the given logs into the configured database and report what happened."""
     import asyncio
     import sqlite3
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     from rich.console import Console
 
     from assistant.config import load_settings
 
     console, errors = Console(), Console(stderr=True)
-    try:
-        zone = ZoneInfo(args.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        errors.print(
-            f"unknown time zone {args.timezone!r}; use a name like Europe/Berlin or UTC",
-            highlight=False,
-            markup=False,
-        )
-        return EXIT_CONFIG
+    zone = args.timezone
     settings = load_settings(args.config)
     files, missing = _expand(args.paths)
     for problem in missing:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,13 +23,6 @@ EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
-
-
 def _speed(text: str) -> float:
     try:
         value = float(text)
@@ -43,7 +35,7 @@ def _speed(text: str) -> float:
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
     """Add ``presence replay``."""
-    from assistant.importers.cli import FORMAT_NAMES
+    from assistant.importers.cli import FORMAT_NAMES, add_log_options
 
     parser = sub.add_parser(
         "replay",
@@ -79,22 +71,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
         help="network to play on (default: the one configured network of the log's platform, "
         "else 'imported')",
     )
-    parser.add_argument(
-        "--channel", default=None, help="channel to play in (default: from the file name)"
-    )
-    parser.add_argument(
-        "--date",
-        type=_day,
-        default=None,
-        metavar="YYYY-MM-DD",
-        help="the day a log without dates starts on (default: from a header or the file name)",
-    )
-    parser.add_argument(
-        "--timezone",
-        default="UTC",
-        metavar="ZONE",
-        help="zone of the log's local times, e.g. Europe/Berlin (default: UTC)",
-    )
+    add_log_options(parser, channel_help="channel to play in (default: from the file name)")
     parser.add_argument(
         "--config",
         "-c",
@@ -110,7 +87,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     """Replay the given logs into the configured database and print what was rebuilt."""
     import asyncio
     import sqlite3
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     from rich.console import Console
 
@@ -121,15 +97,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from assistant.storage.database import MigrationError
 
     console, errors = Console(), Console(stderr=True)
-    try:
-        zone = ZoneInfo(args.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        errors.print(
-            f"unknown time zone {args.timezone!r}; use a name like Europe/Berlin or UTC",
-            highlight=False,
-            markup=False,
-        )
-        return EXIT_CONFIG
     missing = [path for path in args.paths if not path.is_file()]
     for path in missing:
         errors.print(f"{path}: no such file", highlight=False, markup=False)
@@ -142,7 +109,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         network=args.network,
         channel=args.channel,
         day=args.date,
-        zone=zone,
+        zone=args.timezone,
         speed=args.speed,
     )
     try:

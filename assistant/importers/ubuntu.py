@@ -16,7 +16,7 @@ from assistant.events import Event
 from assistant.importers.irc_logs import LineReader
 from assistant.importers.reading import clean_nick, clean_text
 from assistant.importers.scene import BadLine, Clock, Scene
-from assistant.nlp.disentangle_format import _parse_line
+from assistant.nlp.disentangle_format import parse_line
 
 __all__ = ["ubuntu_reader"]
 
@@ -33,7 +33,7 @@ def ubuntu_reader(scene: Scene, clock: Clock) -> LineReader:
 
     def read(line: str) -> Sequence[Event]:
         try:
-            clock_time, author, body = _parse_line(line)
+            clock_time, author, body = parse_line(line)
         except ValueError as exc:
             raise BadLine(str(exc)) from None
         if clock_time is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.nlp.reply_features import Utterance
 
-__all__ = ["FormatError", "Transcript", "find_transcripts", "read_transcript"]
+__all__ = ["FormatError", "Transcript", "find_transcripts", "parse_line", "read_transcript"]
 
 _STAMPED = re.compile(r"\[(\d{1,2}):(\d{2})\] (.*)")
 _DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -73,7 +73,7 @@ def _speaker(word: str) -> str:
     return word.strip("<>()")
 
 
-def _parse_line(text: str) -> tuple[tuple[int, int] | None, str, str]:
+def parse_line(text: str) -> tuple[tuple[int, int] | None, str, str]:
     """Split one raw line into ((hour, minute) or None for system lines, author, text)."""
     if text.startswith("==="):
         words = text.split()
@@ -121,7 +121,7 @@ def read_raw(path: Path) -> tuple[Utterance, ...]:
     for number, raw in enumerate(lines, start=1):
         text = raw.rstrip("\r")
         try:
-            clock, author, body = _parse_line(text)
+            clock, author, body = parse_line(text)
         except ValueError as exc:
             raise FormatError(path, number, f"{exc}: {text[:60]!r}") from None
         when: datetime | None = None

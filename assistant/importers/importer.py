@@ -296,10 +296,10 @@ class LogImporter:
         known = await self._known(
             [(e.timestamp.timestamp(), digest) for e, digest in keyed if digest is not None]
         )
-        record, submit, ignores = (
+        record, submit, skips = (
             self._recorder.record,
             self._db.writer.submit,
-            self._recorder.ignores,
+            self._recorder.skips,
         )
         for event, digest in keyed:
             report.events += 1
@@ -312,8 +312,8 @@ class LogImporter:
             report.recorded += 1
             if digest is None or not isinstance(event, ChannelEvent | NickChanged):
                 continue
-            if ignores(event.actor.nick):
-                continue  # not recorded: no row for a digest to refer to
+            if skips(event.actor):
+                continue  # ignored or opted out, so not recorded: no row for a digest to refer to
             at = event.timestamp.timestamp()
             if isinstance(event, MessageReceived):
                 submit((_MESSAGE_DIGEST, (digest, at)))

@@ -289,7 +289,7 @@ class Assistant:
         logged and the assistant goes on recording without analysis.
         """
         analysis = self.settings.analysis
-        options = WorkerOptions(pipeline=analysis.pipeline or None)
+        options = WorkerOptions(pipeline=analysis.pipeline or None, entities=analysis.entities)
         analyzer = Analyzer(
             db,
             self._publish_analysis,

@@ -17,6 +17,8 @@ from anything else on the machine on both sides of each ratio; the median ratio 
 CPU shares (time on a CPU : time runnable but waiting for one) and messages per CPU-second
 show whether a low ratio is the analyzer's cost or a busy machine.
 
+The pipeline is the default one (no entity recognizer); ``--entities`` adds it on both sides.
+
 Targets: analyzer / raw >= 0.9 (median of the rounds), lag p99 < 20 ms, RSS growth < 50 MB.
 """
 
@@ -191,7 +193,7 @@ async def feed(
 
 
 async def run(
-    folder: Path, count: int, rounds: int, rss_messages: int, seed: int
+    folder: Path, count: int, rounds: int, rss_messages: int, seed: int, entities: bool = False
 ) -> dict[str, Any]:
     """Run the phases; return the figures.
 
@@ -201,7 +203,7 @@ async def run(
     """
     messages = list(generate(count, seed))
     texts = [normalize_text(m.text) for m in messages]
-    nlp = load_pipeline()
+    nlp = load_pipeline(entities=entities)
     set_roster(nlp, {m.actor.nick for m in messages})
     with nlp.memory_zone():
         for _ in nlp.pipe(texts[:WARM_UP], batch_size=64):
@@ -210,7 +212,7 @@ async def run(
     figures: dict[str, Any] = {"raw": [], "analyzer": [], "lag_p99_ms": [], "lag_max_ms": []}
     try:
         recorder = Recorder(db)
-        analyzer = Analyzer(db, lambda _event: None, WorkerOptions())
+        analyzer = Analyzer(db, lambda _event: None, WorkerOptions(entities=entities))
         await analyzer.start()
         pids = analyzer.worker_pids
         figures["rss_loaded"] = rss_mb(pids["analysis"])
@@ -364,12 +366,22 @@ def main() -> None:
         "--rounds", type=int, default=3, help="raw / Analyzer turns (the ratio is their median)"
     )
     parser.add_argument("--seed", type=int, default=7, help="random seed for the traffic")
+    parser.add_argument(
+        "--entities", action="store_true", help="both sides run the entity recognizer too"
+    )
     args = parser.parse_args()
     if args.messages < 1 or args.rounds < 1:
         parser.error("--messages and --rounds must be at least 1")
     with tempfile.TemporaryDirectory(prefix="presence-bench-") as folder:
         figures = asyncio.run(
-            run(Path(folder), args.messages, args.rounds, args.rss_messages, args.seed)
+            run(
+                Path(folder),
+                args.messages,
+                args.rounds,
+                args.rss_messages,
+                args.seed,
+                args.entities,
+            )
         )
     ok = report(args.messages, args.rounds, figures, args.rss_messages)
     raise SystemExit(0 if ok else 1)

@@ -51,7 +51,7 @@ _SINGLE_CPU_NICENESS = 10
 def _load(options: WorkerOptions) -> Language:
     """Build the pipeline the worker runs."""
     factory = options.pipeline_factory or load_pipeline
-    return factory(options.pipeline or None)
+    return factory(options.pipeline or None, entities=options.entities)
 
 
 def _values(analysis: MessageAnalysis) -> tuple[Any, ...]:

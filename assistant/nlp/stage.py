@@ -2,8 +2,11 @@
 
 :meth:`Analyzer.submit` is synchronous and cheap: it turns a recorded channel message into a
 plain :class:`~assistant.nlp.worker.Request` and queues it. Requests leave in micro-batches
-(``batch_size`` messages, or whatever is waiting after ``batch_wait`` seconds) for the worker
-process, with at most ``max_in_flight`` batches outstanding: under a flood the pipeline
+for the worker processes: a message that finds them idle leaves at once, alone; what arrives
+while they are busy waits and leaves together as soon as they are done (``batch_size`` messages
+at most, and never more than ``batch_wait`` seconds), so a quiet channel gets each analysis in
+one message's parse time and a burst is parsed in batches. At most ``max_in_flight`` batches
+are outstanding: under a flood the pipeline
 worker parses up to three waiting batches in one ``nlp.pipe`` (faster per message) while the
 fourth waits, so it is never idle, and never holds a pile. Past that, requests wait here, up
 to ``backlog`` of them; more are dropped and counted (a flood beyond what the machine can
@@ -235,8 +238,9 @@ class Analyzer:
     def _queue(self, request: Request, meta: MessageMeta | None) -> None:
         self._backlog.append((request, meta))
         self._idle.clear()
-        if len(self._backlog) >= self.batch_size:
-            self._pump(force=False)
+        if len(self._backlog) >= self.batch_size or not self._in_flight:
+            # Idle workers take a message at once: waiting for company only adds latency.
+            self._pump(force=not self._in_flight)
         if self._backlog and self._timer is None:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(self.batch_wait, self._wait_over)
@@ -319,7 +323,8 @@ class Analyzer:
             sent = self._in_flight.get(number)
             if sent is not None:
                 self._give_up(sent, role)
-        self._pump(force=self._timer is None)
+        # The workers just freed up: what waited while they were busy goes now, as one batch.
+        self._pump(force=self._timer is None or not self._in_flight)
 
     def _answered(self, sent: _Sent, role: Role) -> None:
         sent.waiting.discard(role)

@@ -52,7 +52,9 @@ log = logging.getLogger(__name__)
 class PipelineFactory(Protocol):
     """Builds the spaCy pipeline inside the worker (must be picklable: a module-level callable)."""
 
-    def __call__(self, name: str | None, *, roster: Iterable[str] = ()) -> Language: ...
+    def __call__(
+        self, name: str | None, *, roster: Iterable[str] = (), entities: bool = False
+    ) -> Language: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,8 @@ class WorkerOptions:
     """Pipeline package or path; ``None`` lets the pipeline module choose."""
     pipeline_factory: PipelineFactory | None = None
     """Overrides the pipeline module's ``load_pipeline`` (tests, benchmarks)."""
+    entities: bool = False
+    """Run the pipeline's entity recognizer too (named entities become topics)."""
     linker_model: Path | None = None
     """Reply-linker parameters; ``None`` means the packaged ``assistant/nlp/reply_linker.json``."""
     link_replies: bool = True

@@ -28,8 +28,17 @@ def _tokens(nlp: Language, text: str) -> list[str]:
 
 def test_prefers_an_english_package_and_adds_the_components_last(nlp: Language) -> None:
     assert nlp.meta["lang"] == "en"
-    assert {"parser", "ner", "lemmatizer"} <= set(nlp.pipe_names)
+    assert {"parser", "lemmatizer"} <= set(nlp.pipe_names)
+    assert "ner" not in nlp.pipe_names  # opt-in: it doubles the parse time
     assert tuple(nlp.pipe_names[-len(COMPONENTS) :]) == COMPONENTS
+
+
+def test_entities_are_opt_in_and_become_topics_of_their_own(nlp: Language) -> None:
+    with_entities = load_pipeline(roster=ROSTER, entities=True)
+    assert "ner" in with_entities.pipe_names
+    line = "you might have a DNS problem"
+    assert with_entities(line)._.assistant_topics == ("dns problem", "dns")
+    assert nlp(line)._.assistant_topics == ("dns problem",)
 
 
 @pytest.mark.parametrize(

@@ -186,3 +186,24 @@ async def test_the_loop_stays_responsive_and_stop_is_bounded(rig: Rig) -> None:
     assert time.monotonic() - began < 8
     assert rig.analyzer.worker_pid is None
     assert rig.analyzer.stats.dropped > 0  # what could not be finished is counted
+
+
+async def test_a_line_that_finds_the_worker_idle_is_not_held_for_a_batch(tmp_path: Path) -> None:
+    # A quiet channel's line is analysed at once; only lines that arrive while the worker is
+    # busy wait (at most batch_wait), so a notable member's question reaches the openings
+    # detectors in one parse time, not after the batch wait.
+    db = await Database.open(tmp_path / "p.sqlite3")
+    published: list[MessageAnalyzed] = []
+    analyzer = Analyzer(db, published.append, batch_wait=60)
+    rig = Rig(db, Recorder(db), analyzer, published)
+    try:
+        await analyzer.start()
+        rig.say("alice", "anyone interviewing over skype this week?")
+        await rig.wait_for(1, timeout=20)  # long before the 60 s batch wait
+        for i in range(5):
+            rig.say("bob", f"line {i}: I record with zoom")  # the first finds it idle again
+        await rig.wait_for(6, timeout=20)  # the rest went as soon as it was done
+        assert [m.is_question for m in published[:1]] == [True]
+    finally:
+        await analyzer.stop(timeout=2)
+        await db.close()

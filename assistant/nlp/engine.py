@@ -116,7 +116,7 @@ class _Channel:
         linker = ReplyLinker(self._model)
         self._keys = self._keys[-len(self._recent) :] if self._recent else []
         for utterance in self._recent:
-            linker.add(utterance)
+            linker.remember(utterance)  # context only: their links were decided already
         self._linker = linker
 
 

@@ -174,6 +174,10 @@ class ReplyLinker:
         ids, rows = self.context.add(utterance)
         return decide(self.model, ids[0], ids, self.model.probabilities(rows), self._keep)
 
+    def remember(self, utterance: Utterance) -> None:
+        """Take the next message as context only, without deciding what it replies to."""
+        self.context.remember(utterance)
+
 
 def decide(model: LinkerModel, index: int, ids: list[int], probs: Array, keep: int = 5) -> Reply:
     """Turn candidate probabilities into links: the best, plus a close second."""

@@ -205,3 +205,27 @@ async def test_the_process_answers_batches_and_stops_promptly() -> None:
     assert time.monotonic() - began < 5
     assert not worker.alive
     assert [kind for kind, _ in received] == ["done"]  # a requested stop is not a death
+
+
+def test_a_rebuilt_linker_still_links_to_what_was_said_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A channel's linker is rebuilt from its recent window now and then (to bound memory in
+    # a process that runs for weeks); an answer after a rebuild still finds its question.
+    monkeypatch.setattr("assistant.nlp.engine._LINKER_REBUILD_EVERY", 4)
+    lines = [
+        ("alice", "anyone know a good mic for podcasting?"),
+        ("carol", "morning all"),
+        ("dave", "carol: morning!"),
+        ("carol", "how was the meetup yesterday dave"),
+        ("dave", "carol: packed, the talks were great"),
+        ("bob", "alice: the rode procaster is a great mic for podcasting"),
+    ]
+    engine = Engine(WorkerOptions(), role="links")
+    requests = tuple(request(i, who, text) for i, (who, text) in enumerate(lines))
+    first = engine.link(Batch(1, (), requests[:4]))
+    linker = engine.channel("libera", "#b")._linker
+    rest = engine.link(Batch(2, (), requests[4:]))
+    assert engine.channel("libera", "#b")._linker is not linker  # it was rebuilt
+    assert first[2] == ("k1",)  # dave answers carol's greeting
+    assert rest[-1] == ("k0",)  # bob answers alice's question from before the rebuild

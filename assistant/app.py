@@ -296,6 +296,7 @@ class Assistant:
             options,
             batch_size=analysis.batch_size,
             batch_wait=analysis.batch_wait,
+            spare_worker=analysis.spare_worker,
         )
         self._analyzer = analyzer
         self._analyzer_start = asyncio.create_task(self._run_analyzer_start(analyzer))

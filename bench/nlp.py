@@ -18,6 +18,8 @@ CPU shares (time on a CPU : time runnable but waiting for one) and messages per 
 show whether a low ratio is the analyzer's cost or a busy machine.
 
 The pipeline is the default one (no entity recognizer); ``--entities`` adds it on both sides.
+The Analyzer runs as the app does by default: the pipeline worker, the spare pipeline worker at
+idle priority, the reply linker (``--no-spare`` leaves the spare out).
 
 Targets: analyzer / raw >= 0.9 (median of the rounds), lag p99 < 20 ms, RSS growth < 50 MB.
 """
@@ -193,7 +195,13 @@ async def feed(
 
 
 async def run(
-    folder: Path, count: int, rounds: int, rss_messages: int, seed: int, entities: bool = False
+    folder: Path,
+    count: int,
+    rounds: int,
+    rss_messages: int,
+    seed: int,
+    entities: bool = False,
+    spare: bool = True,
 ) -> dict[str, Any]:
     """Run the phases; return the figures.
 
@@ -212,7 +220,9 @@ async def run(
     figures: dict[str, Any] = {"raw": [], "analyzer": [], "lag_p99_ms": [], "lag_max_ms": []}
     try:
         recorder = Recorder(db)
-        analyzer = Analyzer(db, lambda _event: None, WorkerOptions(entities=entities))
+        analyzer = Analyzer(
+            db, lambda _event: None, WorkerOptions(entities=entities), spare_worker=spare
+        )
         await analyzer.start()
         pids = analyzer.worker_pids
         figures["rss_loaded"] = rss_mb(pids["analysis"])
@@ -228,6 +238,8 @@ async def run(
             first = 10**7 + (round_number + 1) * 123_428 * len(CHANNELS)
             shifted = generate(count, seed, first)
             watched = {"pipeline": pids["analysis"], "linker": pids["links"], "bot": os.getpid()}
+            if "analysis-spare" in pids:
+                watched["spare"] = pids["analysis-spare"]
             cpu = {name: cpu_seconds(pid) for name, pid in watched.items()}
             waited = {name: cpu_waited(pid) for name, pid in watched.items()}
             async with LoopLagMonitor(0.01) as lag:
@@ -236,7 +248,11 @@ async def run(
                 await analyzer.drain()
                 await db.flush()
                 elapsed = time.perf_counter() - began
-            used = cpu_seconds(pids["analysis"]) - cpu["pipeline"]
+            used = sum(
+                cpu_seconds(pids[worker]) - cpu[name]
+                for worker, name in (("analysis", "pipeline"), ("analysis-spare", "spare"))
+                if name in watched
+            )
             figures.setdefault("pipeline_per_cpu", []).append(count / max(used, 1e-9))
             for name, pid in watched.items():
                 busy = (cpu_seconds(pid) - cpu[name]) / elapsed
@@ -251,6 +267,8 @@ async def run(
         )
         figures["rss_warm"] = rss_mb(pids["analysis"])
         figures["links_rss_warm"] = rss_mb(pids["links"])
+        if "analysis-spare" in pids:
+            figures["spare_rss_warm"] = rss_mb(pids["analysis-spare"])
         if rss_messages:
             began = time.perf_counter()
             await feed(recorder, analyzer, generate(rss_messages, seed + 2, 2 * 10**7), 5000)
@@ -260,6 +278,8 @@ async def run(
                 raise SystemExit("a worker restarted during the run; RSS figures are void")
             figures["rss_end"] = rss_mb(pids["analysis"])
             figures["links_rss_end"] = rss_mb(pids["links"])
+            if "analysis-spare" in pids:
+                figures["spare_rss_end"] = rss_mb(pids["analysis-spare"])
         figures["dropped"] = analyzer.stats.dropped
         await analyzer.stop()
     finally:
@@ -272,9 +292,11 @@ def report(count: int, rounds: int, figures: dict[str, Any], rss_messages: int) 
     ratios = [a / r for a, r in zip(figures["analyzer"], figures["raw"], strict=True)]
     ratio = statistics.median(ratios)
     lag = max(figures["lag_p99_ms"])
+    workers = (
+        "pipeline + spare pipeline + linker" if "busy_spare" in figures else "pipeline + linker"
+    )
     table = Table(
-        title=f"Analysis: {count:,} chat messages x {rounds} rounds, batch 64, 4 in flight, "
-        "2 worker processes"
+        title=f"Analysis: {count:,} chat messages x {rounds} rounds, batch 64, workers: {workers}"
     )
     for column in ("measure", "value", "target", "met"):
         table.add_column(column, justify="left" if column == "measure" else "right")
@@ -292,13 +314,15 @@ def report(count: int, rounds: int, figures: dict[str, Any], rss_messages: int) 
     )
     table.add_row("ratio Analyzer / raw, per round", each(ratios, ".2f"))
     table.add_row(
-        "msgs per CPU-second: raw / pipeline worker, per round",
+        "msgs per CPU-second: raw / pipeline workers, per round",
         " / ".join(
             f"{r:,.0f}:{p:,.0f}"
             for r, p in zip(figures["raw_per_cpu"], figures["pipeline_per_cpu"], strict=True)
         ),
     )
-    for name in ("pipeline", "linker", "bot"):
+    for name in ("pipeline", "spare", "linker", "bot"):
+        if f"busy_{name}" not in figures:
+            continue
         busy, waited = figures[f"busy_{name}"], figures[f"waited_{name}"]
         table.add_row(
             f"{name} process: % of the time on a CPU / waiting for one",
@@ -346,6 +370,15 @@ def report(count: int, rounds: int, figures: dict[str, Any], rss_messages: int) 
         )
         table.add_row("Analyzer msgs/s over the RSS run", f"{figures['rss_rate']:,.0f}", "", "")
         ok = ok and growth < TARGET_RSS_MB and links_growth < TARGET_RSS_MB
+        if "spare_rss_end" in figures:
+            spare_growth = figures["spare_rss_end"] - figures["spare_rss_warm"]
+            table.add_row(
+                "spare pipeline worker RSS growth (MB)",
+                f"{spare_growth:+.1f}",
+                f"< {TARGET_RSS_MB:.0f}",
+                met(spare_growth < TARGET_RSS_MB),
+            )
+            ok = ok and spare_growth < TARGET_RSS_MB
     table.add_row(
         "messages dropped", f"{figures['dropped']:,.0f}", "0", met(not figures["dropped"])
     )
@@ -369,6 +402,7 @@ def main() -> None:
     parser.add_argument(
         "--entities", action="store_true", help="both sides run the entity recognizer too"
     )
+    parser.add_argument("--no-spare", action="store_true", help="without the spare pipeline worker")
     args = parser.parse_args()
     if args.messages < 1 or args.rounds < 1:
         parser.error("--messages and --rounds must be at least 1")
@@ -381,6 +415,7 @@ def main() -> None:
                 args.rss_messages,
                 args.seed,
                 args.entities,
+                not args.no_spare,
             )
         )
     ok = report(args.messages, args.rounds, figures, args.rss_messages)

@@ -62,6 +62,10 @@ class AnalysisSettings(Section):
         default=False,
         description="named entities as topics too: a few more topics, about 40% more parse time",
     )
+    spare_worker: bool = Field(
+        default=True,
+        description="a second pipeline process that parses on otherwise idle CPU time",
+    )
     batch_size: int = Field(
         default=64, ge=1, le=10_000, description="messages sent to the worker at once (at most)"
     )

@@ -45,6 +45,7 @@ _LINKER_REBUILD_EVERY = 2000
 # How many waiting batches the pipeline parses in one go (the analyzer keeps one more in flight,
 # so the next group is always queued while one is answered).
 _GROUP_BATCHES = 3
+_NICENESS = 5
 _SINGLE_CPU_NICENESS = 10
 
 
@@ -284,25 +285,30 @@ class _Intake:
         return group
 
 
-def _yield_to_the_bot() -> None:
+def _yield_to_the_bot(spare: bool = False) -> None:
     """Make this process batch work, so the bot's event loop goes first when CPUs are short.
 
-    SCHED_BATCH keeps a full share of the CPU and only gives up preempting others when it
-    wakes. With two or more CPUs that is all: the pipeline needs one, the linker about a third
-    of one, and a lowered priority would only hand the pipeline's share to other programs
-    (at nice 10 it fell to 0.76 of raw ``nlp.pipe`` on a busy machine). On a single CPU the
-    bot and the workers take turns, and the bot must win: there the workers also run at
-    nice 10. bench/nlp.py measures both the rate and the loop's lag.
+    The pipeline and the linker run as SCHED_BATCH (they never preempt on waking) at nice 5,
+    nice 10 on a single CPU: the bot's keepalives and heartbeats must win every time it
+    wakes. A ``spare`` pipeline worker runs at idle priority (SCHED_IDLE): it gets a CPU only
+    when nothing else wants one, so it turns idle time into throughput and never delays the
+    bot, the linker or the main pipeline worker. bench/nlp.py measures the rate and the lag:
+    on two CPUs, without the spare and at nice 0, the pipeline reached 0.86 of raw
+    ``nlp.pipe`` with the loop's lag p99 at 15 ms; the spare at nice 0 made it 1.12 but the
+    lag 34 ms; the spare with nice 5, 1.27 and 19 ms.
     """
+    if spare:
+        with contextlib.suppress(AttributeError, OSError):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        return
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
-    if cpus < 2:
-        with contextlib.suppress(OSError):
-            os.nice(_SINGLE_CPU_NICENESS)
+    with contextlib.suppress(OSError):
+        os.nice(_NICENESS if cpus > 1 else _SINGLE_CPU_NICENESS)
 
 
 def serve(
@@ -310,11 +316,12 @@ def serve(
     results: Connection,
     options: WorkerOptions,
     role: Role = "both",
+    spare: bool = False,
 ) -> None:
     """The worker process's main function: load once, then answer batches until ``None``."""
     # Ctrl-C reaches the whole process group; the bot decides when its worker stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _yield_to_the_bot()
+    _yield_to_the_bot(spare)
     try:
         engine = Engine(options, role)
     except BaseException:

@@ -6,11 +6,17 @@ for the worker processes: a message that finds them idle leaves at once, alone; 
 while they are busy waits and leaves together as soon as they are done (``batch_size`` messages
 at most, and never more than ``batch_wait`` seconds), so a quiet channel gets each analysis in
 one message's parse time and a burst is parsed in batches. At most ``max_in_flight`` batches
-are outstanding: under a flood the pipeline
-worker parses up to three waiting batches in one ``nlp.pipe`` (faster per message) while the
-fourth waits, so it is never idle, and never holds a pile. Past that, requests wait here, up
-to ``backlog`` of them; more are dropped and counted (a flood beyond what the machine can
-parse must not eat memory).
+per pipeline worker are outstanding: under a flood a pipeline worker parses up to three
+waiting batches in one ``nlp.pipe`` (faster per message) while the fourth waits, so it is never
+idle, and never holds a pile. Past that, requests wait here, up to ``backlog`` of them; more are
+dropped and counted (a flood beyond what the machine can parse must not eat memory).
+
+With ``spare_worker`` and two or more CPUs, a second pipeline process at idle priority takes
+batches whenever it has fewer outstanding than the main one, so a flood is parsed on both
+CPUs without ever delaying the bot. Results are stored and published in the order the lines
+were said whichever worker finishes first, and a batch the spare holds longer than
+``batch_wait`` while the main worker is idle is parsed by the main one too (a busy machine
+may give the spare no CPU at all).
 
 Joins, parts, quits and nick changes keep each channel's roster for the pipeline worker and
 reach the reply linker as system lines (:mod:`assistant.nlp.channel_rosters`); results are
@@ -23,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,6 +67,12 @@ class AnalyzerStats:
     """Messages never analysed: the backlog was full, or a batch failed twice."""
     failed_batches: int = 0
     restarts: int = 0
+    spare_batches: int = 0
+    """Batches the spare pipeline worker parsed first."""
+
+
+# The workers, by name: the pipeline, the spare pipeline (idle priority), the reply linker.
+_MAIN, _SPARE, _LINKS = "analysis", "analysis-spare", "links"
 
 
 @dataclass(slots=True)
@@ -67,10 +80,17 @@ class _Sent:
     batch: Batch
     meta: tuple[MessageMeta, ...]
     """Per message that is not a system line, for storing and publishing."""
-    waiting: set[Role]
+    pipeline: str
+    """The pipeline worker that parses it."""
+    waiting: set[str]
+    """The workers whose answer is still to come."""
     analyses: list[Result] | None = None
     links: list[tuple[str, ...]] | None = None
-    attempts: dict[Role, int] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+    lost: bool = False
+    """The pipeline gave up on it: nothing to store, but later batches need not wait for it."""
+    sent_at: float = 0.0
+    """When it went to its pipeline worker (the loop's clock)."""
 
 
 class Analyzer:
@@ -91,6 +111,7 @@ class Analyzer:
         max_in_flight: int = 4,
         backlog: int = 50_000,
         start_timeout: float = 120.0,
+        spare_worker: bool = False,
     ) -> None:
         if batch_size < 1 or max_in_flight < 1 or backlog < 1:
             raise ValueError("batch_size, max_in_flight and backlog must be positive")
@@ -102,12 +123,16 @@ class Analyzer:
         self.backlog_limit = backlog
         self._start_timeout = start_timeout
         self.stats = AnalyzerStats()
-        # The pipeline and the reply linker each get a process: they run in parallel.
-        self._roles: tuple[Role, ...] = (
-            ("analysis", "links") if self.options.link_replies else ("analysis",)
+        # The pipeline and the reply linker each get a process: they run in parallel. With a
+        # CPU to spare, a second pipeline process at idle priority takes batches too.
+        self._pipelines: tuple[str, ...] = (
+            (_MAIN, _SPARE) if spare_worker and _cpus() > 1 else (_MAIN,)
         )
-        self._workers: dict[Role, AnalysisWorker] = {}
-        self._restarting: dict[Role, asyncio.Task[None]] = {}
+        self._names: tuple[str, ...] = self._pipelines + (
+            (_LINKS,) if self.options.link_replies else ()
+        )
+        self._workers: dict[str, AnalysisWorker] = {}
+        self._restarting: dict[str, asyncio.Task[None]] = {}
         self._closing = False
         self._backlog: deque[tuple[Request, MessageMeta | None]] = deque()
         """Messages with their meta, and system lines (no meta), in the order they came."""
@@ -115,6 +140,7 @@ class Analyzer:
         self._in_flight: dict[int, _Sent] = {}
         self._numbers = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._steal_timer: asyncio.TimerHandle | None = None
         self._idle = asyncio.Event()
         self._idle.set()
         self._last_keys: dict[tuple[str, str], str] = {}
@@ -122,18 +148,19 @@ class Analyzer:
     @property
     def worker_pid(self) -> int | None:
         """The pipeline worker process's id (None while it is not running)."""
-        return self.worker_pids.get("analysis")
+        return self.worker_pids.get(_MAIN)
 
     @property
-    def worker_pids(self) -> dict[Role, int]:
-        """The id of each running worker process, by role."""
+    def worker_pids(self) -> dict[str, int]:
+        """The id of each running worker process, by name: ``analysis``, ``links`` and
+        ``analysis-spare`` (the spare pipeline worker, when there is one)."""
         return {
-            role: pid for role, worker in self._workers.items() if (pid := worker.pid) is not None
+            name: pid for name, worker in self._workers.items() if (pid := worker.pid) is not None
         }
 
     @property
     def _ready(self) -> bool:
-        return len(self._workers) == len(self._roles) and not self._restarting
+        return len(self._workers) == len(self._names) and not self._restarting
 
     @property
     def pending(self) -> int:
@@ -148,7 +175,7 @@ class Analyzer:
             WorkerDied: the pipeline could not be loaded (the message says why).
         """
         try:
-            await asyncio.gather(*(self._start_worker(role) for role in self._roles))
+            await asyncio.gather(*(self._start_worker(name) for name in self._names))
         except BaseException:
             await self._stop_workers()
             raise
@@ -185,9 +212,10 @@ class Analyzer:
             return
         drained = await self.drain(timeout) if self._workers or self._restarting else False
         self._closing = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        for timer in (self._timer, self._steal_timer):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._steal_timer = None
         for task in list(self._restarting.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -269,31 +297,79 @@ class Analyzer:
         """Send batches while there is room: full ones, or a partial one when ``force``."""
         if not self._ready or self._closing:
             return
-        while len(self._in_flight) < self.max_in_flight and self._backlog:
+        room = self.max_in_flight * len(self._pipelines)
+        while len(self._in_flight) < room and self._backlog:
             if len(self._backlog) < self.batch_size and not force:
                 break
             take = min(self.batch_size, len(self._backlog))
             items = [self._backlog.popleft() for _ in range(take)]
             self._numbers += 1
-            batch = Batch(
-                self._numbers, self._rosters.take_changes(), tuple(item[0] for item in items)
-            )
+            changes = self._rosters.take_changes()
+            batch = Batch(self._numbers, changes, tuple(item[0] for item in items))
             meta = tuple(item[1] for item in items if item[1] is not None)
-            sent = _Sent(batch, meta, set(self._roles))
-            self._in_flight[batch.number] = sent
-            for role in self._roles:
-                self._send(role, batch)
+            pipeline = self._least_busy()
+            waiting = {pipeline, _LINKS} if _LINKS in self._names else {pipeline}
+            now = asyncio.get_running_loop().time()
+            self._in_flight[batch.number] = _Sent(batch, meta, pipeline, waiting, sent_at=now)
+            for name in self._pipelines:
+                if name != pipeline and changes:
+                    self._send(name, Batch(0, changes, ()))  # every pipeline keeps the rosters
+            for name in waiting:
+                self._send(name, batch)
         if self._rosters.has_changes and not self._backlog:
-            # Nothing to carry them: send them alone so the pipeline's roster stays current
+            # Nothing to carry them: send them alone so the pipelines' rosters stay current
             # (batch 0 is never tracked; its empty answer is ignored).
-            self._send("analysis", Batch(0, self._rosters.take_changes(), ()))
+            changes = self._rosters.take_changes()
+            for name in self._pipelines:
+                self._send(name, Batch(0, changes, ()))
+        if len(self._pipelines) > 1:
+            self._steal()
         self._check_idle()
 
-    def _send(self, role: Role, batch: Batch) -> None:
+    def _steal(self) -> None:
+        """Give the main pipeline worker, when idle, a batch the spare has held too long.
+
+        The spare runs only on CPU time nobody else wants; on a busy machine that may be
+        none, and results are published in order, so a batch stuck there would hold up all
+        later ones. After ``batch_wait`` the idle main worker parses it too; the first answer
+        counts.
+        """
+        if self._steal_timer is not None:
+            self._steal_timer.cancel()
+            self._steal_timer = None
+        if any(_MAIN in sent.waiting for sent in self._in_flight.values()):
+            return
+        loop = asyncio.get_running_loop()
+        for sent in self._in_flight.values():
+            if sent.pipeline != _SPARE or _SPARE not in sent.waiting:
+                continue
+            due = sent.sent_at + self.batch_wait - loop.time()
+            if due > 0:
+                self._steal_timer = loop.call_later(due, self._pump_now)
+            else:
+                sent.waiting.add(_MAIN)
+                self._send(_MAIN, sent.batch)
+            return
+
+    def _pump_now(self) -> None:
+        self._steal_timer = None
+        self._pump(force=False)
+
+    def _least_busy(self) -> str:
+        """The pipeline worker with the fewest batches in flight (the main one on a tie)."""
+        if len(self._pipelines) == 1:
+            return self._pipelines[0]
+        load = dict.fromkeys(self._pipelines, 0)
+        for sent in self._in_flight.values():
+            for name in self._pipelines:
+                load[name] += name in sent.waiting
+        return min(self._pipelines, key=lambda name: load[name])
+
+    def _send(self, name: str, batch: Batch) -> None:
         try:
-            self._workers[role].send(batch)
+            self._workers[name].send(batch)
         except Exception:
-            log.exception("analysis: cannot send a batch to the %s worker", role)
+            log.exception("analysis: cannot send a batch to the %s worker", name)
 
     def _check_idle(self) -> None:
         if not self._backlog and not self._in_flight:
@@ -301,84 +377,94 @@ class Analyzer:
 
     # ------------------------------------------------------------------ results
 
-    def _on_worker(self, role: Role, kind: str, payload: object) -> None:
+    def _on_worker(self, name: str, kind: str, payload: object) -> None:
         if self._closing:
             return  # what arrives now was already counted as not analysed
         if kind == "died":
-            self._worker_died(role, payload)
+            self._worker_died(name, payload)
             return
         if kind == "done":
             number, answer = cast("tuple[int, Any]", payload)
             sent = self._in_flight.get(number)
-            if sent is not None and role in sent.waiting:
-                if role == "analysis":
-                    sent.analyses = answer
-                else:
+            if sent is not None and name in sent.waiting:
+                if name == _LINKS:
                     sent.links = answer
-                self._answered(sent, role)
+                else:
+                    sent.analyses = answer
+                    sent.waiting.difference_update(self._pipelines)  # the first answer counts
+                    self.stats.spare_batches += name == _SPARE
+                self._answered(sent, name)
         elif kind == "failed":
             number, trace = cast("tuple[int, str]", payload)
             self.stats.failed_batches += 1
-            log.error("analysis: a batch failed in the %s worker; skipped:\n%s", role, trace)
+            log.error("analysis: a batch failed in the %s worker; skipped:\n%s", name, trace)
             sent = self._in_flight.get(number)
-            if sent is not None:
-                self._give_up(sent, role)
+            if sent is not None and name in sent.waiting:
+                self._give_up(sent, name)
         # The workers just freed up: what waited while they were busy goes now, as one batch.
         self._pump(force=self._timer is None or not self._in_flight)
 
-    def _answered(self, sent: _Sent, role: Role) -> None:
-        sent.waiting.discard(role)
-        if sent.waiting:
-            return
-        del self._in_flight[sent.batch.number]
-        if sent.analyses is not None:
-            self.stats.analysed += self._store.store(
-                sent.batch.analysed(), sent.meta, sent.analyses, sent.links
-            )
+    def _answered(self, sent: _Sent, name: str) -> None:
+        sent.waiting.discard(name)
+        # Two pipeline workers may finish out of order: results are stored and published in
+        # the order the messages were said, so a finished batch waits for the earlier ones.
+        while self._in_flight:
+            first = next(iter(self._in_flight.values()))
+            if first.waiting:
+                return
+            del self._in_flight[first.batch.number]
+            if first.analyses is not None and not first.lost:
+                self.stats.analysed += self._store.store(
+                    first.batch.analysed(), first.meta, first.analyses, first.links
+                )
 
-    def _give_up(self, sent: _Sent, role: Role) -> None:
-        """Do without ``role``'s answer: no links is a loss; no analysis loses the batch."""
-        if role == "links":
+    def _give_up(self, sent: _Sent, name: str) -> None:
+        """Do without ``name``'s answer: no links is a loss; no analysis loses the batch."""
+        if name == _LINKS:
             sent.links = [explicit_links(request) for request in sent.batch.analysed()]
-            self._answered(sent, role)
+        elif any(other != name and other in sent.waiting for other in self._pipelines):
+            sent.waiting.discard(name)  # the other pipeline worker parses it too
+            return
         else:
             self.stats.dropped += len(sent.meta)
-            del self._in_flight[sent.batch.number]
+            sent.lost = True
+        self._answered(sent, name)
 
     # ------------------------------------------------------------------ the workers
 
-    async def _start_worker(self, role: Role) -> None:
+    async def _start_worker(self, name: str) -> None:
+        role: Role = "links" if name == _LINKS else "analysis"
         worker = AnalysisWorker(
             self.options,
-            lambda kind, payload: self._on_worker(role, kind, payload),
+            lambda kind, payload: self._on_worker(name, kind, payload),
             role=role,
+            spare=name == _SPARE,
         )
         await worker.start(timeout=self._start_timeout)
-        self._workers[role] = worker
-        log.info("analysis: %s worker %s ready", role, worker.pid)
+        self._workers[name] = worker
+        log.info("analysis: %s worker %s ready", name, worker.pid)
 
-    def _worker_died(self, role: Role, exitcode: object) -> None:
-        if self._closing or role in self._restarting:
+    def _worker_died(self, name: str, exitcode: object) -> None:
+        if self._closing or name in self._restarting:
             return
-        log.error("analysis: the %s worker died (exit code %s); restarting it", role, exitcode)
-        dead = self._workers.pop(role, None)
-        for number in sorted(self._in_flight):
-            sent = self._in_flight[number]
-            if role not in sent.waiting:
+        log.error("analysis: the %s worker died (exit code %s); restarting it", name, exitcode)
+        dead = self._workers.pop(name, None)
+        for sent in list(self._in_flight.values()):
+            if name not in sent.waiting:
                 continue
-            sent.attempts[role] = sent.attempts.get(role, 0) + 1
-            if sent.attempts[role] >= 2:
+            sent.attempts[name] = sent.attempts.get(name, 0) + 1
+            if sent.attempts[name] >= 2:
                 log.error(
                     "analysis: a batch of %d message(s) was lost twice by the %s worker; skipped",
                     len(sent.meta),
-                    role,
+                    name,
                 )
-                self._give_up(sent, role)
-        self._restarting[role] = asyncio.create_task(
-            self._restart(role, dead), name=f"analysis-restart-{role}"
+                self._give_up(sent, name)
+        self._restarting[name] = asyncio.create_task(
+            self._restart(name, dead), name=f"analysis-restart-{name}"
         )
 
-    async def _restart(self, role: Role, dead: AnalysisWorker | None) -> None:
+    async def _restart(self, name: str, dead: AnalysisWorker | None) -> None:
         if dead is not None:
             with contextlib.suppress(Exception):
                 await dead.stop(timeout=1)
@@ -386,12 +472,12 @@ class Analyzer:
         try:
             while not self._closing:
                 try:
-                    await self._start_worker(role)
+                    await self._start_worker(name)
                 except (WorkerDied, TimeoutError, OSError) as exc:
                     delay = _RESTART_DELAYS[min(attempt, len(_RESTART_DELAYS) - 1)]
                     log.error(
                         "analysis: the %s worker did not start (%s); again in %.1f s",
-                        role,
+                        name,
                         exc,
                         delay,
                     )
@@ -401,11 +487,19 @@ class Analyzer:
                 self.stats.restarts += 1
                 break
         finally:
-            del self._restarting[role]
-        if role == "analysis":
+            del self._restarting[name]
+        if name in self._pipelines:
             # A new process knows nothing: every roster first, then the batches it lost.
-            self._send(role, Batch(0, self._rosters.everything(), ()))
-        for number in sorted(self._in_flight):
-            if role in self._in_flight[number].waiting:
-                self._send(role, self._in_flight[number].batch)
+            self._send(name, Batch(0, self._rosters.everything(), ()))
+        for sent in self._in_flight.values():
+            if name in sent.waiting:
+                self._send(name, sent.batch)
         self._pump(force=True)
+
+
+def _cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1

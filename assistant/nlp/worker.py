@@ -165,9 +165,12 @@ class AnalysisWorker:
         *,
         role: Role = "both",
         context: str = "spawn",
+        spare: bool = False,
     ) -> None:
         self.options = options
         self.role = role
+        self.spare = spare
+        """A spare pipeline worker: runs at idle priority, on CPU time nobody else wants."""
         self._on_message = on_message
         self._ctx: Any = multiprocessing.get_context(context)
         self._process: SpawnProcess | None = None
@@ -200,8 +203,8 @@ class AnalysisWorker:
         receive, send = self._ctx.Pipe(duplex=False)
         process = self._ctx.Process(
             target=_serve,
-            args=(requests, send, self.options, self.role),
-            name=f"presence-{self.role}",
+            args=(requests, send, self.options, self.role, self.spare),
+            name=f"presence-{self.role}{'-spare' if self.spare else ''}",
             daemon=True,
         )
         process.start()

@@ -207,3 +207,34 @@ async def test_a_line_that_finds_the_worker_idle_is_not_held_for_a_batch(tmp_pat
     finally:
         await analyzer.stop(timeout=2)
         await db.close()
+
+
+async def test_a_spare_pipeline_worker_shares_a_flood_and_order_is_kept(tmp_path: Path) -> None:
+    # With two CPUs a second pipeline process at idle priority takes batches while the main
+    # one is busy; results still arrive in the order the lines were said, and a spare that
+    # dies is restarted without losing any.
+    db = await Database.open(tmp_path / "p.sqlite3")
+    published: list[MessageAnalyzed] = []
+    analyzer = Analyzer(db, published.append, batch_wait=0.01, spare_worker=True)
+    rig = Rig(db, Recorder(db), analyzer, published)
+    try:
+        await analyzer.start()
+        if len(os.sched_getaffinity(0)) < 2:
+            assert "analysis-spare" not in analyzer.worker_pids  # nothing to spare
+            return
+        said = []
+        for burst in range(12):
+            for i in range(50):
+                said.append(rig.say(f"nick{i % 9}", f"burst {burst} line {i}: who hosts podcasts?"))
+            await asyncio.sleep(0)
+            if burst == 6:
+                os.kill(analyzer.worker_pids["analysis-spare"], signal.SIGKILL)
+        await rig.wait_for(len(said), timeout=120)
+        assert [m.timestamp for m in published] == [m.timestamp for m in said]
+        assert all(m.is_question for m in published)
+        assert analyzer.stats.spare_batches > 0
+        assert analyzer.stats.dropped == 0
+        assert analyzer.stats.restarts == 1
+    finally:
+        await analyzer.stop(timeout=2)
+        await db.close()

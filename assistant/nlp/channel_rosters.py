@@ -57,8 +57,9 @@ class ChannelRosters:
 
     def spoke(self, network: str, channel: str, nick: str) -> None:
         """``nick`` said something in ``channel`` (a key): they are here even if the join was
-        missed. The worker adds message authors itself, so this is no change to send."""
-        self._rosters.setdefault((network, channel), set()).add(nick)
+        missed. A change to send like a join: every pipeline worker must know them, not only
+        the one that parses their line."""
+        self._change((network, channel), "add", nick)
 
     def apply(self, event: Event) -> list[SystemLine]:
         """Keep the rosters from ``event``; return the system lines it makes (often none).

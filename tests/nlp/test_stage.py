@@ -211,8 +211,10 @@ async def test_a_line_that_finds_the_worker_idle_is_not_held_for_a_batch(tmp_pat
 
 async def test_a_spare_pipeline_worker_shares_a_flood_and_order_is_kept(tmp_path: Path) -> None:
     # With two CPUs a second pipeline process at idle priority takes batches while the main
-    # one is busy; results still arrive in the order the lines were said, and a spare that
-    # dies is restarted without losing any.
+    # one is busy; results still arrive in the order the lines were said, both workers know
+    # who is in the channel, and a spare that dies is restarted without losing any.
+    # Nicks that are also words count as addressees only when known to be in the channel.
+    regulars = ("well", "still", "call", "side", "give", "show", "back", "front", "last")
     db = await Database.open(tmp_path / "p.sqlite3")
     published: list[MessageAnalyzed] = []
     analyzer = Analyzer(db, published.append, batch_wait=0.01, spare_worker=True)
@@ -222,17 +224,23 @@ async def test_a_spare_pipeline_worker_shares_a_flood_and_order_is_kept(tmp_path
         if len(os.sched_getaffinity(0)) < 2:
             assert "analysis-spare" not in analyzer.worker_pids  # nothing to spare
             return
-        said = []
+        said = [rig.say(nick, "hello all") for nick in regulars]
+        await rig.wait_for(len(said))  # the main worker parsed these alone
         for burst in range(12):
             for i in range(50):
-                said.append(rig.say(f"nick{i % 9}", f"burst {burst} line {i}: who hosts podcasts?"))
+                text = f"{regulars[i % 9]}: burst {burst} line {i}, who hosts podcasts?"
+                said.append(rig.say(f"newcomer{i % 7}", text))
             await asyncio.sleep(0)
-            if burst == 6:
-                os.kill(analyzer.worker_pids["analysis-spare"], signal.SIGKILL)
+            if burst == 5:
+                await rig.wait_for(len(said) - 100, timeout=60)  # the spare has parsed some
+                spare = analyzer.worker_pids["analysis-spare"]
+                assert analyzer.stats.spare_batches > 0
+                os.kill(spare, signal.SIGKILL)
         await rig.wait_for(len(said), timeout=120)
         assert [m.timestamp for m in published] == [m.timestamp for m in said]
-        assert all(m.is_question for m in published)
-        assert analyzer.stats.spare_batches > 0
+        flood = published[len(regulars) :]
+        assert all(m.is_question for m in flood)
+        assert [m.addressees for m in flood] == [(regulars[i % 9],) for i in range(50)] * 12
         assert analyzer.stats.dropped == 0
         assert analyzer.stats.restarts == 1
     finally:

@@ -45,8 +45,7 @@ _LINKER_REBUILD_EVERY = 2000
 # How many waiting batches the pipeline parses in one go (the analyzer keeps one more in flight,
 # so the next group is always queued while one is answered).
 _GROUP_BATCHES = 3
-_NICENESS = 5
-_SINGLE_CPU_NICENESS = 10
+_NICENESS = 10
 
 
 def _load(options: WorkerOptions) -> Language:
@@ -288,14 +287,15 @@ class _Intake:
 def _yield_to_the_bot(spare: bool = False) -> None:
     """Make this process batch work, so the bot's event loop goes first when CPUs are short.
 
-    The pipeline and the linker run as SCHED_BATCH (they never preempt on waking) at nice 5,
-    nice 10 on a single CPU: the bot's keepalives and heartbeats must win every time it
-    wakes. A ``spare`` pipeline worker runs at idle priority (SCHED_IDLE): it gets a CPU only
-    when nothing else wants one, so it turns idle time into throughput and never delays the
-    bot, the linker or the main pipeline worker. bench/nlp.py measures the rate and the lag:
-    on two CPUs, without the spare and at nice 0, the pipeline reached 0.86 of raw
-    ``nlp.pipe`` with the loop's lag p99 at 15 ms; the spare at nice 0 made it 1.12 but the
-    lag 34 ms; the spare with nice 5, 1.27 and 19 ms.
+    The pipeline and the linker run as SCHED_BATCH (they never preempt on waking) at nice 10:
+    the bot's keepalives and heartbeats must win every time it wakes. A ``spare`` pipeline
+    worker runs at idle priority (SCHED_IDLE): it gets a CPU only when nothing else wants one,
+    so it turns idle time into throughput and never delays the bot, the linker or the main
+    pipeline worker. bench/nlp.py measures the rate and the lag, on two CPUs: without the
+    spare, at nice 0, the analyzer reached 0.86 of raw ``nlp.pipe`` with the loop's lag p99 at
+    15 ms; the spare at nice 0 made it 1.12 but the lag 34 ms; at nice 5, 1.27 and 19-26 ms;
+    at nice 10, 1.14-1.40 and 12-15 ms. (The price: on a machine other programs keep busy,
+    analysis gets a smaller share and falls behind sooner; the bot stays responsive.)
     """
     if spare:
         with contextlib.suppress(AttributeError, OSError):
@@ -303,12 +303,8 @@ def _yield_to_the_bot(spare: bool = False) -> None:
         return
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
     with contextlib.suppress(OSError):
-        os.nice(_NICENESS if cpus > 1 else _SINGLE_CPU_NICENESS)
+        os.nice(_NICENESS)
 
 
 def serve(

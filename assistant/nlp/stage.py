@@ -141,6 +141,8 @@ class Analyzer:
         self._numbers = 0
         self._timer: asyncio.TimerHandle | None = None
         self._steal_timer: asyncio.TimerHandle | None = None
+        self._flushing = False
+        """A stored batch released the next one: `_flush` runs again on the next turn."""
         self._idle = asyncio.Event()
         self._idle.set()
         self._last_keys: dict[tuple[str, str], str] = {}
@@ -406,17 +408,33 @@ class Analyzer:
 
     def _answered(self, sent: _Sent, name: str) -> None:
         sent.waiting.discard(name)
-        # Two pipeline workers may finish out of order: results are stored and published in
-        # the order the messages were said, so a finished batch waits for the earlier ones.
-        while self._in_flight:
-            first = next(iter(self._in_flight.values()))
-            if first.waiting:
-                return
-            del self._in_flight[first.batch.number]
-            if first.analyses is not None and not first.lost:
-                self.stats.analysed += self._store.store(
-                    first.batch.analysed(), first.meta, first.analyses, first.links
-                )
+        if not self._flushing:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Store and publish the oldest batch if it is complete; the next one on the next turn.
+
+        Two pipeline workers may finish out of order: results are stored and published in
+        the order the messages were said, so a finished batch waits for the earlier ones.
+        When one late batch releases several, each is stored in a turn of its own, so the
+        loop never spends more than one batch's storing at once.
+        """
+        self._flushing = False
+        if self._closing or not self._in_flight:
+            return
+        first = next(iter(self._in_flight.values()))
+        if first.waiting:
+            return
+        del self._in_flight[first.batch.number]
+        if first.analyses is not None and not first.lost:
+            self.stats.analysed += self._store.store(
+                first.batch.analysed(), first.meta, first.analyses, first.links
+            )
+        if self._in_flight and not next(iter(self._in_flight.values())).waiting:
+            self._flushing = True
+            asyncio.get_running_loop().call_soon(self._flush)
+        else:
+            self._pump(force=self._timer is None or not self._in_flight)
 
     def _give_up(self, sent: _Sent, name: str) -> None:
         """Do without ``name``'s answer: no links is a loss; no analysis loses the batch."""

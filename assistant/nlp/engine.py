@@ -45,7 +45,7 @@ _LINKER_REBUILD_EVERY = 2000
 # How many waiting batches the pipeline parses in one go (the analyzer keeps one more in flight,
 # so the next group is always queued while one is answered).
 _GROUP_BATCHES = 3
-_NICENESS = 10
+_NICENESS = 5
 
 
 def _load(options: WorkerOptions) -> Language:
@@ -287,15 +287,15 @@ class _Intake:
 def _yield_to_the_bot(spare: bool = False) -> None:
     """Make this process batch work, so the bot's event loop goes first when CPUs are short.
 
-    The pipeline and the linker run as SCHED_BATCH (they never preempt on waking) at nice 10:
-    the bot's keepalives and heartbeats must win every time it wakes. A ``spare`` pipeline
-    worker runs at idle priority (SCHED_IDLE): it gets a CPU only when nothing else wants one,
-    so it turns idle time into throughput and never delays the bot, the linker or the main
-    pipeline worker. bench/nlp.py measures the rate and the lag, on two CPUs: without the
-    spare, at nice 0, the analyzer reached 0.86 of raw ``nlp.pipe`` with the loop's lag p99 at
-    15 ms; the spare at nice 0 made it 1.12 but the lag 34 ms; at nice 5, 1.27 and 19-26 ms;
-    at nice 10, 1.14-1.40 and 12-15 ms. (The price: on a machine other programs keep busy,
-    analysis gets a smaller share and falls behind sooner; the bot stays responsive.)
+    The pipeline and the linker run as SCHED_BATCH (they never preempt on waking) at nice 5:
+    the bot's keepalives and heartbeats must win when it wakes. A ``spare`` pipeline worker
+    runs at idle priority (SCHED_IDLE): it gets a CPU only when nothing else wants one, so it
+    turns idle time into throughput and never delays the bot, the linker or the main pipeline
+    worker. bench/nlp.py measures the rate and the lag, on two CPUs: without the spare, at
+    nice 0, the analyzer reached 0.86 of raw ``nlp.pipe`` with the loop's lag p99 at 15 ms;
+    the spare at nice 0 made it 1.1-1.4 but the lag 21-34 ms; at nice 5, 1.2-1.3 and 12-16 ms.
+    Nice 10 gave about the same lag, but with another program's flood beside them openings
+    came 3 s late at p99 (nice 5 keeps a quarter of a contended CPU; nice 10, a tenth).
     """
     if spare:
         with contextlib.suppress(AttributeError, OSError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,17 +76,24 @@ class Rig:
         await asyncio.wait_for(poll(), timeout)
 
 
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+@contextlib.asynccontextmanager
+async def started_rig(tmp_path: Path, **options: Any) -> AsyncIterator[Rig]:
+    """A fresh database and a started analyzer with ``options``; stopped and closed after."""
     db = await Database.open(tmp_path / "p.sqlite3")
     published: list[MessageAnalyzed] = []
-    analyzer = Analyzer(db, published.append, batch_wait=0.01)
+    analyzer = Analyzer(db, published.append, **options)
     try:
         await analyzer.start()
         yield Rig(db, Recorder(db), analyzer, published)
     finally:
         await analyzer.stop(timeout=2)
         await db.close()
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    async with started_rig(tmp_path, batch_wait=0.01) as started:
+        yield started
 
 
 async def test_messages_are_analysed_stored_per_message_and_published(rig: Rig) -> None:
@@ -192,21 +201,13 @@ async def test_a_line_that_finds_the_worker_idle_is_not_held_for_a_batch(tmp_pat
     # A quiet channel's line is analysed at once; only lines that arrive while the worker is
     # busy wait (at most batch_wait), so a notable member's question reaches the openings
     # detectors in one parse time, not after the batch wait.
-    db = await Database.open(tmp_path / "p.sqlite3")
-    published: list[MessageAnalyzed] = []
-    analyzer = Analyzer(db, published.append, batch_wait=60)
-    rig = Rig(db, Recorder(db), analyzer, published)
-    try:
-        await analyzer.start()
+    async with started_rig(tmp_path, batch_wait=60) as rig:
         rig.say("alice", "anyone interviewing over skype this week?")
         await rig.wait_for(1, timeout=20)  # long before the 60 s batch wait
         for i in range(5):
             rig.say("bob", f"line {i}: I record with zoom")  # the first finds it idle again
         await rig.wait_for(6, timeout=20)  # the rest went as soon as it was done
-        assert [m.is_question for m in published[:1]] == [True]
-    finally:
-        await analyzer.stop(timeout=2)
-        await db.close()
+        assert [m.is_question for m in rig.published[:1]] == [True]
 
 
 async def test_a_spare_pipeline_worker_shares_a_flood_and_order_is_kept(tmp_path: Path) -> None:
@@ -215,13 +216,9 @@ async def test_a_spare_pipeline_worker_shares_a_flood_and_order_is_kept(tmp_path
     # who is in the channel, and a spare that dies is restarted without losing any.
     # Nicks that are also words count as addressees only when known to be in the channel.
     regulars = ("well", "still", "call", "side", "give", "show", "back", "front", "last")
-    db = await Database.open(tmp_path / "p.sqlite3")
-    published: list[MessageAnalyzed] = []
     # A long batch_wait: the main worker takes back only what the spare holds for seconds.
-    analyzer = Analyzer(db, published.append, batch_wait=2.0, spare_worker=True)
-    rig = Rig(db, Recorder(db), analyzer, published)
-    try:
-        await analyzer.start()
+    async with started_rig(tmp_path, batch_wait=2.0, spare_worker=True) as rig:
+        analyzer = rig.analyzer
         if len(os.sched_getaffinity(0)) < 2:
             assert "analysis-spare" not in analyzer.worker_pids  # nothing to spare
             return
@@ -241,45 +238,34 @@ async def test_a_spare_pipeline_worker_shares_a_flood_and_order_is_kept(tmp_path
             await asyncio.sleep(0)
             if burst == 5:
                 await rig.wait_for(len(said) - 100, timeout=60)  # the spare has parsed some
-                spare = analyzer.worker_pids["analysis-spare"]
                 assert analyzer.stats.spare_batches > 0
-                os.kill(spare, signal.SIGKILL)
+                os.kill(analyzer.worker_pids["analysis-spare"], signal.SIGKILL)
         await rig.wait_for(len(said), timeout=120)
+        published = rig.published
         assert [m.timestamp for m in published] == [m.timestamp for m in said]
         flood = published[len(regulars) :]
         assert all(m.is_question for m in flood)
         assert [m.addressees for m in flood] == [(regulars[i % 9],) for i in range(50)] * 12
         assert analyzer.stats.dropped == 0
         assert analyzer.stats.restarts == 1
-    finally:
-        await analyzer.stop(timeout=2)
-        await db.close()
 
 
 async def test_a_spare_that_gets_no_cpu_holds_nothing_up(tmp_path: Path) -> None:
     # On a busy machine the idle-priority spare may not run at all (here: stopped). What it
     # holds is parsed by the main worker after batch_wait, so every line still arrives, in
     # order, and the spare's late answers change nothing.
-    db = await Database.open(tmp_path / "p.sqlite3")
-    published: list[MessageAnalyzed] = []
-    analyzer = Analyzer(db, published.append, batch_wait=0.2, spare_worker=True)
-    rig = Rig(db, Recorder(db), analyzer, published)
-    try:
-        await analyzer.start()
+    async with started_rig(tmp_path, batch_wait=0.2, spare_worker=True) as rig:
         if len(os.sched_getaffinity(0)) < 2:
             return  # no spare on one CPU (the test above checks that)
-        spare = analyzer.worker_pids["analysis-spare"]
+        spare = rig.analyzer.worker_pids["analysis-spare"]
         os.kill(spare, signal.SIGSTOP)
         try:
             said = [rig.say(f"nick{i % 5}", f"line {i}: who hosts podcasts?") for i in range(400)]
             await rig.wait_for(len(said), timeout=60)
         finally:
             os.kill(spare, signal.SIGCONT)
-        assert [m.timestamp for m in published] == [m.timestamp for m in said]
-        assert analyzer.stats.spare_batches == 0
-        assert analyzer.stats.dropped == 0
-        assert await analyzer.drain(30)
-        assert len(published) == len(said)  # the spare's late answers are ignored
-    finally:
-        await analyzer.stop(timeout=2)
-        await db.close()
+        assert [m.timestamp for m in rig.published] == [m.timestamp for m in said]
+        assert rig.analyzer.stats.spare_batches == 0
+        assert rig.analyzer.stats.dropped == 0
+        assert await rig.analyzer.drain(30)
+        assert len(rig.published) == len(said)  # the spare's late answers are ignored

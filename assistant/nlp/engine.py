@@ -32,6 +32,7 @@ from assistant.nlp.worker import (
     RosterChange,
     WorkerOptions,
     explicit_links,
+    usable_cpus,
 )
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ _LINKER_REBUILD_EVERY = 2000
 # so the next group is always queued while one is answered).
 _GROUP_BATCHES = 3
 _NICENESS = 5
+_SINGLE_CPU_NICENESS = 10
 
 
 def _load(options: WorkerOptions) -> Language:
@@ -304,7 +306,8 @@ def _yield_to_the_bot(spare: bool = False) -> None:
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     with contextlib.suppress(OSError):
-        os.nice(_NICENESS)
+        # On a single CPU the bot and the workers take turns, and the bot must win.
+        os.nice(_NICENESS if usable_cpus() > 1 else _SINGLE_CPU_NICENESS)
 
 
 def serve(

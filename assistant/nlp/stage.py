@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from assistant.nlp.worker import (
     WorkerDied,
     WorkerOptions,
     explicit_links,
+    usable_cpus,
 )
 from assistant.storage.database import Database
 
@@ -126,7 +126,7 @@ class Analyzer:
         # The pipeline and the reply linker each get a process: they run in parallel. With a
         # CPU to spare, a second pipeline process at idle priority takes batches too.
         self._pipelines: tuple[str, ...] = (
-            (_MAIN, _SPARE) if spare_worker and _cpus() > 1 else (_MAIN,)
+            (_MAIN, _SPARE) if spare_worker and usable_cpus() > 1 else (_MAIN,)
         )
         self._names: tuple[str, ...] = self._pipelines + (
             (_LINKS,) if self.options.link_replies else ()
@@ -337,8 +337,7 @@ class Analyzer:
         counts.
         """
         if self._steal_timer is not None:
-            self._steal_timer.cancel()
-            self._steal_timer = None
+            return  # set for the spare's oldest batch; it looks again when that one is due
         if any(_MAIN in sent.waiting for sent in self._in_flight.values()):
             return
         loop = asyncio.get_running_loop()
@@ -419,7 +418,6 @@ class Analyzer:
         When one late batch releases several, each is stored in a turn of its own, so the
         loop never spends more than one batch's storing at once.
         """
-        self._flushing = False
         if self._closing or not self._in_flight:
             return
         first = next(iter(self._in_flight.values()))
@@ -432,8 +430,13 @@ class Analyzer:
             )
         if self._in_flight and not next(iter(self._in_flight.values())).waiting:
             self._flushing = True
-            asyncio.get_running_loop().call_soon(self._flush)
-        else:
+            asyncio.get_running_loop().call_soon(self._flush_next)
+
+    def _flush_next(self) -> None:
+        """The next turn of a `_flush` run; once it ends, the freed room is filled."""
+        self._flushing = False
+        self._flush()
+        if not self._flushing:
             self._pump(force=self._timer is None or not self._in_flight)
 
     def _give_up(self, sent: _Sent, name: str) -> None:
@@ -513,11 +516,3 @@ class Analyzer:
             if name in sent.waiting:
                 self._send(name, sent.batch)
         self._pump(force=True)
-
-
-def _cpus() -> int:
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ __all__ = [
     "WorkerDied",
     "WorkerOptions",
     "explicit_links",
+    "usable_cpus",
 ]
 
 log = logging.getLogger(__name__)
@@ -133,6 +135,14 @@ class WorkerOptions:
 
 class WorkerDied(RuntimeError):
     """The worker process ended without being asked to."""
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (it decides the workers' priorities and the spare)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def explicit_links(request: Request) -> tuple[str, ...]:

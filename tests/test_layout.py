@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.metadata
+import re
 import tomllib
 from pathlib import Path
 
@@ -96,3 +97,113 @@ def test_built_in_plugins_import_only_the_public_api() -> None:
                 assert alias.name in getattr(package, "__all__", ()), (
                     f"{source}: {alias.name} is not in {node.module}.__all__"
                 )
+
+
+# --- no test bounds wall-clock time -----------------------------------------------------------
+# A bound on measured time holds on the machine it was tuned on and fails on a slower or busier
+# one (CI runs on whatever machine the submitter has). Tests assert what a user would notice;
+# figures go to bench/, printed beside a baseline measured in the same run.
+
+_CLOCKS = {"monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns", "time", "time_ns"}
+_MEASURED = re.compile(r"(^|_)(lag|elapsed|latency|took|percentile)(_|$)")
+
+
+def _is_clock_call(node: ast.AST) -> bool:
+    """``time.monotonic()``, ``loop.time()``, ``perf_counter()`` and the like."""
+    if not isinstance(node, ast.Call) or node.args or node.keywords:
+        return False
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in _CLOCKS
+
+
+def _measures_time(node: ast.AST, clock_names: set[str]) -> bool:
+    """Whether ``node`` reads a clock, a value taken from one, or a lag/latency figure."""
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "len":
+        return False  # counting samples is not timing them
+    if _is_clock_call(node):
+        return True
+    if isinstance(node, ast.Name) and (node.id in clock_names or _MEASURED.search(node.id)):
+        return True
+    if isinstance(node, ast.Attribute) and _MEASURED.search(node.attr):
+        return True
+    return any(_measures_time(child, clock_names) for child in ast.iter_child_nodes(node))
+
+
+def _clock_names(function: ast.AST) -> set[str]:
+    """Names assigned, directly or through other such names, from a clock reading."""
+    names: set[str] = set()
+    while True:
+        before = len(names)
+        for node in ast.walk(function):
+            assigned = isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign)
+            if assigned and node.value and _measures_time(node.value, names):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names.update(t.id for t in targets if isinstance(t, ast.Name))
+        if len(names) == before:
+            return names
+
+
+def timed_upper_bounds(source: str) -> list[tuple[int, str]]:
+    """``(line, expression)`` of every assertion that measured time stays below a figure."""
+    tree = ast.parse(source)
+    found: list[tuple[int, str]] = []
+    scopes = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    for scope in scopes:
+        clock_names = _clock_names(scope)
+        for node in ast.walk(scope):
+            if not isinstance(node, ast.Assert):
+                continue
+            for compare in (n for n in ast.walk(node.test) if isinstance(n, ast.Compare)):
+                sides = [compare.left, *compare.comparators]
+                for left, op, right in zip(sides[:-1], compare.ops, sides[1:], strict=True):
+                    smaller = (
+                        left
+                        if isinstance(op, ast.Lt | ast.LtE)
+                        else right
+                        if isinstance(op, ast.Gt | ast.GtE)
+                        else None
+                    )
+                    if smaller is not None and _measures_time(smaller, clock_names):
+                        found.append((node.lineno, ast.unparse(compare)))
+    return sorted(set(found))
+
+
+def test_no_test_bounds_measured_time() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: assert {text}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for line, text in timed_upper_bounds(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == [], (
+        "these tests put an upper bound on measured time, which fails on a slower or busier "
+        "machine. Assert what a user would notice instead (every line recorded in order, the "
+        "keepalive answered, the loop took turns: count them), wait for conditions with a "
+        "generous timeout, and print the figure in a bench/ script next to a baseline from "
+        "the same run:\n" + "\n".join(offenders)
+    )
+
+
+def test_the_timing_guard_tells_bounds_from_behaviour() -> None:
+    bounded = """
+async def test_x(loop, lag, connector):
+    began = loop.time()
+    elapsed = time.monotonic() - began
+    assert elapsed < 1.0
+    assert 0.08 <= elapsed <= 1.0
+    assert time.perf_counter() - began < 5
+    assert lag.percentile(99) < 0.1
+    assert 1.0 > lag.max
+    assert 0 <= connector.lag < 5
+"""
+    assert [line for line, _ in timed_upper_bounds(bounded)] == [5, 6, 7, 8, 9, 10]
+    behaviour = """
+async def test_y(loop, lag, flags):
+    began = loop.time()
+    assert time.monotonic() - began >= 0.08
+    assert lag.percentile(99) > 0.1
+    assert len(lag.samples) <= 5
+    assert turns >= 100 and flags < 3
+    assert "a" < "b"
+"""
+    assert timed_upper_bounds(behaviour) == []

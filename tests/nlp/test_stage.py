@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import signal
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,12 +23,12 @@ from assistant.events import (
     MessageReceived,
     NickChanged,
 )
-from assistant.lag import LoopLagMonitor
 from assistant.nlp.stage import Analyzer
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 
 START = datetime(2024, 1, 7, 8, 30, tzinfo=UTC)
+TICK = 0.005  # seconds a watching task asks to sleep between its turns of the loop
 
 
 @dataclass
@@ -177,22 +176,31 @@ async def test_a_killed_worker_is_restarted_and_nothing_is_lost(rig: Rig) -> Non
     assert row is not None and row[0] == 201
 
 
-async def test_the_loop_stays_responsive_and_stop_is_bounded(rig: Rig) -> None:
-    async with LoopLagMonitor(0.005) as lag:
-        for burst in range(30):
-            for i in range(100):
-                rig.say(f"nick{i % 40}", f"burst {burst} line {i}: anyone tried hosting on s3?")
-            await asyncio.sleep(0)
-        await asyncio.sleep(3)
+async def test_the_loop_keeps_turning_while_lines_wait_and_stop_ends_the_worker(
+    rig: Rig,
+) -> None:
+    turns = 0
+
+    async def tick() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(TICK)
+
+    ticker = asyncio.create_task(tick())
+    for burst in range(30):
+        for i in range(100):
+            rig.say(f"nick{i % 40}", f"burst {burst} line {i}: anyone tried hosting on s3?")
+        await asyncio.sleep(0)
+    await asyncio.sleep(3)
+    ticker.cancel()
     assert rig.published, "nothing was analysed while the flood was queued"
-    # Parsed on the loop, these 3,000 lines would stall it for seconds (test_worker shows 256
-    # already do); the bench measures the real figure (< 20 ms), this bound only that the
-    # loop never waits on parsing, even on a machine other work keeps busy.
-    assert lag.percentile(99) < 0.5
-    assert rig.analyzer.pending > 0
-    began = time.monotonic()
+    assert rig.analyzer.pending > 0  # lines waited the whole time
+    # Parsed on the loop, 64 lines hold it for over 100 ms (test_worker shows it): a task that
+    # asks for a turn every 5 ms would get one between batches, a few dozen in 3 s. The worker
+    # leaves the loop free: most of the 600 turns asked. How late they come is bench/nlp.py's.
+    assert turns >= 100, f"other tasks got only {turns} turns of the loop in 3 s of analysis"
     await rig.analyzer.stop(timeout=1)
-    assert time.monotonic() - began < 8
     assert rig.analyzer.worker_pid is None
     assert rig.analyzer.stats.dropped > 0  # what could not be finished is counted
 

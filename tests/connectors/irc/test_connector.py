@@ -411,6 +411,6 @@ async def test_keepalive_measures_lag_and_warns_when_it_is_high(
 ) -> None:
     bot = await start_bot(f"pres{uid}", [], ping_interval=0.05, lag_warning=0.0)
     await until(lambda: bot.connector.lag is not None)
-    assert 0 <= bot.connector.lag < WAIT
+    assert bot.connector.lag >= 0
     await until(lambda: "lag is" in caplog.text)
     assert "testnet: lag is" in caplog.text and bot.connector.connected

@@ -3,6 +3,14 @@
 Each ``X.log.txt`` is imported into a temporary database through the importer (the real
 recording path), the meeting is rebuilt from the recorded lines, and its people and line
 counts are compared with the ``X.txt`` minutes MeetBot wrote from the same meeting.
+
+Folders are searched recursively, so MeetBot's own output tree
+(``meeting_name/YEAR/name.DATE.log.txt`` with ``name.DATE.txt`` beside it) works as it is.
+The minutes may come from any writer :func:`assistant.summaries.meetbot.minutes_variant`
+tells apart (MeetBot 0.1.4's ``text``, Fedora's ``fedora``, ``rest``); all three count
+"lines said" by MeetBot's ``addnick`` — one per line said, 0 for a name given to
+``#chair`` or ``#nick`` — and the rebuilt meeting counts the same way (see
+:mod:`assistant.summaries.meetbot`). The table shows each meeting's variant.
 """
 
 from __future__ import annotations
@@ -42,6 +50,8 @@ class MeetingScore:
     name: str
     gold: dict[str, int]
     predicted: dict[str, int]
+    variant: str = "text"
+    """Which MeetBot writer wrote the minutes (``text``, ``fedora``, ``rest``)."""
 
     @property
     def exact(self) -> int:
@@ -55,18 +65,20 @@ class MeetingScore:
 
 
 def find_meeting_pairs(paths: list[Path]) -> list[tuple[Path, Path]]:
-    """``(X.log.txt, X.txt)`` pairs from files and folders, in name order.
+    """``(X.log.txt, X.txt)`` pairs from files and folders (searched recursively), in path order.
 
     Raises:
         AttendanceError: a path is missing, not a ``.log.txt``, has no minutes beside it,
-            or is a folder without any pair.
+            or is a folder with no ``.log.txt`` anywhere below it.
     """
     logs: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(path.glob(f"*{_LOG_SUFFIX}"))
+            found = sorted(p for p in path.rglob(f"*{_LOG_SUFFIX}") if p.is_file())
             if not found:
-                raise AttendanceError(f"{path}: no MeetBot X.log.txt files in this folder")
+                raise AttendanceError(
+                    f"{path}: no MeetBot X.log.txt files in this folder or any folder below it"
+                )
             logs.extend(found)
         elif path.is_file():
             if not path.name.endswith(_LOG_SUFFIX):
@@ -102,9 +114,11 @@ async def rebuild_meeting(log: Path) -> Meeting | None:
 
 def score_meeting(log: Path, minutes: Path, meeting: Meeting | None) -> MeetingScore:
     """Compare a rebuilt meeting's people with the minutes' "People present"."""
-    gold = parse_minutes(minutes.read_text(encoding="utf-8", errors="replace")).people
+    parsed = parse_minutes(minutes.read_text(encoding="utf-8", errors="replace"))
     predicted = dict(meeting.lines_said) if meeting is not None else {}
-    return MeetingScore(log.name.removesuffix(_LOG_SUFFIX), gold, predicted)
+    return MeetingScore(
+        log.name.removesuffix(_LOG_SUFFIX), parsed.people, predicted, parsed.variant
+    )
 
 
 async def evaluate_attendance(paths: list[Path], console: Console) -> list[MeetingScore]:
@@ -112,7 +126,7 @@ async def evaluate_attendance(paths: list[Path], console: Console) -> list[Meeti
     scores = []
     for log, minutes in find_meeting_pairs(paths):
         scores.append(score_meeting(log, minutes, await rebuild_meeting(log)))
-    table = Table("meeting", "people", "found", "exact", "differences")
+    table = Table("meeting", "minutes", "people", "found", "exact", "differences")
     for score in scores:
         differences = ", ".join(
             f"{nick} {score.gold.get(nick, '-')}≠{score.predicted.get(nick, '-')}"
@@ -121,6 +135,7 @@ async def evaluate_attendance(paths: list[Path], console: Console) -> list[Meeti
         )
         table.add_row(
             score.name,
+            score.variant,
             str(len(score.gold)),
             str(len(score.predicted)),
             str(score.exact),

@@ -10,6 +10,30 @@ agreements, chairs, undo and the end are for chairs only; anyone may add info, i
 links and actions, and a line that starts with a URL is a link. An action is assigned to
 every person present whose nick it names. :func:`parse_minutes` reads the minutes' text
 (reStructuredText) back, for comparison.
+
+"People present (lines said)" follows ``Meeting.addnick`` in MeetBot's ``meeting.py``
+(Richard Darst's MeetBot 0.1.4, e.g. openstack-infra/meetbot ``ircmeeting/meeting.py``, and
+Fedora's fork fedora-infra/supybot-meetbot ``supybot_meetbot/meeting.py``, which count the
+same way):
+
+- every line said in the meeting adds 1 to its sender, commands and ``/me`` included
+  (``addrawline``); a command a person may not give still counts as a line;
+- ``#chair A B`` (from a chair; names split on spaces and commas) lists each new chair with
+  0 lines (``addnick(chair, lines=0)``), so a chair who never speaks appears as ``(0)``;
+- ``#nick A B`` (from anyone) lists each name with 0 lines, the same way;
+- ``#unchair`` takes chair rights away but leaves the person listed; the owner (who typed
+  ``#startmeeting``) stays a chair; chair checks compare nicks exactly, as MeetBot does;
+- ``#here`` and ``#action`` add nobody: neither source has a ``#here`` command (the line
+  just counts), and an action's names are matched against the people already listed, not
+  added. People named in Fedora's actions show ``(0)`` because Fedora's chairs name them in
+  ``#chair`` or ``#nick``.
+
+The minutes' wording differs by writer, and :attr:`Minutes.variant` names it: ``text`` —
+MeetBot 0.1.4's ``writers.Text`` (``People present (lines said)``); ``fedora`` — the Fedora
+fork's ``writers.Text`` (``People Present (lines said)``, ``Action Items``); ``rest`` —
+``writers.ReST`` (``People Present (lines said)`` and "The `full logs`_ are available",
+nicks escaped for reStructuredText: a ``_`` before a space, ``-`` or the end is written
+``\\_``, and read back). Headings are matched whatever their case.
 """
 
 from __future__ import annotations
@@ -26,6 +50,7 @@ __all__ = [
     "MeetingTopic",
     "Minutes",
     "find_meetings",
+    "minutes_variant",
     "parse_minutes",
 ]
 
@@ -144,7 +169,8 @@ class _Follower:
             if text.split("//")[0] in _URL_SCHEMES:
                 self._add(meeting, "LINK", text, line)
             return
-        is_chair = line.nick.lower() in {chair.lower() for chair in meeting.chairs}
+        # MeetBot's isChair compares nicks exactly (``nick == owner or nick in chairs``).
+        is_chair = line.nick == meeting.owner or line.nick in meeting.chairs
         if command == "endmeeting" and is_chair:
             meeting.ended_at = line.at
             self.current = None
@@ -155,15 +181,18 @@ class _Follower:
         elif command in _ANYONE:
             self._add(meeting, _ANYONE[command], rest, line)
         elif command == "chair" and is_chair:
-            for nick in re.split(r"[\s,]+", rest):
-                if nick and nick.lower() not in {c.lower() for c in meeting.chairs}:
+            for nick in re.split(r"[, ]+", rest.strip()):
+                if nick and nick not in meeting.chairs:
+                    meeting.lines_said.setdefault(nick, 0)  # addnick(chair, lines=0)
                     meeting.chairs.append(nick)
         elif command == "unchair" and is_chair:
-            gone = {nick.lower() for nick in re.split(r"[\s,]+", rest) if nick}
-            keep = [c for c in meeting.chairs if c.lower() not in gone or c == meeting.owner]
+            gone = set(rest.split())  # MeetBot splits #unchair on whitespace only
+            keep = [c for c in meeting.chairs if c not in gone or c == meeting.owner]
             meeting.chairs[:] = keep
-        elif command == "nick" and rest:
-            meeting.lines_said.setdefault(rest.split()[0], 0)
+        elif command == "nick":
+            for nick in re.split(r"[, ]+", rest.strip()):
+                if nick:
+                    meeting.lines_said.setdefault(nick, 0)  # addnick(nick, lines=0)
         elif command == "undo" and is_chair:
             self._undo(meeting)
         elif command == "meetingname" and is_chair and rest:
@@ -183,11 +212,14 @@ class _Follower:
             meeting.topics.pop()
 
 
+_COMMAND = re.compile(r"#(\w+)[ \t]*(.*)")  # MeetBot's Config.command_RE
+
+
 def _command(text: str) -> tuple[str | None, str]:
-    if not text.startswith("#"):
+    match = _COMMAND.match(text)
+    if match is None:
         return None, ""
-    word, _, rest = text.partition(" ")
-    return word[1:].lower(), rest.strip()
+    return match[1].lower(), match[2].strip()
 
 
 def find_meetings(lines: Iterable[ChatLine]) -> list[Meeting]:
@@ -219,6 +251,8 @@ class Minutes:
     actions_by_person: dict[str, list[str]] = field(default_factory=dict)
     people: dict[str, int] = field(default_factory=dict)
     """Nick → lines said, as "People present (lines said)" lists them."""
+    variant: str = "text"
+    """The writer that wrote them: ``text``, ``fedora`` or ``rest`` (see the module doc)."""
 
 
 def _sections(text: str) -> dict[str, list[str]]:
@@ -228,7 +262,8 @@ def _sections(text: str) -> dict[str, list[str]]:
     for index, line in enumerate(lines):
         following = lines[index + 1] if index + 1 < len(lines) else ""
         if line.strip() and _SECTION_RULE.fullmatch(following.strip()):
-            current = sections.setdefault(line.strip(), [])
+            # Writers differ in case ("People present" / "People Present"): match any.
+            current = sections.setdefault(line.strip().casefold(), [])
             continue
         if _SECTION_RULE.fullmatch(line.strip()):
             continue
@@ -249,11 +284,31 @@ def _bullets(lines: list[str]) -> list[tuple[int, str]]:
     return bullets
 
 
+_PEOPLE_HEADINGS = {"People present (lines said)": "text", "People Present (lines said)": "fedora"}
+_REST_MARK = "The `full logs`_ are available"  # writers.ReST's opening sentence
+_REST_ESCAPE = re.compile(r"\\_( |-|$)")  # writers.rst() writes "_ " "_-" "_$" as "\_"
+
+
+def minutes_variant(text: str) -> str:
+    """Which MeetBot writer wrote these minutes: ``text``, ``fedora`` or ``rest``.
+
+    Told by the wording: ``rest`` opens with "The `full logs`_ are available"; otherwise the
+    case of the "People present (lines said)" heading tells MeetBot 0.1.4's ``text`` writer
+    from Fedora's (capital P); minutes without that heading are taken as ``text``.
+    """
+    if _REST_MARK in " ".join(text.split()):
+        return "rest"
+    for line in text.splitlines():
+        if line.strip() in _PEOPLE_HEADINGS:
+            return _PEOPLE_HEADINGS[line.strip()]
+    return "text"
+
+
 def parse_minutes(text: str) -> Minutes:
-    """Read MeetBot's ``X.txt`` minutes."""
+    """Read MeetBot's ``X.txt`` minutes, in any of the variants :func:`minutes_variant` names."""
     sections = _sections(text)
-    minutes = Minutes()
-    for indent, body in _bullets(sections.get("Meeting summary", [])):
+    minutes = Minutes(variant=minutes_variant(text))
+    for indent, body in _bullets(sections.get("meeting summary", [])):
         stamp = _STAMP.search(body)
         nick = stamp["nick"] if stamp else ""
         body = body[: stamp.start()].strip() if stamp else body
@@ -266,14 +321,17 @@ def parse_minutes(text: str) -> Minutes:
         item_kind, item_text = (kind["kind"], kind["text"]) if kind else ("INFO", body)
         minutes.topics[-1][1].append((item_kind, item_text.strip(), nick))
     person = ""
-    for indent, body in _bullets(sections.get("Action items, by person", [])):
+    for indent, body in _bullets(sections.get("action items, by person", [])):
         if indent == 0:
             person = body
             minutes.actions_by_person.setdefault(person, [])
         elif person:
             minutes.actions_by_person[person].append(body)
-    for _, body in _bullets(sections.get("People present (lines said)", [])):
+    for _, body in _bullets(sections.get("people present (lines said)", [])):
         match = _PERSON.fullmatch(body)
         if match is not None:
-            minutes.people[match["nick"]] = int(match["lines"])
+            nick = match["nick"]
+            if minutes.variant == "rest":
+                nick = _REST_ESCAPE.sub(r"_\1", nick)
+            minutes.people[nick] = int(match["lines"])
     return minutes

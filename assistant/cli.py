@@ -180,6 +180,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
             f"[yellow]![/] environment variable {name} is not set; export it before `presence run`",
             highlight=False,
         )
+    import_module("assistant.openings.check").report_identities(settings, console)
     return EXIT_OK
 
 

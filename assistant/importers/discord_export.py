@@ -3,9 +3,10 @@
 JSON exports carry the guild, the channel, message ids, replies and member joins; CSV
 exports only ``AuthorID, Author, Date, Content, Attachments, Reactions`` (comma-separated
 in current versions, ``;`` in some older ones). Older CSV exports print local dates such
-as ``18-Sep-20 07:40 PM``; they are read in the log's zone (``--timezone``). Discord's
-``Name#1234`` discriminator is dropped from the nick (mentions drop it too); the author id
-is the identity.
+as ``18-Sep-20 07:40 PM``; they are read in the log's zone (``--timezone``). The author id
+is the identity; its nick is the name without Discord's ``#1234`` discriminator (mentions
+drop it too), and the full ``name#1234`` tag is kept as its account, so a user who writes
+either finds them (:mod:`assistant.config.identities`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,21 @@ def _nick(author: str) -> str:
     return _DISCRIMINATOR.sub("", author.strip())
 
 
+def _tag(name: str, discriminator: str = "") -> str | None:
+    """The ``name#1234`` tag users know, or None without one.
+
+    ``#0000`` is no tag: it is what the exporter prints for deleted users (many people
+    under one name) and for the new, discriminator-less Discord names.
+    """
+    name = name.strip()
+    found = _DISCRIMINATOR.search(name)
+    if found is not None:
+        return name if found.group() != "#0000" else None
+    if discriminator.strip("0 "):
+        return f"{name}#{discriminator.strip()}"
+    return None
+
+
 def read_discord_json(log: LogFile, scene: Scene, clock: Clock) -> Iterator[Parsed]:
     """Events of a JSON export; numbers are 1-based positions in its ``messages`` list."""
     try:
@@ -84,11 +100,12 @@ def _json_message(message: Any, scene: Scene, clock: Clock) -> Sequence[Event]:
     if not isinstance(author, dict) or not author.get("id"):
         raise BadLine("a message without an author id")
     nick = _nick(str(author.get("nickname") or author.get("name") or ""))
+    account = _tag(str(author.get("name") or ""), str(author.get("discriminator") or ""))
     user_id = str(author["id"])
     at = _when(str(message.get("timestamp") or ""), clock)
     kind = str(message.get("type") or "")
     if kind in _JOIN_TYPES:
-        return [scene.joined(at, nick, user_id=user_id)]
+        return [scene.joined(at, nick, user_id=user_id, account=account)]
     if kind in _LEAVE_TYPES or kind not in _SPOKEN_TYPES:
         return []
     text = clean_text(str(message.get("content") or ""))
@@ -107,6 +124,7 @@ def _json_message(message: Any, scene: Scene, clock: Clock) -> Sequence[Event]:
             nick,
             text,
             user_id=user_id,
+            account=account,
             message_id=str(message.get("id") or "") or None,
             reply_to=reply_to,
         )
@@ -146,4 +164,4 @@ def _csv_row(row: list[str], scene: Scene, clock: Clock) -> Sequence[Event]:
     text = " ".join(part for part in (clean_text(content), attachments) if part)
     if not text:
         return []
-    return [scene.message(at, _nick(author), text, user_id=user_id)]
+    return [scene.message(at, _nick(author), text, user_id=user_id, account=_tag(author))]

@@ -101,18 +101,29 @@ class Scene:
     network: str
     channel: str
     platform: str = "irc"
-    _identities: dict[tuple[str, str | None], Identity] = field(default_factory=dict)
+    _identities: dict[tuple[str, str | None, str | None], Identity] = field(default_factory=dict)
 
     def identity(
-        self, nick: str, user_id: str | None = None, userhost: str | None = None
+        self,
+        nick: str,
+        user_id: str | None = None,
+        userhost: str | None = None,
+        account: str | None = None,
     ) -> Identity:
-        """The identity behind ``nick`` (and ``user_id`` on Discord), reused across lines."""
+        """The identity behind ``nick`` (and ``user_id``, ``account`` on Discord), reused."""
         if userhost is not None:
-            return Identity(self.platform, self.network, nick, user_id=user_id, userhost=userhost)
-        found = self._identities.get((nick, user_id))
+            return Identity(
+                self.platform,
+                self.network,
+                nick,
+                account=account,
+                user_id=user_id,
+                userhost=userhost,
+            )
+        found = self._identities.get((nick, user_id, account))
         if found is None:
-            found = Identity(self.platform, self.network, nick, user_id=user_id)
-            self._identities[nick, user_id] = found
+            found = Identity(self.platform, self.network, nick, account=account, user_id=user_id)
+            self._identities[nick, user_id, account] = found
         return found
 
     def message(
@@ -123,6 +134,7 @@ class Scene:
         kind: Literal["message", "action", "notice"] = "message",
         *,
         user_id: str | None = None,
+        account: str | None = None,
         message_id: str | None = None,
         reply_to: str | None = None,
     ) -> MessageReceived:
@@ -134,7 +146,7 @@ class Scene:
             network=self.network,
             timestamp=at,
             channel=self.channel,
-            actor=self.identity(nick, user_id),
+            actor=self.identity(nick, user_id, account=account),
             text=text,
             kind=kind,
             message_id=message_id,
@@ -143,10 +155,15 @@ class Scene:
         )
 
     def joined(
-        self, at: datetime, nick: str, userhost: str | None = None, user_id: str | None = None
+        self,
+        at: datetime,
+        nick: str,
+        userhost: str | None = None,
+        user_id: str | None = None,
+        account: str | None = None,
     ) -> MemberJoined:
         """Someone arrived in the channel."""
-        actor = self.identity(nick, user_id, userhost)
+        actor = self.identity(nick, user_id, userhost, account)
         return MemberJoined(
             platform=self.platform,
             network=self.network,

@@ -43,7 +43,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
     )
     op.add_argument("--owner", required=True, metavar="NICK", help="the nick playing you")
     op.add_argument(
-        "--notable", action="append", default=[], metavar="NICK", help="a notable member (repeat)"
+        "--notable",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a notable member: name#1234, a name, a user id or a nick (repeat)",
     )
     op.add_argument(
         "--interests", default="", help='your interests, comma-separated: "podcasting, seo"'
@@ -94,6 +98,7 @@ def cmd_openings(args: argparse.Namespace) -> int:
     import sys
 
     from rich.console import Console
+    from rich.markup import escape
 
     from assistant.connectors.replay import ReplayError
     from assistant.openings.replay import replay_log
@@ -103,6 +108,10 @@ def cmd_openings(args: argparse.Namespace) -> int:
         errors.print("name at least one notable member: --notable NICK", highlight=False)
         return EXIT_USAGE
     interests = [i.strip() for i in args.interests.split(",") if i.strip()]
+
+    def warn(text: str) -> None:
+        errors.print(f"[yellow]![/] {escape(text)}", highlight=False, markup=True, soft_wrap=True)
+
     try:
         found = asyncio.run(
             replay_log(
@@ -114,6 +123,7 @@ def cmd_openings(args: argparse.Namespace) -> int:
                 out=sys.stdout,
                 pipeline=args.pipeline,
                 show_held=args.held,
+                warn=warn,
             )
         )
     except ReplayError as exc:

@@ -9,16 +9,25 @@ detectors depend only on :class:`Notability`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from assistant.config import Settings, WatchedMember
-from assistant.events import Identity, irc_casefold
+from assistant.config import IdentityRef, Settings, WatchedMember
+from assistant.config.identities import SeenIdentity, closest_names, display_name, ref_matches
+from assistant.events import Identity
 
-__all__ = ["Notability", "Notable", "WatchlistNotability", "build_notability"]
+__all__ = [
+    "Notability",
+    "Notable",
+    "WatchlistNotability",
+    "build_notability",
+    "missing_notables",
+]
 
 log = logging.getLogger(__name__)
+
+_REMEMBERED = 10_000  # identities whose verdict is kept (a line asks for each author)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,21 +55,18 @@ class Notability(Protocol):
 
 
 class WatchlistNotability:
-    """Notability from the configured watchlist: priority 1-5 becomes a score of 0.2-1.0."""
+    """Notability from the configured watchlist: priority 1-5 becomes a score of 0.2-1.0.
+
+    A watchlist identity is matched as users write it (``name#1234``, the bare name, a
+    Discord user id, an IRC nick or account): see :mod:`assistant.config.identities`.
+    """
 
     def __init__(self, watchlist: Sequence[WatchedMember]) -> None:
-        self._by_key: dict[tuple[str, str], WatchedMember] = {}
-        self._by_name: dict[str, WatchedMember] = {}
-        for member in watchlist:
-            self._by_name[member.name.casefold()] = member
-            for ref in member.identities:
-                if ref.account:
-                    self._by_key[("account", irc_casefold(ref.account))] = member
-                if ref.nick:
-                    self._by_key[("nick", irc_casefold(ref.nick))] = member
-                    self._by_name.setdefault(ref.nick.casefold(), member)
-                if ref.user_id:
-                    self._by_key[("user", ref.user_id)] = member
+        self._refs: list[tuple[IdentityRef, WatchedMember]] = [
+            (ref, member) for member in watchlist for ref in member.identities
+        ]
+        self._members = list(watchlist)
+        self._seen: dict[Identity, WatchedMember | None] = {}
 
     @staticmethod
     def _notable(member: WatchedMember) -> Notable:
@@ -71,24 +77,32 @@ class WatchlistNotability:
             member.notes,
         )
 
+    def member(self, identity: Identity) -> WatchedMember | None:
+        """The watchlist entry naming ``identity``, or None."""
+        if identity in self._seen:
+            return self._seen[identity]
+        found = next((m for ref, m in self._refs if ref_matches(ref, identity)), None)
+        if len(self._seen) > _REMEMBERED:
+            self._seen.clear()
+        self._seen[identity] = found
+        return found
+
     def lookup(self, identity: Identity) -> Notable | None:
-        """The watched member matching the identity's Discord id, IRC account, or nick."""
-        keys = []
-        if identity.user_id:
-            keys.append(("user", identity.user_id))
-        if identity.account:
-            keys.append(("account", irc_casefold(identity.account)))
-        keys.append(("nick", irc_casefold(identity.nick)))
-        for key in keys:
-            member = self._by_key.get(key)
-            if member is not None:
-                return self._notable(member)
-        return None
+        """The watched member matching the identity's user id, tag, account, or nick."""
+        member = self.member(identity)
+        return self._notable(member) if member is not None else None
 
     def find(self, name: str) -> Notable | None:
-        """The watched member named ``name`` (or with that nick)."""
-        member = self._by_name.get(name.casefold())
-        return self._notable(member) if member is not None else None
+        """The watched member named ``name`` (or with that nick, tag, account or user id)."""
+        wanted = name.casefold()
+        for member in self._members:
+            if member.name.casefold() == wanted:
+                return self._notable(member)
+        probe = Identity("", "", name, account=name, user_id=name)
+        for ref, member in self._refs:
+            if ref_matches(ref, probe):
+                return self._notable(member)
+        return None
 
 
 def _people_lookup() -> Callable[..., object] | None:
@@ -104,3 +118,27 @@ def build_notability(settings: Settings) -> Notability:
     if _people_lookup() is not None:
         log.debug("openings: assistant.people.notability exists; still using the watchlist")
     return WatchlistNotability(settings.watchlist)
+
+
+def missing_notables(
+    watchlist: Sequence[WatchedMember], seen: Iterable[SeenIdentity], where: str
+) -> list[str]:
+    """A warning for each watched member none of the ``seen`` identities matches.
+
+    Each names the closest identities seen, as users can write them back (``name#1234``
+    where a tag was recorded), so a misspelt or mis-tagged notable is never a silent zero.
+    """
+    identities = list(seen)
+    names = sorted({display_name(i) for i in identities})
+    warnings = []
+    for member in watchlist:
+        if any(ref_matches(ref, i) for ref in member.identities for i in identities):
+            continue
+        written = [r.nick or r.account or r.user_id or "" for r in member.identities]
+        near: list[str] = []
+        for text in [member.name, *written]:
+            near += [n for n in closest_names(text, names) if n not in near]
+        hint = f"; closest identities seen: {', '.join(near[:5])}" if near else ""
+        shown = ", ".join(dict.fromkeys(w for w in [member.name, *written] if w))
+        warnings.append(f"notable {shown!r} never appears in {where}{hint}")
+    return warnings

@@ -11,13 +11,15 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from assistant.config import parse_settings
 from assistant.connectors.replay import ReplayConnector, ReplayError, read_replay
+from assistant.events import ChannelEvent
 from assistant.openings.clock import ReplayClock
+from assistant.openings.notable import missing_notables
 from assistant.openings.notifiers import JsonLinesNotifier
 from assistant.openings.opening import Opening
 from assistant.plugins import ENTRY_POINT_GROUP, Plugin
@@ -47,11 +49,14 @@ async def replay_log(
     openings: dict[str, Any] | None = None,
     pipeline: str = "",
     show_held: bool = False,
+    warn: Callable[[str], None] | None = None,
 ) -> list[Opening]:
     """Replay ``path`` with ``owner`` as the owner's nick and ``notables`` watched.
 
     Each opening sent is written to ``out`` as it is found; with ``show_held``, the ones held
     back follow at the end, each with a ``"held"`` reason (for judging the policy).
+    A notable none of the log's identities matches is told to ``warn`` once, before the
+    replay, with the closest identities the log has.
 
     Raises:
         ReplayError: the log cannot be read or replayed.
@@ -77,6 +82,10 @@ async def replay_log(
             },
             "replay",
         )
+        if warn is not None:
+            actors = {e.actor for e in events if isinstance(e, ChannelEvent)}
+            for warning in missing_notables(settings.watchlist, actors, path.name):
+                warn(warning)
         connector = ReplayConnector(events)
         assistant = Assistant(
             settings, connectors=[connector], plugin_classes={"openings": _openings_plugin()}

@@ -1,0 +1,74 @@
+"""What ``presence config check`` can say of the watchlist and the owner against what was recorded.
+
+A watched member (or an owner identity) that no recorded identity matches is most often a
+misspelling or a missing ``#1234`` tag: saying so, with the closest names recorded, is
+what keeps openings from being a silent zero. Without a database there is nothing to
+compare with, and the check says so rather than guessing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from assistant.config import Settings, WatchedMember
+from assistant.openings.notable import missing_notables
+from assistant.storage.database import Database
+
+__all__ = ["check_identities", "report_identities"]
+
+_IDENTITIES = "SELECT nick, account, user_id FROM identities"
+
+
+class _Recorded:
+    """One identity row, read as the matching reads identities."""
+
+    __slots__ = ("account", "nick", "user_id")
+
+    def __init__(self, nick: str, account: str | None, user_id: str | None) -> None:
+        self.nick = nick
+        self.account = account
+        self.user_id = user_id
+
+
+async def _recorded(path: Path) -> list[_Recorded]:
+    db = await Database.open(path)
+    try:
+        rows = await db.fetchall(_IDENTITIES)
+    finally:
+        await db.close()
+    return [_Recorded(str(r["nick"]), r["account"], r["user_id"]) for r in rows]
+
+
+def check_identities(settings: Settings) -> list[str]:
+    """Warnings for watched members and owner identities that nothing recorded matches.
+
+    Reads the configured database when it exists (live chat and imports both record
+    there); otherwise returns one line saying what cannot be checked yet.
+    """
+    if not settings.watchlist and not settings.owner.identities:
+        return []
+    path = settings.resolve(settings.storage.path)
+    if not path.exists():
+        return [
+            f"no database at {path} yet: whether your notables and your own identities "
+            "appear in chat is checked once Presence has recorded or imported some"
+        ]
+    seen = asyncio.run(_recorded(path))
+    if not seen:
+        return [f"{path} has recorded nobody yet: your notables cannot be checked"]
+    where = f"the {len(seen)} identities recorded in {path.name}"
+    warnings = missing_notables(settings.watchlist, seen, where)
+    owner = WatchedMember(name=settings.owner.name, identities=settings.owner.identities)
+    for warning in missing_notables([owner] if owner.identities else [], seen, where):
+        warnings.append(warning.replace("notable", "your identity", 1))
+    return warnings
+
+
+def report_identities(settings: Settings, console: Console) -> None:
+    """Print :func:`check_identities`'s warnings, one ``!`` line each (for ``config check``)."""
+    for warning in check_identities(settings):
+        console.print(f"[yellow]![/] {escape(warning)}", highlight=False, soft_wrap=True)

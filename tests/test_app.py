@@ -218,7 +218,8 @@ async def test_analyses_are_stored_and_published_to_plugins(tmp_path: Path) -> N
         await fake.say("bob", "alice: yes, every sunday")
         listener = assistant.plugins.instance("listener")
         assert isinstance(listener, Listener)
-        await wait_until(lambda: len(listener.analyses) == 2, timeout=60)
+        # Each analysis is checked against the database before it is noted as stored.
+        await wait_until(lambda: len(listener.stored) == 2, timeout=60)
         question, answer = listener.analyses
         assert question.is_question and question.reply_to == ()
         assert answer.addressees == ("alice",)

@@ -237,6 +237,10 @@ async def test_a_spare_pipeline_worker_shares_a_flood_and_order_is_kept(tmp_path
             assert os.sched_getscheduler(pids[name]) == os.SCHED_BATCH
             assert os.getpriority(os.PRIO_PROCESS, pids[name]) >= min(own + 5, 19)
         assert os.sched_getscheduler(pids["analysis-spare"]) == os.SCHED_IDLE
+        # At idle priority the spare gets no CPU at all on a machine other programs keep busy;
+        # sharing is what is tested here, so give it an ordinary share where we may (root).
+        with contextlib.suppress(PermissionError):
+            os.sched_setscheduler(pids["analysis-spare"], os.SCHED_BATCH, os.sched_param(0))
         said = [rig.say(nick, "hello all") for nick in regulars]
         await rig.wait_for(len(said))  # the main worker parsed these alone
         for burst in range(12):
@@ -245,8 +249,9 @@ async def test_a_spare_pipeline_worker_shares_a_flood_and_order_is_kept(tmp_path
                 said.append(rig.say(f"newcomer{i % 7}", text))
             await asyncio.sleep(0)
             if burst == 5:
-                await rig.wait_for(len(said) - 100, timeout=60)  # the spare has parsed some
-                assert analyzer.stats.spare_batches > 0
+                async with asyncio.timeout(120):  # until the spare has parsed some
+                    while analyzer.stats.spare_batches == 0:  # noqa: ASYNC110 - a counter
+                        await asyncio.sleep(0.05)
                 os.kill(analyzer.worker_pids["analysis-spare"], signal.SIGKILL)
         await rig.wait_for(len(said), timeout=120)
         published = rig.published

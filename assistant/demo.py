@@ -52,7 +52,7 @@ from assistant.testing.ircd import NgircdNotFoundError, run_ngircd
 __all__ = ["run_demo"]
 
 PAUSE = 0.4  # seconds between scripted lines, so the chat reads like one
-EXPECTED_OPENINGS = 3  # the question nobody answers, the shared post, static sites
+EXPECTED_OPENINGS = 4  # the arrival, the question nobody answers, the shared post, static sites
 PRESENCE_WAIT = 30.0  # at most, for Presence to connect and join the channel
 OPENINGS_WAIT = 30.0  # at most, for the openings to reach the owner
 ENDED_WAIT = 20.0  # at most, for the tracker to end the session after the fast-forward

@@ -41,7 +41,7 @@ interests = ["podcasting", "static sites"]
 [owner]
 name = "You"
 # ngircd has no services accounts, so Presence cannot verify you there: owner-only commands
-# are refused, but openings still reach the nick below privately.
+# are refused, but your lines still count as yours (read only) and openings reach you privately.
 identities = [{{ platform = "irc", network = "{network}", account = "{owner}", nick = "{owner}" }}]
 
 [storage]

@@ -47,13 +47,14 @@ def test_openings_about_the_notable_member_show_live_and_reach_the_owner_private
 ) -> None:
     result = demo[0]
     # The terminal: the openings plugin's console lines (on stderr), one per kind.
-    for kind in ("unanswered_question", "shared_work", "interest"):
+    for kind in ("arrival", "unanswered_question", "shared_work", "interest"):
         assert re.search(
             rf"opening #\d+ [\d.]+ {kind} Darren in #bloggers: problogger ", result.stderr
         ), result.stderr
     # IRC: each one arrived as a private message to the owner's nick, never in the channel.
     private = re.findall(r"✉ private to you: (Opening #\d+ in #bloggers: .*)", result.stdout)
-    assert len(private) == 3
+    assert len(private) == 4
+    assert any("just arrived in #bloggers" in line for line in private)  # you are there
     assert any("no answer yet; you listed podcasting" in line for line in private)
     assert any("shared their work (https://problogger.example/" in line for line in private)
     assert any("you listed static sites" in line for line in private)
@@ -101,7 +102,17 @@ def test_the_summary_is_written_in_three_formats_and_its_place_printed(
     assert not any(row["notable"] for row in others)
     assert sum(row["lines"] for row in document["attendance"]) == 16
     assert {o["kind"] for o in document["openings"]} == {
+        "arrival",
         "unanswered_question",
         "shared_work",
         "interest",
     }
+    # ngircd verifies no one: "you" is the owner by the configured name, read only.
+    outcomes = {o["kind"]: o["outcome"] for o in document["openings"]}
+    assert outcomes["unanswered_question"] == "taken"
+    darren = document["exchanges"][0]
+    assert (darren["person"], darren["owner_to_them"], darren["them_to_owner"]) == (
+        "problogger",
+        3,
+        1,
+    )

@@ -16,10 +16,12 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from assistant.config.base import IdentityRef
+from assistant.config.sections import OwnerSettings
 from assistant.events import irc_casefold
 
 __all__ = [
     "SeenIdentity",
+    "attributed_to_owner",
     "closest_names",
     "display_name",
     "ref_matches",
@@ -124,3 +126,33 @@ def closest_names(written: str, seen: Iterable[str], limit: int = 3) -> list[str
             if bare[near] not in found:
                 found.append(bare[near])
     return [by_fold[name] for name in found[:limit]]
+
+
+def attributed_to_owner(
+    owner: OwnerSettings, platform: str, network: str, identity: SeenIdentity
+) -> bool:
+    """Whether lines by ``identity`` count as the owner's (read-only: never a privilege).
+
+    A verified identity (IRC account, Discord user id) counts; so, where the server
+    verified no account, does the configured account written as a nick, and anywhere one
+    of ``[owner] nicks`` as users write it. An IRC identity logged in to another account
+    is someone else, whatever its nick.
+    """
+    for ref in owner.identities:
+        if ref.platform != platform or ref.network not in (None, network):
+            continue
+        if ref.user_id is not None and identity.user_id == ref.user_id:
+            return True
+        if ref.account is not None:
+            if identity.account is not None:
+                if _fold(identity.account) == _fold(ref.account):
+                    return True
+            elif written_matches(ref.account, identity):
+                return True
+    for name in owner.nicks:
+        if platform == "irc" and identity.account is not None:
+            if _fold(identity.account) == _fold(name):
+                return True
+        elif written_matches(name, identity):
+            return True
+    return False

@@ -21,6 +21,14 @@ class OwnerSettings(Section):
         default_factory=list,
         description="your verified identities: IRC accounts and/or Discord user ids",
     )
+    nicks: list[str] = Field(
+        default_factory=list,
+        description=(
+            "names your lines appear under where you cannot be verified (an IRC nick, a "
+            "Discord name#1234 or display name): they count as yours in exchanges, openings "
+            "taken and summaries, never for commands"
+        ),
+    )
 
     @field_validator("identities")
     @classmethod
@@ -28,7 +36,8 @@ class OwnerSettings(Section):
         for ref in refs:
             if ref.platform == "irc" and not ref.account:
                 raise ValueError(
-                    "an IRC owner identity needs `account` (a nick alone can be taken by anyone)"
+                    "an IRC owner identity needs `account` (a nick alone can be taken by "
+                    "anyone; list it in [owner] nicks to count your lines without trusting it)"
                 )
             if ref.platform == "discord" and not ref.user_id:
                 raise ValueError("a Discord owner identity needs `user_id`")

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from assistant.commands import is_verified_owner
 from assistant.config import OpeningsSettings, OwnerSettings
+from assistant.config.identities import attributed_to_owner
 from assistant.events import (
     Event,
     Identity,
@@ -152,7 +152,9 @@ class OpeningsEngine:
             return []
 
     def _is_owner(self, actor: Identity) -> bool:
-        return is_verified_owner(actor, self.owner)
+        # Read-only attribution: the ledger, exchanges and outcomes need no verified
+        # identity (commands do, and check it themselves).
+        return attributed_to_owner(self.owner, actor.platform, actor.network, actor)
 
     def _received(self, event: MessageReceived) -> None:
         if event.channel is None or event.kind == "notice":

@@ -51,7 +51,7 @@ async def replay_log(
     show_held: bool = False,
     warn: Callable[[str], None] | None = None,
 ) -> list[Opening]:
-    """Replay ``path`` with ``owner`` as the owner's nick and ``notables`` watched.
+    """Replay ``path`` with ``owner`` as the owner's name (a nick, a tag) and ``notables`` watched.
 
     Each opening sent is written to ``out`` as it is found; with ``show_held``, the ones held
     back follow at the end, each with a ``"held"`` reason (for judging the policy).
@@ -71,7 +71,11 @@ async def replay_log(
         settings = parse_settings(
             {
                 "storage": {"path": str(Path(folder) / "replay.sqlite3")},
-                "owner": {"name": owner, "identities": [{"platform": "irc", "account": owner}]},
+                "owner": {
+                    "name": owner,
+                    "identities": [{"platform": "irc", "account": owner}],
+                    "nicks": [owner],
+                },
                 "watchlist": [
                     {"name": nick, "identities": [{"platform": "irc", "nick": nick}], "priority": 3}
                     for nick in notables

@@ -1,8 +1,9 @@
 """Who is who in a summary: the owner, the notable members, and Presence itself.
 
-The owner is recognised only by a verified identity (IRC account, Discord user id), as
-everywhere else; notable members by any identity the watchlist names (nick, account, user
-id). Matching works on every identity a person used, so a nick change keeps them notable.
+The owner is recognised by a verified identity (IRC account, Discord user id) and, read
+only, by their configured names where nothing was verified; notable members by any
+identity the watchlist names, as users write it (nick, account, ``name#1234``, user id).
+Matching works on every identity a person used, so a nick change keeps them notable.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.config import IdentityRef, Settings
+from assistant.config.identities import attributed_to_owner, ref_matches
 from assistant.events import irc_casefold
 
 __all__ = ["KnownIdentity", "Roles"]
@@ -30,25 +32,7 @@ def _matches(ref: IdentityRef, platform: str, network: str, ident: KnownIdentity
         return False
     if ref.network is not None and ref.network != network:
         return False
-    if ref.user_id is not None:
-        return ident.user_id == ref.user_id
-    if ref.account is not None:
-        return ident.account is not None and ident.account.casefold() == ref.account.casefold()
-    if ref.nick is not None:
-        return irc_casefold(ident.nick) == irc_casefold(ref.nick)
-    return False
-
-
-def _verified(ref: IdentityRef, platform: str, network: str, ident: KnownIdentity) -> bool:
-    if ref.platform != platform or (ref.network is not None and ref.network != network):
-        return False
-    if ref.user_id is not None:
-        return ident.user_id == ref.user_id
-    return (
-        ref.account is not None
-        and ident.account is not None
-        and ident.account.casefold() == ref.account.casefold()
-    )
+    return ref_matches(ref, ident)
 
 
 class Roles:
@@ -68,11 +52,14 @@ class Roles:
         """Person id → name, for persons found notable elsewhere (``assistant.people``)."""
 
     def is_owner(self, identities: Iterable[KnownIdentity]) -> bool:
-        """True when one of ``identities`` is a verified identity of the owner."""
+        """True when one of ``identities`` counts as the owner's (read-only attribution).
+
+        A verified identity counts, and so do the owner's configured names where no
+        account was verified (:func:`assistant.config.identities.attributed_to_owner`).
+        """
+        owner = self._settings.owner
         return any(
-            _verified(ref, self._platform, self._network, ident)
-            for ident in identities
-            for ref in self._settings.owner.identities
+            attributed_to_owner(owner, self._platform, self._network, ident) for ident in identities
         )
 
     def is_presence(self, identities: Iterable[KnownIdentity]) -> bool:

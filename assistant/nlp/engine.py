@@ -286,28 +286,35 @@ class _Intake:
         return group
 
 
-def _yield_to_the_bot(spare: bool = False) -> None:
+def _yield_to_the_bot() -> None:
     """Make this process batch work, so the bot's event loop goes first when CPUs are short.
 
     The pipeline and the linker run as SCHED_BATCH (they never preempt on waking) at nice 5:
-    the bot's keepalives and heartbeats must win when it wakes. A ``spare`` pipeline worker
-    runs at idle priority (SCHED_IDLE): it gets a CPU only when nothing else wants one, so it
-    turns idle time into throughput and never delays the bot, the linker or the main pipeline
-    worker. bench/nlp.py measures the rate and the lag, on two CPUs: without the spare, at
-    nice 0, the analyzer reached 0.86 of raw ``nlp.pipe`` with the loop's lag p99 at 15 ms;
+    the bot's keepalives and heartbeats must win when it wakes. A spare pipeline worker
+    loads the same way, then runs at idle priority (:func:`_idle_from_now_on`). bench/nlp.py
+    measures the rate and the lag, on two CPUs: without the spare, at nice 0, the analyzer
+    reached 0.86 of raw ``nlp.pipe`` with the loop's lag p99 at 15 ms;
     the spare at nice 0 made it 1.1-1.4 but the lag 21-34 ms; at nice 5, 1.2-1.3 and 12-16 ms.
     Nice 10 gave about the same lag, but with another program's flood beside them openings
     came 3 s late at p99 (nice 5 keeps a quarter of a contended CPU; nice 10, a tenth).
     """
-    if spare:
-        with contextlib.suppress(AttributeError, OSError):
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        return
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     with contextlib.suppress(OSError):
         # On a single CPU the bot and the workers take turns, and the bot must win.
         os.nice(_NICENESS if usable_cpus() > 1 else _SINGLE_CPU_NICENESS)
+
+
+def _idle_from_now_on() -> None:
+    """Run at idle priority (SCHED_IDLE): a CPU only when nothing else wants one.
+
+    The spare pipeline worker turns idle time into throughput and never delays the bot, the
+    linker or the main pipeline worker. It switches only once loaded: at idle priority on a
+    machine other programs keep busy, loading the pipeline could take forever, and the
+    analysis would wait for it to start.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def serve(
@@ -320,12 +327,14 @@ def serve(
     """The worker process's main function: load once, then answer batches until ``None``."""
     # Ctrl-C reaches the whole process group; the bot decides when its worker stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _yield_to_the_bot(spare)
+    _yield_to_the_bot()
     try:
         engine = Engine(options, role)
     except BaseException:
         results.send(("failed-start", traceback.format_exc()))
         return
+    if spare:
+        _idle_from_now_on()
     results.send(("ready", None))
     intake = _Intake(requests, role)
     while not intake.ended:

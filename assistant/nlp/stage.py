@@ -226,6 +226,7 @@ class Analyzer:
         if not drained and left:
             self.stats.dropped += left
             log.warning("analysis: stopped with %d message(s) not analysed", left)
+        self._idle.set()  # nothing more will be analysed: whoever waits in drain goes on
         await self._stop_workers()
 
     async def _stop_workers(self) -> None:

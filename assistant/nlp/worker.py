@@ -274,7 +274,10 @@ class AnalysisWorker:
         if self._results is not None:
             self._results.close()
             self._results = None
-        process.close()
+        if process.exitcode is not None:
+            process.close()
+        # else: killed, but not yet scheduled to die (a starved process on a busy machine);
+        # multiprocessing reaps it later, and closing it now would raise.
 
     def _read(self, conn: Connection) -> None:
         """Hand every message from the process to the loop; report the process's end."""

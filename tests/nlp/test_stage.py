@@ -24,6 +24,7 @@ from assistant.events import (
     NickChanged,
 )
 from assistant.nlp.stage import Analyzer
+from assistant.nlp.worker import WorkerDied, WorkerOptions
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 
@@ -282,3 +283,24 @@ async def test_a_spare_that_gets_no_cpu_holds_nothing_up(tmp_path: Path) -> None
         assert rig.analyzer.stats.dropped == 0
         assert await rig.analyzer.drain(30)
         assert len(rig.published) == len(said)  # the spare's late answers are ignored
+
+
+async def test_a_pipeline_that_cannot_start_leaves_nobody_waiting_for_analysis(
+    tmp_path: Path,
+) -> None:
+    # A replay waits for the analysis to catch up before its clock moves on; when the worker
+    # cannot start, the analyzer is stopped and that wait must end, not run to its limit.
+    db = await Database.open(tmp_path / "p.sqlite3")
+    try:
+        analyzer = Analyzer(db, [].append, WorkerOptions(pipeline="no_such_pipeline_pkg"))
+        rig = Rig(db, Recorder(db), analyzer)
+        rig.say("alice", "a line that waits for the worker")
+        waiting = asyncio.create_task(analyzer.drain())
+        with pytest.raises(WorkerDied):
+            await analyzer.start()
+        await analyzer.stop(timeout=0)
+        async with asyncio.timeout(60):  # a generous bound on a wait that used to be endless
+            assert await waiting is True
+        assert analyzer.stats.dropped == 1
+    finally:
+        await db.close()

@@ -94,10 +94,12 @@ def build_parser(area_handlers: dict[str, Handler] | None = None) -> argparse.Ar
     )
     evaluate.add_argument(
         "eval_kind",
-        choices=["replies", "unanswered", "attendance"],
+        choices=["replies", "unanswered", "attendance", "topics"],
         metavar="ACTION",
         help="replies: reply-link precision/recall/F1; unanswered: unanswered-question P/R/F1; "
-        "attendance: MeetBot people present (PATH: X.log.txt with X.txt minutes, or a folder)",
+        "attendance: MeetBot people present (PATH: X.log.txt with X.txt minutes, or a folder); "
+        "topics: summary topics vs. human minutes (PATH: W3C CCG folders with irc.log and "
+        "email.log, MeetBot X.log.txt with X.txt, or folders holding them)",
     )
     evaluate.add_argument(
         "paths",
@@ -105,6 +107,12 @@ def build_parser(area_handlers: dict[str, Handler] | None = None) -> argparse.Ar
         type=Path,
         metavar="PATH",
         help="an X.raw.txt with X.annotation.txt beside it, or a folder of such pairs",
+    )
+    evaluate.add_argument(
+        "--open",
+        action="store_true",
+        help="topics: also print each meeting's unanswered questions with the next line in "
+        "their thread, to check by hand",
     )
     evaluate.add_argument(
         "--model",
@@ -219,6 +227,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from assistant.importers.cli import run_attendance
 
         return run_attendance(args.paths, console, errors)
+    if args.eval_kind == "topics":
+        from assistant.summaries.cli import run_topics_eval
+
+        return run_topics_eval(args.paths, console, errors, open_questions=args.open)
 
     from assistant.nlp.disentangle_format import FormatError
     from assistant.nlp.evaluate import run_evaluation

@@ -99,7 +99,7 @@ _UBUNTU_LINE = re.compile(r"(\[\d{2}:\d{2}\] |=== )")
 _HEXCHAT_LINE = re.compile(
     r"(\*\*\*\* (BEGIN|ENDING) LOGGING|[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} )"
 )
-_W3C_LINE = re.compile(r"\[\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})?\]\t")
+_W3C_LINE = re.compile(r"\[\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})?\](\t| {2,}[<*])")
 _CSV_HEADER = re.compile(r'"?AuthorID"?\s*[,;]\s*"?Author"?\s*[,;]\s*"?Date"?')
 
 

@@ -280,13 +280,20 @@ def hexchat_reader(scene: Scene, clock: Clock) -> LineReader:
 _W3C = re.compile(
     r"\[(\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)\]\t([^\t]*)\t?(.*)", re.DOTALL
 )
+# Some of the same logs had their tabs expanded: "[...Z]  <TallTed>  present+".
+_W3C_SPACED = re.compile(
+    r"\[(\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)\] {2,}(<[^>]*>|\*) +(.*)", re.DOTALL
+)
 
 
 def w3c_reader(scene: Scene, clock: Clock) -> LineReader:
-    """W3C IRC logs (also the ccg meetings' ``irc.log``): ISO 8601 UTC times, tab-separated."""
+    """W3C IRC logs (also the ccg meetings' ``irc.log``): ISO 8601 UTC times, tab-separated.
+
+    Logs whose tabs became runs of spaces are read too, when the nick is in ``<>`` (or ``*``).
+    """
 
     def read(line: str) -> Sequence[Event]:
-        match = _W3C.fullmatch(line)
+        match = _W3C.fullmatch(line) or _W3C_SPACED.fullmatch(line)
         if match is None:
             raise BadLine("expected '[YYYY-MM-DDTHH:MM:SS.sssZ]<TAB><nick><TAB>text'")
         try:

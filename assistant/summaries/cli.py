@@ -12,8 +12,12 @@ import asyncio
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["add_commands"]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["add_commands", "run_topics_eval"]
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -211,4 +215,22 @@ async def _summary(args: argparse.Namespace, errors: object) -> int:
         target = Path(args.out) / f"{file_stem(summary)}{SUFFIXES[fmt]}"
         await asyncio.to_thread(write_atomic, target, render(summary, fmt))
         Console().print(f"Wrote {escape(str(target))}", highlight=False)
+    return EXIT_OK
+
+
+def run_topics_eval(
+    paths: list[Path], console: Console, errors: Console, *, open_questions: bool = False
+) -> int:
+    """``presence eval topics``: per-meeting matches and the summary line (2 on a bad path)."""
+    from rich.markup import escape
+
+    from assistant.connectors.replay.translate import ReplayError
+    from assistant.summaries.gold_topics import GoldError
+    from assistant.summaries.topics_eval import evaluate_topics
+
+    try:
+        evaluate_topics(paths, console, open_questions=open_questions)
+    except (GoldError, ReplayError) as exc:
+        errors.print(f"[bold red]Error[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return EXIT_USAGE
     return EXIT_OK

@@ -244,3 +244,18 @@ def test_every_format_can_be_named_with_format() -> None:
     from assistant.importers.formats import FORMATS
 
     assert tuple(log_format.name for log_format in FORMATS) == FORMAT_NAMES
+
+
+def test_a_w3c_log_whose_tabs_became_spaces_is_read_alike(tmp_path: Path) -> None:
+    tabbed = (FIXTURES / "irc.log").read_text(encoding="utf-8")
+    spaced = tmp_path / "irc.log"
+    spaced.write_text(tabbed.replace("\t", "  "), encoding="utf-8")
+    log = read_log(spaced)
+    found = detect_format(log)
+    assert found is not None and found.name == "w3c"
+    scene = Scene("net", channel_from_name(spaced), found.platform)
+    events: list[Event] = []
+    for _, parsed in found.read(log, scene, Clock(None, UTC)):
+        assert not isinstance(parsed, BadLine)
+        events.extend(parsed)
+    assert said(events) == said(parse("irc.log")[0])

@@ -94,12 +94,14 @@ def build_parser(area_handlers: dict[str, Handler] | None = None) -> argparse.Ar
     )
     evaluate.add_argument(
         "eval_kind",
-        choices=["replies", "unanswered", "attendance", "topics"],
+        choices=["replies", "unanswered", "attendance", "topics", "openings"],
         metavar="ACTION",
         help="replies: reply-link precision/recall/F1; unanswered: unanswered-question P/R/F1; "
         "attendance: MeetBot people present (PATH: X.log.txt with X.txt minutes, or a folder); "
         "topics: summary topics vs. human minutes (PATH: W3C CCG folders with irc.log and "
-        "email.log, MeetBot X.log.txt with X.txt, or folders holding them)",
+        "email.log, MeetBot X.log.txt with X.txt, or folders holding them); "
+        "openings: surfaced openings vs. judged moments (PATH: label .json files or folders; "
+        "see docs/openings-labels.md)",
     )
     evaluate.add_argument(
         "paths",
@@ -113,6 +115,12 @@ def build_parser(area_handlers: dict[str, Handler] | None = None) -> argparse.Ar
         action="store_true",
         help="topics: also print each meeting's unanswered questions with the next line in "
         "their thread, to check by hand",
+    )
+    evaluate.add_argument(
+        "--data",
+        type=Path,
+        default=Path("..") / "shared" / "data",
+        help="openings: the folder the label files' logs are relative to (default ../shared/data)",
     )
     evaluate.add_argument(
         "--model",
@@ -231,6 +239,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from assistant.summaries.cli import run_topics_eval
 
         return run_topics_eval(args.paths, console, errors, open_questions=args.open)
+    if args.eval_kind == "openings":
+        from assistant.openings.evaluate import run_openings_eval
+
+        return run_openings_eval(args.paths, console, errors, data=args.data)
 
     from assistant.nlp.disentangle_format import FormatError
     from assistant.nlp.evaluate import run_evaluation

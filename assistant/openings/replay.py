@@ -17,14 +17,14 @@ from typing import IO, Any
 
 from assistant.config import parse_settings
 from assistant.connectors.replay import ReplayConnector, ReplayError, read_replay
-from assistant.events import ChannelEvent
+from assistant.events import ChannelEvent, Event
 from assistant.openings.clock import ReplayClock
 from assistant.openings.notable import missing_notables
 from assistant.openings.notifiers import JsonLinesNotifier
 from assistant.openings.opening import Opening
 from assistant.plugins import ENTRY_POINT_GROUP, Plugin
 
-__all__ = ["replay_log"]
+__all__ = ["replay_events", "replay_log"]
 
 _DRAIN_LIMIT = 300.0  # seconds the analysis may take to catch up on one chunk
 
@@ -62,11 +62,39 @@ async def replay_log(
         ReplayError: the log cannot be read or replayed.
         ConfigError: ``openings`` settings are wrong.
     """
-    from assistant.app import Assistant
-
     events = list(read_replay(path, log_format=log_format))
     if not events:
         raise ReplayError(f"{path}: no lines to replay")
+    return await replay_events(
+        events,
+        name=path.name,
+        owner=owner,
+        notables=notables,
+        interests=interests,
+        out=out,
+        openings=openings,
+        pipeline=pipeline,
+        show_held=show_held,
+        warn=warn,
+    )
+
+
+async def replay_events(
+    events: Sequence[Event],
+    *,
+    name: str,
+    owner: str,
+    notables: Sequence[str],
+    interests: Sequence[str] = (),
+    out: IO[str] | None = None,
+    openings: dict[str, Any] | None = None,
+    pipeline: str = "",
+    show_held: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> list[Opening]:
+    """Replay ``events`` (read from logs named ``name``) as :func:`replay_log` replays a log."""
+    from assistant.app import Assistant
+
     with tempfile.TemporaryDirectory(prefix="presence-replay-") as folder:
         settings = parse_settings(
             {
@@ -88,7 +116,7 @@ async def replay_log(
         )
         if warn is not None:
             actors = {e.actor for e in events if isinstance(e, ChannelEvent)}
-            for warning in missing_notables(settings.watchlist, actors, path.name):
+            for warning in missing_notables(settings.watchlist, actors, name):
                 warn(warning)
         connector = ReplayConnector(events)
         assistant = Assistant(

@@ -20,7 +20,7 @@ from assistant.importers.importer import channel_from_name
 from assistant.importers.reading import read_log
 from assistant.importers.scene import BadLine, Clock, MissingDate, Scene, date_from_name
 
-__all__ = ["ReplayError", "read_replay"]
+__all__ = ["ReplayError", "read_replay", "read_replay_records"]
 
 _NO_DATE = date(1970, 1, 1)
 
@@ -58,6 +58,27 @@ def read_replay(
     Raises:
         ReplayError: the file cannot be read, its format is unknown, or it has no date.
     """
+    for _, events in read_replay_records(
+        path, log_format=log_format, network=network, channel=channel, day=day, zone=zone
+    ):
+        yield from events
+
+
+def read_replay_records(
+    path: Path,
+    *,
+    log_format: str = "auto",
+    network: str = "replay",
+    channel: str | None = None,
+    day: date | None = None,
+    zone: tzinfo = UTC,
+) -> Iterator[tuple[int, tuple[Event, ...]]]:
+    """Yield each record the format reads (a line, a CSV row) as its number and live events.
+
+    The number is the 1-based line the record starts on (a message's number in a JSON
+    export); a record that is not a message, or cannot be read, comes with no events, so
+    records can be counted. Arguments and errors are those of :func:`read_replay`.
+    """
     try:
         log = read_log(path)
     except OSError as exc:
@@ -79,10 +100,10 @@ def read_replay(
     # A log without a date still replays: its times fall on 1970-01-01.
     clock = Clock(day or date_from_name(path) or _NO_DATE, zone)
     try:
-        for _, parsed in found.read(log, scene, clock):
+        for number, parsed in found.read(log, scene, clock):
             if isinstance(parsed, BadLine):
+                yield number, ()
                 continue
-            for event in parsed:
-                yield _as_live(event)
+            yield number, tuple(_as_live(event) for event in parsed)
     except MissingDate:
         raise ReplayError(f"{path}: the log has no date") from None

@@ -17,6 +17,9 @@ detectors propose openings):
 - :mod:`~assistant.openings.clock` — wall clock live, the log's clock in replay.
 - :mod:`~assistant.openings.replay` and :mod:`~assistant.openings.cli` — replay mode and the
   ``presence relationship`` / ``presence openings`` commands.
+- :mod:`~assistant.openings.evaluate`, :mod:`~assistant.openings.labels` and
+  :mod:`~assistant.openings.matching` — ``presence eval openings``: label files, the
+  matching rule, the scores.
 """
 
 from assistant.openings.detector import Detector

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -177,7 +178,7 @@ def evaluate_openings(
         judged.extend(asyncio.run(judge_file(labels, data, errors)))
         moments.extend(labels.moments)
 
-    table = Table(title="openings by kind")
+    table = Table(title="openings by kind", box=box.SIMPLE_HEAD, show_edge=False)
     for column in ("kind", "surfaced", "good", "bad", "unjudged", "good moments", "recall"):
         table.add_column(column, justify="left" if column == "kind" else "right", no_wrap=True)
     kinds = sorted(KINDS | {j.opening.kind for j in judged})

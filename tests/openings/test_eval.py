@@ -165,8 +165,8 @@ def test_the_command_replays_the_labelled_log_and_scores_it(
     assert lines[-1] == (
         "openings: precision=50.0 recall=50.0 f1=50.0 precision_at_20=50.0 surfaced=2 labelled=3"
     )
-    cells = [[c.strip() for c in line.strip("│").split("│")] for line in lines if "│" in line]
-    rows = {row[0]: row[1:] for row in cells}
+    cells = [line.split() for line in lines]
+    rows = {row[0]: row[1:] for row in cells if row and row[0] in KINDS}
     # surfaced, good, bad, unjudged, good moments, recall
     assert rows["unanswered_question"] == ["1", "1", "0", "0", "1", "100.0"]
     assert rows["addressed_you"] == ["1", "0", "1", "0", "0", "0.0"]

@@ -176,6 +176,12 @@ class OpeningsSettings(Section):
         ge=0,
         description="a topic you mention this many times becomes an interest (0: never learn)",
     )
+    unseen_warning_hours: float = Field(
+        default=24,
+        ge=0,
+        description="after attending this many hours, each watchlist member no recorded "
+        "identity matches is named once in the log, with the closest identities seen (0: never)",
+    )
     similarity_pipeline: str = Field(
         default="",
         description="spaCy pipeline with word vectors for fuzzy interest matching "

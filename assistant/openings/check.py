@@ -9,6 +9,7 @@ compare with, and the check says so rather than guessing.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -18,29 +19,32 @@ from assistant.config import Settings, WatchedMember
 from assistant.openings.notable import missing_notables
 from assistant.storage.database import Database
 
-__all__ = ["check_identities", "report_identities"]
+__all__ = ["RecordedIdentity", "check_identities", "recorded_identities", "report_identities"]
 
 _IDENTITIES = "SELECT nick, account, user_id FROM identities"
 
 
-class _Recorded:
+@dataclass(frozen=True, slots=True)
+class RecordedIdentity:
     """One identity row, read as the matching reads identities."""
 
-    __slots__ = ("account", "nick", "user_id")
-
-    def __init__(self, nick: str, account: str | None, user_id: str | None) -> None:
-        self.nick = nick
-        self.account = account
-        self.user_id = user_id
+    nick: str
+    account: str | None
+    user_id: str | None
 
 
-async def _recorded(path: Path) -> list[_Recorded]:
+async def recorded_identities(db: Database) -> list[RecordedIdentity]:
+    """Every identity recorded in ``db`` (live chat and imports alike)."""
+    rows = await db.fetchall(_IDENTITIES)
+    return [RecordedIdentity(str(r["nick"]), r["account"], r["user_id"]) for r in rows]
+
+
+async def _recorded(path: Path) -> list[RecordedIdentity]:
     db = await Database.open(path)
     try:
-        rows = await db.fetchall(_IDENTITIES)
+        return await recorded_identities(db)
     finally:
         await db.close()
-    return [_Recorded(str(r["nick"]), r["account"], r["user_id"]) for r in rows]
 
 
 def check_identities(settings: Settings) -> list[str]:

@@ -10,16 +10,18 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from assistant.config import secret
 from assistant.events import Event
+from assistant.openings.check import recorded_identities
 from assistant.openings.clock import WallClock
 from assistant.openings.detector import Detector
 from assistant.openings.engine import OpeningsEngine
 from assistant.openings.interests import InterestMatcher, vector_similarity
-from assistant.openings.notable import build_notability
+from assistant.openings.notable import build_notability, missing_notables
 from assistant.openings.notifiers import (
     ConsoleNotifier,
     DirectMessageNotifier,
@@ -95,6 +97,8 @@ class OpeningsRuntime:
             detectors=[cls for cls in chosen if cls.kind not in disabled],
         )
         self._ticker: asyncio.Task[None] | None = None
+        self._started = time.monotonic()
+        self._unseen_checked = False
         # Without analysis no MessageAnalyzed comes to pair a line with: keep none waiting.
         self.engine.pair_analyses = settings.analysis.enabled
 
@@ -140,13 +144,32 @@ class OpeningsRuntime:
         self._ticker = asyncio.create_task(self._tick(), name="openings:tick")
 
     async def _tick(self) -> None:
+        hours = self.ctx.settings.openings.unseen_warning_hours
         while True:
             await asyncio.sleep(_TICK)
             if self.engine.clock.live:
                 try:
                     await self.engine.tick()
+                    due = hours and time.monotonic() - self._started >= hours * 3600
+                    if due and not self._unseen_checked:
+                        await self.warn_unseen_notables()
                 except Exception:
                     log.exception("openings: tick failed")
+
+    async def warn_unseen_notables(self) -> list[str]:
+        """Log, once, each watchlist member that no recorded identity matches; return them.
+
+        Live chat records every identity it sees: a notable none of them matches after a
+        day of attending is most often a misspelt nick or a missing ``#1234`` tag, and
+        their openings would be a silent zero.
+        """
+        self._unseen_checked = True
+        seen = await recorded_identities(self.ctx.db)
+        where = f"the {len(seen)} identities recorded so far"
+        warnings = missing_notables(self.ctx.settings.watchlist, seen, where)
+        for warning in warnings:
+            log.warning("openings: %s", warning)
+        return warnings
 
     async def handle(self, event: Event) -> None:
         """Feed one event to the engine (the host pauses for the event loop between events)."""

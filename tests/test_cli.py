@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.testing.cli import run_presence
 from assistant.testing.irc_client import SimulatedMember
 from assistant.testing.ircd import run_ngircd
 
@@ -19,14 +19,7 @@ from assistant.testing.ircd import run_ngircd
 def presence(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-    )
+    return run_presence(*args, cwd=cwd, env=env)
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:

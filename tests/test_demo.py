@@ -7,13 +7,13 @@ what it wrote can be read back); everything asserted is on the terminal or in it
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from assistant.testing.cli import run_presence
 
 pytestmark = pytest.mark.ircd
 
@@ -21,13 +21,7 @@ pytestmark = pytest.mark.ircd
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
     out = tmp_path_factory.mktemp("demo") / "out"
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant", "demo", "--keep", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "250"},
-    )
+    result = run_presence("demo", "--keep", out, columns=250)
     assert result.returncode == 0, result.stdout + result.stderr
     return result, out
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from assistant.importers.attendance import (
     evaluate_attendance,
     find_meeting_pairs,
 )
+from assistant.testing.cli import run_presence
 
 TREE = Path(__file__).parent / "fixtures" / "meetbot"
 SPEC = TREE / "spec_meeting" / "2021" / "spec_meeting.2021-03-15-19.01.log.txt"
@@ -24,14 +23,7 @@ FEDORA = TREE / "fedora_style" / "2021" / "fedora_style.2021-03-15-19.01.log.txt
 
 
 def presence(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    return run_presence(*args, cwd=cwd)
 
 
 def test_a_folder_is_searched_down_to_meetbots_name_year_layout() -> None:

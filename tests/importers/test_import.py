@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -16,6 +14,7 @@ from assistant.importers.importer import FileReport, ImportOptions, LogImporter
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 from assistant.storage.people import forget_person, person_id_for
+from assistant.testing.cli import run_presence
 from assistant.testing.database import temporary_database
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -132,14 +131,7 @@ async def test_forgetting_a_person_removes_their_import_traces(db: Database) -> 
 
 
 def presence(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    return run_presence(*args, cwd=cwd)
 
 
 def test_presence_import_reports_each_file_and_adds_nothing_the_second_time(

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from assistant.nlp.disentangle_format import read_transcript
 from assistant.nlp.evaluate import scored_questions
+from assistant.testing.cli import run_presence
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXCERPT = FIXTURES / "2012-03-24.excerpt.raw.txt"
 
 
 def presence(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "80"},
-    )
+    return run_presence(*args, cwd=cwd, columns=80)
 
 
 @pytest.mark.parametrize(("kind", "noun"), [("replies", "messages"), ("unanswered", "questions")])

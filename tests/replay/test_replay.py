@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
+
+from assistant.testing.cli import run_presence
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GARDEN = FIXTURES / "#garden.2024-03-02.log"
@@ -51,17 +51,7 @@ def config(folder: Path, extra: str = "") -> Path:
 
 
 def replay(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("PRESENCE_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", "replay", *args],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_presence("replay", *args, cwd=folder)
 
 
 def query(folder: Path, sql: str) -> list[tuple[object, ...]]:
@@ -120,17 +110,7 @@ def test_replaying_again_adds_nothing_and_says_how_to_rebuild(tmp_path: Path) ->
 
 def test_a_log_imported_before_is_not_played_twice(tmp_path: Path) -> None:
     path = str(config(tmp_path))
-    env = {**os.environ}
-    env.pop("PRESENCE_CONFIG", None)
-    imported = subprocess.run(
-        [sys.executable, "-m", "assistant", "import", str(GARDEN), "--config", path],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    imported = run_presence("import", GARDEN, "--config", path, cwd=tmp_path)
     assert imported.returncode == 0, imported.stderr
     done = replay(tmp_path, str(GARDEN), "--config", path)
     assert done.returncode == 0, done.stderr

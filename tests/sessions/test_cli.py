@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,20 +14,14 @@ from assistant.recorder import Recorder
 from assistant.sessions.clock import ManualClock
 from assistant.sessions.tracker import SessionTracker
 from assistant.storage.database import Database
+from assistant.testing.cli import run_presence
 from assistant.testing.factories import ChatScript
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 
 
 def presence(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    return run_presence(*args, cwd=cwd)
 
 
 @pytest.fixture

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from assistant.storage.database import Database
+from assistant.testing.cli import run_presence
 
 from .conftest import DARREN_Q, record_scene
 
@@ -36,14 +35,7 @@ enabled = true
 
 
 def presence(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    return run_presence(*args, cwd=cwd)
 
 
 @pytest.fixture

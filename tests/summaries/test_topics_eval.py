@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from assistant.summaries.model import Question
 from assistant.summaries.open_check import check_open_questions
 from assistant.summaries.topic_match import ContentLemmas, matches
 from assistant.summaries.topics_eval import score_headlines
+from assistant.testing.cli import run_presence
 
 FIXTURES = Path(__file__).parent / "fixtures" / "topics"
 W3C = FIXTURES / "w3c" / "2020-04-07"
@@ -109,14 +107,7 @@ def test_each_gold_topic_takes_its_best_headline_and_precision_counts_every_matc
 def test_the_command_replays_both_kinds_of_meeting_and_prints_the_figures(
     tmp_path: Path,
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "assistant", "eval", "topics", "--open", str(FIXTURES)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    done = run_presence("eval", "topics", "--open", FIXTURES, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     last = re.fullmatch(
@@ -140,13 +131,7 @@ def test_the_command_replays_both_kinds_of_meeting_and_prints_the_figures(
 
 
 def test_the_command_explains_a_path_without_meetings(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "assistant", "eval", "topics", str(tmp_path)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_presence("eval", "topics", tmp_path, cwd=tmp_path)
     assert done.returncode == 2
     assert "no meeting with minutes here" in done.stderr
 

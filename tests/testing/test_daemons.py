@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import shutil
+import socket
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -199,3 +200,20 @@ async def test_register_account_needs_services() -> None:
             await server.register_account("erin", "erin-secret-1")
     finally:
         server.close()
+
+
+async def test_a_daemon_that_exits_at_start_is_reported_not_waited_for() -> None:
+    # A daemon that cannot bind its port exits at once; the start must say so with its log,
+    # not wait the whole (here hour-long) start timeout for a welcome that cannot come.
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    server = run_ngircd(port=taken.getsockname()[1])
+    try:
+        with pytest.raises(RuntimeError, match="did not welcome a client") as caught:
+            await server.astart(timeout=3600)
+        assert str(server.log_path) in str(caught.value)
+        assert "Address already in use" in server.log_path.read_text(encoding="utf-8")
+    finally:
+        server.close()
+        taken.close()

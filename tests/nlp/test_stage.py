@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -193,17 +194,18 @@ async def test_the_loop_keeps_turning_while_lines_wait_and_stop_ends_the_worker(
         for i in range(100):
             rig.say(f"nick{i % 40}", f"burst {burst} line {i}: anyone tried hosting on s3?")
         await asyncio.sleep(0)
-    await asyncio.sleep(3)
+    await rig.wait_for(1500, timeout=300)  # half analysed, half still waiting
     ticker.cancel()
-    assert rig.published, "nothing was analysed while the flood was queued"
-    assert rig.analyzer.pending > 0  # lines waited the whole time
     # Parsed on the loop, 64 lines hold it for over 100 ms (test_worker shows it): a task that
-    # asks for a turn every 5 ms would get one between batches, a few dozen in 3 s. The worker
-    # leaves the loop free: most of the 600 turns asked. How late they come is bench/nlp.py's.
-    assert turns >= 100, f"other tasks got only {turns} turns of the loop in 3 s of analysis"
-    await rig.analyzer.stop(timeout=1)
+    # asks for a turn every 5 ms would get about one per batch. The worker leaves the loop
+    # free: many turns per batch, however fast the machine. How late they come is bench's.
+    batches = math.ceil(len(rig.published) / rig.analyzer.batch_size)
+    assert turns >= 3 * batches, f"other tasks got {turns} turns while {batches} batches ran"
+    left = rig.analyzer.pending
+    assert left > 0
+    await rig.analyzer.stop(timeout=0)
     assert rig.analyzer.worker_pid is None
-    assert rig.analyzer.stats.dropped > 0  # what could not be finished is counted
+    assert 0 < rig.analyzer.stats.dropped <= left  # what could not be finished is counted
 
 
 async def test_a_line_that_finds_the_worker_idle_is_not_held_for_a_batch(tmp_path: Path) -> None:

@@ -166,7 +166,10 @@ class OpeningsRuntime:
         self._unseen_checked = True
         seen = await recorded_identities(self.ctx.db)
         where = f"the {len(seen)} identities recorded so far"
-        warnings = missing_notables(self.ctx.settings.watchlist, seen, where)
+        # difflib over every identity ever recorded: off the event loop.
+        warnings = await asyncio.to_thread(
+            missing_notables, self.ctx.settings.watchlist, seen, where
+        )
         for warning in warnings:
             log.warning("openings: %s", warning)
         return warnings

@@ -21,8 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from assistant.events import irc_casefold
+from assistant.summaries.discussions import Speaker, build_discussions
 from assistant.summaries.model import (
     AttendanceRow,
+    Discussion,
     Exchange,
     FollowUp,
     Link,
@@ -46,6 +48,7 @@ class Activity:
 
     attendance: tuple[AttendanceRow, ...] = ()
     lines: int = 0
+    discussions: tuple[Discussion, ...] = ()
     topics: tuple[TopicCount, ...] = ()
     member_topics: tuple[MemberTopics, ...] = ()
     unanswered: tuple[Question, ...] = ()
@@ -363,9 +366,11 @@ def build_activity(data: dict[str, Any], roles: Roles, top_topics: int = 10) -> 
         for row in attendance
         if row.person_id in by_person
     )
+    speakers = {row.person_id: Speaker(row.label, row.notable) for row in attendance}
     return Activity(
         attendance=tuple(attendance),
         lines=sum(row.lines for row in attendance),
+        discussions=build_discussions(messages, speakers),
         topics=tuple(TopicCount(t, n) for t, n in totals.most_common(top_topics)),
         member_topics=member_topics,
         unanswered=tuple(unanswered),

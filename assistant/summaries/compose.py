@@ -48,7 +48,7 @@ WHERE s.id = ?
 _MESSAGES = """
 SELECT m.id, m.at, m.kind, m.text, m.deleted, m.message_id, m.reply_to AS platform_reply,
        m.identity_id, i.person_id, i.nick,
-       a.key, a.topics, a.is_question, a.addressees, a.links, a.reply_to
+       a.key, a.topics, a.is_question, a.addressees, a.links, a.reply_to, a.thread, a.acts
 FROM messages AS m JOIN identities AS i ON i.id = m.identity_id
 LEFT JOIN message_analyses AS a ON a.message_id = m.id
 WHERE m.channel_id = ? AND m.at >= ? AND m.at <= ?
@@ -206,6 +206,7 @@ def build_summary(
         owner=settings.owner.name,
         attendance=activity.attendance,
         messages=activity.lines,
+        discussions=activity.discussions,
         topics=activity.topics,
         member_topics=activity.member_topics,
         unanswered=activity.unanswered,

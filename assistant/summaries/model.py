@@ -16,14 +16,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 __all__ = [
     "SCHEMA",
     "AttendanceRow",
+    "Discussion",
     "Exchange",
     "FollowUp",
+    "KeyLine",
     "Link",
     "MemberTopics",
     "Minutes",
     "MinutesItem",
     "MinutesTopic",
     "OpeningItem",
+    "Participant",
     "PersonActivity",
     "Question",
     "RelationshipChange",
@@ -107,6 +110,47 @@ class MemberTopics:
 
     person: str
     topics: tuple[TopicCount, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """Someone who took part in a discussion, and how many of its lines they said."""
+
+    name: str
+    lines: int
+    notable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLine:
+    """A line quoted as representative of a discussion (chosen from its own lines)."""
+
+    at: datetime
+    person: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Discussion:
+    """One conversation of the session: its subject, people, time, links and key lines."""
+
+    headline: str
+    """A short key phrase naming the subject (a MeetBot ``#topic`` when one started it)."""
+    started_at: datetime
+    ended_at: datetime
+    lines: int
+    participants: tuple[Participant, ...] = ()
+    """Notable members first, then by lines said."""
+    links: tuple[str, ...] = ()
+    key_lines: tuple[KeyLine, ...] = ()
+    """One or two of its most central lines, in the order they were said."""
+    heading: bool = False
+    """True when the headline is a ``#topic`` someone set, not a phrase Presence chose."""
+
+    @property
+    def minutes(self) -> float:
+        """How long it ran, in minutes."""
+        return (self.ended_at - self.started_at).total_seconds() / 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +283,8 @@ class Summary:
     owner: str = "owner"
     attendance: tuple[AttendanceRow, ...] = ()
     messages: int = 0
+    discussions: tuple[Discussion, ...] = ()
+    """What was discussed: the session's conversations, weightiest first."""
     topics: tuple[TopicCount, ...] = ()
     member_topics: tuple[MemberTopics, ...] = ()
     unanswered: tuple[Question, ...] = ()

@@ -5,8 +5,8 @@ is replayed, with the lines that state its topics removed, through the live path
 recorder, the spaCy analysis, the plugins and the session tracker on the log's own clock
 (:func:`~assistant.connectors.replay.runner.replay_logs`, one run for all meetings, in time
 order, into a temporary database). Each session found within a meeting is summarised as
-after a live chat, and the summary's headlines (today its topic list, until summaries
-group the talk into discussions) are matched with the gold topics by the rule in
+after a live chat, and the headlines of its discussions
+(:mod:`assistant.summaries.discussions`) are matched with the gold topics by the rule in
 :mod:`assistant.summaries.topic_match`.
 
 Recall is the share of gold topics some headline matched; precision the share of
@@ -59,8 +59,8 @@ class MeetingTopics:
 
     @property
     def headlines(self) -> list[str]:
-        """The summaries' topics, in order, each once."""
-        seen = dict.fromkeys(t.topic for s in self.summaries for t in s.topics)
+        """The summaries' discussion headlines, in order, each once."""
+        seen = dict.fromkeys(d.headline for s in self.summaries for d in s.discussions)
         return list(seen)
 
 

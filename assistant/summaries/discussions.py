@@ -1,0 +1,500 @@
+"""What was discussed: a session's messages grouped into a handful of discussions.
+
+The skeleton is the conversation thread the analyzer stored with each message (from reply
+links). Threads are cut where a MeetBot ``#topic`` (or a scribe's ``Topic:``) line starts a
+new subject; that line becomes the heading of what follows. Small threads are then merged
+into a neighbour close in time that shares content words, and the closest neighbours are
+merged until the session has about one discussion per ten minutes of talk (at most
+:data:`MOST`). Procedural lines (``present+``, the W3C queue's ``q+``/``ack``), greetings
+and thanks take part in no discussion.
+
+Each discussion is named by a key phrase of its own lines: the phrases are the noun
+chunks the analyzer stored as the message's topics, ranked TextRank-style (PageRank over
+the graph of words said in the same line), weighted by how often the phrase came up in
+this discussion rather than in the others, multiword phrases preferred. Its one or two
+representative lines are the most central ones of a TextRank ranking over its lines
+(lines are linked by the content words they share). Nothing here loads a pipeline, so
+the summary of a long session stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from assistant.nlp.chat_words import FILLERS, GENERIC_WORDS, GREETING_WORDS
+from assistant.summaries.model import Discussion, KeyLine, Participant
+
+__all__ = ["MOST", "Speaker", "build_discussions", "is_procedural", "topic_heading"]
+
+MOST = 8
+"""The most discussions a session shows."""
+MINUTES_PER_DISCUSSION = 10.0
+LINES_PER_DISCUSSION = 12
+SMALL = 3
+"""A thread with fewer content lines than this is merged into a neighbour when it can be."""
+NEAR_SECONDS = 300.0
+"""How far apart in time two threads may be and still be merged for being close."""
+KEY_LINES = 2
+_PHRASE_WORDS = 3
+"""Longer noun chunks ("me2b relationship layers slide") make poor headlines."""
+_TILE = 8
+"""Lines on each side of a gap compared when cutting a long thread."""
+_TILE_SECONDS = 600.0
+_TITLED_DEPTH = 0.3
+_UNRELATED = 0.05
+"""Discussions far apart in time that share (almost) no words are never merged."""
+_RANKED_LINES = 150
+
+_HEADING = re.compile(r"^\s*(?:#topic|(?:sub)?topic\s*:)\s*(\S.*?)\s*$", re.IGNORECASE)
+# W3C queue and presence commands, scribe and bot chatter: procedure, not discussion.
+_PROCEDURAL = re.compile(
+    r"^\s*(?:q[+\-?]|q\s*$|queue[+\-?]|ack\b.*|present[+\-]|\+present|scribe(?:nick)?\s*:.*|"
+    r"(?:zakim|rrsagent|meetbot)\b.*|#(?:startmeeting|endmeeting|chair|unchair|undo)\b.*|"
+    r"agenda\s*[:+].*|[+\-]1|\S+\s*[:,]?\s*[+\-]1)\s*$",
+    re.IGNORECASE,
+)
+_SPEAKER_PREFIX = re.compile(r"^\s*(?:[.…]+\s*)?(?:[\w\-\[\]`|^{}]+\s*:\s+)?")
+_WORD = re.compile(r"[a-z0-9][a-z0-9_.+\-]*[a-z0-9]|[a-z0-9]")
+_PHRASE_WORD = re.compile(r"^[a-z][a-z0-9\-]*[a-z0-9]$|^[a-z0-9]+$")
+_CHATTER = (
+    FILLERS
+    | GENERIC_WORDS
+    | frozenset(GREETING_WORDS)
+    | {
+        *("morning", "evening", "afternoon", "night", "good", "great", "thank", "bye"),
+        *("welcome", "call", "ack", "queue", "present", "scribe", "agenda", "minute"),
+        *("minutes", "meeting"),
+    }
+)
+_QUIET_ACTS = frozenset({"greeting", "thanks"})
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """How a person is shown in discussions."""
+
+    name: str
+    notable: bool = False
+
+
+@dataclass(slots=True)
+class _Line:
+    index: int
+    at: float
+    person: int
+    text: str
+    phrases: list[str]
+    words: frozenset[str]
+    links: list[str]
+    unit: str
+    titled: bool = False
+    """The line is little more than one phrase ("Action items", "Announcements:")."""
+
+
+@dataclass(slots=True)
+class _Group:
+    lines: list[_Line] = field(default_factory=list)
+    segment: int = 0
+    heading: str = ""
+    words: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def start(self) -> float:
+        return self.lines[0].at
+
+    @property
+    def end(self) -> float:
+        return self.lines[-1].at
+
+    def absorb(self, other: _Group) -> None:
+        self.lines = sorted(self.lines + other.lines, key=lambda line: line.index)
+        self.words.update(other.words)
+        self.heading = self.heading or other.heading
+
+
+def _json_list(value: object) -> list[str]:
+    if not value or not isinstance(value, str):
+        return []
+    try:
+        loaded = json.loads(value)
+    except ValueError:
+        return []
+    return [str(v) for v in loaded] if isinstance(loaded, list) else []
+
+
+def topic_heading(text: str) -> str | None:
+    """The subject a ``#topic X`` or ``Topic: X`` line sets (None: it sets none)."""
+    found = _HEADING.match(text)
+    return found.group(1) if found else None
+
+
+def is_procedural(text: str) -> bool:
+    """Whether a line is procedure (queue, presence, scribe and bot commands), not talk."""
+    return bool(_PROCEDURAL.match(text))
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    # Imported on first use: importing the summaries must not import spaCy.
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+def _words_of(phrases: Iterable[str]) -> frozenset[str]:
+    return frozenset(
+        w for p in phrases for w in p.split() if w not in _CHATTER and w not in _stop_words()
+    )
+
+
+def _fallback_phrases(text: str) -> list[str]:
+    """Content words of a line nobody analysed (no pipeline ran on it)."""
+    return [
+        w
+        for w in _WORD.findall(text.lower())
+        if len(w) > 2 and w not in _stop_words() and w not in _CHATTER and not w.isdigit()
+    ]
+
+
+def _good_phrase(phrase: str) -> bool:
+    words = phrase.split()
+    return (
+        bool(words)
+        and len(words) <= _PHRASE_WORDS
+        and all(_PHRASE_WORD.match(w) for w in words)
+        and not all(w in _CHATTER or w in _stop_words() for w in words)
+        and words[0] not in _CHATTER
+        and words[-1] not in _CHATTER
+    )
+
+
+def _lines(messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker]) -> list[_Line]:
+    lines: list[_Line] = []
+    for index, message in enumerate(messages):
+        pid = int(message["person_id"])
+        text = str(message["text"] or "")
+        if message.get("deleted") or pid not in people or not text.strip():
+            continue
+        analysed = message.get("key") is not None
+        quiet = analysed and bool(_QUIET_ACTS & set(_json_list(message.get("acts"))))
+        # A greeting or a queue command with a real sentence after it still counts.
+        if (
+            (quiet or is_procedural(text))
+            and topic_heading(text) is None
+            and len(_fallback_phrases(text)) < 3
+        ):
+            continue
+        phrases = _json_list(message.get("topics")) if analysed else _fallback_phrases(text)
+        phrases = [p for p in phrases if _good_phrase(p)]
+        unit = str(message.get("thread") or "") or str(message.get("key") or f"m{index}")
+        links = _json_list(message.get("links")) if analysed else []
+        words = _WORD.findall(_SPEAKER_PREFIX.sub("", text.lower()))
+        titled = len(phrases) == 1 and 0 < len(words) <= 5 and not links
+        lines.append(
+            _Line(
+                index,
+                float(message["at"]),
+                pid,
+                text,
+                phrases,
+                _words_of(phrases),
+                links,
+                unit,
+                titled,
+            )
+        )
+    return lines
+
+
+def _groups(lines: list[_Line]) -> list[_Group]:
+    """Threads, cut at each heading line (a heading starts a segment and heads its group)."""
+    segment = 0
+    by_unit: dict[tuple[int, str], _Group] = {}
+    for line in lines:
+        heading = topic_heading(line.text)
+        if heading is not None:
+            segment += 1
+            group = by_unit[segment, "#heading"] = _Group(segment=segment, heading=heading)
+        else:
+            group = by_unit.setdefault((segment, line.unit), _Group(segment=segment))
+        group.lines.append(line)
+        group.words.update(line.words)
+    groups: list[_Group] = []
+    for (segment, unit), group in by_unit.items():
+        head = by_unit.get((segment, "#heading"))
+        if head is not None and unit != "#heading":
+            head.absorb(group)  # what follows a heading is under it
+        else:
+            groups.append(group)
+    return sorted(groups, key=lambda g: g.start)
+
+
+def _cosine(a: Counter[str], b: Counter[str]) -> float:
+    shared = sum(a[w] * b[w] for w in a.keys() & b.keys())
+    if not shared:
+        return 0.0
+    return shared / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+
+
+def _split(group: _Group) -> list[_Group]:
+    """Cut a long thread where its vocabulary changes (TextTiling: depth of cohesion valleys).
+
+    A line that only names a subject ("Action items") deepens the valley before it: it is
+    how people announce the next subject.
+    """
+    lines = group.lines
+    if group.heading or len(lines) < 2 * _TILE or lines[-1].at - lines[0].at < _TILE_SECONDS:
+        return [group]
+    gaps: list[float] = []
+    for i in range(1, len(lines)):
+        before: Counter[str] = Counter(
+            w for line in lines[max(0, i - _TILE) : i] for w in line.words
+        )
+        after: Counter[str] = Counter(w for line in lines[i : i + _TILE] for w in line.words)
+        gaps.append(_cosine(before, after))
+    depths: list[float] = []
+    for i, value in enumerate(gaps):
+        left = max(gaps[max(0, i - _TILE) : i + 1])
+        right = max(gaps[i : i + _TILE + 1])
+        depth = (left - value) + (right - value)
+        if lines[i + 1].titled:
+            depth += _TITLED_DEPTH
+        depths.append(depth)
+    mean = sum(depths) / len(depths)
+    spread = math.sqrt(sum((d - mean) ** 2 for d in depths) / len(depths))
+    cutoff = mean + spread / 2
+    cuts: list[int] = []
+    for i in sorted(range(len(depths)), key=lambda i: -depths[i]):
+        at = i + 1
+        if depths[i] <= cutoff:
+            break
+        if all(abs(at - c) >= _TILE for c in cuts) and _TILE <= at <= len(lines) - _TILE // 2:
+            cuts.append(at)
+    parts: list[_Group] = []
+    for start, end in zip([0, *sorted(cuts)], [*sorted(cuts), len(lines)], strict=True):
+        part = _Group(lines=lines[start:end], segment=group.segment)
+        for line in part.lines:
+            part.words.update(line.words)
+        parts.append(part)
+    return parts
+
+
+def _similarity(a: _Group, b: _Group) -> float:
+    shared = sum(min(a.words[w], b.words[w]) for w in a.words.keys() & b.words.keys())
+    if not shared:
+        return 0.0
+    return shared / math.sqrt(sum(a.words.values()) * sum(b.words.values()))
+
+
+def _closeness(a: _Group, b: _Group) -> float:
+    gap = max(a.start, b.start) - min(a.end, b.end)
+    return 1.0 if gap <= 0 else max(0.0, 1.0 - gap / (4 * NEAR_SECONDS))
+
+
+def _score(a: _Group, b: _Group) -> float:
+    if a.segment != b.segment or (a.heading and b.heading):
+        return -1.0
+    return _similarity(a, b) + 0.5 * _closeness(a, b)
+
+
+def _merge(groups: list[_Group], target: int) -> list[_Group]:
+    """Merge small groups into their best neighbour, then the best pairs down to ``target``."""
+    groups = sorted(groups, key=lambda g: g.start)
+    for small in sorted(groups, key=lambda g: len(g.lines)):
+        if len(small.lines) >= SMALL or small not in groups or small.heading:
+            continue
+        others = [
+            g
+            for g in groups
+            if g is not small
+            and g.segment == small.segment
+            and (max(g.start, small.start) - min(g.end, small.end)) <= NEAR_SECONDS
+        ]
+        if others:
+            best = max(others, key=lambda g: (_score(small, g), len(g.lines)))
+            best.absorb(small)
+            groups.remove(small)
+    while len(groups) > target:
+        groups.sort(key=lambda g: g.start)
+        best_pair: tuple[float, int, int] | None = None
+        for i, a in enumerate(groups):
+            for j in range(i + 1, min(len(groups), i + 6)):
+                score = _score(a, groups[j])
+                if score > _UNRELATED and (best_pair is None or score > best_pair[0]):
+                    best_pair = (score, i, j)
+        if best_pair is None:
+            break
+        _, i, j = best_pair
+        groups[i].absorb(groups[j])
+        del groups[j]
+    return groups
+
+
+def _pagerank(edges: Mapping[int, Mapping[int, float]], size: int, rounds: int = 20) -> list[float]:
+    if not size:
+        return []
+    rank = [1.0 / size] * size
+    out = {node: sum(targets.values()) for node, targets in edges.items()}
+    for _ in range(rounds):
+        new = [0.15 / size] * size
+        for node, targets in edges.items():
+            if out[node] <= 0:
+                continue
+            share = 0.85 * rank[node] / out[node]
+            for target, weight in targets.items():
+                new[target] += share * weight
+        rank = new
+    return rank
+
+
+def _word_ranks(lines: Sequence[_Line]) -> dict[str, float]:
+    """TextRank over words: linked when said in the same line."""
+    vocabulary = sorted({w for line in lines for w in line.words})
+    position = {w: i for i, w in enumerate(vocabulary)}
+    edges: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for line in lines:
+        ids = sorted(position[w] for w in line.words)
+        for a in ids:
+            for b in ids:
+                if a != b:
+                    edges[a][b] += 1.0
+    ranks = _pagerank(edges, len(vocabulary))
+    return {w: ranks[i] for w, i in position.items()}
+
+
+def _candidates(phrases: Iterable[str]) -> Iterable[str]:
+    """Each phrase and its shorter endings ("new work item" also says "work item")."""
+    for phrase in phrases:
+        words = phrase.split()
+        for start in range(len(words)):
+            tail = words[start:]
+            if tail[0] not in _CHATTER and tail[0] not in _stop_words():
+                yield " ".join(tail)
+
+
+def _headline(
+    group: _Group,
+    word_spread: Mapping[str, int],
+    groups: int,
+    names: frozenset[str],
+    used: set[str],
+) -> str:
+    if group.heading:
+        return group.heading
+    ranks = _word_ranks(group.lines)
+    mean_rank = 1.0 / len(ranks) if ranks else 1.0
+    counts: Counter[str] = Counter()
+    for line in group.lines:
+        counts.update(dict.fromkeys(_candidates(line.phrases), 1))
+    best: tuple[float, int, str] | None = None
+    for phrase, count in counts.items():
+        words = [w for w in phrase.split() if w in ranks]
+        if not words or phrase in used or any(w in names for w in phrase.split()):
+            continue
+        # Said often here, seldom in the other discussions, central in the word graph.
+        distinct = sum(math.log(1 + groups / word_spread.get(w, 1)) for w in words) / len(words)
+        central = sum(ranks[w] for w in words) / len(words) / mean_rank
+        weight = count * count * distinct * (0.5 + 0.5 * min(central, 2.0))
+        weight *= 1.5 if len(phrase.split()) > 1 else 1.0
+        # Rounded, so that float noise never decides; on a tie the longer phrase says more.
+        ranked = (round(weight, 9), len(phrase.split()), phrase)
+        if best is None or ranked > best:
+            best = ranked
+    return best[2] if best is not None else ""
+
+
+def _key_lines(lines: Sequence[_Line]) -> list[_Line]:
+    """The most central lines: TextRank over lines linked by the content words they share."""
+    candidates = [line for line in lines if len(line.words) >= 2]
+    if len(candidates) > _RANKED_LINES:
+        candidates = sorted(candidates, key=lambda line: -len(line.words))[:_RANKED_LINES]
+        candidates.sort(key=lambda line: line.index)
+    if not candidates:
+        return []
+    edges: dict[int, dict[int, float]] = defaultdict(dict)
+    for i, a in enumerate(candidates):
+        for j in range(i + 1, len(candidates)):
+            b = candidates[j]
+            shared = len(a.words & b.words)
+            if shared:
+                weight = shared / (math.log(1 + len(a.words)) + math.log(1 + len(b.words)))
+                edges[i][j] = edges[j][i] = weight
+    ranks = _pagerank(edges, len(candidates))
+    order = sorted(range(len(candidates)), key=lambda i: (-ranks[i], candidates[i].index))
+    return sorted((candidates[i] for i in order[:KEY_LINES]), key=lambda line: line.index)
+
+
+def _target(lines: Sequence[_Line], segments: int) -> int:
+    if not lines:
+        return 0
+    minutes = (lines[-1].at - lines[0].at) / 60
+    by_time = round(minutes / MINUTES_PER_DISCUSSION)
+    by_lines = len(lines) // LINES_PER_DISCUSSION
+    return max(1, segments, min(MOST, by_time, by_lines))
+
+
+def _at(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def build_discussions(
+    messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker]
+) -> tuple[Discussion, ...]:
+    """Group a session's message rows (as ``read_session`` returns them) into discussions.
+
+    ``people`` names each person who counts (Presence itself is left out by not being
+    there). The result is ordered by weight: discussions with a notable member first,
+    then by people times lines.
+    """
+    lines = _lines(messages, people)
+    if not lines:
+        return ()
+    groups = [part for group in _groups(lines) for part in _split(group)]
+    segments = len({g.segment for g in groups if g.heading})
+    groups = _merge(groups, _target(lines, segments))
+    groups = [g for g in groups if len(g.lines) >= 2 or g.heading]
+    spread: Counter[str] = Counter()
+    for group in groups:
+        spread.update(group.words.keys())
+    discussions: list[tuple[tuple[bool, int], Discussion]] = []
+    names = frozenset(
+        w for speaker in people.values() for w in _WORD.findall(speaker.name.lower())
+    ) | frozenset(w for m in messages for w in _WORD.findall(str(m.get("nick") or "").lower()))
+    used: set[str] = set()
+    for group in sorted(groups, key=lambda g: -len(g.lines)):
+        headline = _headline(group, spread, len(groups), names, used)
+        if not headline:
+            continue
+        used.add(headline)
+        said: Counter[int] = Counter(line.person for line in group.lines)
+        participants = sorted(
+            (Participant(people[p].name, n, people[p].notable) for p, n in said.items()),
+            key=lambda part: (not part.notable, -part.lines, part.name),
+        )
+        links = tuple(dict.fromkeys(url for line in group.lines for url in line.links))
+        key_lines = tuple(
+            KeyLine(_at(line.at), people[line.person].name, line.text)
+            for line in _key_lines(group.lines)
+        )
+        discussion = Discussion(
+            headline=headline,
+            started_at=_at(group.start),
+            ended_at=_at(group.end),
+            lines=len(group.lines),
+            participants=tuple(participants),
+            links=links,
+            key_lines=key_lines,
+            heading=bool(group.heading),
+        )
+        notable = any(part.notable for part in participants)
+        discussions.append(((notable, len(said) * len(group.lines)), discussion))
+    discussions.sort(key=lambda item: (not item[0][0], -item[0][1], item[1].started_at))
+    return tuple(d for _, d in discussions)

@@ -1,0 +1,246 @@
+"""What was discussed: discussions built from message rows the way the analyzer stores them.
+
+The chat lines are invented for these tests. Each row's topics, acts and links come from
+the real spaCy pipeline (the one the analyzer runs), and its thread is given as the
+analyzer's thread linking would store it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from spacy.language import Language
+
+from assistant.nlp.pipeline import load_pipeline
+from assistant.summaries.discussions import Speaker, build_discussions
+from assistant.summaries.html import render_html
+from assistant.summaries.json import load_summary, render_json
+from assistant.summaries.markdown import render_markdown
+from assistant.summaries.model import Discussion, KeyLine, Participant, SessionInfo, Summary
+
+START = datetime(2024, 3, 5, 19, 0, tzinfo=UTC)
+PEOPLE = {
+    1: Speaker("alice"),
+    2: Speaker("bob"),
+    3: Speaker("carol"),
+    4: Speaker("dave"),
+    5: Speaker("Darren Rowse (darren)", notable=True),
+}
+NICKS = {1: "alice", 2: "bob", 3: "carol", 4: "dave", 5: "darren"}
+
+# (minute, person, thread, text)
+Line = tuple[float, int, str, str]
+
+PING_THREAD: list[Line] = [
+    (0, 1, "ping", "the server drops clients when the ping rate limit is hit"),
+    (1, 2, "ping", "which ping rate limit do you mean, the one in the config file?"),
+    (2, 1, "ping", "yes, the ping rate limit defaults to ten pings a minute"),
+    (3, 2, "ping", "raising the ping rate limit fixed the disconnects for my bouncer"),
+    (4, 1, "ping", "then the ping rate limit should scale with the number of clients"),
+    (5, 2, "ping", "I will open a bug about the ping rate limit and the bouncer disconnects"),
+    (6, 1, "ping", "great, link the bug about the ping rate limit here"),
+    (7, 2, "ping", "done: https://bugs.example.org/1234 covers the ping rate limit"),
+]
+BLOG_THREAD: list[Line] = [
+    (30, 3, "blog", "we are moving the blog hosting to a static site generator"),
+    (31, 4, "blog", "which static site generator, hugo or jekyll?"),
+    (32, 3, "blog", "hugo, the static site generator builds the blog in a second"),
+    (33, 4, "blog", "the blog hosting bill should drop a lot with a static site"),
+    (34, 3, "blog", "comments are the hard part of a static site generator"),
+    (35, 4, "blog", "a static site generator can embed comments from a forum"),
+    (36, 3, "blog", "I will try the static site generator on the staging blog"),
+    (37, 4, "blog", "send the staging blog address when the static site is up"),
+]
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Language:
+    """The analyzer's pipeline (its topics, acts and links are what discussions read)."""
+    return load_pipeline()
+
+
+def rows(nlp: Language, lines: Sequence[Line]) -> list[dict[str, Any]]:
+    """Message rows as ``read_session`` returns them, analysed by the real pipeline."""
+    out: list[dict[str, Any]] = []
+    for index, (minute, person, thread, text) in enumerate(lines):
+        doc = nlp(text)
+        out.append(
+            {
+                "id": index + 1,
+                "at": (START + timedelta(minutes=minute)).timestamp(),
+                "kind": "message",
+                "text": text,
+                "deleted": 0,
+                "person_id": person,
+                "nick": NICKS[person],
+                "key": f"k{index + 1}",
+                "topics": json.dumps(list(doc._.assistant_topics)),
+                "acts": json.dumps(list(doc._.assistant_acts)),
+                "links": json.dumps(list(doc._.assistant_links)),
+                "thread": thread,
+                "reply_to": "[]",
+            }
+        )
+    return out
+
+
+def texts_of(lines: Sequence[Line]) -> set[str]:
+    return {text for _, _, _, text in lines}
+
+
+def test_two_threads_give_two_discussions_named_by_their_own_words(nlp: Language) -> None:
+    found = build_discussions(rows(nlp, PING_THREAD + BLOG_THREAD), PEOPLE)
+
+    assert len(found) == 2
+    by_people = {frozenset(p.name for p in d.participants): d for d in found}
+    ping = by_people[frozenset({"alice", "bob"})]
+    blog = by_people[frozenset({"carol", "dave"})]
+    assert "ping" in ping.headline and len(ping.headline.split()) >= 2
+    assert "site" in blog.headline or "blog" in blog.headline
+    assert ping.lines == len(PING_THREAD) and blog.lines == len(BLOG_THREAD)
+    assert ping.links == ("https://bugs.example.org/1234",)
+    assert blog.links == ()
+    assert ping.started_at == START and ping.ended_at == START + timedelta(minutes=7)
+
+
+def test_representative_lines_are_central_lines_of_their_own_discussion(nlp: Language) -> None:
+    found = build_discussions(rows(nlp, PING_THREAD + BLOG_THREAD), PEOPLE)
+
+    for discussion in found:
+        own = PING_THREAD if "alice" in {p.name for p in discussion.participants} else BLOG_THREAD
+        assert 1 <= len(discussion.key_lines) <= 2
+        assert {k.text for k in discussion.key_lines} <= texts_of(own)
+        assert [k.at for k in discussion.key_lines] == sorted(k.at for k in discussion.key_lines)
+
+
+def test_greetings_and_thanks_are_neither_headlines_nor_key_lines(nlp: Language) -> None:
+    greetings: list[Line] = [
+        (-3, 3, "hello", "good evening everyone"),
+        (-2, 4, "hello", "hi all, happy tuesday"),
+        (-1, 3, "hello", "evening dave!"),
+        (8, 1, "ping", "thanks bob, much appreciated"),
+        (9, 2, "ping", "thank you alice"),
+    ]
+    found = build_discussions(rows(nlp, greetings + PING_THREAD), PEOPLE)
+
+    headlines = " ".join(d.headline for d in found)
+    for word in ("evening", "hello", "hi", "thanks", "tuesday", "morning"):
+        assert word not in headlines.split()
+    quoted = {k.text for d in found for k in d.key_lines}
+    assert not quoted & texts_of(greetings)
+
+
+def test_a_session_of_only_greetings_has_nothing_to_show(nlp: Language) -> None:
+    greetings: list[Line] = [
+        (0, 3, "a", "good evening everyone"),
+        (1, 4, "a", "hi carol, evening!"),
+        (2, 1, "a", "hello all"),
+        (3, 2, "a", "thanks, bye!"),
+    ]
+    assert build_discussions(rows(nlp, greetings), PEOPLE) == ()
+
+
+def test_queue_and_presence_commands_take_part_in_no_discussion(nlp: Language) -> None:
+    commands: list[Line] = [
+        (0.5, 3, "ping", "q+"),
+        (1.5, 4, "ping", "q?"),
+        (2.5, 1, "ping", "ack carol"),
+        (3.5, 3, "ping", "q-"),
+        (4.5, 4, "ping", "present+"),
+    ]
+    found = build_discussions(rows(nlp, PING_THREAD + commands), PEOPLE)
+
+    assert len(found) == 1
+    (discussion,) = found
+    assert discussion.lines == len(PING_THREAD)
+    assert {p.name for p in discussion.participants} == {"alice", "bob"}
+    assert not {"q+", "q-", "q?", "ack", "present+"} & set(discussion.headline.split())
+
+
+def test_a_meetbot_topic_heads_what_follows_it(nlp: Language) -> None:
+    topic: list[Line] = [(29, 5, "chair", "#topic Moving the blog to a new host")]
+    found = build_discussions(rows(nlp, PING_THREAD + topic + BLOG_THREAD), PEOPLE)
+
+    headed = [d for d in found if d.heading]
+    assert len(headed) == 1
+    (blog,) = headed
+    assert blog.headline == "Moving the blog to a new host"
+    assert blog.lines == len(BLOG_THREAD) + 1
+    assert {p.name for p in blog.participants} == {"Darren Rowse (darren)", "carol", "dave"}
+    others = [d for d in found if not d.heading]
+    assert [d.lines for d in others] == [len(PING_THREAD)]
+
+
+def test_discussions_with_a_notable_member_come_first_then_by_people_times_lines(
+    nlp: Language,
+) -> None:
+    darren_joins: list[Line] = [
+        (38, 5, "blog", "hugo worked well for my blog too"),
+    ]
+    short_blog = BLOG_THREAD[:4] + darren_joins
+    found = build_discussions(rows(nlp, PING_THREAD + short_blog), PEOPLE)
+
+    assert len(found) == 2
+    assert found[0].participants[0] == Participant("Darren Rowse (darren)", 1, notable=True)
+    assert found[1].lines == len(PING_THREAD)
+
+
+def test_small_side_threads_merge_into_a_handful_of_discussions(nlp: Language) -> None:
+    # An hour of chat: the two threads, each answered in many one-line side threads.
+    chat: list[Line] = []
+    for hour_part, (minute, person, _, text) in enumerate(PING_THREAD + BLOG_THREAD):
+        for repeat in range(4):
+            chat.append((minute + repeat * 7.5 + hour_part % 2, person, f"t{len(chat)}", text))
+    chat.sort()
+    found = build_discussions(rows(nlp, chat), PEOPLE)
+
+    assert 2 <= len(found) <= 8
+    assert sum(d.lines for d in found) == len(chat)
+
+
+def summary_with(discussion: Discussion) -> Summary:
+    session = SessionInfo(
+        1, "libera", "#bloggers", "Sunday chat", START, START + timedelta(hours=1)
+    )
+    return Summary(session=session, generated_at=START, discussions=(discussion,))
+
+
+HOSTILE = Discussion(
+    headline="<b>ping</b> rate limit",
+    started_at=START,
+    ended_at=START + timedelta(minutes=12),
+    lines=9,
+    participants=(Participant("darren", 4, notable=True), Participant("bob", 5)),
+    links=("https://bugs.example.org/1234", "javascript:alert(1)"),
+    key_lines=(KeyLine(START, "bob", "<script>alert('x')</script> the ping rate limit"),),
+)
+
+
+def test_markdown_shows_what_was_discussed_escaped() -> None:
+    text = render_markdown(summary_with(HOSTILE))
+
+    section = text.split("## What was discussed", 1)[1].split("## Topics", 1)[0]
+    assert "\\<b\\>ping\\</b\\> rate limit" in section
+    assert "★ darren (4), bob (5)" in section
+    assert "9 lines" in section and "12 min" in section
+    assert "<https://bugs.example.org/1234>" in section
+    assert "\\<script\\>" in section and "<script>" not in section
+
+
+def test_html_shows_each_discussion_with_its_people_and_lines_escaped() -> None:
+    page = render_html(summary_with(HOSTILE), picture=False)
+
+    assert "What was discussed" in page
+    assert "&lt;b&gt;ping&lt;/b&gt; rate limit" in page
+    assert "&lt;script&gt;" in page and "<script>" not in page
+    assert '<a href="https://bugs.example.org/1234"' in page
+    assert 'href="javascript:' not in page
+
+
+def test_json_keeps_the_discussions_through_a_round_trip() -> None:
+    summary = summary_with(HOSTILE)
+    assert load_summary(render_json(summary)) == summary

@@ -50,6 +50,8 @@ _TILE = 8
 _TILE_SECONDS = 600.0
 _TITLED_DEPTH = 0.3
 _UNRELATED = 0.05
+_MULTIWORD = 5.0
+"""How much more a phrase of several words is worth as a headline than a single word."""
 """Discussions far apart in time that share (almost) no words are never merged."""
 _RANKED_LINES = 150
 
@@ -59,6 +61,12 @@ _PROCEDURAL = re.compile(
     r"^\s*(?:q[+\-?]|q\s*$|queue[+\-?]|ack\b.*|present[+\-]|\+present|scribe(?:nick)?\s*:.*|"
     r"(?:zakim|rrsagent|meetbot)\b.*|#(?:startmeeting|endmeeting|chair|unchair|undo)\b.*|"
     r"agenda\s*[:+].*|[+\-]1|\S+\s*[:,]?\s*[+\-]1)\s*$",
+    re.IGNORECASE,
+)
+# MeetBot's own announcements.
+_BOT_OUTPUT = re.compile(
+    r"^\s*(?:meeting started|meeting ended|useful commands|current chairs|minutes(?: \(\w+\))?:"
+    r"|log:)",
     re.IGNORECASE,
 )
 _SPEAKER_PREFIX = re.compile(r"^\s*(?:[.…]+\s*)?(?:[\w\-\[\]`|^{}]+\s*:\s+)?")
@@ -182,6 +190,8 @@ def _lines(messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker])
         pid = int(message["person_id"])
         text = str(message["text"] or "")
         if message.get("deleted") or pid not in people or not text.strip():
+            continue
+        if _BOT_OUTPUT.match(text):
             continue
         analysed = message.get("key") is not None
         quiet = analysed and bool(_QUIET_ACTS & set(_json_list(message.get("acts"))))
@@ -327,7 +337,9 @@ def _merge(groups: list[_Group], target: int) -> list[_Group]:
         best_pair: tuple[float, int, int] | None = None
         for i, a in enumerate(groups):
             for j in range(i + 1, min(len(groups), i + 6)):
-                score = _score(a, groups[j])
+                # Small groups merge first: two long parts of the talk stay apart if they can.
+                size = min(len(a.lines), len(groups[j].lines)) / SMALL
+                score = _score(a, groups[j]) / math.log2(2 + size)
                 if score > _UNRELATED and (best_pair is None or score > best_pair[0]):
                     best_pair = (score, i, j)
         if best_pair is None:
@@ -403,7 +415,7 @@ def _headline(
         distinct = sum(math.log(1 + groups / word_spread.get(w, 1)) for w in words) / len(words)
         central = sum(ranks[w] for w in words) / len(words) / mean_rank
         weight = count * count * distinct * (0.5 + 0.5 * min(central, 2.0))
-        weight *= 1.5 if len(phrase.split()) > 1 else 1.0
+        weight *= _MULTIWORD if len(phrase.split()) > 1 else 1.0
         # Rounded, so that float noise never decides; on a tie the longer phrase says more.
         ranked = (round(weight, 9), len(phrase.split()), phrase)
         if best is None or ranked > best:
@@ -460,7 +472,12 @@ def build_discussions(
     groups = [part for group in _groups(lines) for part in _split(group)]
     segments = len({g.segment for g in groups if g.heading})
     groups = _merge(groups, _target(lines, segments))
-    groups = [g for g in groups if len(g.lines) >= 2 or g.heading]
+    # What stayed small and apart is an aside, not a discussion.
+    groups = [
+        g
+        for g in groups
+        if g.heading or (len(g.lines) >= SMALL and len({line.person for line in g.lines}) > 1)
+    ]
     spread: Counter[str] = Counter()
     for group in groups:
         spread.update(group.words.keys())

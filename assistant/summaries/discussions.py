@@ -19,6 +19,7 @@ the summary of a long session stays fast.
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import re
@@ -50,6 +51,8 @@ _TILE = 8
 _TILE_SECONDS = 600.0
 _TITLED_DEPTH = 0.3
 _UNRELATED = 0.05
+_NEIGHBOURS = 5
+"""How many groups on each side, in time order, a group may merge with."""
 _MULTIWORD = 5.0
 """How much more a phrase of several words is worth as a headline than a single word."""
 """Discussions far apart in time that share (almost) no words are never merged."""
@@ -113,19 +116,23 @@ class _Group:
     segment: int = 0
     heading: str = ""
     words: Counter[str] = field(default_factory=Counter)
+    start: float = math.inf
+    end: float = -math.inf
 
-    @property
-    def start(self) -> float:
-        return self.lines[0].at
-
-    @property
-    def end(self) -> float:
-        return self.lines[-1].at
+    def add(self, line: _Line) -> None:
+        self.lines.append(line)
+        self.words.update(line.words)
+        self.start, self.end = min(self.start, line.at), max(self.end, line.at)
 
     def absorb(self, other: _Group) -> None:
-        self.lines = sorted(self.lines + other.lines, key=lambda line: line.index)
+        self.lines.extend(other.lines)  # put in order once, by ordered(), when merging is done
         self.words.update(other.words)
+        self.start, self.end = min(self.start, other.start), max(self.end, other.end)
         self.heading = self.heading or other.heading
+
+    def ordered(self) -> _Group:
+        self.lines.sort(key=lambda line: line.index)
+        return self
 
 
 def _json_list(value: object) -> list[str]:
@@ -235,8 +242,7 @@ def _groups(lines: list[_Line]) -> list[_Group]:
             group = by_unit[segment, "#heading"] = _Group(segment=segment, heading=heading)
         else:
             group = by_unit.setdefault((segment, line.unit), _Group(segment=segment))
-        group.lines.append(line)
-        group.words.update(line.words)
+        group.add(line)
     groups: list[_Group] = []
     for (segment, unit), group in by_unit.items():
         head = by_unit.get((segment, "#heading"))
@@ -244,7 +250,7 @@ def _groups(lines: list[_Line]) -> list[_Group]:
             head.absorb(group)  # what follows a heading is under it
         else:
             groups.append(group)
-    return sorted(groups, key=lambda g: g.start)
+    return sorted((g.ordered() for g in groups), key=lambda g: g.start)
 
 
 def _cosine(a: Counter[str], b: Counter[str]) -> float:
@@ -290,9 +296,9 @@ def _split(group: _Group) -> list[_Group]:
             cuts.append(at)
     parts: list[_Group] = []
     for start, end in zip([0, *sorted(cuts)], [*sorted(cuts), len(lines)], strict=True):
-        part = _Group(lines=lines[start:end], segment=group.segment)
-        for line in part.lines:
-            part.words.update(line.words)
+        part = _Group(segment=group.segment)
+        for line in lines[start:end]:
+            part.add(line)
         parts.append(part)
     return parts
 
@@ -316,38 +322,79 @@ def _score(a: _Group, b: _Group) -> float:
 
 
 def _merge(groups: list[_Group], target: int) -> list[_Group]:
-    """Merge small groups into their best neighbour, then the best pairs down to ``target``."""
+    """Merge small groups into their best neighbour, then the best pairs down to ``target``.
+
+    Only neighbours in time order are compared (a linked list over the groups sorted by
+    start, and a heap of pair scores), so a long session of unthreaded lines stays fast.
+    """
     groups = sorted(groups, key=lambda g: g.start)
-    for small in sorted(groups, key=lambda g: len(g.lines)):
-        if len(small.lines) >= SMALL or small not in groups or small.heading:
+    count = len(groups)
+    alive = [True] * count
+    before = list(range(-1, count - 1))
+    after = list(range(1, count + 1))
+
+    def unlink(j: int) -> None:
+        alive[j] = False
+        if before[j] >= 0:
+            after[before[j]] = after[j]
+        if after[j] < count:
+            before[after[j]] = before[j]
+
+    def around(i: int, width: int, *, back: bool = True) -> list[int]:
+        found: list[int] = []
+        j = before[i]
+        while back and j >= 0 and len(found) < width:
+            found.append(j)
+            j = before[j]
+        j, ahead = after[i], 0
+        while j < count and ahead < width:
+            found.append(j)
+            j, ahead = after[j], ahead + 1
+        return found
+
+    for i in sorted(range(count), key=lambda i: len(groups[i].lines)):
+        small = groups[i]
+        if not alive[i] or len(small.lines) >= SMALL or small.heading:
             continue
-        others = [
-            g
-            for g in groups
-            if g is not small
-            and g.segment == small.segment
-            and (max(g.start, small.start) - min(g.end, small.end)) <= NEAR_SECONDS
+        near = [
+            j
+            for j in around(i, 2 * _NEIGHBOURS)
+            if groups[j].segment == small.segment
+            and max(groups[j].start, small.start) - min(groups[j].end, small.end) <= NEAR_SECONDS
         ]
-        if others:
-            best = max(others, key=lambda g: (_score(small, g), len(g.lines)))
-            best.absorb(small)
-            groups.remove(small)
-    while len(groups) > target:
-        groups.sort(key=lambda g: g.start)
-        best_pair: tuple[float, int, int] | None = None
-        for i, a in enumerate(groups):
-            for j in range(i + 1, min(len(groups), i + 6)):
-                # Small groups merge first: two long parts of the talk stay apart if they can.
-                size = min(len(a.lines), len(groups[j].lines)) / SMALL
-                score = _score(a, groups[j]) / math.log2(2 + size)
-                if score > _UNRELATED and (best_pair is None or score > best_pair[0]):
-                    best_pair = (score, i, j)
-        if best_pair is None:
-            break
-        _, i, j = best_pair
-        groups[i].absorb(groups[j])
-        del groups[j]
-    return groups
+        if near:
+            j = max(near, key=lambda j: (_score(small, groups[j]), len(groups[j].lines)))
+            groups[j].absorb(small)
+            unlink(i)
+
+    left = sum(alive)
+    version = [0] * count
+    heap: list[tuple[float, int, int, int, int]] = []
+
+    def push(i: int, *, back: bool = True) -> None:
+        for j in around(i, _NEIGHBOURS, back=back):
+            a, b = min(i, j), max(i, j)
+            # Small groups merge first: two long parts of the talk stay apart if they can.
+            size = min(len(groups[a].lines), len(groups[b].lines)) / SMALL
+            score = _score(groups[a], groups[b]) / math.log2(2 + size)
+            if score > _UNRELATED:
+                heapq.heappush(heap, (-score, a, b, version[a], version[b]))
+
+    for i in range(count):
+        if alive[i]:
+            push(i, back=False)
+    while left > target and heap:
+        _, a, b, seen_a, seen_b = heapq.heappop(heap)
+        if not (alive[a] and alive[b]) or (version[a], version[b]) != (seen_a, seen_b):
+            continue
+        groups[a].absorb(groups[b])
+        unlink(b)
+        version[a] += 1
+        left -= 1
+        push(a)
+    return sorted(
+        (g.ordered() for g, keep in zip(groups, alive, strict=True) if keep), key=lambda g: g.start
+    )
 
 
 def _pagerank(edges: Mapping[int, Mapping[int, float]], size: int, rounds: int = 20) -> list[float]:

@@ -1,9 +1,9 @@
 """What the demo plays: its config and the scripted chat, kept apart from the code that runs them.
 
 The chat is an Aussie bloggers' weekly chat. ``problogger`` is on the watchlist; he asks a
-question nobody answers, shares a post of his own and talks about static sites, one of the
-owner's interests. The owner takes part as ``you``. The chat is scheduled for the current
-minute in Brisbane so that it starts as soon as Presence does.
+question nobody answers, shares a post of his own and joins alice and bob talking about
+static sites, one of the owner's interests. The owner takes part as ``you``. The chat is
+scheduled for the current minute in Brisbane so that it starts as soon as Presence does.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ priority = 5
 [openings]
 notify = ["console", "dm"]
 unanswered_wait = 5  # seconds; 120 on a real chat
+feedback_wait = 5  # seconds before a shared post is worth a reply; 600 on a real chat
 cooldown = 0  # so every opening about Darren shows up in a short demo
 hourly_cap = 20
 
@@ -137,10 +138,13 @@ SCRIPT: tuple[tuple[str, str, str], ...] = (
     ),
     ("carol", "join", ""),
     ("carol", "action", "waves from Hobart"),
+    ("alice", "say", "anyone else thinking of moving off WordPress? my site is so slow"),
+    ("bob", "say", "alice: same here, the plugins break on every update"),
     (
         NOTABLE,
         "say",
-        "I've moved my blog to a static site with Hugo and pages load so much faster now",
+        "alice, bob: I've moved my blog to a static site with Hugo and pages load so much "
+        "faster now",
     ),
     ("carol", "say", "bob: which camera do you travel with?"),
     ("bob", "say", "carol: an old Fuji X100, it fits in a pocket"),

@@ -66,8 +66,8 @@ def test_attendance_and_the_seen_answer_are_printed(
     # problogger quit; bob changed nick; carol parted; "you" is the owner.
     assert rows == {
         "you": ("4", "yes"),
-        "alice": ("3", "yes"),
-        "bob_away": ("3", "yes"),
+        "alice": ("4", "yes"),
+        "bob_away": ("4", "yes"),
         "problogger": ("4", "no"),
         "carol": ("2", "no"),
     }
@@ -94,7 +94,7 @@ def test_the_summary_is_written_in_three_formats_and_its_place_printed(
     first, *others = document["attendance"]
     assert (first["name"], first["watch_name"], first["notable"]) == ("problogger", "Darren", True)
     assert not any(row["notable"] for row in others)
-    assert sum(row["lines"] for row in document["attendance"]) == 16
+    assert sum(row["lines"] for row in document["attendance"]) == 18
     assert {o["kind"] for o in document["openings"]} == {
         "arrival",
         "unanswered_question",

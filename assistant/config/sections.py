@@ -139,6 +139,23 @@ class OpeningsSettings(Section):
     unanswered_wait: float = Field(
         default=120, ge=0, description="seconds a notable member's question waits for an answer"
     )
+    feedback_wait: float = Field(
+        default=600,
+        ge=0,
+        description="seconds after a notable member shares their own work before you are told "
+        "(time to read it and reply with something specific)",
+    )
+    follow_notes: bool = Field(
+        default=False,
+        description='also send "follow this thread" notes: one of your interests raised inside '
+        "someone else's one-to-one exchange (a third voice would interrupt it)",
+    )
+    lines_per_opening: int = Field(
+        default=200,
+        ge=0,
+        description="in a busy channel (more than this many lines in the last hour), at most "
+        "one opening per this many lines of that hour (0: no limit besides hourly_cap)",
+    )
     lull_wait: float = Field(
         default=300, gt=0, description="seconds of silence after a notable member's line: a lull"
     )

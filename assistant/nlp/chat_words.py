@@ -18,6 +18,8 @@ __all__ = [
     "NEGATORS",
     "PRONOUNS",
     "RHETORICAL",
+    "ROOM_WORDS",
+    "SECOND_PERSON",
     "SINGULAR_S",
     "SOFT_OPENERS",
     "STRONG_AGREEMENT",
@@ -61,6 +63,11 @@ SUBJECT_WORDS = PRONOUNS | _words(
 )
 SUBJECT_PRONOUNS = _words("i you we they he she it i'm i've")
 SOFT_OPENERS = _words("so and but also btw ok okay well oh hmm hey hi hello um anyway")
+ROOM_WORDS = _words(
+    "anyone anybody any1 anyon someone somebody everyone everybody guys y'all yall folks"
+)
+"""Words that put a question to the whole room rather than to one person."""
+SECOND_PERSON = _words("you your yours yourself u ur you're youre you've youve")
 RHETORICAL = _words("right you ya know y'know huh eh lol innit amirite rite srsly really")
 ASKING_PHRASES = (
     ("anyone", "know"),
@@ -192,6 +199,155 @@ def act_patterns() -> dict[str, list[list[dict[str, object]]]]:
             [{lower: "check"}, {lower: "out"}, {lower: {"IN": ["my", "our"]}}],
             [{lower: "just"}, {lower: {"IN": ["released", "published", "shipped", "launched"]}}],
             [{lower: "shameless"}, {lower: "plug"}],
+        ],
+        "gives_up": [
+            [{lower: "not"}, {lower: "sure"}],
+            [
+                {lower: "no"},
+                {"IS_ALPHA": True, "OP": "?"},
+                {lower: {"IN": ["idea", "clue", "experience"]}},
+            ],
+            [
+                {lower: "do"},
+                {lower: {"IN": ["n't", "nt", "not"]}},
+                {lower: "think"},
+                {lower: "i"},
+                {lower: {"IN": ["can", "could"]}},
+                {lower: "help"},
+            ],
+            [
+                {lower: {"IN": ["do", "did"]}},
+                {lower: {"IN": ["n't", "nt", "not"]}},
+                {lower: {"IN": ["know", "remember"]}},
+            ],
+            [{lower: {"IN": ["dunno", "idk"]}}],
+            [
+                {lower: {"IN": ["ca", "can"]}},
+                {lower: {"IN": ["n't", "nt", "not"]}},
+                {lower: "help"},
+            ],
+            [{lower: "never"}, {lower: "really", "OP": "?"}, {lower: {"IN": ["used", "tried"]}}],
+            [{lower: "not"}, {lower: {"IN": ["familiar", "good"]}}, {lower: "with"}],
+            [
+                {lower: {"IN": ["someone", "somebody", "anyone", "anybody"]}},
+                {lower: "else"},
+                {lower: {"IN": ["might", "may", "can", "could", "will", "would"]}},
+                {lower: {"IN": ["be", "able", "to"]}, "OP": "*"},
+                {lower: {"IN": ["help", "know", "answer"]}},
+            ],
+            [
+                {lower: {"IN": ["ask", "asking"]}},
+                {lower: {"IN": ["the", "in"]}},
+                {lower: {"IN": ["channel", "room", "forum"]}},
+            ],
+        ],
+        "invites": [
+            [
+                {
+                    lower: {
+                        "IN": [
+                            "pr",
+                            "prs",
+                            "requests",
+                            "contributions",
+                            "translations",
+                            "patches",
+                            "feedback",
+                            "testers",
+                            "volunteers",
+                            "contributors",
+                            "reviews",
+                            "help",
+                        ]
+                    }
+                },
+                {"IS_ALPHA": True, "OP": "{0,4}"},  # "pull requests for the Spanish docs"
+                {lower: {"IN": ["are", "is", "would", "will"]}},
+                {lower: {"IN": ["be", "definitely", "very", "always", "most", "more"]}, "OP": "*"},
+                {lower: "welcome"},
+            ],
+            [{lower: {"IN": ["bounty", "bounties"]}}],
+            [
+                {lower: {"IN": ["plz", "please", "pls"]}},
+                {
+                    lower: {
+                        "IN": [
+                            "update",
+                            "fix",
+                            "add",
+                            "write",
+                            "document",
+                            "test",
+                            "translate",
+                            "review",
+                            "correct",
+                            "improve",
+                        ]
+                    }
+                },
+            ],
+            [
+                {lower: "we"},
+                {lower: {"IN": ["can", "could", "should"]}},
+                {lower: {"IN": ["make", "build", "write", "create", "add", "collect"]}},
+            ],
+            [
+                {lower: {"IN": ["someone", "somebody", "anyone", "anybody"]}},
+                {lower: {"IN": ["should", "could", "can", "wants", "want"]}},
+                {lower: "to", "OP": "?"},
+                {
+                    lower: {
+                        "IN": [
+                            "make",
+                            "build",
+                            "write",
+                            "create",
+                            "fix",
+                            "update",
+                            "translate",
+                            "test",
+                            "review",
+                            "document",
+                            "port",
+                            "implement",
+                        ]
+                    }
+                },
+            ],
+            [
+                {lower: "would"},
+                {lower: "be"},
+                {lower: {"IN": ["nice", "great", "good", "cool", "awesome", "helpful", "useful"]}},
+                {lower: {"IN": ["if", "to"]}},
+            ],
+            [
+                {lower: {"IN": ["looking", "need", "needs", "needed"]}},
+                {lower: "for", "OP": "?"},
+                {
+                    lower: {
+                        "IN": ["testers", "volunteers", "contributors", "translators", "reviewers"]
+                    }
+                },
+            ],
+            [{lower: "help"}, {lower: "wanted"}],
+            [
+                {lower: "feel"},
+                {lower: "free"},
+                {lower: "to"},
+                {lower: {"IN": ["contribute", "submit", "send", "open", "help", "translate"]}},
+            ],
+        ],
+        "work_news": [
+            [
+                {lower: {"IN": ["i", "we"]}},
+                {lower: {"IN": ["'m", "am", "are", "'re", "have", "'ve", "m", "re"]}},
+                {lower: "been", "OP": "?"},
+                {lower: {"IN": ["working", "writing", "rewriting", "building", "preparing"]}},
+                {lower: "on", "OP": "?"},
+            ],
+            [{lower: {"IN": ["im", "were"]}}, {lower: {"IN": ["working", "writing", "rewriting"]}}],
+            [{lower: "check"}, {lower: "out"}],
+            [{lower: "checkout"}],
         ],
         "agreement": [
             [{"TEXT": {"IN": ["+1", "++", "^", "^^", "^^^", "👍"]}}],

@@ -29,6 +29,8 @@ from assistant.nlp.chat_words import (
     NEGATORS,
     PRONOUNS,
     RHETORICAL,
+    ROOM_WORDS,
+    SECOND_PERSON,
     SINGULAR_S,
     SOFT_OPENERS,
     STRONG_AGREEMENT,
@@ -58,7 +60,23 @@ COMPONENTS = (
     "assistant_acts",
     "assistant_topics",
 )
-ACTS = ("greeting", "thanks", "request_for_help", "share_own_work", "agreement")
+ACTS = (
+    "greeting",
+    "thanks",
+    "request_for_help",
+    "share_own_work",
+    "agreement",
+    "gives_up",
+    "invites",
+    "work_news",
+    "asks_room",
+    "asks_you",
+    "short_question",
+    "aside",
+)
+"""Dialogue acts. The last four describe a question's form (only set on questions): put to
+the room ("anyone know..."), put to one person ("what is your address?"), a verbless
+fragment ("which version?"), or an aside expecting agreement ("isn't it...?")."""
 
 _ENTITY_LABELS = frozenset(
     (
@@ -269,6 +287,8 @@ class Question:
             return False
         if nxt.lower_ in SUBJECT_PRONOUNS:
             return False  # "what I did was ...", "how it works is ...": a free relative clause
+        if words[0].lower_ == "which" and nxt.tag_ in ("VBZ", "VBD") and nxt.pos_ == "VERB":
+            return False  # "which means ...": a clause going on from the line before
         # "how cool", "how nice is that!": exclamations, not questions.
         exclaims = len(words) <= 3 or words[-1].doc[words[-1].i + 1 :].text.startswith("!")
         return not (words[0].lower_ == "how" and nxt.pos_ in ("ADJ", "ADV") and exclaims)
@@ -289,6 +309,8 @@ class Question:
         if lowers[0] in ("do", "does", "did"):  # "do it now" is an instruction
             if i + 1 >= len(words):
                 return False
+            if subject.pos_ == "NOUN" and lowers[i] not in SUBJECT_WORDS:
+                return False  # "do cat -e": a bare noun after "do" is an instruction's object
             if lowers[i] in ("it", "this", "that"):
                 after = words[i + 1]
                 return after.pos_ in ("VERB", "AUX") if after.pos_ else after.is_alpha
@@ -329,6 +351,8 @@ class Acts:
             if act in found or not self._fits(act, doc, start, end, sentence_starts):
                 continue
             found.add(act)
+        if doc._.assistant_is_question:
+            found.update(_question_form(doc))
         doc._.assistant_acts = tuple(a for a in ACTS if a in found)
         return doc
 
@@ -364,7 +388,55 @@ class Acts:
             )
         if act == "share_own_work":
             return bool(doc._.assistant_links)
+        if act == "gives_up":
+            # "not sure why you keep ..." argues; "you don't know how ...?" asks.
+            if after is not None and after.lower_ in ("why", "what", "how", "that", "if"):
+                return False
+            return before not in SECOND_PERSON
+        if act == "work_news":
+            if doc[start].lower_ in ("check", "checkout"):
+                return bool(doc._.assistant_links) and not doc._.assistant_addressees
+            # "working on it" answers a request; "working on the docs" is news.
+            while after is not None and after.lower_ == "on" and after.i + 1 < len(doc):
+                after = doc[after.i + 1]
+            return after is None or after.lower_ not in ("it", "that", "this", "them", "on")
         return True
+
+
+def _question_form(doc: Doc) -> set[str]:
+    """How a question asks: to the room, to one person, as a fragment, or as an aside."""
+    asking = [sent for sent in _sentences(doc) if _is_asking(sent)] or _sentences(doc)
+    lowers = [t.lower_ for sent in asking for t in sent]
+    forms: set[str] = set()
+    if any(w in ROOM_WORDS for w in lowers) or any(
+        _contains(lowers, ("any", w)) for w in ("idea", "ideas", "tips", "suggestions", "thoughts")
+    ):
+        forms.add("asks_room")
+    elif any(w in SECOND_PERSON for w in lowers):
+        forms.add("asks_you")
+    words = [
+        t
+        for sent in asking
+        for t in sent[_after_prefix(sent) :]
+        if not (t.is_punct or t.is_space or is_emoji(t.text))
+    ]
+    tagged = doc.has_annotation("TAG")
+    verbs = [t for t in words if t.pos_ in ("VERB", "AUX")] if tagged else []
+    if len(words) <= 2 or (tagged and not verbs and len(words) <= 4):
+        forms.add("short_question")
+    for sent in asking:
+        first = [t for t in sent[_after_prefix(sent) :] if not (t.is_punct or t.is_space)]
+        if len(first) >= 2 and first[0].lower_ in AUX and first[1].lower_ in NEGATION:
+            forms.add("aside")  # "isn't it a new chain?" expects a yes
+        elif first and first[0].lower_ in ("isnt", "arent", "wasnt", "doesnt", "didnt"):
+            forms.add("aside")
+    return forms
+
+
+def _is_asking(sent: Span) -> bool:
+    return any("?" in t.text and not t._.assistant_is_link for t in sent) or (
+        bool(sent) and sent[_after_prefix(sent) :][:1].text.lower() in WH
+    )
 
 
 def _first_word(sent: Span) -> int:

@@ -7,6 +7,8 @@ detectors propose openings):
   filtered by the policy, stored, notified; outcomes followed.
 - :mod:`~assistant.openings.detector` — the detector contract.
 - :mod:`~assistant.openings.room` — recent lines and the owner's whereabouts, for detectors.
+- :mod:`~assistant.openings.conversation` — where a line stands: answering one member, in an
+  open discussion, asking or telling the room; and whether a question was taken up.
 - :mod:`~assistant.openings.opening` — candidates, openings and their score parts.
 - :mod:`~assistant.openings.policy` — score floor, dedupe, cooldown, hourly cap, quiet hours.
 - :mod:`~assistant.openings.pacing` — the exchange ledger and relationship stages.
@@ -22,9 +24,26 @@ detectors propose openings):
   matching rule, the scores.
 """
 
+from assistant.events import irc_casefold
+from assistant.openings.conversation import Stance, answered, is_bot_command, stance
 from assistant.openings.detector import Detector
+from assistant.openings.notable import Notable
 from assistant.openings.opening import Candidate, ago, quote
 from assistant.openings.room import Line, Observation
 from assistant.openings.runtime import OpeningsRuntime
 
-__all__ = ["Candidate", "Detector", "Line", "Observation", "OpeningsRuntime", "ago", "quote"]
+__all__ = [
+    "Candidate",
+    "Detector",
+    "Line",
+    "Notable",
+    "Observation",
+    "OpeningsRuntime",
+    "Stance",
+    "ago",
+    "answered",
+    "irc_casefold",
+    "is_bot_command",
+    "quote",
+    "stance",
+]

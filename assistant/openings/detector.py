@@ -64,10 +64,12 @@ class Detector:
         angle: str,
         relevance: float,
         person: Notable | None = None,
+        follow_only: bool = False,
     ) -> Candidate:
         """Propose an opening of this detector's kind about ``line``.
 
         ``person`` is the notable member it concerns; by default the line's author.
+        ``follow_only`` makes it a "follow this thread" note (held back by default).
 
         Raises:
             ValueError: nobody notable is concerned (the author is not notable).
@@ -89,4 +91,5 @@ class Detector:
             relevance=relevance,
             message_id=line.key,
             thread=line.thread,
+            follow_only=follow_only,
         )

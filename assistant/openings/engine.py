@@ -207,6 +207,7 @@ class OpeningsEngine:
         )
         self._mark_answers(line)
         self.room.add(line)
+        self.policy.line_seen(line.network, line.channel, line.at)
         if by_owner:
             self.room.owner_in_thread[(line.network, irc_casefold(line.channel), line.thread)] = (
                 line.at
@@ -347,12 +348,36 @@ class OpeningsEngine:
             ):
                 self.held.append((opening, "you are already in that conversation"))
                 continue
+            if c.follow_only and not self.settings.follow_notes:
+                self.held.append((opening, "follow this thread: a one-to-one exchange"))
+                continue
+            told = self._told_about_thread(c, now)
+            if told is not None:
+                self.held.append((opening, f"already told you about this conversation ({told})"))
+                continue
             refused = self.policy.refuse(opening, now)
             if refused is not None:
                 self.held.append((opening, refused))
                 log.debug("openings: held back %s about %s: %s", c.kind, c.person.name, refused)
                 continue
             await self._send(opening)
+
+    def _told_about_thread(self, c: Candidate, now: datetime) -> str | None:
+        """The kind of an opening sent about ``c``'s conversation within the cooldown, if any.
+
+        One opening per conversation moment: a question, an interest and a request in one
+        thread are one place to join, told once.
+        """
+        if not c.thread or c.kind in _BY_PERSON_ONLY | _NEVER_HELD:
+            return None
+        cooldown = timedelta(seconds=self.settings.cooldown)
+        for sent in reversed(self.sent):
+            if now - sent.found_at >= cooldown:
+                break
+            s = sent.candidate
+            if s.thread == c.thread and s.channel == c.channel and s.network == c.network:
+                return s.kind
+        return None
 
     async def _send(self, opening: Opening) -> None:
         c = opening.candidate

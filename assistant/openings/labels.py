@@ -22,6 +22,7 @@ KINDS = frozenset(
         "interest",
         "lull",
         "ready",
+        "request",
         "shared_work",
         "unanswered_question",
         "other",

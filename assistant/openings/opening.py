@@ -60,6 +60,9 @@ class Candidate:
     relevance: float
     message_id: str | None = None
     thread: str = ""
+    follow_only: bool = False
+    """A "follow this thread" note rather than an opening (an interest inside someone else's
+    one-to-one exchange): held back unless ``[openings] follow_notes`` is on."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,8 @@
-"""Whether a scored opening reaches the owner: score floor, dedupe, cooldown, cap, quiet hours.
+"""Whether a scored opening reaches the owner: score floor, dedupe, cooldown, caps, quiet hours.
+
+The caps are ``hourly_cap`` openings an hour, and in a busy channel (more than
+``lines_per_opening`` lines in the last hour) one opening per ``lines_per_opening`` lines of
+that hour.
 
 Holding back while the owner is already in the conversation is decided by the engine (it
 knows the conversations); everything here depends only on time and the openings sent.
@@ -43,6 +47,32 @@ class Policy:
         self._seen: set[tuple[str, str, str]] = set()
         self._last_by_person: dict[str, datetime] = {}
         self._sent: deque[datetime] = deque()
+        self._lines: dict[tuple[str, str], deque[datetime]] = {}
+        """Per channel: when its lines of the last hour were said."""
+        self._sent_in: dict[tuple[str, str], deque[datetime]] = {}
+        """Per channel: when the openings of the last hour about it were sent."""
+
+    def line_seen(self, network: str, channel: str, at: datetime) -> None:
+        """Count a channel line said at ``at`` towards the channel's volume."""
+        if self.settings.lines_per_opening > 0:
+            lines = self._lines.setdefault((network, channel.casefold()), deque())
+            lines.append(at)
+            _forget_before(lines, at - timedelta(hours=1))
+
+    def _too_busy(self, network: str, channel: str, now: datetime) -> bool:
+        """Whether one more opening would pass one per ``lines_per_opening`` lines this hour.
+
+        Only a busy channel (more lines in the hour than ``lines_per_opening``) is limited:
+        a weekly chat of a hundred lines keeps every opening the other rules let through.
+        """
+        per = self.settings.lines_per_opening
+        key = (network, channel.casefold())
+        hour_ago = now - timedelta(hours=1)
+        lines = self._lines.get(key, deque())
+        sent = self._sent_in.get(key, deque())
+        _forget_before(lines, hour_ago)
+        _forget_before(sent, hour_ago)
+        return len(lines) > per and (len(sent) + 1) * per > len(lines)
 
     def in_quiet_hours(self, now: datetime) -> bool:
         """Whether ``now`` falls in the owner's quiet hours (in their time zone)."""
@@ -74,7 +104,18 @@ class Policy:
             self._sent.popleft()
         if len(self._sent) >= self.settings.hourly_cap:
             return f"hourly cap of {self.settings.hourly_cap} reached"
+        per = self.settings.lines_per_opening
+        limited = per > 0 and c.kind not in _NO_COOLDOWN
+        if limited and self._too_busy(c.network, c.channel, now):
+            return f"busy channel: at most one opening per {per} lines"
+        if limited:
+            self._sent_in.setdefault((c.network, c.channel.casefold()), deque()).append(now)
         self._seen.update((key, said))
         self._last_by_person[c.person.name] = now
         self._sent.append(now)
         return None
+
+
+def _forget_before(times: deque[datetime], since: datetime) -> None:
+    while times and times[0] <= since:
+        times.popleft()

@@ -12,10 +12,11 @@ import importlib.metadata
 import json
 import tempfile
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from assistant.config import parse_settings
+from assistant.config import OpeningsSettings, parse_settings
 from assistant.connectors.replay import ReplayConnector, ReplayError, read_replay
 from assistant.events import ChannelEvent, Event
 from assistant.openings.clock import ReplayClock
@@ -36,6 +37,12 @@ def _openings_plugin() -> type[Plugin]:
         if isinstance(loaded, type) and issubclass(loaded, Plugin):
             return loaded
     raise ReplayError("the openings plugin is not installed (reinstall Presence)")
+
+
+def _after_end(settings: OpeningsSettings) -> timedelta:
+    """How long after the last line a replay lets time run: past every detector's wait."""
+    waits = (settings.unanswered_wait * 3, settings.feedback_wait, settings.lull_wait)
+    return timedelta(seconds=max(waits) + 1)
 
 
 async def replay_log(
@@ -138,6 +145,12 @@ async def replay_events(
             connector.go.set()
             await connector.done.wait()
             await pace()
+            # The log ended, time did not: let the waits started near its end run out (but
+            # the end of a log is no silence in the chat: no lulls from it).
+            await engine.tick()
+            engine.detectors = [d for d in engine.detectors if d.kind != "lull"]
+            engine.clock.observe(engine.clock.now() + _after_end(engine.settings))
+            await engine.tick()
         finally:
             await assistant.stop()
         if out is not None and show_held:

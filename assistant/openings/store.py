@@ -89,7 +89,8 @@ class OpeningsStore:
         """Store an opening sent to the owner (queued with the other writes); return its id."""
         if self._next_id is None:
             row = await self.db.fetchone("SELECT coalesce(max(id), 0) FROM openings_found")
-            self._next_id = int(row[0]) + 1 if row is not None else 1
+            if self._next_id is None:  # another opening may have been stored meanwhile
+                self._next_id = int(row[0]) + 1 if row is not None else 1
         opening_id, self._next_id = self._next_id, self._next_id + 1
         c = opening.candidate
         params = (

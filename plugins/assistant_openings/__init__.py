@@ -24,8 +24,10 @@ from assistant.openings import Detector, OpeningsRuntime
 from assistant_openings.addressed import AddressedOwner
 from assistant_openings.arrival import NotableArrived
 from assistant_openings.interest import SharedInterest
+from assistant_openings.left_open import LeftOpen
 from assistant_openings.lull import QuietAfterNotable
 from assistant_openings.ready import ReadyToAsk
+from assistant_openings.request import Request
 from assistant_openings.share import SharedWork
 from assistant_openings.unanswered import UnansweredQuestion
 
@@ -34,6 +36,8 @@ __all__ = ["DETECTORS", "OpeningsConfig", "OpeningsPlugin"]
 DETECTORS: tuple[type[Detector], ...] = (
     AddressedOwner,
     UnansweredQuestion,
+    LeftOpen,
+    Request,
     SharedInterest,
     SharedWork,
     NotableArrived,

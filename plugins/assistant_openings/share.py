@@ -1,30 +1,58 @@
-"""A notable member sharing their own work: a link to their post, an announcement."""
+"""A notable member sharing their own work: their article, release, docs, a first-person report.
+
+The owner's move is specific feedback once they have read it, so the opening comes
+``feedback_wait`` seconds after the share, not at once. A link a helper gives one member
+in answer to their question is routine support, not their news: only a share to the room,
+or one worded as the notable's own ("my article", "I wrote"), counts.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from assistant.openings import Candidate, Detector, Observation, quote
+from assistant.openings import Candidate, Detector, Line, Observation, ago, quote, stance
 
 __all__ = ["SharedWork"]
 
+_OWN = frozenset(("my", "our", "i", "we", "i've", "we've", "i'm", "we're"))
+
 
 class SharedWork(Detector):
-    """Proposes lines the analyzer marked as sharing one's own work."""
+    """Proposes a notable member's share of their own work, after time to read it."""
 
     kind = "shared_work"
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.waiting: list[Line] = []
+
     def on_line(self, obs: Observation) -> Iterable[Candidate]:
-        """Propose a notable member's share of their own work."""
+        """Remember a notable member's share of their own work."""
         line = obs.line
-        if line.notable is None or "share_own_work" not in line.analysis.acts:
-            return
-        link = line.analysis.links[0] if line.analysis.links else ""
-        what = f" ({link})" if link else ""
-        yield self.about(
-            line,
-            reason="shared their own work" + what,
-            angle=f"{line.nick} shared their work{what}: {quote(line.text)} — read it and "
-            "reply with one specific thing you liked or learned",
-            relevance=0.8 if link else 0.6,
-        )
+        acts = set(line.analysis.acts)
+        if line.notable is None or not acts & {"share_own_work", "work_news"}:
+            return ()
+        own = bool(_OWN & set(line.text.casefold().split()))
+        where = stance(self.ctx.room, line, self.ctx.settings.conversation_window)
+        if where.role == "answering" and not own:
+            return ()
+        self.waiting.append(line)
+        return ()
+
+    def on_tick(self, now: datetime) -> Iterable[Candidate]:
+        """Propose the shares whose reading time has passed."""
+        wait = timedelta(seconds=self.ctx.settings.feedback_wait)
+        due = [line for line in self.waiting if now - line.at >= wait]
+        self.waiting = [line for line in self.waiting if now - line.at < wait]
+        for line in due:
+            link = line.analysis.links[0] if line.analysis.links else ""
+            what = f" ({link})" if link else ""
+            yield self.about(
+                line,
+                reason=f"shared their own work{what} {ago(line.at, now)}",
+                angle=f"{line.nick} shared their work{what} {ago(line.at, now)}: "
+                f"{quote(line.text)} — read it and reply with one specific thing you liked "
+                "or learned",
+                relevance=0.9 if link else 0.75,
+            )

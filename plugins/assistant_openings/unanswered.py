@@ -1,42 +1,72 @@
-"""A notable member's question that nobody answered within the configured wait."""
+"""A notable member's real question to the room that nobody answered within the configured wait.
+
+Most question marks a notable member types are not openings: a helper's clarifying
+questions to the member they are helping ("which version?", "what is your address?"), a
+rhetorical question inside their own answer, an aside expecting a yes ("isn't it a new
+chain?"). Only a question put to the room — worded to the room ("anyone know...") or asked
+outside any one-to-one exchange — and left unanswered is one the owner can take.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from assistant.openings import Candidate, Detector, Line, Observation, ago, quote
+from assistant.openings import (
+    Candidate,
+    Detector,
+    Line,
+    Observation,
+    ago,
+    answered,
+    is_bot_command,
+    quote,
+    stance,
+)
 
 __all__ = ["UnansweredQuestion"]
 
+_NOT_ASKING = frozenset(("short_question", "aside", "asks_you"))
+
 
 class UnansweredQuestion(Detector):
-    """Waits ``unanswered_wait`` seconds after a notable member's question for an answer."""
+    """Waits ``unanswered_wait`` seconds after a notable member's question to the room."""
 
     kind = "unanswered_question"
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.waiting: list[Line] = []
+        self.waiting: list[tuple[Line, str]] = []
 
     def on_line(self, obs: Observation) -> Iterable[Candidate]:
-        """Start waiting on a notable member's question."""
+        """Start waiting on a notable member's question to the room."""
         line = obs.line
-        if line.notable is None or not line.analysis.is_question:
+        if line.notable is None or not line.analysis.is_question or is_bot_command(line.text):
             return ()
+        acts = set(line.analysis.acts)
         room = self.ctx.room
-        put_to = [n for n in line.analysis.addressees if not room.is_owner_nick(line.network, n)]
-        if not put_to:  # a question to someone else is theirs to answer
-            self.waiting.append(line)
+        if any(not room.is_owner_nick(line.network, n) for n in line.analysis.addressees):
+            return ()  # a question to someone else is theirs to answer
+        if "asks_room" in acts:
+            self.waiting.append((line, "asked the room"))
+            return ()
+        if acts & _NOT_ASKING:
+            return ()
+        where = stance(room, line, self.ctx.settings.conversation_window)
+        if where.role == "asking_room":  # not inside an exchange: meant for whoever knows
+            self.waiting.append((line, "asked outside any exchange"))
+        elif where.role == "discussion":  # put to the group talking
+            self.waiting.append((line, f"asked {where.describe()}"))
         return ()
 
     def on_tick(self, now: datetime) -> Iterable[Candidate]:
         """Propose the questions whose wait ran out without an answer."""
         wait = timedelta(seconds=self.ctx.settings.unanswered_wait)
-        due = [line for line in self.waiting if now - line.at >= wait]
-        self.waiting = [line for line in self.waiting if now - line.at < wait]
-        for line in due:
-            if line.answered_by or line.notable is None:
+        due = [(line, how) for line, how in self.waiting if now - line.at >= wait]
+        self.waiting = [(line, how) for line, how in self.waiting if now - line.at < wait]
+        for line, how in due:
+            quiet = self.ctx.settings.quiet_channel
+            if line.notable is None or answered(self.ctx.room, line, wait, quiet):
                 continue
             match = self.ctx.interests.match(
                 line.analysis.topics,
@@ -48,10 +78,11 @@ class UnansweredQuestion(Detector):
                 if match is not None
                 else "answer if you can, or point to who can"
             )
+            on_interest = f", on your interest {match.interest!r}" if match else ""
             yield self.about(
                 line,
-                reason=f"question asked {ago(line.at, now)}, still unanswered",
+                reason=f"{how} {ago(line.at, now)}, still unanswered{on_interest}",
                 angle=f"{line.nick} asked {quote(line.text)} {ago(line.at, now)}, no answer yet; "
                 + tail,
-                relevance=0.6 + 0.4 * (match.strength if match else 0.0),
+                relevance=0.7 + 0.3 * (match.strength if match else 0.0),
             )

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 from assistant_openings import DETECTORS
+from spacy.language import Language
 
 from assistant.config import parse_settings
 from assistant.events import Identity, MemberJoined, MessageAnalyzed, MessageReceived
+from assistant.nlp.analysis import analysis_of
+from assistant.nlp.pipeline import load_pipeline
 from assistant.openings.clock import ReplayClock
 from assistant.openings.engine import OpeningsEngine, analysis_key
 from assistant.openings.interests import InterestMatcher
@@ -37,7 +40,14 @@ BASE: dict[str, Any] = {
         },
         {"name": "casey", "identities": [{"platform": "irc", "nick": "casey"}], "priority": 2},
     ],
-    "openings": {"learn_interests": 2, "min_score": 0.3},
+    # Shares are told at once and the volume budget is off, so each test sees its one rule;
+    # test_conversations.py checks both with their defaults.
+    "openings": {
+        "learn_interests": 2,
+        "min_score": 0.3,
+        "feedback_wait": 0,
+        "lines_per_opening": 0,
+    },
 }
 
 
@@ -58,14 +68,47 @@ class Collected:
 
 
 class Harness:
-    """Say lines (with their analysis), join, and let time pass, on the replay clock."""
+    """Say lines (with their analysis), join, and let time pass, on the replay clock.
 
-    def __init__(self, db: Database, engine: OpeningsEngine, out: Collected) -> None:
+    ``say`` takes the analysis as given (a unit test of the engine's seams); ``speak`` has
+    the real spaCy pipeline analyse the text (question, form, acts, addressees, topics,
+    links), leaving only the reply links and thread to the test, as the linker would.
+    """
+
+    def __init__(
+        self, db: Database, engine: OpeningsEngine, out: Collected, nlp: Language | None = None
+    ) -> None:
         self.db = db
         self.engine = engine
         self.out = out
         self.recorder = Recorder(db)
         self.now = START
+        self.nlp = nlp
+
+    async def speak(
+        self,
+        nick: str,
+        text: str,
+        *,
+        at: float,
+        reply_to: Sequence[str] = (),
+        thread: str = "t1",
+    ) -> str:
+        """Say ``text`` as analysed by the real pipeline."""
+        assert self.nlp is not None, "use the `talk` fixture for real analysis"
+        found = analysis_of(self.nlp(text))
+        return await self.say(
+            nick,
+            text,
+            at=at,
+            question=found.is_question,
+            addressees=found.addressees,
+            acts=found.acts,
+            links=found.links,
+            topics=found.topics,
+            reply_to=reply_to,
+            thread=thread,
+        )
 
     def at(self, seconds: float) -> datetime:
         return START + timedelta(seconds=seconds)
@@ -137,6 +180,7 @@ def build_engine(
     db: Database, overrides: dict[str, Any] | None = None
 ) -> tuple[OpeningsEngine, Collected]:
     data = {**BASE, **(overrides or {})}
+    data["openings"] = {**BASE["openings"], **(overrides or {}).get("openings", {})}
     settings = parse_settings(data)
     out = Collected()
     engine = OpeningsEngine(
@@ -163,3 +207,24 @@ async def database() -> AsyncIterator[Database]:
 async def chat(database: Database) -> Harness:
     engine, out = build_engine(database)
     return Harness(database, engine, out)
+
+
+NICKS = ("me", "problogger", "casey", "bob", "dana", "erin")
+
+
+@pytest.fixture(scope="session")
+def pipeline() -> Language:
+    """The real pipeline, knowing the test channel's nicks."""
+    return load_pipeline(roster=NICKS)
+
+
+def talk_with(database: Database, nlp: Language, openings: dict[str, Any]) -> Harness:
+    """A harness analysing with the real pipeline, with these ``[openings]`` settings."""
+    engine, out = build_engine(database, {"openings": openings})
+    return Harness(database, engine, out, nlp)
+
+
+@pytest.fixture
+async def talk(database: Database, pipeline: Language) -> Harness:
+    """A harness analysing with the real pipeline, with today's defaults for shares and volume."""
+    return talk_with(database, pipeline, {"feedback_wait": 600, "lines_per_opening": 200})

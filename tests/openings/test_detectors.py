@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.openings.conftest import Harness
+from assistant.storage.database import Database
+from tests.openings.conftest import Harness, build_engine
 
 
 async def test_an_unanswered_question_waits_then_suggests_an_angle_from_your_interests(
@@ -14,6 +15,7 @@ async def test_an_unanswered_question_waits_then_suggests_an_angle_from_your_int
         "anyone interviewing over Skype? what set-up do you use for podcasting?",
         at=10,
         question=True,
+        acts=("asks_room",),
         topics=("Skype", "podcasting"),
     )
     await chat.wait(until=60)
@@ -42,16 +44,71 @@ async def test_a_question_answered_by_addressing_its_author_is_no_opening(chat: 
     assert chat.out.kinds == []
 
 
-async def test_a_notable_member_raising_your_interest(chat: Harness) -> None:
-    await chat.say("problogger", "I started podcasting last month", at=0, topics=("podcasting",))
+async def open_discussion(chat: Harness, thread: str = "t1") -> None:
+    """Two members talking in ``thread``: a notable joining it makes three."""
+    await chat.say("bob", "how do you all find guests?", at=0, question=True, thread=thread)
+    await chat.say("dana", "bob: cold emails mostly", at=20, addressees=("bob",), thread=thread)
+
+
+async def test_a_notable_member_raising_your_interest_in_an_open_discussion(
+    chat: Harness,
+) -> None:
+    await open_discussion(chat)
+    await chat.say("problogger", "I started podcasting last month", at=40, topics=("podcasting",))
     [opening] = chat.out.openings
     assert opening.candidate.kind == "interest"
     assert "you listed podcasting" in opening.candidate.angle
+    assert "3 people talking" in opening.candidate.angle
 
 
-async def test_interests_are_matched_on_words_not_exact_strings(chat: Harness) -> None:
-    await chat.say("problogger", "my skype interviews keep dropping", at=0, topics=("drops",))
+async def test_interests_are_matched_on_the_words_of_topics_not_exact_strings(
+    chat: Harness,
+) -> None:
+    await open_discussion(chat)
+    await chat.say(
+        "problogger", "my skype interviews keep dropping", at=40, topics=("skype interviews",)
+    )
     assert chat.out.kinds == ["interest"]
+
+
+async def test_an_interest_word_used_as_a_verb_is_no_interest(chat: Harness) -> None:
+    await open_discussion(chat)
+    # "podcast" as a verb is no noun phrase: the analyzer gives no such topic.
+    await chat.say("problogger", "we podcast on fridays, sounds good", at=40, topics=("friday",))
+    assert chat.out.kinds == []
+
+
+async def test_an_interest_inside_a_one_to_one_answer_is_a_held_follow_note(
+    chat: Harness,
+) -> None:
+    asked = await chat.say("bob", "problogger: which mic for podcasting?", at=0, question=True)
+    await chat.say(
+        "problogger",
+        "bob: for podcasting a dynamic mic, the room matters less",
+        at=20,
+        addressees=("bob",),
+        reply_to=(asked,),
+        topics=("podcasting", "dynamic mic"),
+    )
+    assert chat.out.kinds == []
+    [(note, why)] = chat.engine.held
+    assert note.candidate.kind == "interest" and note.candidate.follow_only
+    assert why.startswith("follow this thread")
+    assert "follow this thread" in note.candidate.angle
+
+
+async def test_follow_notes_are_sent_when_the_owner_wants_them(database: Database) -> None:
+    engine, out = build_engine(database, {"openings": {"follow_notes": True}})
+    chat = Harness(database, engine, out)
+    await chat.say(
+        "problogger",
+        "bob: for podcasting a dynamic mic, the room matters less",
+        at=20,
+        addressees=("bob",),
+        topics=("podcasting",),
+    )
+    [note] = out.openings
+    assert note.candidate.follow_only and "follow this thread" in note.candidate.angle
 
 
 async def test_an_ordinary_member_raising_your_interest_is_no_opening(chat: Harness) -> None:
@@ -62,7 +119,8 @@ async def test_an_ordinary_member_raising_your_interest_is_no_opening(chat: Harn
 async def test_topics_you_keep_talking_about_become_interests(chat: Harness) -> None:
     await chat.say("me", "my newsletter grew this week", at=0, topics=("newsletter",))
     await chat.say("me", "newsletter tools are great", at=10, topics=("newsletter",))
-    await chat.say("casey", "thinking of a newsletter", at=20, topics=("newsletter",), thread="t5")
+    await open_discussion(chat, thread="t5")
+    await chat.say("casey", "thinking of a newsletter", at=30, topics=("newsletter",), thread="t5")
     [opening] = chat.out.openings
     assert opening.candidate.kind == "interest"
     assert "you often talk about newsletter" in opening.candidate.angle

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from assistant.storage.database import Database
 from tests.openings.conftest import Harness, build_engine
 
@@ -14,6 +16,10 @@ async def test_the_same_opening_is_sent_once(chat: Harness) -> None:
     await share(chat, "casey", 0, "a")
     opening = chat.out.openings[0]
     await chat.engine._consider([opening.candidate])  # proposed again by a second detector run
+    assert len(chat.out.openings) == 1
+    assert chat.engine.held[-1][1] == "already told you about this conversation (shared_work)"
+    # Without a thread to go by, the policy still knows the line.
+    await chat.engine._consider([replace(opening.candidate, thread="")])
     assert len(chat.out.openings) == 1
     assert chat.engine.held[-1][1] == "duplicate"
 

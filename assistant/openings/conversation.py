@@ -1,0 +1,175 @@
+"""Where a notable member is in the talk: answering one person, asking the room, or in a group.
+
+An opening is a moment in a conversation, not a line. The same words mean different things
+for the owner depending on who the notable is talking to: an interest raised while the
+notable answers one member's question is their one-to-one exchange (a third voice
+interrupts), while the same interest in an open discussion of several people is a place to
+join. This module reads the :class:`~assistant.openings.room.Room` (reply links, addressed
+nicks, thread ids from the analyzer) and says which of those a line is.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from assistant.events import irc_casefold
+from assistant.openings.interests import words
+from assistant.openings.room import Line, Room
+
+__all__ = ["DYAD_WINDOW", "Stance", "answered", "is_bot_command", "partners_of", "stance"]
+
+Role = Literal["answering", "discussion", "asking_room", "announcing"]
+
+DYAD_WINDOW = 180.0
+"""Seconds after an exchange with one person during which the notable's next undirected
+lines still belong to it (a clarifying question needs no nick in a quiet channel)."""
+
+_LOOKBACK = 120  # lines searched back
+
+
+@dataclass(frozen=True, slots=True)
+class Stance:
+    """A line's place in the talk."""
+
+    role: Role
+    partners: tuple[str, ...] = ()
+    """Case-folded nicks of the others the author is talking with (newest first)."""
+    people: int = 1
+    """How many people take part in the line's conversation, the author included."""
+
+    def describe(self) -> str:
+        """A few words for a reason: "answering one member", "in a discussion of 4"."""
+        if self.role == "answering":
+            return "answering one member"
+        if self.role == "discussion":
+            return f"in an open discussion of {self.people}"
+        if self.role == "asking_room":
+            return "asking the room"
+        return "talking to the room"
+
+
+def _targets(room: Room, line: Line) -> list[str]:
+    """Whom a line is directed at: the nicks it names and the authors of lines it replies to."""
+    me = irc_casefold(line.nick)
+    found: list[str] = []
+    for nick in line.analysis.addressees:
+        if irc_casefold(nick) != me and not room.is_owner_nick(line.network, nick):
+            found.append(irc_casefold(nick))
+    for key in line.analysis.reply_to:
+        earlier = room.by_key.get(key)
+        if earlier is not None and irc_casefold(earlier.nick) != me:
+            found.append(irc_casefold(earlier.nick))
+    return found
+
+
+def partners_of(room: Room, line: Line, window: float) -> list[str]:
+    """The people ``line``'s author exchanged lines with in the last ``window`` seconds.
+
+    An exchange is a line of the author directed at someone (named or replied to), or
+    someone's line directed at the author. Newest first, each person once.
+    """
+    me = irc_casefold(line.nick)
+    since = line.at - timedelta(seconds=window)
+    found: list[str] = []
+    for earlier in itertools.islice(reversed(room.recent(line.network, line.channel)), _LOOKBACK):
+        if earlier.at < since:
+            break
+        if earlier.key == line.key:
+            continue
+        author = irc_casefold(earlier.nick)
+        if author == me:
+            people = _targets(room, earlier)
+        elif me in _targets(room, earlier):
+            people = [author]
+        else:
+            people = []
+        for person in people:
+            if person != me and person not in found:
+                found.append(person)
+    return found
+
+
+def _thread_people(room: Room, line: Line, window: float) -> set[str]:
+    """Who spoke in the line's thread (by the analyzer's thread id) within ``window``."""
+    people = {irc_casefold(line.nick)}
+    if not line.thread:
+        return people
+    since = line.at - timedelta(seconds=window)
+    for earlier in itertools.islice(reversed(room.recent(line.network, line.channel)), _LOOKBACK):
+        if earlier.at < since:
+            break
+        if earlier.thread == line.thread and not earlier.by_owner:
+            people.add(irc_casefold(earlier.nick))
+    return people
+
+
+def stance(room: Room, line: Line, window: float) -> Stance:
+    """Where ``line`` stands: answering one person, in a discussion, asking or telling the room.
+
+    ``window`` is the conversation window (seconds). A line directed at one person (named,
+    or replied to) is one-to-one, even in a busy thread: on IRC a helper names whom they
+    answer. A line directed at several people, or an undirected one whose thread had three
+    or more speakers in the window, is in an open discussion. An undirected line within
+    :data:`DYAD_WINDOW` of an exchange with someone, or in a thread of the author and one
+    other, is one-to-one: a helper with several members at once is in several exchanges,
+    not one discussion.
+    """
+    targets = list(dict.fromkeys(_targets(room, line)))
+    partners = partners_of(room, line, window)
+    recent = partners_of(room, line, min(window, DYAD_WINDOW))
+    if len(targets) == 1:
+        return Stance("answering", tuple(targets), 2)
+    people = _thread_people(room, line, window)
+    if len(targets) >= 2 or len(people) >= 3:
+        return Stance("discussion", tuple(dict.fromkeys([*targets, *partners])), len(people))
+    if recent:
+        return Stance("answering", tuple(recent), 1 + len(recent))
+    lately = _thread_people(room, line, min(window, DYAD_WINDOW)) - {irc_casefold(line.nick)}
+    if len(lately) == 1:  # the thread is the author and one other: their exchange
+        return Stance("answering", tuple(lately), 2)
+    if line.analysis.is_question:
+        return Stance("asking_room")
+    return Stance("announcing")
+
+
+def is_bot_command(text: str) -> bool:
+    """Whether a line is a command to a channel bot ("!grub | nick", ".seen x")."""
+    stripped = text.lstrip()
+    return len(stripped) > 1 and stripped[0] in "!." and stripped[1].isalpha()
+
+
+def answered(room: Room, line: Line, within: timedelta, quiet: int = 10) -> bool:
+    """Whether someone else took ``line`` up within ``within`` of it.
+
+    Taken up: someone replied to it or addressed its author (the engine marks those), or
+    someone else spoke in its thread after it. In a quiet channel (at most ``quiet`` lines
+    in the ten minutes before it) any undirected statement by someone else counts too: with
+    nobody else talking, a statement by someone else that shares a content word with it
+    answers it (the reply linker misses many of those).
+    """
+    if line.answered_by:
+        return True
+    asked = {w for w in words(line.text) if len(w) >= 4}
+    me = irc_casefold(line.nick)
+    until = line.at + within
+    lines = room.recent(line.network, line.channel)
+    before = [e for e in lines if line.at - timedelta(minutes=10) <= e.at <= line.at]
+    is_quiet = len(before) <= quiet + 1
+    for later in reversed(lines):
+        if later is line:
+            break
+        if later.at > until or irc_casefold(later.nick) == me or later.by_owner:
+            continue
+        if line.thread and later.thread == line.thread:
+            return True
+        if (
+            is_quiet
+            and not later.analysis.addressees
+            and not later.analysis.is_question
+            and asked & set(words(later.text))
+        ):
+            return True
+    return False

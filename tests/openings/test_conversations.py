@@ -1,0 +1,264 @@
+"""Openings are moments in a conversation: real questions, requests, own work, and near misses.
+
+Lines are analysed by the real spaCy pipeline (the `talk` fixture); reply links and threads
+are given, as the reply linker would give them. The lines are invented, modelled on the near
+misses a user reported from a project's support channel (the lead developer as the notable):
+clarifying questions inside a support exchange, rhetorical questions inside an answer,
+statements that only look like questions, interests raised while answering one member,
+requests and shares of their own work that were never surfaced.
+"""
+
+from __future__ import annotations
+
+import pytest
+from spacy.language import Language
+
+from assistant.storage.database import Database
+from tests.openings.conftest import Harness, talk_with
+
+# -- questions -------------------------------------------------------------------------
+
+
+async def test_a_question_to_the_room_left_unanswered_is_an_opening(talk: Harness) -> None:
+    await talk.speak(
+        "problogger", "does anyone know what happened to the uqm package? it left the archive", at=0
+    )
+    await talk.wait(until=60)
+    assert talk.out.openings == []  # the wait (120 s) has not passed
+    await talk.wait(until=150)
+    [opening] = talk.out.openings
+    assert opening.candidate.kind == "unanswered_question"
+    assert "asked the room" in opening.candidate.reason
+
+
+async def test_a_question_outside_any_exchange_is_meant_for_the_room(talk: Harness) -> None:
+    await talk.speak("problogger", "is the OUR chain still running? I thought it was renamed", at=0)
+    await talk.wait(until=150)
+    assert talk.out.kinds == ["unanswered_question"]
+    assert "asked outside any exchange" in talk.out.openings[0].candidate.reason
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "which version?",  # a fragment asking for a detail
+        "what is your wallet address?",  # put to the one person being helped
+        "what do you mean by deadlock?",  # a clarification its addressee will answer
+        "isn't it a new chain now?",  # an aside expecting a yes
+    ],
+)
+async def test_clarifying_questions_inside_a_support_exchange_are_no_openings(
+    talk: Harness, question: str
+) -> None:
+    asked = await talk.speak("bob", "problogger: my node stopped syncing, help?", at=0)
+    await talk.speak("problogger", question, at=20, reply_to=(asked,))
+    await talk.wait(until=250)  # past the wait, before a lull (300 s) would count
+    assert talk.out.kinds == []
+
+
+async def test_a_rhetorical_question_inside_the_notables_answer_is_no_opening(
+    talk: Harness,
+) -> None:
+    asked = await talk.speak("bob", "problogger: why can't the swap app support that coin?", at=0)
+    await talk.speak(
+        "problogger", "bob: it has no time lock in its scripts", at=20, reply_to=(asked,)
+    )
+    await talk.speak("problogger", "so how could there be support for it?", at=30)
+    await talk.wait(until=250)
+    assert talk.out.kinds == []
+
+
+async def test_a_statement_that_starts_like_a_question_is_no_question(talk: Harness) -> None:
+    await talk.speak("problogger", "which means normal app developers can build on it", at=0)
+    await talk.wait(until=250)
+    assert talk.out.kinds == []
+
+
+async def test_a_room_question_someone_answers_is_no_opening(talk: Harness) -> None:
+    await talk.speak("problogger", "how do I properly uninstall the wallet?", at=0)
+    await talk.speak("dana", "uninstall it like any other app, your keys stay", at=40)
+    await talk.wait(until=400)
+    assert talk.out.kinds == []
+
+
+async def test_bot_commands_are_no_openings(talk: Harness) -> None:
+    await talk.speak("problogger", "!grub | bob", at=0)
+    await talk.speak("problogger", "!sound anyone?", at=10)
+    await talk.wait(until=400)
+    assert talk.out.kinds == []
+
+
+# -- a question put to the notable, left open ------------------------------------------
+
+
+async def test_a_notable_who_cannot_answer_leaves_an_opening_to_help_their_member(
+    talk: Harness,
+) -> None:
+    asked = await talk.speak("bob", "problogger: how do I find which process sends packets?", at=0)
+    await talk.speak(
+        "problogger",
+        "bob: not sure, someone else might be able to help?",
+        at=30,
+        reply_to=(asked,),
+    )
+    await talk.wait(until=100)
+    assert talk.out.openings == []
+    await talk.wait(until=200)
+    [opening] = talk.out.openings
+    assert opening.candidate.kind == "unanswered_question"
+    assert opening.candidate.person.name == "problogger"
+    assert "could not answer bob's question" in opening.candidate.reason
+    assert "sends packets" in opening.candidate.reason
+
+
+async def test_once_someone_else_answers_the_member_it_is_no_opening(talk: Harness) -> None:
+    asked = await talk.speak("bob", "problogger: how do I find which process sends packets?", at=0)
+    await talk.speak("problogger", "bob: no idea, sorry", at=30, reply_to=(asked,))
+    await talk.speak("dana", "bob: try netstat -p as root", at=60)
+    await talk.wait(until=300)
+    assert talk.out.kinds == []
+
+
+async def test_not_sure_in_an_argument_is_not_giving_up(talk: Harness) -> None:
+    said = await talk.speak("bob", "problogger: 500 lines can't solve oracles", at=0)
+    await talk.speak(
+        "problogger",
+        "bob: not sure why you keep harping on the line count",
+        at=30,
+        reply_to=(said,),
+    )
+    await talk.wait(until=300)
+    assert talk.out.kinds == []
+
+
+async def test_a_question_to_the_notable_nobody_answers_while_they_are_away(
+    talk: Harness,
+) -> None:
+    await talk.speak(
+        "bob", "hey problogger, my funds moved inside the old wallet, how do I reach them?", at=0
+    )
+    await talk.wait(until=200)
+    assert talk.out.openings == []  # the notable gets three times the wait to answer
+    await talk.wait(until=400)
+    [opening] = talk.out.openings
+    assert opening.candidate.kind == "unanswered_question"
+    assert opening.candidate.person.name == "problogger"
+    assert "bob asked problogger" in opening.candidate.reason
+
+
+async def test_a_question_to_the_notable_that_they_answer_is_theirs(talk: Harness) -> None:
+    await talk.speak("bob", "problogger: how do I reach funds in the old wallet?", at=0)
+    await talk.speak("problogger", "bob: import the old key in the new wallet", at=120)
+    await talk.wait(until=600)
+    assert talk.out.kinds == []
+
+
+# -- requests ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        "pull requests with translations are definitely welcome",
+        "likely would be a good bounty for anybody that delivers this",
+        "plz update the knowledge base page that says rewards need the same address",
+        "maybe we can make some page with helpful links for people new to unix",
+    ],
+)
+async def test_a_request_the_owner_could_fulfil_is_an_opening_at_once(
+    talk: Harness, request_line: str
+) -> None:
+    await talk.speak("problogger", request_line, at=0)
+    [opening] = talk.out.openings
+    assert opening.candidate.kind == "request"
+    assert "would welcome help" in opening.candidate.angle
+
+
+async def test_an_instruction_to_one_member_is_no_request(talk: Harness) -> None:
+    await talk.speak("problogger", "bob: please restart the daemon and resend", at=0)
+    await talk.wait(until=400)
+    assert talk.out.kinds == []
+
+
+# -- their own work ---------------------------------------------------------------------
+
+
+async def test_a_share_of_their_own_work_comes_after_time_to_read_it(talk: Harness) -> None:
+    await talk.speak(
+        "problogger",
+        "I just published a post on oracle design: https://pro.example/oracles",
+        at=0,
+    )
+    await talk.wait(until=290)
+    assert talk.out.openings == []
+    await talk.wait(until=620)
+    opening = next(o for o in talk.out.openings if o.candidate.kind == "shared_work")
+    assert "https://pro.example/oracles" in opening.candidate.angle
+    assert "10 min ago" in opening.candidate.angle
+
+
+async def test_a_first_person_announcement_without_a_link_is_own_work(talk: Harness) -> None:
+    await talk.speak("problogger", "I'm rewriting the API documentation this month", at=0)
+    await talk.wait(until=620)
+    assert "shared_work" in talk.out.kinds
+
+
+async def test_a_guide_linked_to_one_member_is_routine_support(talk: Harness) -> None:
+    asked = await talk.speak("bob", "problogger: how do I claim rewards?", at=0)
+    await talk.speak(
+        "problogger",
+        "bob: check out the guide https://docs.example/claim",
+        at=20,
+        reply_to=(asked,),
+    )
+    await talk.wait(until=700)
+    assert talk.out.kinds == []
+
+
+# -- one opening per conversation, and volume -------------------------------------------
+
+
+async def test_one_conversation_gives_one_opening(talk: Harness) -> None:
+    await talk.speak("problogger", "pull requests for the Spanish docs are welcome", at=0)
+    await talk.speak("problogger", "does anyone here speak Spanish?", at=10)
+    await talk.wait(until=200)
+    assert talk.out.kinds == ["request"]
+    [(held, why)] = talk.engine.held
+    assert held.candidate.kind == "unanswered_question"
+    assert why == "already told you about this conversation (request)"
+
+
+async def test_a_busy_channel_gets_about_one_opening_per_200_lines(
+    database: Database, pipeline: Language
+) -> None:
+    chat = talk_with(
+        database, pipeline, {"cooldown": 0, "hourly_cap": 100, "lines_per_opening": 200}
+    )
+    for i in range(300):  # 300 lines in ten minutes: a busy channel
+        await chat.say("bob", f"line {i}", at=i * 2, thread="c")
+    await chat.speak("problogger", "pull requests for the docs are welcome", at=600, thread="a")
+    await chat.speak("casey", "testers for the beta are welcome", at=601, thread="b")
+    assert chat.out.kinds == ["request"]
+    assert chat.engine.held[-1][1] == "busy channel: at most one opening per 200 lines"
+    for i in range(100):  # 400 lines in the hour: room for a second
+        await chat.say("bob", f"more {i}", at=602 + i, thread="c")
+    await chat.speak("casey", "translations are welcome too", at=800, thread="d")
+    assert chat.out.kinds == ["request", "request"]
+
+
+async def test_a_quiet_channel_keeps_every_opening(database: Database, pipeline: Language) -> None:
+    chat = talk_with(
+        database, pipeline, {"cooldown": 0, "hourly_cap": 100, "lines_per_opening": 200}
+    )
+    await chat.speak("problogger", "pull requests for the docs are welcome", at=0, thread="a")
+    await chat.speak("casey", "testers for the beta are welcome", at=1, thread="b")
+    assert chat.out.kinds == ["request", "request"]
+
+
+async def test_the_owner_can_lift_the_volume_limit(database: Database, pipeline: Language) -> None:
+    chat = talk_with(database, pipeline, {"cooldown": 0, "hourly_cap": 100, "lines_per_opening": 0})
+    for i in range(300):
+        await chat.say("bob", f"line {i}", at=i * 2, thread="c")
+    await chat.speak("problogger", "pull requests for the docs are welcome", at=600, thread="a")
+    await chat.speak("casey", "testers for the beta are welcome", at=601, thread="b")
+    assert chat.out.kinds == ["request", "request"]

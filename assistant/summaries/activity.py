@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from assistant.events import irc_casefold
-from assistant.summaries.discussions import Speaker, build_discussions
+from assistant.summaries.discussions import DiscussionMap, Speaker, map_discussions
 from assistant.summaries.model import (
     AttendanceRow,
     Discussion,
@@ -34,6 +34,7 @@ from assistant.summaries.model import (
     TopicCount,
 )
 from assistant.summaries.roles import KnownIdentity, Roles
+from assistant.summaries.still_open import Asked, asked_questions, still_open
 
 __all__ = ["Activity", "build_activity"]
 
@@ -185,14 +186,15 @@ def _attendance(
 
 def _questions_and_replies(
     messages: list[dict[str, Any]], people: dict[int, _Person]
-) -> tuple[list[Question], dict[int, set[int]]]:
-    """Return unanswered questions and, per message index, the messages it replies to."""
+) -> tuple[list[int], set[int], dict[int, set[int]]]:
+    """Return the questions (message indices), those another person replied to, and, per
+    message index, the messages it replies to."""
     by_key: dict[str, int] = {}
     by_platform_id: dict[str, int] = {}
     nick_owner: dict[str, int] = {}
     replies_to: dict[int, set[int]] = defaultdict(set)
     answered: set[int] = set()
-    open_questions: list[int] = []
+    questions: list[int] = []
     open_set: set[int] = set()
     latest: dict[int, int] = {}  # person → index of their latest message
     for index, message in enumerate(messages):
@@ -227,23 +229,40 @@ def _questions_and_replies(
             else str(message["text"]).rstrip().endswith("?")
         )
         if is_question and pid in people:
-            open_questions.append(index)
+            questions.append(index)
             open_set.add(index)
-    unanswered = []
-    for index in open_questions:
-        if index in answered:
-            continue
-        message = messages[index]
-        person = people[int(message["person_id"])]
-        unanswered.append(
-            Question(
-                at=_dt(float(message["at"])),
-                asker=person.name,
-                text=str(message["text"]),
-                notable=person.watch_name is not None,
-            )
-        )
-    return unanswered, replies_to
+    return questions, answered, replies_to
+
+
+def _question(
+    messages: list[dict[str, Any]],
+    asked: Asked,
+    people: dict[int, _Person],
+    mapped: DiscussionMap,
+) -> Question:
+    person = people[asked.person]
+    where = mapped.of_message.get(asked.index)
+    if where is None:  # its own line was no part of a discussion: the one it was asked during
+        at = float(messages[asked.index]["at"])
+        around = [
+            d
+            for d in mapped.discussions
+            if d.started_at.timestamp() <= at <= d.ended_at.timestamp()
+        ]
+        discussion = max(around, key=lambda d: d.lines).headline if around else ""
+    else:
+        discussion = mapped.discussions[where].headline
+    own = irc_casefold(person.name) == asked.voice or any(
+        irc_casefold(i.nick) == asked.voice for i in person.identities
+    )
+    return Question(
+        at=_dt(float(messages[asked.index]["at"])),
+        asker=person.name if own else asked.voice,
+        text=asked.text,
+        notable=own and person.watch_name is not None,
+        discussion=discussion,
+        answered=asked.answered,
+    )
 
 
 def _links(messages: list[dict[str, Any]], people: dict[int, _Person]) -> list[Link]:
@@ -325,7 +344,15 @@ def build_activity(data: dict[str, Any], roles: Roles, top_topics: int = 10) -> 
     stored = {int(r["person_id"]): r for r in data.get("stored_attendance", [])}
     attendance = _attendance(people, start, end, stored)
     messages: list[dict[str, Any]] = data["messages"]
-    unanswered, replies = _questions_and_replies(messages, people)
+    questions, replied, replies = _questions_and_replies(messages, people)
+    speakers = {row.person_id: Speaker(row.label, row.notable) for row in attendance}
+    mapped = map_discussions(messages, speakers)
+    asked = asked_questions(messages, questions, replied, frozenset(people))
+    notable = frozenset(pid for pid, p in people.items() if p.watch_name is not None)
+    unanswered = [
+        _question(messages, a, people, mapped)
+        for a in still_open(asked, notable, (end - start) / 3600)
+    ]
     links = _links(messages, people)
     exchanges, waiting = _exchanges(messages, people, replies)
     totals: Counter[str] = Counter()
@@ -366,11 +393,10 @@ def build_activity(data: dict[str, Any], roles: Roles, top_topics: int = 10) -> 
         for row in attendance
         if row.person_id in by_person
     )
-    speakers = {row.person_id: Speaker(row.label, row.notable) for row in attendance}
     return Activity(
         attendance=tuple(attendance),
         lines=sum(row.lines for row in attendance),
-        discussions=build_discussions(messages, speakers),
+        discussions=mapped.discussions,
         topics=tuple(TopicCount(t, n) for t, n in totals.most_common(top_topics)),
         member_topics=member_topics,
         unanswered=tuple(unanswered),

@@ -33,7 +33,16 @@ from typing import Any
 from assistant.nlp.chat_words import FILLERS, GENERIC_WORDS, GREETING_WORDS
 from assistant.summaries.model import Discussion, KeyLine, Participant
 
-__all__ = ["MOST", "Speaker", "build_discussions", "is_procedural", "topic_heading"]
+__all__ = [
+    "MOST",
+    "DiscussionMap",
+    "Speaker",
+    "build_discussions",
+    "content_words",
+    "is_procedural",
+    "map_discussions",
+    "topic_heading",
+]
 
 MOST = 8
 """The most discussions a session shows."""
@@ -94,6 +103,17 @@ class Speaker:
 
     name: str
     notable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DiscussionMap:
+    """The discussions, which one each message index belongs to, and how central each line is."""
+
+    discussions: tuple[Discussion, ...] = ()
+    of_message: Mapping[int, int] = field(default_factory=dict)
+    """Message index → position of its discussion in ``discussions``."""
+    centrality: Mapping[int, float] = field(default_factory=dict)
+    """Message index → its line's TextRank within its discussion (1.0: an average line)."""
 
 
 @dataclass(slots=True)
@@ -168,6 +188,11 @@ def _words_of(phrases: Iterable[str]) -> frozenset[str]:
     return frozenset(
         w for p in phrases for w in p.split() if w not in _CHATTER and w not in _stop_words()
     )
+
+
+def content_words(text: str) -> list[str]:
+    """The content words of a line: no stop words, chat fillers, greetings or numbers."""
+    return _fallback_phrases(_SPEAKER_PREFIX.sub("", text))
 
 
 def _fallback_phrases(text: str) -> list[str]:
@@ -470,8 +495,11 @@ def _headline(
     return best[2] if best is not None else ""
 
 
-def _key_lines(lines: Sequence[_Line]) -> list[_Line]:
-    """The most central lines: TextRank over lines linked by the content words they share."""
+def _line_ranks(lines: Sequence[_Line]) -> list[tuple[_Line, float]]:
+    """TextRank over lines linked by the content words they share, most central first.
+
+    Ranks are scaled so that 1.0 is an average line of the discussion.
+    """
     candidates = [line for line in lines if len(line.words) >= 2]
     if len(candidates) > _RANKED_LINES:
         candidates = sorted(candidates, key=lambda line: -len(line.words))[:_RANKED_LINES]
@@ -488,7 +516,12 @@ def _key_lines(lines: Sequence[_Line]) -> list[_Line]:
                 edges[i][j] = edges[j][i] = weight
     ranks = _pagerank(edges, len(candidates))
     order = sorted(range(len(candidates)), key=lambda i: (-ranks[i], candidates[i].index))
-    return sorted((candidates[i] for i in order[:KEY_LINES]), key=lambda line: line.index)
+    return [(candidates[i], ranks[i] * len(candidates)) for i in order]
+
+
+def _key_lines(ranked: Sequence[tuple[_Line, float]]) -> list[_Line]:
+    """The most central lines, in the order they were said."""
+    return sorted((line for line, _ in ranked[:KEY_LINES]), key=lambda line: line.index)
 
 
 def _target(lines: Sequence[_Line], segments: int) -> int:
@@ -513,9 +546,16 @@ def build_discussions(
     there). The result is ordered by weight: discussions with a notable member first,
     then by people times lines.
     """
+    return map_discussions(messages, people).discussions
+
+
+def map_discussions(
+    messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker]
+) -> DiscussionMap:
+    """The discussions of :func:`build_discussions`, with the lines that make each one."""
     lines = _lines(messages, people)
     if not lines:
-        return ()
+        return DiscussionMap()
     groups = [part for group in _groups(lines) for part in _split(group)]
     segments = len({g.segment for g in groups if g.heading})
     groups = _merge(groups, _target(lines, segments))
@@ -528,7 +568,8 @@ def build_discussions(
     spread: Counter[str] = Counter()
     for group in groups:
         spread.update(group.words.keys())
-    discussions: list[tuple[tuple[bool, int], Discussion]] = []
+    discussions: list[tuple[tuple[bool, int], Discussion, _Group]] = []
+    centrality: dict[int, float] = {}
     names = frozenset(
         w for speaker in people.values() for w in _WORD.findall(speaker.name.lower())
     ) | frozenset(w for m in messages for w in _WORD.findall(str(m.get("nick") or "").lower()))
@@ -544,9 +585,11 @@ def build_discussions(
             key=lambda part: (not part.notable, -part.lines, part.name),
         )
         links = tuple(dict.fromkeys(url for line in group.lines for url in line.links))
+        ranked = _line_ranks(group.lines)
+        centrality.update((line.index, rank) for line, rank in ranked)
         key_lines = tuple(
             KeyLine(_at(line.at), people[line.person].name, line.text)
-            for line in _key_lines(group.lines)
+            for line in _key_lines(ranked)
         )
         discussion = Discussion(
             headline=headline,
@@ -559,6 +602,11 @@ def build_discussions(
             heading=bool(group.heading),
         )
         notable = any(part.notable for part in participants)
-        discussions.append(((notable, len(said) * len(group.lines)), discussion))
+        discussions.append(((notable, len(said) * len(group.lines)), discussion, group))
     discussions.sort(key=lambda item: (not item[0][0], -item[0][1], item[1].started_at))
-    return tuple(d for _, d in discussions)
+    of_message = {
+        line.index: position
+        for position, (_, _, group) in enumerate(discussions)
+        for line in group.lines
+    }
+    return DiscussionMap(tuple(d for _, d, _ in discussions), of_message, centrality)

@@ -58,10 +58,10 @@ def render_markdown(summary: Summary) -> str:
         for member in summary.member_topics:
             topics = ", ".join(f"{escape_md(t.topic)} ({t.count})" for t in member.topics)
             out.append(f"- **{escape_md(member.person)}**: {topics}")
-    out += ["", "## Questions left unanswered", ""]
+    out += ["", "## Still open", ""]
     out += [
         f"- {clock(q.at, zone)} {'★ ' if q.notable else ''}**{escape_md(q.asker)}**: "
-        f"{escape_md(q.text)}"
+        f"{escape_md(q.text)}" + (f" _({escape_md(q.discussion)})_" if q.discussion else "")
         for q in summary.unanswered
     ] or ["Every question got an answer."]
     out += ["", "## Links shared", ""]

@@ -155,12 +155,15 @@ class Discussion:
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """A question asked in the session that no other speaker answered."""
+    """A substantive question asked in the session (in ``unanswered``: one still open)."""
 
     at: datetime
     asker: str
     text: str
     notable: bool = False
+    discussion: str = ""
+    """The headline of the discussion it was asked in (empty: none of them)."""
+    answered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +291,7 @@ class Summary:
     topics: tuple[TopicCount, ...] = ()
     member_topics: tuple[MemberTopics, ...] = ()
     unanswered: tuple[Question, ...] = ()
+    """Still open: substantive questions nobody answered, ranked, a handful per hour."""
     links: tuple[Link, ...] = ()
     exchanges: tuple[Exchange, ...] = ()
     relationship_changes: tuple[RelationshipChange, ...] | None = None

@@ -173,25 +173,55 @@ def score_meetings(meetings: Sequence[MeetingTopics], lemmas: ContentLemmas) -> 
     ]
 
 
+def _hours(summaries: Sequence[Summary]) -> float:
+    return (
+        sum(
+            ((s.session.ended_at or s.session.started_at) - s.session.started_at).total_seconds()
+            for s in summaries
+        )
+        / 3600
+    )
+
+
 def print_open_questions(meetings: Sequence[MeetingTopics], console: Console) -> None:
-    """Per meeting, each question left open and the next line in its thread, to hand-check."""
+    """Per meeting, each still-open question and the next line in its thread, to hand-check.
+
+    The last line printed is ``still open: N questions over H h (P per hour)``.
+    """
+    listed = 0
+    hours = 0.0
     for topics in meetings:
+        listed += len(topics.open_questions)
+        hours += _hours(topics.summaries)
         console.print(
-            f"{topics.meeting.name}: {len(topics.open_questions)} question(s) listed as unanswered",
+            f"{topics.meeting.name}: {len(topics.open_questions)} question(s) listed as still "
+            f"open over {_hours(topics.summaries):.1f} h",
             markup=False,
             highlight=False,
+            soft_wrap=True,
         )
         for item in topics.open_questions:
             asked = item.question
+            where = f" [{asked.discussion}]" if asked.discussion else ""
             console.print(
-                f"  {asked.at:%H:%M} {asked.asker}: {asked.text}", markup=False, highlight=False
+                f"  {asked.at:%Y-%m-%d %H:%M:%S} {asked.asker}{where}: {asked.text}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
             )
             if item.answer_at is None:
                 answer = "    no later line by another speaker in its thread"
             else:
                 answer = f"    next in its thread: {item.answer_at:%H:%M} {item.answer_by}: "
                 answer += f"{item.answer_text}"
-            console.print(answer, markup=False, highlight=False)
+            console.print(answer, markup=False, highlight=False, soft_wrap=True)
+    rate = listed / hours if hours else 0.0
+    console.print(
+        f"still open: {listed} questions over {hours:.1f} h ({rate:.1f} per hour)",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def print_scores(scores: Sequence[TopicsScore], skipped: Sequence[str], console: Console) -> None:

@@ -25,7 +25,7 @@ async def test_markdown_has_every_section_in_the_sessions_time_zone(scene: Scene
         "## Attendance",
         "## Topics",
         "### Notable members' topics",
-        "## Questions left unanswered",
+        "## Still open",
         "## Links shared",
         "## Your exchanges",
         "## Follow-ups",

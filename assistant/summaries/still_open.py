@@ -1,0 +1,271 @@
+"""Still open: the questions of a session that really stayed unanswered, a handful per hour.
+
+A line the analyzer took for a question (or, unanalysed, a line ending in "?") is *asked*
+when it is substantive: not procedure (the W3C queue's ``q+``/``q?``, "#903 next?", "move
+on to the next topic?", "any other questions?"), not a clarification ("what do you mean
+separate?"), not a verbless fragment ("which version?") or an aside that expects a yes
+("isn't it a new chain?"), and with at least two content words.
+
+An asked question is *answered* when, later in the session, a line by another voice
+
+- links to it as a reply (the analyzer's ``reply_to`` or the platform's reply reference);
+- addresses the asker while the question is still the asker's latest line;
+- or follows within :data:`FOLLOW_LINES` lines and :data:`FOLLOW_SECONDS` and shares a
+  content word with it: in a meeting the next speakers on the same subject answer it.
+
+The asker closing it themselves ("never mind, found it") also ends it. A *voice* is the
+person who wrote the line, except in a scribed meeting (``Scribe: nick``), where the
+scribe's ``name: text`` lines are that name speaking and ``... text`` lines continue it:
+a scribe's next line is usually somebody else's answer.
+
+The questions left are ranked (notable members first, then questions to the room and
+requests for help, then by content words) and at most :data:`PER_HOUR` per hour of the
+session are listed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.events import irc_casefold
+from assistant.summaries.discussions import content_words, is_procedural
+
+__all__ = [
+    "FOLLOW_LINES",
+    "FOLLOW_SECONDS",
+    "PER_HOUR",
+    "Asked",
+    "asked_questions",
+    "is_substantive",
+    "still_open",
+]
+
+PER_HOUR = 5
+"""The most still-open questions listed per hour of session (at least this many in all)."""
+FOLLOW_LINES = 4
+"""How many of the next lines by other voices may answer a question by sharing its subject."""
+FOLLOW_SECONDS = 180.0
+"""How soon after the question those lines must come."""
+ADDRESS_SECONDS = 900.0
+"""How soon after the question addressing the asker still answers them."""
+SCRIBE_LINES = 5
+"""Lines starting "..." that make their writer a scribe when no ``Scribe:`` line says so."""
+
+_PREFIX = re.compile(r"^\s*(?:[.…]+\s*)?(?:@?([\w\-\[\]`|^{}]+)\s*[:,]\s+)?")
+_SCRIBE = re.compile(r"^\s*scribe(?:nick)?\s*:\s*@?([\w\-\[\]`|^{}]+)", re.IGNORECASE)
+_CONTINUES = re.compile(r"^\s*(?:\.{2,}|…)")
+# Running the meeting: the queue, the agenda, moving on, calling for comments, the call itself.
+_ROUTINE = re.compile(
+    r"^(?:and\s+|so\s+|ok(?:ay)?,?\s+)?(?:"
+    r"q\s*[+?\-]|"
+    r"#?\w+\s+next\b|next\s+(?:topic|item|issue|one|agenda)\b|next\b\W*$|"
+    r"(?:shall|should|can|could)\s+we\s+(?:now\s+)?(?:move|go)\s+on\b|(?:and\s+)?move\s+on\b|"
+    r"(?:are\s+there\s+|do\s+we\s+have\s+|we\s+have\s+)?(?:any(?:one|body)?\s+)(?:else|other|more"
+    r"|further|new)\b|any\s+(?:questions?|comments?|objections?|concerns?)\b|"
+    r"(?:does\s+)?anyone\s+(?:else\s+)?(?:want|have)\s+(?:to\s+)?(?:any\s+)?"
+    r"(?:say|add|comment|questions?|comments?)\b|"
+    r"objections?\b|who\s+(?:is|will|wants\s+to)\s+scrib|(?:can|could)\s+(?:you|everyone|"
+    r"people|anyone)\s+hear\b|(?:is|are)\s+\S+\s+(?:on|in)\s+the\s+(?:call|queue)\b|"
+    r"(?:is\s+)?(?:that|this)\s+(?:it|all)\b|anything\s+else\b)",
+    re.IGNORECASE,
+)
+_CLARIFY = re.compile(
+    r"^(?:sorry,?\s+)?(?:(?:what|how)\s+do\s+you\s+mean|(?:do|did)\s+you\s+mean|you\s+mean|"
+    r"meaning|pardon|come\s+again|which\s+one|say\s+(?:that\s+)?again)\b",
+    re.IGNORECASE,
+)
+# Roll calls, introductions and the call's own mechanics, anywhere in the line.
+_CALL = re.compile(
+    r"\b(?:re-?)?introduc\w*\b|\bare\s+you\s+(?:here|there|with\s+us|on\s+the\s+call)\b|"
+    r"\b(?:take\s*over|close\s*out)\b|\bdial\s*in\b|\bhear\s+(?:me|us)\b|\bmuted?\b|"
+    r"\bscreen\s*shar|\blet'?s\s+(?:start|begin|move|go\s+on)\b|\bfill\s+in\s+on\b|\b(?:re-?)?(?:post|share|paste|drop)\s+(?:the|that|a)\s+(?:link|url)",
+    re.IGNORECASE,
+)
+# A real question mark: right after a word (a scribe's "and ?" marks a word they missed).
+_ASKS = re.compile(r"[\w)\]\"'][?]")
+_LINK_ASKED = re.compile(r"\b(?:link|url|slides?|deck|doc(?:ument)?)\b", re.IGNORECASE)
+_URL = re.compile(r"https?://\S+")
+_TAG = re.compile(r"(?:,\s*|\s)(?:right|no|eh|huh|innit|isn'?t\s+it|ok|okay|yes)\s*\?+\s*$", re.I)
+_NOT_ASKING = frozenset({"short_question", "aside", "greeting", "thanks"})
+_CLOSES = frozenset({"gives_up"})
+_KEEN = frozenset({"asks_room", "request_for_help"})
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """A substantive question of the session and what became of it."""
+
+    index: int
+    """Its message's position in the session's rows."""
+    person: int
+    """Who wrote the line (for a scribed line, the scribe)."""
+    voice: str
+    """Who asked it: the writer's nick, or the speaker a scribe wrote it for."""
+    text: str
+    words: int
+    keen: bool
+    """Asked the room or for help: more worth an answer."""
+    answered: bool
+
+
+def _acts(message: Mapping[str, Any]) -> set[str]:
+    value = message.get("acts")
+    if not value or not isinstance(value, str):
+        return set()
+    try:
+        loaded = json.loads(value)
+    except ValueError:
+        return set()
+    return {str(v) for v in loaded} if isinstance(loaded, list) else set()
+
+
+def _addressees(message: Mapping[str, Any]) -> set[str]:
+    value = message.get("addressees")
+    names: set[str] = set()
+    if isinstance(value, str) and value:
+        try:
+            loaded = json.loads(value)
+        except ValueError:
+            loaded = []
+        names |= {irc_casefold(str(v)) for v in loaded} if isinstance(loaded, list) else set()
+    prefix = _PREFIX.match(str(message.get("text") or ""))
+    if prefix and prefix.group(1):
+        names.add(irc_casefold(prefix.group(1)))
+    return names
+
+
+def is_substantive(text: str, acts: set[str] | frozenset[str] = frozenset()) -> bool:
+    """Whether a question deserves an answer: not procedure, a clarification, a fragment or
+    an aside, and with at least two content words."""
+    if is_procedural(text) or acts & _NOT_ASKING:
+        return False
+    said = _PREFIX.sub("", text, count=1).strip()
+    if not (_ASKS.search(_URL.sub("", said)) or acts & _KEEN):
+        return False  # a statement the analyzer read as a question
+    if _ROUTINE.match(said) or _CLARIFY.match(said) or _CALL.search(said) or _TAG.search(said):
+        return False
+    return len(content_words(said)) >= 2
+
+
+def _voices(messages: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[bool]]:
+    """Who speaks in each line (its writer, or the speaker a scribe wrote it for), and
+    whether a scribe wrote it."""
+    # Whoever writes many "... more" lines is scribing, declared or not.
+    going_on: Counter[int] = Counter(
+        int(m["person_id"]) for m in messages if _CONTINUES.match(str(m["text"] or ""))
+    )
+    scribes = {pid for pid, lines in going_on.items() if lines >= SCRIBE_LINES}
+    nick_person: dict[str, int] = {}
+    speaking: dict[int, str] = {}
+    voices: list[str] = []
+    scribed: list[bool] = []
+    for message in messages:
+        pid = int(message["person_id"])
+        nick = irc_casefold(str(message["nick"]))
+        text = str(message["text"] or "")
+        nick_person[nick] = pid
+        named = _SCRIBE.match(text)
+        if named:
+            scribe = nick_person.get(irc_casefold(named.group(1)))
+            scribes.add(pid if scribe is None else scribe)
+        if pid in scribes and not named:
+            prefix = _PREFIX.match(text)
+            if prefix and prefix.group(1) and not _CONTINUES.match(text):
+                speaking[pid] = irc_casefold(prefix.group(1))
+            # "... more" and a bare line (a link, a note) go on with the same speaker.
+            voices.append(speaking.get(pid, nick))
+            scribed.append(True)
+        else:
+            voices.append(nick)
+            scribed.append(False)
+    return voices, scribed
+
+
+def asked_questions(
+    messages: Sequence[Mapping[str, Any]],
+    questions: Sequence[int],
+    replied: set[int],
+    counted: set[int] | frozenset[int],
+) -> list[Asked]:
+    """The substantive questions among ``questions`` (message indices), each with its fate.
+
+    ``replied`` holds the indices some later line by another person links to as a reply;
+    ``counted`` the people whose questions count (Presence itself is left out).
+    """
+    voices, scribed_lines = _voices(messages)
+    found: list[Asked] = []
+    for index in questions:
+        message = messages[index]
+        text = str(message["text"] or "")
+        acts = _acts(message)
+        pid = int(message["person_id"])
+        if pid not in counted or not is_substantive(text, acts):
+            continue
+        voice = voices[index]
+        scribed = scribed_lines[index]
+        wants_link = bool(_LINK_ASKED.search(text))
+        words = set(content_words(text))
+        answered = index in replied
+        at = float(message["at"])
+        followers = 0
+        rhetorical = False
+        latest = True  # addressing the asker answers them while this is their latest line
+        for later in range(index + 1, len(messages)):
+            after = messages[later]
+            after_text = str(after["text"] or "")
+            seconds = float(after["at"]) - at
+            if answered or seconds > ADDRESS_SECONDS:
+                break
+            if after.get("deleted") or not after_text.strip():
+                continue
+            if voices[later] == voice:
+                if scribed and not followers and seconds <= FOLLOW_SECONDS / 3:
+                    rhetorical = True  # the speaker went straight on: a point, not a question
+                    break
+                answered = bool(_acts(after) & _CLOSES)  # "never mind, found it"
+                latest = False
+                continue
+            if latest and voice in _addressees(after):
+                answered = True
+            elif (
+                followers < FOLLOW_LINES
+                and seconds <= FOLLOW_SECONDS
+                and not is_procedural(after_text)
+            ):
+                followers += 1
+                # In a scribed meeting the next speaker answers; else one on the same subject.
+                answered = (
+                    (scribed and followers == 1)
+                    or bool(words & set(content_words(after_text)))
+                    or (wants_link and bool(_URL.search(after_text)))
+                )
+        if rhetorical:
+            continue
+        found.append(
+            Asked(
+                index=index,
+                person=pid,
+                voice=voice,
+                text=text,
+                words=len(words),
+                keen=bool(acts & _KEEN),
+                answered=answered,
+            )
+        )
+    return found
+
+
+def still_open(
+    asked: Sequence[Asked], notable: set[int] | frozenset[int], hours: float
+) -> list[Asked]:
+    """The unanswered ones, ranked, at most :data:`PER_HOUR` per hour of session."""
+    most = max(PER_HOUR, math.ceil(PER_HOUR * hours - 1e-9))
+    left = [a for a in asked if not a.answered]
+    left.sort(key=lambda a: (a.person not in notable, not a.keen, -a.words, a.index))
+    return left[:most]

@@ -1,0 +1,94 @@
+"""Still open: only substantive questions nobody answered are listed, a handful per hour.
+
+The chat lines are invented for these tests; rows are shaped as ``read_session`` returns
+them, without an analysis (the plain rules apply) unless a test gives one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from assistant.summaries.still_open import asked_questions, is_substantive, still_open
+
+START = datetime(2024, 3, 5, 19, 0, tzinfo=UTC)
+NICKS = {1: "alice", 2: "bob", 3: "carol", 4: "scribe"}
+
+
+def rows(lines: list[tuple[float, int, str]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": (START + timedelta(minutes=minute)).timestamp(),
+            "person_id": person,
+            "nick": NICKS[person],
+            "text": text,
+            "deleted": 0,
+            "key": None,
+        }
+        for minute, person, text in lines
+    ]
+
+
+def open_texts(lines: list[tuple[float, int, str]], hours: float = 1.0) -> list[str]:
+    messages = rows(lines)
+    questions = [i for i, m in enumerate(messages) if str(m["text"]).rstrip().endswith("?")]
+    asked = asked_questions(messages, questions, set(), frozenset(NICKS))
+    return [a.text for a in still_open(asked, frozenset(), hours)]
+
+
+def test_procedural_questions_clarifications_and_fragments_are_not_listed() -> None:
+    for text in (
+        "q?",
+        "#903 next?",
+        "and move on to the next topic?",
+        "what do you mean separate?",
+        "any other questions?",
+        "which version?",
+        "isn't it a new chain, right?",
+    ):
+        assert not is_substantive(text), text
+    assert is_substantive("how do we rotate the signing keys of the registry?")
+
+
+def test_an_unanswered_substantive_question_is_listed() -> None:
+    lines = [
+        (0, 1, "how do we rotate the signing keys of the registry?"),
+        (1, 2, "the weather is lovely today"),
+        (2, 3, "my cat sat on the keyboard"),
+    ]
+    assert open_texts(lines) == ["how do we rotate the signing keys of the registry?"]
+
+
+def test_a_question_answered_by_the_next_speaker_on_its_subject_is_not_listed() -> None:
+    lines = [
+        (0, 1, "how do we rotate the signing keys of the registry?"),
+        (1, 2, "the registry keys rotate every year with a new signing ceremony"),
+    ]
+    assert open_texts(lines) == []
+
+
+def test_in_a_scribed_meeting_the_next_speaker_answers() -> None:
+    lines = [
+        (0, 4, "Scribe: scribe"),
+        (1, 4, "alice: where should the setup instructions live?"),
+        (2, 4, "bob: on our repo, ultimately"),
+    ]
+    assert open_texts(lines) == []
+
+
+def test_addressing_the_asker_answers_them() -> None:
+    lines = [
+        (0, 1, "how do we rotate the signing keys of the registry?"),
+        (5, 2, "alice: ask the operators, they know"),
+    ]
+    assert open_texts(lines) == []
+
+
+def test_at_most_a_handful_per_hour_listed() -> None:
+    lines = [
+        (minute * 10, 1 + minute % 3, f"how would project number {minute} ship its release notes?")
+        for minute in range(6)
+    ]
+    lines += [(minute * 10 + 5, 1 + minute % 3, "the cat sat down") for minute in range(6)]
+    lines.sort()
+    assert len(open_texts(lines, hours=1.0)) == 5

@@ -139,6 +139,12 @@ class OpeningsSettings(Section):
     unanswered_wait: float = Field(
         default=120, ge=0, description="seconds a notable member's question waits for an answer"
     )
+    away_wait: float = Field(
+        default=1800,
+        ge=0,
+        description="seconds a member's question put to a notable member may stay unanswered, "
+        "with the notable silent, before helping the asker is an opening",
+    )
     feedback_wait: float = Field(
         default=600,
         ge=0,

@@ -403,6 +403,9 @@ class Acts:
         return True
 
 
+_TAGS = frozenset(("right", "correct", "no", "yeah", "yes", "eh", "ok", "okay", "innit"))
+
+
 def _question_form(doc: Doc) -> set[str]:
     """How a question asks: to the room, to one person, as a fragment, or as an aside."""
     asking = [sent for sent in _sentences(doc) if _is_asking(sent)] or _sentences(doc)
@@ -426,6 +429,9 @@ def _question_form(doc: Doc) -> set[str]:
         forms.add("short_question")
     for sent in asking:
         first = [t for t in sent[_after_prefix(sent) :] if not (t.is_punct or t.is_space)]
+        if len(first) >= 4 and first[-1].lower_ in _TAGS and first[-2].i + 1 < first[-1].i:
+            forms.add("aside")  # "it would have installed otherwise, right?" wants a nod
+            continue
         if len(first) >= 2 and first[0].lower_ in AUX and first[1].lower_ in NEGATION:
             forms.add("aside")  # "isn't it a new chain?" expects a yes
         elif first and first[0].lower_ in ("isnt", "arent", "wasnt", "doesnt", "didnt"):

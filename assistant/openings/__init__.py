@@ -25,7 +25,7 @@ detectors propose openings):
 """
 
 from assistant.events import irc_casefold
-from assistant.openings.conversation import Stance, answered, is_bot_command, stance
+from assistant.openings.conversation import Stance, answered, is_bot_command, resolves, stance
 from assistant.openings.detector import Detector
 from assistant.openings.notable import Notable
 from assistant.openings.opening import Candidate, ago, quote
@@ -45,5 +45,6 @@ __all__ = [
     "irc_casefold",
     "is_bot_command",
     "quote",
+    "resolves",
     "stance",
 ]

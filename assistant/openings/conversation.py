@@ -11,6 +11,7 @@ nicks, thread ids from the analyzer) and says which of those a line is.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -19,7 +20,15 @@ from assistant.events import irc_casefold
 from assistant.openings.interests import words
 from assistant.openings.room import Line, Room
 
-__all__ = ["DYAD_WINDOW", "Stance", "answered", "is_bot_command", "partners_of", "stance"]
+__all__ = [
+    "DYAD_WINDOW",
+    "Stance",
+    "answered",
+    "is_bot_command",
+    "partners_of",
+    "resolves",
+    "stance",
+]
 
 Role = Literal["answering", "discussion", "asking_room", "announcing"]
 
@@ -106,6 +115,32 @@ def _thread_people(room: Room, line: Line, window: float) -> set[str]:
     return people
 
 
+_FIRST_PERSON = frozenset(("i", "i'm", "im", "i've", "my", "me", "we", "our", "us"))
+
+
+def _asker_before(room: Room, line: Line) -> str | None:
+    """The member whose question an undirected question of the author follows up, if any.
+
+    A helper's "which version?" or "what is this?" just after a member asked for help is
+    a clarification put to that member, named or not. A question about the author's own
+    things ("how do I ...", "my panel ...") is their own.
+    """
+    if not line.analysis.is_question or _FIRST_PERSON & set(line.text.casefold().split()):
+        return None
+    me = irc_casefold(line.nick)
+    since = line.at - timedelta(seconds=DYAD_WINDOW)
+    for earlier in itertools.islice(reversed(room.recent(line.network, line.channel)), 20):
+        if earlier.at < since:
+            break
+        if earlier is line or irc_casefold(earlier.nick) == me or earlier.by_owner:
+            continue
+        asks = earlier.analysis.is_question or "request_for_help" in earlier.analysis.acts
+        if asks and earlier.notable is None:
+            return irc_casefold(earlier.nick)
+        return None  # the latest other voice asked nothing
+    return None
+
+
 def stance(room: Room, line: Line, window: float) -> Stance:
     """Where ``line`` stands: answering one person, in a discussion, asking or telling the room.
 
@@ -130,6 +165,9 @@ def stance(room: Room, line: Line, window: float) -> Stance:
     lately = _thread_people(room, line, min(window, DYAD_WINDOW)) - {irc_casefold(line.nick)}
     if len(lately) == 1:  # the thread is the author and one other: their exchange
         return Stance("answering", tuple(lately), 2)
+    asker = _asker_before(room, line)
+    if asker is not None:  # "which coin?" right after a member asked for help
+        return Stance("answering", (asker,), 2)
     if line.analysis.is_question:
         return Stance("asking_room")
     return Stance("announcing")
@@ -141,14 +179,26 @@ def is_bot_command(text: str) -> bool:
     return len(stripped) > 1 and stripped[0] in "!." and stripped[1].isalpha()
 
 
+_RESOLVED = re.compile(
+    r"\b(?:nvm|never ?mind|figured (?:it )?out|got it (?:working|sorted)|solved it|fixed it|"
+    r"works now|it works|sorted it|found it)\b",
+    re.IGNORECASE,
+)
+
+
+def resolves(text: str) -> bool:
+    """Whether a line says its author's own problem is solved ("nvm, figured it out")."""
+    return _RESOLVED.search(text) is not None
+
+
 def answered(room: Room, line: Line, within: timedelta, quiet: int = 10) -> bool:
     """Whether someone else took ``line`` up within ``within`` of it.
 
-    Taken up: someone replied to it or addressed its author (the engine marks those), or
-    someone else spoke in its thread after it. In a quiet channel (at most ``quiet`` lines
-    in the ten minutes before it) any undirected statement by someone else counts too: with
-    nobody else talking, a statement by someone else that shares a content word with it
-    answers it (the reply linker misses many of those).
+    Taken up: someone replied to it or addressed its author (the engine marks those),
+    someone else spoke in its thread after it, or its author said they solved it. In a
+    quiet channel (at most ``quiet`` lines in the ten minutes before it), with nobody else
+    talking, a line by someone else that shares a content word with it takes it up, even
+    as a counter-question (the reply linker misses many of those).
     """
     if line.answered_by:
         return True
@@ -161,15 +211,14 @@ def answered(room: Room, line: Line, within: timedelta, quiet: int = 10) -> bool
     for later in reversed(lines):
         if later is line:
             break
-        if later.at > until or irc_casefold(later.nick) == me or later.by_owner:
+        if later.at > until or later.by_owner:
+            continue
+        if irc_casefold(later.nick) == me:
+            if resolves(later.text):
+                return True  # "nvm, figured it out"
             continue
         if line.thread and later.thread == line.thread:
             return True
-        if (
-            is_quiet
-            and not later.analysis.addressees
-            and not later.analysis.is_question
-            and asked & set(words(later.text))
-        ):
+        if is_quiet and not later.analysis.addressees and asked & set(words(later.text)):
             return True
     return False

@@ -5,8 +5,8 @@ Helping a notable member's people is adding value first. Two moments:
 - the notable says they do not know ("not sure", "no experience with it", "someone else
   might help") in an exchange with a member, and nobody else takes the member up within
   ``unanswered_wait``;
-- a member asks the notable by name and nobody, the notable included, answers within
-  three times ``unanswered_wait`` (the notable is away or busy).
+- a member asks the notable by name and nobody answers within ``away_wait`` while the
+  notable says nothing in the channel (they are away).
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from assistant.openings import (
     irc_casefold,
     is_bot_command,
     quote,
+    resolves,
     stance,
 )
 
 __all__ = ["LeftOpen"]
 
 _LOOKBACK = 60  # lines searched back for the member's question
-_AWAY_FACTOR = 3  # a question to the notable waits this many times unanswered_wait
 
 
 @dataclass(slots=True)
@@ -82,7 +82,8 @@ class LeftOpen(Detector):
                 )
                 if who is not None:
                     member = irc_casefold(line.nick)
-                    self.waiting.append(_Open(line, member, line, who, wait * _AWAY_FACTOR))
+                    away = timedelta(seconds=self.ctx.settings.away_wait)
+                    self.waiting.append(_Open(line, member, line, who, away))
                     break
         return ()
 
@@ -125,10 +126,14 @@ class LeftOpen(Detector):
             if later is item.line:
                 break
             author = irc_casefold(later.nick)
+            if author == item.member and resolves(later.text):
+                return True  # "nvm, figured it out"
             if author == item.member or later.by_owner:
                 continue
-            if gave_up and later.notable is not None and irc_casefold(later.notable.name) == me:
-                continue
+            if later.notable is not None and irc_casefold(later.notable.name) == me:
+                if gave_up:
+                    continue
+                return True  # back, and talking: the question is theirs again
             directed = {irc_casefold(n) for n in later.analysis.addressees}
             replied = {
                 irc_casefold(self.ctx.room.by_key[k].nick)

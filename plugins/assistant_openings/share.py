@@ -35,7 +35,9 @@ class SharedWork(Detector):
             return ()
         own = bool(_OWN & set(line.text.casefold().split()))
         where = stance(self.ctx.room, line, self.ctx.settings.conversation_window)
-        if where.role == "answering" and not own:
+        # Inside an exchange only a link to their own thing counts: "I'm working on the
+        # docs, can you help me?" asks for help; "said good things about my post <link>" shares.
+        if where.role == "answering" and not (own and line.analysis.links):
             return ()
         self.waiting.append(line)
         return ()

@@ -45,6 +45,7 @@ async def test_a_question_outside_any_exchange_is_meant_for_the_room(talk: Harne
         "what is your wallet address?",  # put to the one person being helped
         "what do you mean by deadlock?",  # a clarification its addressee will answer
         "isn't it a new chain now?",  # an aside expecting a yes
+        "it would have installed otherwise, right?",  # a tag wanting a nod
     ],
 )
 async def test_clarifying_questions_inside_a_support_exchange_are_no_openings(
@@ -137,9 +138,9 @@ async def test_a_question_to_the_notable_nobody_answers_while_they_are_away(
     await talk.speak(
         "bob", "hey problogger, my funds moved inside the old wallet, how do I reach them?", at=0
     )
-    await talk.wait(until=200)
-    assert talk.out.openings == []  # the notable gets three times the wait to answer
-    await talk.wait(until=400)
+    await talk.wait(until=1700)
+    assert talk.out.openings == []  # the notable gets half an hour (away_wait)
+    await talk.wait(until=1810)
     [opening] = talk.out.openings
     assert opening.candidate.kind == "unanswered_question"
     assert opening.candidate.person.name == "problogger"
@@ -149,7 +150,46 @@ async def test_a_question_to_the_notable_nobody_answers_while_they_are_away(
 async def test_a_question_to_the_notable_that_they_answer_is_theirs(talk: Harness) -> None:
     await talk.speak("bob", "problogger: how do I reach funds in the old wallet?", at=0)
     await talk.speak("problogger", "bob: import the old key in the new wallet", at=120)
-    await talk.wait(until=600)
+    await talk.wait(until=2000)
+    assert talk.out.kinds == []
+
+
+async def test_a_notable_back_and_talking_has_the_question_to_themselves(talk: Harness) -> None:
+    await talk.speak("bob", "problogger: how do I reach funds in the old wallet?", at=0)
+    await talk.speak("problogger", "dana: the release is out tonight", at=600)
+    await talk.wait(until=2000)
+    assert "unanswered_question" not in talk.out.kinds
+
+
+async def test_a_clarifying_question_after_a_members_room_question_is_theirs(
+    talk: Harness,
+) -> None:
+    await talk.speak("bob", "the new wallet is not staking, anyone know why?", at=0)
+    await talk.speak("problogger", "which coin is not staking?", at=60, thread="t2")
+    await talk.wait(until=250)
+    assert "unanswered_question" not in talk.out.kinds
+
+
+async def test_the_notables_own_problem_right_after_a_members_question_is_theirs_to_ask(
+    talk: Harness,
+) -> None:
+    await talk.speak("bob", "how do I mount a usb stick?", at=0)
+    await talk.speak(
+        "problogger",
+        "my bluetooth headset loses audio sync after a minute, how can I fix it?",
+        at=30,
+        thread="t2",  # the linker sees no link to bob's question
+    )
+    await talk.wait(until=250)
+    assert "unanswered_question" in talk.out.kinds
+
+
+async def test_a_member_who_solves_it_themselves_needs_no_help(talk: Harness) -> None:
+    await talk.speak(
+        "bob", "problogger: how do I claim staking rewards in the desktop wallet?", at=0
+    )
+    await talk.speak("bob", "nvm, I figured it out in the wallet channel", at=480)
+    await talk.wait(until=2000)
     assert talk.out.kinds == []
 
 

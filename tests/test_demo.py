@@ -110,3 +110,18 @@ def test_the_summary_is_written_in_three_formats_and_its_place_printed(
         3,
         1,
     )
+
+
+def test_the_summary_lists_what_the_notable_member_said_they_would_do(
+    demo: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    folder = demo[1] / "summaries"
+    markdown = next(folder.glob("*.md")).read_text(encoding="utf-8")
+    section = markdown.split("## Decisions and actions", 1)[1].split("\n## ", 1)[0]
+    assert (
+        "**action** — ★ **Darren (problogger)**: you: thanks, I'll look at the PodMic!" in section
+    )
+    document = json.loads(next(folder.glob("*.json")).read_text(encoding="utf-8"))
+    assert [(d["kind"], d["person"], d["assignee"]) for d in document["decisions"]] == [
+        ("action", "Darren (problogger)", "Darren (problogger)")
+    ]

@@ -21,9 +21,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from assistant.events import irc_casefold
+from assistant.summaries.decisions import build_decisions
 from assistant.summaries.discussions import DiscussionMap, Speaker, map_discussions
 from assistant.summaries.model import (
     AttendanceRow,
+    Decision,
     Discussion,
     Exchange,
     FollowUp,
@@ -54,6 +56,7 @@ class Activity:
     member_topics: tuple[MemberTopics, ...] = ()
     unanswered: tuple[Question, ...] = ()
     links: tuple[Link, ...] = ()
+    decisions: tuple[Decision, ...] = ()
     exchanges: tuple[Exchange, ...] = ()
     follow_ups: tuple[FollowUp, ...] = ()
     timeline: tuple[PersonActivity, ...] = ()
@@ -338,7 +341,7 @@ def _exchanges(
 
 
 def build_activity(data: dict[str, Any], roles: Roles, top_topics: int = 10) -> Activity:
-    """Derive attendance, topics, questions, links, exchanges and timeline from session rows."""
+    """Derive attendance, topics, questions, links, decisions, exchanges and timeline from rows."""
     start, end = float(data["start"]), float(data["end"])
     people = _people(data, roles)
     stored = {int(r["person_id"]): r for r in data.get("stored_attendance", [])}
@@ -354,6 +357,7 @@ def build_activity(data: dict[str, Any], roles: Roles, top_topics: int = 10) -> 
         for a in still_open(asked, notable, (end - start) / 3600)
     ]
     links = _links(messages, people)
+    decisions = build_decisions(messages, speakers, mapped, (end - start) / 3600)
     exchanges, waiting = _exchanges(messages, people, replies)
     totals: Counter[str] = Counter()
     for person in people.values():
@@ -401,6 +405,7 @@ def build_activity(data: dict[str, Any], roles: Roles, top_topics: int = 10) -> 
         member_topics=member_topics,
         unanswered=tuple(unanswered),
         links=tuple(links),
+        decisions=decisions,
         exchanges=tuple(exchanges),
         follow_ups=tuple(follow_ups),
         timeline=timeline,

@@ -211,6 +211,7 @@ def build_summary(
         member_topics=activity.member_topics,
         unanswered=activity.unanswered,
         links=activity.links,
+        decisions=activity.decisions,
         exchanges=activity.exchanges,
         relationship_changes=data["openings"].relationships,
         openings=data["openings"].openings,

@@ -64,6 +64,8 @@ def render_markdown(summary: Summary) -> str:
         f"{escape_md(q.text)}" + (f" _({escape_md(q.discussion)})_" if q.discussion else "")
         for q in summary.unanswered
     ] or ["Every question got an answer."]
+    out += ["", "## Decisions and actions", ""]
+    out += _decisions(summary)
     out += ["", "## Links shared", ""]
     out += [
         f"- {clock(link.at, zone)} {escape_md(link.person)}: <{link.url.replace('>', '%3E')}>"
@@ -125,6 +127,32 @@ def _discussions(summary: Summary) -> list[str]:
             ]
         out.append("")
     return out[:-1]
+
+
+def _decisions(summary: Summary) -> list[str]:
+    zone = summary.session.zone
+    out = []
+    for d in summary.decisions:
+        kind = f"**{d.kind}**"
+        if d.kind == "action" and d.assignee and d.assignee != d.person:
+            kind += f" for {escape_md(d.assignee)}"
+        line = (
+            f"- {clock(d.at, zone)} {kind} — {'★ ' if d.notable else ''}**{escape_md(d.person)}**: "
+            f"{escape_md(d.text)}"
+        )
+        if d.agrees_with is not None:
+            line += (
+                f" — agrees with {escape_md(d.agrees_with.person)}: "
+                f"“{escape_md(d.agrees_with.text)}”"
+            )
+        if d.discussion:
+            line += f" _({escape_md(d.discussion)})_"
+        out.append(line)
+    if not out:
+        out.append("Nothing was decided or assigned in the chat.")
+    if summary.minutes is not None and summary.minutes.decided:
+        out += ["", "MeetBot's #agreed and #action items are in the meeting minutes below."]
+    return out
 
 
 def render_minutes_block(summary: Summary) -> str:

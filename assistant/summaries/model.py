@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 __all__ = [
     "SCHEMA",
     "AttendanceRow",
+    "Decision",
     "Discussion",
     "Exchange",
     "FollowUp",
@@ -167,6 +168,25 @@ class Question:
 
 
 @dataclass(frozen=True, slots=True)
+class Decision:
+    """A line that decided, assigned or agreed, outside MeetBot's ``#agreed``/``#action``."""
+
+    at: datetime
+    person: str
+    """Who said it."""
+    kind: str
+    """``decision``, ``action`` or ``agreement``."""
+    text: str
+    notable: bool = False
+    assignee: str = ""
+    """For an action: who is to do it."""
+    agrees_with: KeyLine | None = None
+    """The line it agrees with (for an agreement, and a decision such as "+1, merging")."""
+    discussion: str = ""
+    """The headline of the discussion it belongs to (empty: none of them)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Link:
     """A link someone shared."""
 
@@ -251,6 +271,11 @@ class Minutes:
     people: tuple[tuple[str, int], ...] = ()
     """``People present (lines said)``: nick and exact line count, most lines first."""
 
+    @property
+    def decided(self) -> bool:
+        """Whether the minutes hold ``#agreed`` or ``#action`` items."""
+        return any(i.kind in ("agreed", "action") for t in self.topics for i in t.items)
+
 
 @dataclass(frozen=True, slots=True)
 class SummarySection:
@@ -293,6 +318,8 @@ class Summary:
     unanswered: tuple[Question, ...] = ()
     """Still open: substantive questions nobody answered, ranked, a handful per hour."""
     links: tuple[Link, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    """Decisions, actions and agreements said in the chat (MeetBot's stay in ``minutes``)."""
     exchanges: tuple[Exchange, ...] = ()
     relationship_changes: tuple[RelationshipChange, ...] | None = None
     """``None``: relationship tracking is not available (no openings data)."""

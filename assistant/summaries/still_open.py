@@ -44,6 +44,7 @@ __all__ = [
     "asked_questions",
     "is_substantive",
     "still_open",
+    "voices",
 ]
 
 PER_HOUR = 5
@@ -153,7 +154,7 @@ def is_substantive(text: str, acts: set[str] | frozenset[str] = frozenset()) -> 
     return len(content_words(said)) >= 2
 
 
-def _voices(messages: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[bool]]:
+def voices(messages: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[bool]]:
     """Who speaks in each line (its writer, or the speaker a scribe wrote it for), and
     whether a scribe wrote it."""
     # Whoever writes many "... more" lines is scribing, declared or not.
@@ -163,7 +164,7 @@ def _voices(messages: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[bool
     scribes = {pid for pid, lines in going_on.items() if lines >= SCRIBE_LINES}
     nick_person: dict[str, int] = {}
     speaking: dict[int, str] = {}
-    voices: list[str] = []
+    said_by: list[str] = []
     scribed: list[bool] = []
     for message in messages:
         pid = int(message["person_id"])
@@ -179,12 +180,12 @@ def _voices(messages: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[bool
             if prefix and prefix.group(1) and not _CONTINUES.match(text):
                 speaking[pid] = irc_casefold(prefix.group(1))
             # "... more" and a bare line (a link, a note) go on with the same speaker.
-            voices.append(speaking.get(pid, nick))
+            said_by.append(speaking.get(pid, nick))
             scribed.append(True)
         else:
-            voices.append(nick)
+            said_by.append(nick)
             scribed.append(False)
-    return voices, scribed
+    return said_by, scribed
 
 
 def asked_questions(
@@ -198,7 +199,7 @@ def asked_questions(
     ``replied`` holds the indices some later line by another person links to as a reply;
     ``counted`` the people whose questions count (Presence itself is left out).
     """
-    voices, scribed_lines = _voices(messages)
+    spoken, scribed_lines = voices(messages)
     found: list[Asked] = []
     for index in questions:
         message = messages[index]
@@ -207,7 +208,7 @@ def asked_questions(
         pid = int(message["person_id"])
         if pid not in counted or not is_substantive(text, acts):
             continue
-        voice = voices[index]
+        voice = spoken[index]
         scribed = scribed_lines[index]
         wants_link = bool(_LINK_ASKED.search(text))
         words = set(content_words(text))
@@ -224,7 +225,7 @@ def asked_questions(
                 break
             if after.get("deleted") or not after_text.strip():
                 continue
-            if voices[later] == voice:
+            if spoken[later] == voice:
                 if scribed and not followers and seconds <= FOLLOW_SECONDS / 3:
                     rhetorical = True  # the speaker went straight on: a point, not a question
                     break

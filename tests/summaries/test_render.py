@@ -26,6 +26,7 @@ async def test_markdown_has_every_section_in_the_sessions_time_zone(scene: Scene
         "## Topics",
         "### Notable members' topics",
         "## Still open",
+        "## Decisions and actions",
         "## Links shared",
         "## Your exchanges",
         "## Follow-ups",

@@ -125,3 +125,19 @@ def test_the_summary_lists_what_the_notable_member_said_they_would_do(
     assert [(d["kind"], d["person"], d["assignee"]) for d in document["decisions"]] == [
         ("action", "Darren (problogger)", "Darren (problogger)")
     ]
+
+
+def test_the_notable_member_has_a_section_with_his_question_and_what_he_shared(
+    demo: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    folder = demo[1] / "summaries"
+    markdown = next(folder.glob("*.md")).read_text(encoding="utf-8")
+    section = markdown.split("## Notable members", 1)[1].split("\n## ", 1)[0]
+    assert "### ★ Darren (problogger)" in section
+    assert "what's the best budget mic for recording podcast interviews?" in section
+    assert "Shared: <https://problogger.example/email-list-from-zero>" in section
+    document = json.loads(next(folder.glob("*.json")).read_text(encoding="utf-8"))
+    (darren,) = document["members"]
+    assert darren["person"] == "Darren (problogger)"
+    assert len(darren["discussions"]) >= 1
+    assert any("static site with Hugo" in line["text"] for line in darren["key_lines"])

@@ -23,6 +23,7 @@ from typing import Any
 from assistant.events import irc_casefold
 from assistant.summaries.decisions import build_decisions
 from assistant.summaries.discussions import DiscussionMap, Speaker, map_discussions
+from assistant.summaries.members import member_parts
 from assistant.summaries.model import (
     AttendanceRow,
     Decision,
@@ -30,6 +31,7 @@ from assistant.summaries.model import (
     Exchange,
     FollowUp,
     Link,
+    MemberPart,
     MemberTopics,
     PersonActivity,
     Question,
@@ -55,6 +57,7 @@ class Activity:
     topics: tuple[TopicCount, ...] = ()
     member_topics: tuple[MemberTopics, ...] = ()
     unanswered: tuple[Question, ...] = ()
+    members: tuple[MemberPart, ...] = ()
     links: tuple[Link, ...] = ()
     decisions: tuple[Decision, ...] = ()
     exchanges: tuple[Exchange, ...] = ()
@@ -268,7 +271,8 @@ def _question(
     )
 
 
-def _links(messages: list[dict[str, Any]], people: dict[int, _Person]) -> list[Link]:
+def _links(messages: list[dict[str, Any]], people: dict[int, _Person]) -> list[tuple[int, Link]]:
+    """Each link shared (the first time), with the id of the person who shared it."""
     seen: set[str] = set()
     links = []
     for message in messages:
@@ -284,7 +288,15 @@ def _links(messages: list[dict[str, Any]], people: dict[int, _Person]) -> list[L
             if url not in seen:
                 seen.add(url)
                 links.append(
-                    Link(_dt(float(message["at"])), person.name, url, person.watch_name is not None)
+                    (
+                        person.id,
+                        Link(
+                            _dt(float(message["at"])),
+                            person.name,
+                            url,
+                            person.watch_name is not None,
+                        ),
+                    )
                 )
     return links
 
@@ -356,7 +368,15 @@ def build_activity(data: dict[str, Any], roles: Roles, top_topics: int = 10) -> 
         _question(messages, a, people, mapped)
         for a in still_open(asked, notable, (end - start) / 3600)
     ]
-    links = _links(messages, people)
+    shared = _links(messages, people)
+    links = [link for _, link in shared]
+    asked_by_notables = []
+    for a in asked:
+        if a.person in notable:
+            question = _question(messages, a, people, mapped)
+            if question.asker == people[a.person].name:  # not one a scribe wrote for another
+                asked_by_notables.append((a.person, a.index, question))
+    members = member_parts(messages, attendance, mapped, asked_by_notables, shared)
     decisions = build_decisions(messages, speakers, mapped, (end - start) / 3600)
     exchanges, waiting = _exchanges(messages, people, replies)
     totals: Counter[str] = Counter()
@@ -404,6 +424,7 @@ def build_activity(data: dict[str, Any], roles: Roles, top_topics: int = 10) -> 
         topics=tuple(TopicCount(t, n) for t, n in totals.most_common(top_topics)),
         member_topics=member_topics,
         unanswered=tuple(unanswered),
+        members=members,
         links=tuple(links),
         decisions=decisions,
         exchanges=tuple(exchanges),

@@ -210,6 +210,7 @@ def build_summary(
         topics=activity.topics,
         member_topics=activity.member_topics,
         unanswered=activity.unanswered,
+        members=activity.members,
         links=activity.links,
         decisions=activity.decisions,
         exchanges=activity.exchanges,

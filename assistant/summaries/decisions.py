@@ -92,6 +92,12 @@ _AGREE_WORDS = (
     r"do\s+it|ship\s+it|absolutely|definitely|exactly"
 )
 _AGREES = re.compile(rf"^(?:{_AGREE_WORDS})(?=$|[\s,.;!:)])")
+_CUES = (
+    *("let", "agree", "decid", "settled", "resolv", "action", "todo", "consensus", "merg"),
+    *("ship", "land", "approv", "'ll", "will", "going to", "can take", "volunteer", "on it"),
+    *("with me", " to "),
+)
+"""Words without which a line neither decides nor assigns (a quick test before the rules)."""
 _BARE_WORDS = 3
 """An agreement with more content words than this says something of its own."""
 _SELF = (
@@ -143,15 +149,16 @@ class Found:
     """Who said the line it agrees with."""
 
 
-def _acts(message: Mapping[str, Any]) -> set[str]:
+def _agreement_act(message: Mapping[str, Any]) -> bool:
+    """Whether the analyzer found the ``agreement`` act in the line."""
     value = message.get("acts")
-    if not value or not isinstance(value, str):
-        return set()
+    if not value or not isinstance(value, str) or "agreement" not in value:
+        return False
     try:
         loaded = json.loads(value)
     except ValueError:
-        return set()
-    return {str(v) for v in loaded} if isinstance(loaded, list) else set()
+        return False
+    return isinstance(loaded, list) and "agreement" in loaded
 
 
 def _reply_keys(message: Mapping[str, Any]) -> list[str]:
@@ -181,7 +188,7 @@ def _classify(said: str, nicks: set[str]) -> tuple[str, str] | None:
 
     ``assignee`` is ``""`` for a decision and ``"*"`` for the author themselves.
     """
-    if not said or is_procedural(said):
+    if not said or not any(cue in said for cue in _CUES) or is_procedural(said):
         return None
     label = _LABEL.match(said)
     if label is not None:
@@ -205,11 +212,11 @@ def _classify(said: str, nicks: set[str]) -> tuple[str, str] | None:
     return None
 
 
-def _is_bare_agreement(said: str, acts: set[str]) -> bool:
+def _is_bare_agreement(said: str, agreement: bool) -> bool:
     if said.rstrip().endswith("?"):
         return False
     found = _AGREES.match(said)
-    if found is None and "agreement" not in acts:
+    if found is None and not agreement:
         return False
     rest = said[found.end() :] if found else said
     return len(content_words(rest)) <= _BARE_WORDS
@@ -263,7 +270,7 @@ def find_decisions(
         if voice != irc_casefold(str(message["nick"])):
             addressed = ""  # a scribe's prefix names the speaker, not an addressee
         classified = _classify(said, nicks)
-        bare = classified is None and _is_bare_agreement(said, _acts(message))
+        bare = classified is None and _is_bare_agreement(said, _agreement_act(message))
         if bare or (classified is not None and _AGREES.match(said)):
             target = _agreed_with(
                 messages, index, spoken, addressed, proposals, recent, latest, by_key

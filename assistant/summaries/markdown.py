@@ -48,6 +48,8 @@ def render_markdown(summary: Summary) -> str:
         out.append("Nobody was recorded.")
     out += ["", "## What was discussed", ""]
     out += _discussions(summary) or ["Nothing was discussed at length."]
+    out += ["", "## Notable members", ""]
+    out += _members(summary) or ["None of your notable members came."]
     out += ["", "## Topics", ""]
     if summary.topics:
         out.append(", ".join(f"{escape_md(t.topic)} ({t.count})" for t in summary.topics))
@@ -125,6 +127,36 @@ def _discussions(summary: Summary) -> list[str]:
                 f"> {clock(k.at, zone)} **{escape_md(k.person)}**: {escape_md(k.text)}  "
                 for k in d.key_lines
             ]
+        out.append("")
+    return out[:-1]
+
+
+def _url(url: str) -> str:
+    return f"<{url.replace('>', '%3E')}>"
+
+
+def _members(summary: Summary) -> list[str]:
+    zone = summary.session.zone
+    out: list[str] = []
+    for member in summary.members:
+        about = ", ".join(escape_md(h) for h in member.discussions) or "no discussion"
+        out += [
+            f"### ★ {escape_md(member.person)}",
+            "",
+            f"{plural(member.lines, 'line')} · discussions: {about}",
+        ]
+        if member.key_lines:
+            out.append("")
+            out += [f"> {clock(k.at, zone)} {escape_md(k.text)}  " for k in member.key_lines]
+        if member.questions:
+            out += ["", "Asked:", ""]
+            out += [
+                f"- {clock(q.at, zone)} {escape_md(q.text)} — "
+                + ("answered" if q.answered else "**no answer**")
+                for q in member.questions
+            ]
+        if member.links:
+            out += ["", "Shared: " + ", ".join(_url(url) for url in member.links)]
         out.append("")
     return out[:-1]
 

@@ -22,6 +22,7 @@ __all__ = [
     "FollowUp",
     "KeyLine",
     "Link",
+    "MemberPart",
     "MemberTopics",
     "Minutes",
     "MinutesItem",
@@ -197,6 +198,22 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberPart:
+    """What one notable member who came did in the session."""
+
+    person: str
+    lines: int
+    discussions: tuple[str, ...] = ()
+    """The headlines of the discussions they took part in."""
+    key_lines: tuple[KeyLine, ...] = ()
+    """One to three of their most central lines, in the order said."""
+    questions: tuple[Question, ...] = ()
+    """The substantive questions they asked, each with whether it got an answer."""
+    links: tuple[str, ...] = ()
+    """The links they shared."""
+
+
+@dataclass(frozen=True, slots=True)
 class Exchange:
     """The owner's give-and-take with one person during the session."""
 
@@ -317,6 +334,8 @@ class Summary:
     member_topics: tuple[MemberTopics, ...] = ()
     unanswered: tuple[Question, ...] = ()
     """Still open: substantive questions nobody answered, ranked, a handful per hour."""
+    members: tuple[MemberPart, ...] = ()
+    """Per notable member present: their discussions, key lines, questions and links."""
     links: tuple[Link, ...] = ()
     decisions: tuple[Decision, ...] = ()
     """Decisions, actions and agreements said in the chat (MeetBot's stay in ``minutes``)."""

@@ -93,7 +93,10 @@ _ASKS = re.compile(r"[\w)\]\"'][?]")
 _LINK_ASKED = re.compile(r"\b(?:link|url|slides?|deck|doc(?:ument)?)\b", re.IGNORECASE)
 _URL = re.compile(r"https?://\S+")
 _TAG = re.compile(r"(?:,\s*|\s)(?:right|no|eh|huh|innit|isn'?t\s+it|ok|okay|yes)\s*\?+\s*$", re.I)
-_NOT_ASKING = frozenset({"short_question", "aside", "greeting", "thanks"})
+_NOT_ASKING = frozenset({"short_question", "aside"})
+_POLITE = frozenset({"greeting", "thanks"})
+"""A greeting or thanks asks nothing, unless a real question follows it ("evening all! what…")."""
+_POLITE_WORDS = 3
 _CLOSES = frozenset({"gives_up"})
 _KEEN = frozenset({"asks_room", "request_for_help"})
 
@@ -151,7 +154,7 @@ def is_substantive(text: str, acts: set[str] | frozenset[str] = frozenset()) -> 
         return False  # a statement the analyzer read as a question
     if _ROUTINE.match(said) or _CLARIFY.match(said) or _CALL.search(said) or _TAG.search(said):
         return False
-    return len(content_words(said)) >= 2
+    return len(content_words(said)) >= (_POLITE_WORDS if acts & _POLITE else 2)
 
 
 def voices(messages: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[bool]]:

@@ -50,6 +50,13 @@ def test_procedural_questions_clarifications_and_fragments_are_not_listed() -> N
     assert is_substantive("how do we rotate the signing keys of the registry?")
 
 
+def test_a_greeting_before_a_real_question_does_not_hide_it() -> None:
+    asked = "evening all! what's the best budget mic for recording podcast interviews?"
+    assert is_substantive(asked, {"greeting"})
+    assert not is_substantive("hi all, anyone around?", {"greeting"})
+    assert not is_substantive("thanks! any more?", {"thanks"})
+
+
 def test_an_unanswered_substantive_question_is_listed() -> None:
     lines = [
         (0, 1, "how do we rotate the signing keys of the registry?"),

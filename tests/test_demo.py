@@ -141,3 +141,16 @@ def test_the_notable_member_has_a_section_with_his_question_and_what_he_shared(
     assert darren["person"] == "Darren (problogger)"
     assert len(darren["discussions"]) >= 1
     assert any("static site with Hugo" in line["text"] for line in darren["key_lines"])
+
+
+def test_your_part_names_whom_you_talked_with_and_the_openings_you_took(
+    demo: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    folder = demo[1] / "summaries"
+    markdown = next(folder.glob("*.md")).read_text(encoding="utf-8")
+    part = markdown.split("## Your part", 1)[1].split("\n## ", 1)[0]
+    assert re.search(r"^- ★ problogger: 3 from you, 1 to you — about \S", part, re.MULTILINE)
+    assert "Openings you took:" in part
+    assert re.search(r"^- \d\d:\d\d Darren \(unanswered\\_question\)", part, re.MULTILINE)
+    document = json.loads(next(folder.glob("*.json")).read_text(encoding="utf-8"))
+    assert document["exchanges"][0]["discussions"]

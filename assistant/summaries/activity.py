@@ -240,6 +240,18 @@ def _questions_and_replies(
     return questions, answered, replies_to
 
 
+def _discussion_of(messages: list[dict[str, Any]], index: int, mapped: DiscussionMap) -> str:
+    """The headline of a line's discussion; for a line in none, of the one under way then."""
+    where = mapped.of_message.get(index)
+    if where is not None:
+        return mapped.discussions[where].headline
+    at = float(messages[index]["at"])
+    around = [
+        d for d in mapped.discussions if d.started_at.timestamp() <= at <= d.ended_at.timestamp()
+    ]
+    return max(around, key=lambda d: d.lines).headline if around else ""
+
+
 def _question(
     messages: list[dict[str, Any]],
     asked: Asked,
@@ -247,17 +259,7 @@ def _question(
     mapped: DiscussionMap,
 ) -> Question:
     person = people[asked.person]
-    where = mapped.of_message.get(asked.index)
-    if where is None:  # its own line was no part of a discussion: the one it was asked during
-        at = float(messages[asked.index]["at"])
-        around = [
-            d
-            for d in mapped.discussions
-            if d.started_at.timestamp() <= at <= d.ended_at.timestamp()
-        ]
-        discussion = max(around, key=lambda d: d.lines).headline if around else ""
-    else:
-        discussion = mapped.discussions[where].headline
+    discussion = _discussion_of(messages, asked.index, mapped)
     own = irc_casefold(person.name) == asked.voice or any(
         irc_casefold(i.nick) == asked.voice for i in person.identities
     )
@@ -302,9 +304,13 @@ def _links(messages: list[dict[str, Any]], people: dict[int, _Person]) -> list[t
 
 
 def _exchanges(
-    messages: list[dict[str, Any]], people: dict[int, _Person], replies: dict[int, set[int]]
+    messages: list[dict[str, Any]],
+    people: dict[int, _Person],
+    replies: dict[int, set[int]],
+    mapped: DiscussionMap,
 ) -> tuple[list[Exchange], dict[int, int]]:
-    """Count the owner's messages to each person and theirs to the owner.
+    """Count the owner's messages to each person and theirs to the owner, and say what
+    they were about (the discussions those lines were in, most exchanged first).
 
     Also returns, per person, the index of their last message to the owner that the owner
     did not address afterwards (a follow-up).
@@ -318,6 +324,7 @@ def _exchanges(
             nick_person[irc_casefold(ident.nick)] = pid
     out: Counter[int] = Counter()
     back: Counter[int] = Counter()
+    about: dict[int, Counter[str]] = defaultdict(Counter)
     waiting: dict[int, int] = {}
     for index, message in enumerate(messages):
         pid = int(message["person_id"])
@@ -335,9 +342,11 @@ def _exchanges(
             for target in addressed:
                 if target is not None and target in people and target not in owners:
                     out[target] += 1
+                    about[target][_discussion_of(messages, index, mapped)] += 1
                     waiting.pop(target, None)
         elif addressed & owners:
             back[pid] += 1
+            about[pid][_discussion_of(messages, index, mapped)] += 1
             waiting[pid] = index
     exchanges = [
         Exchange(
@@ -345,6 +354,7 @@ def _exchanges(
             notable=people[pid].watch_name is not None,
             owner_to_them=out[pid],
             them_to_owner=back[pid],
+            discussions=tuple(h for h, _ in about[pid].most_common() if h),
         )
         for pid in set(out) | set(back)
     ]
@@ -378,7 +388,7 @@ def build_activity(data: dict[str, Any], roles: Roles, top_topics: int = 10) -> 
                 asked_by_notables.append((a.person, a.index, question))
     members = member_parts(messages, attendance, mapped, asked_by_notables, shared)
     decisions = build_decisions(messages, speakers, mapped, (end - start) / 3600)
-    exchanges, waiting = _exchanges(messages, people, replies)
+    exchanges, waiting = _exchanges(messages, people, replies, mapped)
     totals: Counter[str] = Counter()
     for person in people.values():
         totals.update(person.topics)

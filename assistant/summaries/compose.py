@@ -22,7 +22,13 @@ from assistant.config import Settings
 from assistant.storage.database import Database
 from assistant.summaries.activity import build_activity
 from assistant.summaries.extras import minutes_for, openings_for
-from assistant.summaries.model import FollowUp, SessionInfo, Summary, SummarySection
+from assistant.summaries.model import (
+    Discussion,
+    FollowUp,
+    SessionInfo,
+    Summary,
+    SummarySection,
+)
 from assistant.summaries.roles import Roles
 
 __all__ = [
@@ -177,6 +183,12 @@ def _timezone(settings: Settings, session: dict[str, Any]) -> str:
     return settings.summaries.timezone
 
 
+def _under_way(discussions: tuple[Discussion, ...], at: datetime) -> str:
+    """The headline of the weightiest discussion under way at ``at`` (empty: none was)."""
+    around = [d for d in discussions if d.started_at <= at <= d.ended_at]
+    return max(around, key=lambda d: d.lines).headline if around else ""
+
+
 def build_summary(
     data: dict[str, Any], settings: Settings, *, now: datetime | None = None
 ) -> Summary:
@@ -200,6 +212,11 @@ def build_summary(
     roles.extra_notable.update(data.get("ranked_notables", {}))
     activity = build_activity(data, roles, settings.summaries.top_topics)
     minutes = minutes_for(data["messages"], info)
+    openings = data["openings"].openings
+    if openings is not None:
+        openings = tuple(
+            replace(o, discussion=_under_way(activity.discussions, o.at)) for o in openings
+        )
     summary = Summary(
         session=info,
         generated_at=now or datetime.now(UTC),
@@ -215,7 +232,7 @@ def build_summary(
         decisions=activity.decisions,
         exchanges=activity.exchanges,
         relationship_changes=data["openings"].relationships,
-        openings=data["openings"].openings,
+        openings=openings,
         follow_ups=activity.follow_ups,
         minutes=minutes,
         timeline=activity.timeline,

@@ -73,12 +73,8 @@ def render_markdown(summary: Summary) -> str:
         f"- {clock(link.at, zone)} {escape_md(link.person)}: <{link.url.replace('>', '%3E')}>"
         for link in summary.links
     ] or ["No links were shared."]
-    out += ["", "## Your exchanges", ""]
-    out += [
-        f"- {'★ ' if e.notable else ''}{escape_md(e.person)}: {e.owner_to_them} from you, "
-        f"{e.them_to_owner} to you"
-        for e in summary.exchanges
-    ] or ["You exchanged no lines with anyone."]
+    out += ["", "## Your part", ""]
+    out += _your_part(summary)
     if summary.relationship_changes:
         out += ["", "### Relationships", ""]
         out += [
@@ -159,6 +155,33 @@ def _members(summary: Summary) -> list[str]:
             out += ["", "Shared: " + ", ".join(_url(url) for url in member.links)]
         out.append("")
     return out[:-1]
+
+
+def _your_part(summary: Summary) -> list[str]:
+    zone = summary.session.zone
+    out = [
+        f"- {'★ ' if e.notable else ''}{escape_md(e.person)}: {e.owner_to_them} from you, "
+        f"{e.them_to_owner} to you"
+        + (f" — about {', '.join(escape_md(h) for h in e.discussions)}" if e.discussions else "")
+        for e in summary.exchanges
+    ] or ["You exchanged no lines with anyone."]
+    if summary.openings:
+        taken = [o for o in summary.openings if o.outcome == "taken"]
+        out += ["", "Openings you took:" if taken else "You took none of the openings.", ""]
+        out += [
+            f"- {clock(o.at, zone)} {escape_md(o.person)} ({escape_md(o.kind)})"
+            + (f" — in {escape_md(o.discussion)}" if o.discussion else "")
+            for o in taken
+        ]
+        left = {
+            outcome: sum(o.outcome == outcome for o in summary.openings)
+            for outcome in ("missed", "surfaced")
+        }
+        if any(left.values()):
+            out += ["", f"{left['missed']} missed, {left['surfaced']} still open."]
+        if not out[-1]:
+            out.pop()
+    return out
 
 
 def _decisions(summary: Summary) -> list[str]:

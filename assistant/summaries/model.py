@@ -221,6 +221,8 @@ class Exchange:
     notable: bool
     owner_to_them: int
     them_to_owner: int
+    discussions: tuple[str, ...] = ()
+    """What it was about: the headlines of the discussions those lines were in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +245,8 @@ class OpeningItem:
     reason: str
     outcome: str = "surfaced"
     """``surfaced`` (still open), ``taken`` (the owner joined in) or ``missed``."""
+    discussion: str = ""
+    """The headline of the discussion under way when it was found (empty: none)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ async def test_markdown_has_every_section_in_the_sessions_time_zone(scene: Scene
         "## Still open",
         "## Decisions and actions",
         "## Links shared",
-        "## Your exchanges",
+        "## Your part",
         "## Follow-ups",
     ):
         assert f"\n{heading}\n" in text

@@ -289,6 +289,8 @@ class Question:
             return False  # "what I did was ...", "how it works is ...": a free relative clause
         if words[0].lower_ == "which" and nxt.tag_ in ("VBZ", "VBD") and nxt.pos_ == "VERB":
             return False  # "which means ...": a clause going on from the line before
+        if nxt.tag_ == "VBG":
+            return False  # "when doing a swap a random port is used": a clause, no "?"
         # "how cool", "how nice is that!": exclamations, not questions.
         exclaims = len(words) <= 3 or words[-1].doc[words[-1].i + 1 :].text.startswith("!")
         return not (words[0].lower_ == "how" and nxt.pos_ in ("ADJ", "ADV") and exclaims)
@@ -404,6 +406,9 @@ class Acts:
 
 
 _TAGS = frozenset(("right", "correct", "no", "yeah", "yes", "eh", "ok", "okay", "innit"))
+_SELF_ANSWERS = frozenset(
+    ("maybe", "probably", "perhaps", "because", "its", "it's", "that's", "thats", "then")
+)
 
 
 def _question_form(doc: Doc) -> set[str]:
@@ -415,8 +420,9 @@ def _question_form(doc: Doc) -> set[str]:
         _contains(lowers, ("any", w)) for w in ("idea", "ideas", "tips", "suggestions", "thoughts")
     ):
         forms.add("asks_room")
-    elif any(w in SECOND_PERSON for w in lowers):
-        forms.add("asks_you")
+    elif any(w in SECOND_PERSON for w in lowers) or _instructs(doc):
+        forms.add("asks_you")  # "which OS? please post the lines above the error" too
+    everything = [t for t in doc if not (t.is_punct or t.is_space or is_emoji(t.text))]
     words = [
         t
         for sent in asking
@@ -425,8 +431,18 @@ def _question_form(doc: Doc) -> set[str]:
     ]
     tagged = doc.has_annotation("TAG")
     verbs = [t for t in words if t.pos_ in ("VERB", "AUX")] if tagged else []
-    if len(words) <= 2 or (tagged and not verbs and len(words) <= 4):
+    short = len(words) <= 2 or (tagged and not verbs and len(words) <= 4)
+    if short and len(everything) <= 6:  # "Any ideas?" after a described problem is no fragment
         forms.add("short_question")
+    if any(w in ("nobody", "noone") for w in lowers) or _contains(lowers, ("no", "one")):
+        forms.add("aside")  # "does nobody use cassette tapes anymore?"
+    if any(_contains(lowers, ("why", "would", who)) for who in ROOM_WORDS | {"you", "i"}):
+        forms.add("aside")  # "why would anybody believe that?"
+    sentences = _sentences(doc)
+    if asking and asking[-1] is not sentences[-1]:
+        after = [t for t in sentences[-1] if not (t.is_punct or t.is_space)]
+        if after and after[0].lower_ in _SELF_ANSWERS:
+            forms.add("aside")  # "why did they vanish? maybe he removed the wallet file"
     for sent in asking:
         first = [t for t in sent[_after_prefix(sent) :] if not (t.is_punct or t.is_space)]
         if len(first) >= 4 and first[-1].lower_ in _TAGS and first[-2].i + 1 < first[-1].i:
@@ -437,6 +453,22 @@ def _question_form(doc: Doc) -> set[str]:
         elif first and first[0].lower_ in ("isnt", "arent", "wasnt", "doesnt", "didnt"):
             forms.add("aside")
     return forms
+
+
+_ASKS_TO_DO = frozenset(
+    ("post", "paste", "send", "share", "run", "try", "check", "type", "restart", "dm", "pm")
+)
+
+
+def _instructs(doc: Doc) -> bool:
+    """Whether a sentence tells its reader to do something ("please post the log")."""
+    for sent in _sentences(doc):
+        first = [t for t in sent[_after_prefix(sent) :] if not (t.is_punct or t.is_space)]
+        if first and first[0].lower_ in ("please", "pls", "plz"):
+            first = first[1:]
+        if first and first[0].lower_ in _ASKS_TO_DO and first[0].tag_ in ("VB", "VBP", ""):
+            return True
+    return False
 
 
 def _is_asking(sent: Span) -> bool:

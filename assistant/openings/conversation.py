@@ -101,6 +101,17 @@ def partners_of(room: Room, line: Line, window: float) -> list[str]:
     return found
 
 
+def _speakers(room: Room, line: Line, window: float) -> set[str]:
+    """Who (case-folded) spoke in the line's channel within ``window`` before it."""
+    since = line.at - timedelta(seconds=window)
+    found: set[str] = set()
+    for earlier in itertools.islice(reversed(room.recent(line.network, line.channel)), _LOOKBACK):
+        if earlier.at < since:
+            break
+        found.add(irc_casefold(earlier.nick))
+    return found
+
+
 def _thread_people(room: Room, line: Line, window: float) -> set[str]:
     """Who spoke in the line's thread (by the analyzer's thread id) within ``window``."""
     people = {irc_casefold(line.nick)}
@@ -116,26 +127,29 @@ def _thread_people(room: Room, line: Line, window: float) -> set[str]:
 
 
 _FIRST_PERSON = frozenset(("i", "i'm", "im", "i've", "my", "me", "we", "our", "us"))
+_SHORT_QUESTION = 8  # words: "changing branch fixed it?" follows up what a member just said
 
 
-def _asker_before(room: Room, line: Line) -> str | None:
+def _asker_before(room: Room, line: Line, window: float) -> str | None:
     """The member whose question an undirected question of the author follows up, if any.
 
     A helper's "which version?" or "what is this?" just after a member asked for help is
-    a clarification put to that member, named or not. A question about the author's own
-    things ("how do I ...", "my panel ...") is their own.
+    a clarification put to that member, named or not; so is a short question ("changing
+    branch fixed it?") just after a member said anything. A question about the author's
+    own things ("how do I ...", "my panel ...") is their own.
     """
     if not line.analysis.is_question or _FIRST_PERSON & set(line.text.casefold().split()):
         return None
+    short = len(line.text.split()) <= _SHORT_QUESTION
     me = irc_casefold(line.nick)
-    since = line.at - timedelta(seconds=DYAD_WINDOW)
+    since = line.at - timedelta(seconds=window if short else DYAD_WINDOW)
     for earlier in itertools.islice(reversed(room.recent(line.network, line.channel)), 20):
         if earlier.at < since:
             break
         if earlier is line or irc_casefold(earlier.nick) == me or earlier.by_owner:
             continue
         asks = earlier.analysis.is_question or "request_for_help" in earlier.analysis.acts
-        if asks and earlier.notable is None:
+        if (asks or short) and earlier.notable is None:
             return irc_casefold(earlier.nick)
         return None  # the latest other voice asked nothing
     return None
@@ -144,28 +158,32 @@ def _asker_before(room: Room, line: Line) -> str | None:
 def stance(room: Room, line: Line, window: float) -> Stance:
     """Where ``line`` stands: answering one person, in a discussion, asking or telling the room.
 
-    ``window`` is the conversation window (seconds). A line directed at one person (named,
-    or replied to) is one-to-one, even in a busy thread: on IRC a helper names whom they
-    answer. A line directed at several people, or an undirected one whose thread had three
-    or more speakers in the window, is in an open discussion. An undirected line within
-    :data:`DYAD_WINDOW` of an exchange with someone, or in a thread of the author and one
-    other, is one-to-one: a helper with several members at once is in several exchanges,
-    not one discussion.
+    ``window`` is the conversation window (seconds). A line directed at several people who
+    are talking ("alice, bob: ...") is in an open discussion; a line directed at someone
+    (named, or replied to; a third person merely mentioned does not count) is one-to-one,
+    even in a busy thread: on IRC a helper names whom they answer. An undirected line whose
+    thread had three or more speakers in the window is in an open discussion. An undirected
+    line within :data:`DYAD_WINDOW` of an exchange with someone, in a thread of the author
+    and one other, or following up a member's question, is one-to-one: a helper with several
+    members at once is in several exchanges, not one discussion.
     """
     targets = list(dict.fromkeys(_targets(room, line)))
     partners = partners_of(room, line, window)
     recent = partners_of(room, line, min(window, DYAD_WINDOW))
-    if len(targets) == 1:
-        return Stance("answering", tuple(targets), 2)
     people = _thread_people(room, line, window)
-    if len(targets) >= 2 or len(people) >= 3:
-        return Stance("discussion", tuple(dict.fromkeys([*targets, *partners])), len(people))
+    speaking = _speakers(room, line, window)
+    if len(targets) >= 2 and len(speaking & set(targets)) >= 2:  # "alice, bob: ..."
+        return Stance("discussion", tuple(targets), 1 + len(targets))
+    if targets:  # named or replied to: their exchange, however busy the thread
+        return Stance("answering", tuple(targets), 1 + len(targets))
+    if len(people) >= 3:
+        return Stance("discussion", tuple(partners), len(people))
     if recent:
         return Stance("answering", tuple(recent), 1 + len(recent))
     lately = _thread_people(room, line, min(window, DYAD_WINDOW)) - {irc_casefold(line.nick)}
     if len(lately) == 1:  # the thread is the author and one other: their exchange
         return Stance("answering", tuple(lately), 2)
-    asker = _asker_before(room, line)
+    asker = _asker_before(room, line, window)
     if asker is not None:  # "which coin?" right after a member asked for help
         return Stance("answering", (asker,), 2)
     if line.analysis.is_question:

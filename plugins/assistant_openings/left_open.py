@@ -75,7 +75,8 @@ class LeftOpen(Detector):
                 self.waiting.append(_Open(line, member, question, line.notable, wait))
             return ()
         acts = set(line.analysis.acts)
-        if line.notable is None and line.analysis.is_question and "short_question" not in acts:
+        thanking = acts & {"thanks", "short_question", "aside"}  # "many thanks! what else?"
+        if line.notable is None and line.analysis.is_question and not thanking:
             for nick in line.analysis.addressees:
                 who = self.ctx.notability.lookup(
                     Identity(platform=line.platform, network=line.network, nick=nick)

@@ -31,6 +31,8 @@ class Request(Detector):
         if any(room.is_owner_nick(line.network, n) for n in line.analysis.addressees):
             return
         where = stance(room, line, self.ctx.settings.conversation_window)
+        if line.analysis.addressees and where.role == "answering":
+            return  # "@bob please add that to the docs": bob's task, not an open request
         yield self.about(
             line,
             reason=f"asked for help or contributions, {where.describe()}",

@@ -15,7 +15,7 @@ from assistant.openings import Candidate, Detector, Line, Observation, ago, quot
 
 __all__ = ["SharedWork"]
 
-_OWN = frozenset(("my", "our", "i", "we", "i've", "we've", "i'm", "we're"))
+_OWN = frozenset(("my", "our"))
 
 
 class SharedWork(Detector):

@@ -26,8 +26,6 @@ from assistant.openings import (
 
 __all__ = ["UnansweredQuestion"]
 
-_NOT_ASKING = frozenset(("short_question", "aside", "asks_you"))
-
 
 class UnansweredQuestion(Detector):
     """Waits ``unanswered_wait`` seconds after a notable member's question to the room."""
@@ -47,10 +45,12 @@ class UnansweredQuestion(Detector):
         room = self.ctx.room
         if any(not room.is_owner_nick(line.network, n) for n in line.analysis.addressees):
             return ()  # a question to someone else is theirs to answer
+        if acts & {"short_question", "aside"}:
+            return ()
         if "asks_room" in acts:
             self.waiting.append((line, "asked the room"))
             return ()
-        if acts & _NOT_ASKING:
+        if "asks_you" in acts:
             return ()
         where = stance(room, line, self.ctx.settings.conversation_window)
         if where.role == "asking_room":  # not inside an exchange: meant for whoever knows

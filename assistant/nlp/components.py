@@ -405,6 +405,7 @@ class Acts:
         return True
 
 
+_QUOTED = re.compile(r"`[^`]*`|\"[^\"]*\"|“[^”]*”")
 _TAGS = frozenset(("right", "correct", "no", "yeah", "yes", "eh", "ok", "okay", "innit"))
 _SELF_ANSWERS = frozenset(
     ("maybe", "probably", "perhaps", "because", "its", "it's", "that's", "thats", "then")
@@ -438,6 +439,8 @@ def _question_form(doc: Doc) -> set[str]:
         forms.add("aside")  # "does nobody use cassette tapes anymore?"
     if any(_contains(lowers, ("why", "would", who)) for who in ROOM_WORDS | {"you", "i"}):
         forms.add("aside")  # "why would anybody believe that?"
+    if "?" in doc.text and "?" not in _QUOTED.sub("", doc.text):
+        forms.add("aside")  # "`why did they vanish?` maybe ...": quoting someone's question
     sentences = _sentences(doc)
     if asking and asking[-1] is not sentences[-1]:
         after = [t for t in sentences[-1] if not (t.is_punct or t.is_space)]

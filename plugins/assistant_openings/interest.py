@@ -15,6 +15,9 @@ from assistant.openings import Candidate, Detector, Observation, is_bot_command,
 
 __all__ = ["SharedInterest"]
 
+# Words of advice to one person ("if you send KMD from the wallet, ..."): support, not talk.
+_ADVICE = frozenset(("you", "your", "you're", "you'll", "u", "ur"))
+
 
 class SharedInterest(Detector):
     """Matches a notable member's line against the owner's interests, in its conversation."""
@@ -36,7 +39,8 @@ class SharedInterest(Detector):
             return
         where = stance(self.ctx.room, line, self.ctx.settings.conversation_window)
         source = "you often talk about" if match.learned else "you listed"
-        if where.role == "answering":
+        advice = "asks_you" in line.analysis.acts or bool(_ADVICE & set(line.text.lower().split()))
+        if where.role == "answering" or (where.role == "discussion" and advice):
             yield self.about(
                 line,
                 reason=f"raised {match.via} ({match.interest!r}) while {where.describe()}",

@@ -16,6 +16,7 @@ from assistant.openings import Candidate, Detector, Line, Observation, ago, quot
 __all__ = ["SharedWork"]
 
 _OWN = frozenset(("my", "our"))
+_ADVICE = frozenset(("you", "you're", "u"))  # "if you need help"; "claim your rewards" is a title
 
 
 class SharedWork(Detector):
@@ -33,7 +34,10 @@ class SharedWork(Detector):
         acts = set(line.analysis.acts)
         if line.notable is None or not acts & {"share_own_work", "work_news"}:
             return ()
-        own = bool(_OWN & set(line.text.casefold().split()))
+        said = set(line.text.casefold().split())
+        own = bool(_OWN & said)
+        if _ADVICE & said and not own:
+            return ()  # "check out the docs if you need help": a pointer, not their news
         where = stance(self.ctx.room, line, self.ctx.settings.conversation_window)
         # Inside an exchange only a link to their own thing counts: "I'm working on the
         # docs, can you help me?" asks for help; "said good things about my post <link>" shares.

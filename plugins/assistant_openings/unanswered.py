@@ -26,6 +26,9 @@ from assistant.openings import (
 
 __all__ = ["UnansweredQuestion"]
 
+_BARE = 6  # words: a shorter question with no "anyone" and nothing of the asker's own
+_OWN = frozenset(("i", "i'm", "im", "i've", "my", "me", "we", "our", "us"))
+
 
 class UnansweredQuestion(Detector):
     """Waits ``unanswered_wait`` seconds after a notable member's question to the room."""
@@ -52,6 +55,8 @@ class UnansweredQuestion(Detector):
             return ()
         if "asks_you" in acts:
             return ()
+        if len(line.text.split()) < _BARE and not _OWN & set(line.text.casefold().split()):
+            return ()  # "is the daemon running?" out of the blue follows up someone's problem
         where = stance(room, line, self.ctx.settings.conversation_window)
         if where.role == "asking_room":  # not inside an exchange: meant for whoever knows
             self.waiting.append((line, "asked outside any exchange"))

@@ -82,11 +82,50 @@ async def test_a_room_question_someone_answers_is_no_opening(talk: Harness) -> N
     assert talk.out.kinds == []
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "`why did those addresses vanish?` maybe he removed the wallet file",  # quoting
+        "is the daemon running?",  # bare, out of the blue: a follow-up to someone's problem
+        "why would anybody believe a giveaway like that?",  # rhetorical
+        "does nobody keep backups anymore?",  # rhetorical
+    ],
+)
+async def test_questions_nobody_is_meant_to_answer_are_no_openings(
+    talk: Harness, line: str
+) -> None:
+    await talk.speak("problogger", line, at=0)
+    await talk.wait(until=250)
+    assert "unanswered_question" not in talk.out.kinds
+
+
 async def test_bot_commands_are_no_openings(talk: Harness) -> None:
     await talk.speak("problogger", "!grub | bob", at=0)
     await talk.speak("problogger", "!sound anyone?", at=10)
     await talk.wait(until=400)
     assert talk.out.kinds == []
+
+
+# -- interests -------------------------------------------------------------------------
+
+
+async def test_advice_to_someone_inside_a_busy_thread_is_a_follow_note(talk: Harness) -> None:
+    talk.engine.ctx.interests.configured.append("static sites")
+    await talk.speak("bob", "my blog is so slow, thinking of moving", at=0)
+    await talk.speak("dana", "same, the plugins keep breaking", at=20)
+    await talk.speak("problogger", "if you move to static sites your pages load much faster", at=40)
+    assert talk.out.kinds == []
+    assert [note.candidate.follow_only for note, _ in talk.engine.held] == [True]
+
+
+async def test_an_interest_raised_in_an_open_discussion_is_an_opening(talk: Harness) -> None:
+    talk.engine.ctx.interests.configured.append("static sites")
+    await talk.speak("bob", "my blog is so slow, thinking of moving", at=0)
+    await talk.speak("dana", "same, the plugins keep breaking", at=20)
+    await talk.speak("problogger", "static sites fixed that for me last year", at=40)
+    [opening] = talk.out.openings
+    assert opening.candidate.kind == "interest"
+    assert "3 people talking" in opening.candidate.angle
 
 
 # -- a question put to the notable, left open ------------------------------------------
@@ -241,6 +280,14 @@ async def test_a_first_person_announcement_without_a_link_is_own_work(talk: Harn
     await talk.speak("problogger", "I'm rewriting the API documentation this month", at=0)
     await talk.wait(until=620)
     assert "shared_work" in talk.out.kinds
+
+
+async def test_a_pointer_to_the_docs_for_whoever_needs_help_is_no_share(talk: Harness) -> None:
+    await talk.speak(
+        "problogger", "check out https://docs.example if you need help, plenty of examples", at=0
+    )
+    await talk.wait(until=700)
+    assert "shared_work" not in talk.out.kinds
 
 
 async def test_a_guide_linked_to_one_member_is_routine_support(talk: Harness) -> None:

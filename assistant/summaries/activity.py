@@ -13,7 +13,6 @@ is a link, and a line starting with the asker's nick answers them.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from assistant.summaries.model import (
 )
 from assistant.summaries.roles import KnownIdentity, Roles
 from assistant.summaries.still_open import Asked, asked_questions, still_open
+from assistant.summaries.text import json_list
 
 __all__ = ["Activity", "build_activity"]
 
@@ -91,16 +91,6 @@ def _dt(at: float) -> datetime:
     return datetime.fromtimestamp(at, UTC)
 
 
-def _json_list(value: str | None) -> list[str]:
-    if not value:
-        return []
-    try:
-        loaded = json.loads(value)
-    except ValueError:
-        return []
-    return [str(v) for v in loaded] if isinstance(loaded, list) else []
-
-
 def _merge(stays: list[tuple[float, float]]) -> list[tuple[float, float]]:
     merged: list[tuple[float, float]] = []
     for start, end in sorted(stays):
@@ -139,7 +129,7 @@ def _people(data: dict[str, Any], roles: Roles) -> dict[int, _Person]:
         person.ticks.append(float(message["at"]))
         person.first_words = person.first_words or str(message["text"])
         person.last_words = str(message["text"])
-        person.topics.update(_json_list(message["topics"]))
+        person.topics.update(json_list(message["topics"]))
     for pid, person in list(people.items()):
         if roles.is_presence(person.identities) and not roles.is_owner(person.identities):
             del people[pid]
@@ -207,7 +197,7 @@ def _questions_and_replies(
         pid = int(message["person_id"])
         nick_owner[irc_casefold(str(message["nick"]))] = pid
         targets: set[int] = set()
-        for key in _json_list(message["reply_to"]):
+        for key in json_list(message["reply_to"]):
             if key in by_key:
                 targets.add(by_key[key])
         if message["platform_reply"] and message["platform_reply"] in by_platform_id:
@@ -282,7 +272,7 @@ def _links(messages: list[dict[str, Any]], people: dict[int, _Person]) -> list[t
         if person is None or message["deleted"]:
             continue
         urls = (
-            _json_list(message["links"])
+            json_list(message["links"])
             if message["key"] is not None
             else _URL.findall(str(message["text"]))
         )
@@ -330,7 +320,7 @@ def _exchanges(
         pid = int(message["person_id"])
         if pid not in people:
             continue
-        addressed = {nick_person.get(irc_casefold(n)) for n in _json_list(message["addressees"])}
+        addressed = {nick_person.get(irc_casefold(n)) for n in json_list(message["addressees"])}
         if message["key"] is None:
             prefix = _NICK_PREFIX.match(str(message["text"]))
             if prefix:

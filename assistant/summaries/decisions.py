@@ -23,7 +23,6 @@ a line for is its author.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -35,6 +34,7 @@ from assistant.events import irc_casefold
 from assistant.summaries.discussions import DiscussionMap, Speaker, content_words, is_procedural
 from assistant.summaries.model import Decision, KeyLine
 from assistant.summaries.still_open import voices
+from assistant.summaries.text import json_list
 
 __all__ = [
     "AGREE_LINES",
@@ -151,25 +151,7 @@ class Found:
 
 def _agreement_act(message: Mapping[str, Any]) -> bool:
     """Whether the analyzer found the ``agreement`` act in the line."""
-    value = message.get("acts")
-    if not value or not isinstance(value, str) or "agreement" not in value:
-        return False
-    try:
-        loaded = json.loads(value)
-    except ValueError:
-        return False
-    return isinstance(loaded, list) and "agreement" in loaded
-
-
-def _reply_keys(message: Mapping[str, Any]) -> list[str]:
-    value = message.get("reply_to")
-    if not value or not isinstance(value, str):
-        return []
-    try:
-        loaded = json.loads(value)
-    except ValueError:
-        return []
-    return [str(v) for v in loaded] if isinstance(loaded, list) else []
+    return "agreement" in json_list(message.get("acts"))
 
 
 def _said(text: str) -> tuple[str, str]:
@@ -337,7 +319,7 @@ def _agreed_with(
             and at - float(messages[target]["at"]) <= AGREE_SECONDS
         )
 
-    for key in _reply_keys(messages[index]):
+    for key in json_list(messages[index].get("reply_to")):
         target = by_key.get(key)
         if fits(target):
             return target

@@ -20,7 +20,6 @@ the summary of a long session stays fast.
 from __future__ import annotations
 
 import heapq
-import json
 import math
 import re
 from collections import Counter, defaultdict
@@ -32,6 +31,7 @@ from typing import Any
 
 from assistant.nlp.chat_words import FILLERS, GENERIC_WORDS, GREETING_WORDS
 from assistant.summaries.model import Discussion, KeyLine, Participant
+from assistant.summaries.text import json_list
 
 __all__ = [
     "MOST",
@@ -155,16 +155,6 @@ class _Group:
         return self
 
 
-def _json_list(value: object) -> list[str]:
-    if not value or not isinstance(value, str):
-        return []
-    try:
-        loaded = json.loads(value)
-    except ValueError:
-        return []
-    return [str(v) for v in loaded] if isinstance(loaded, list) else []
-
-
 def topic_heading(text: str) -> str | None:
     """The subject a ``#topic X`` or ``Topic: X`` line sets (None: it sets none)."""
     found = _HEADING.match(text)
@@ -226,7 +216,7 @@ def _lines(messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker])
         if _BOT_OUTPUT.match(text):
             continue
         analysed = message.get("key") is not None
-        quiet = analysed and bool(_QUIET_ACTS & set(_json_list(message.get("acts"))))
+        quiet = analysed and bool(_QUIET_ACTS & set(json_list(message.get("acts"))))
         # A greeting or a queue command with a real sentence after it still counts.
         if (
             (quiet or is_procedural(text))
@@ -234,10 +224,10 @@ def _lines(messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker])
             and len(_fallback_phrases(text)) < 3
         ):
             continue
-        phrases = _json_list(message.get("topics")) if analysed else _fallback_phrases(text)
+        phrases = json_list(message.get("topics")) if analysed else _fallback_phrases(text)
         phrases = [p for p in phrases if _good_phrase(p)]
         unit = str(message.get("thread") or "") or str(message.get("key") or f"m{index}")
-        links = _json_list(message.get("links")) if analysed else []
+        links = json_list(message.get("links")) if analysed else []
         words = _WORD.findall(_SPEAKER_PREFIX.sub("", text.lower()))
         titled = len(phrases) == 1 and 0 < len(words) <= 5 and not links
         lines.append(

@@ -10,13 +10,13 @@ under questions.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from assistant.summaries.discussions import DiscussionMap, content_words, is_procedural
 from assistant.summaries.model import AttendanceRow, KeyLine, Link, MemberPart, Question
+from assistant.summaries.text import json_list
 
 __all__ = ["KEY_LINES", "MIN_WORDS", "member_parts"]
 
@@ -28,14 +28,7 @@ _QUIET = ("greeting", "thanks")
 
 
 def _quiet(message: Mapping[str, Any]) -> bool:
-    value = message.get("acts")
-    if not value or not isinstance(value, str) or not any(a in value for a in _QUIET):
-        return False
-    try:
-        loaded = json.loads(value)
-    except ValueError:
-        return False
-    return isinstance(loaded, list) and any(a in loaded for a in _QUIET)
+    return any(a in _QUIET for a in json_list(message.get("acts")))
 
 
 def _key_lines(

@@ -25,7 +25,6 @@ session are listed.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
@@ -35,6 +34,7 @@ from typing import Any
 
 from assistant.events import irc_casefold
 from assistant.summaries.discussions import content_words, is_procedural
+from assistant.summaries.text import json_list
 
 __all__ = [
     "FOLLOW_LINES",
@@ -119,25 +119,11 @@ class Asked:
 
 
 def _acts(message: Mapping[str, Any]) -> set[str]:
-    value = message.get("acts")
-    if not value or not isinstance(value, str):
-        return set()
-    try:
-        loaded = json.loads(value)
-    except ValueError:
-        return set()
-    return {str(v) for v in loaded} if isinstance(loaded, list) else set()
+    return set(json_list(message.get("acts")))
 
 
 def _addressees(message: Mapping[str, Any]) -> set[str]:
-    value = message.get("addressees")
-    names: set[str] = set()
-    if isinstance(value, str) and value:
-        try:
-            loaded = json.loads(value)
-        except ValueError:
-            loaded = []
-        names |= {irc_casefold(str(v)) for v in loaded} if isinstance(loaded, list) else set()
+    names = {irc_casefold(v) for v in json_list(message.get("addressees"))}
     prefix = _PREFIX.match(str(message.get("text") or ""))
     if prefix and prefix.group(1):
         names.add(irc_casefold(prefix.group(1)))

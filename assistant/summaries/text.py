@@ -1,14 +1,29 @@
-"""Small phrasing helpers every renderer shares: local times, durations, counts.
+"""Small helpers every part of a summary shares: local times, durations, counts, stored lists.
 
 Times are stored in UTC and shown in the session's display time zone.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-__all__ = ["clock", "day_and_time", "minutes", "plural", "span"]
+__all__ = ["clock", "day_and_time", "json_list", "minutes", "plural", "span"]
+
+
+def json_list(value: object) -> list[str]:
+    """A stored analysis list (topics, acts, addressees, links, reply links) as strings.
+
+    The analysis columns hold JSON arrays; an empty, missing or unreadable value is no list.
+    """
+    if not value or not isinstance(value, str):
+        return []
+    try:
+        loaded = json.loads(value)
+    except ValueError:
+        return []
+    return [str(v) for v in loaded] if isinstance(loaded, list) else []
 
 
 def clock(at: datetime | None, zone: ZoneInfo) -> str:

@@ -128,6 +128,9 @@ class _Line:
     unit: str
     titled: bool = False
     """The line is little more than one phrase ("Action items", "Announcements:")."""
+    chatter: bool = False
+    """A greeting or thanks kept for its content ("hi all, bob from Perth, I blog travel"):
+    it counts towards the discussion but does not represent it."""
 
 
 @dataclass(slots=True)
@@ -241,6 +244,7 @@ def _lines(messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker])
                 links,
                 unit,
                 titled,
+                quiet,
             )
         )
     return lines
@@ -510,8 +514,9 @@ def _line_ranks(lines: Sequence[_Line]) -> list[tuple[_Line, float]]:
 
 
 def _key_lines(ranked: Sequence[tuple[_Line, float]]) -> list[_Line]:
-    """The most central lines, in the order they were said."""
-    return sorted((line for line, _ in ranked[:KEY_LINES]), key=lambda line: line.index)
+    """The most central lines, in the order they were said; greetings only if nothing else."""
+    said = [line for line, _ in ranked if not line.chatter] or [line for line, _ in ranked]
+    return sorted(said[:KEY_LINES], key=lambda line: line.index)
 
 
 def _target(lines: Sequence[_Line], segments: int) -> int:

@@ -134,6 +134,25 @@ def test_greetings_and_thanks_are_neither_headlines_nor_key_lines(nlp: Language)
     assert not quoted & texts_of(greetings)
 
 
+def test_a_greeting_with_content_counts_but_does_not_represent_the_discussion(
+    nlp: Language,
+) -> None:
+    hello: list[Line] = [
+        (
+            -1,
+            3,
+            "ping",
+            "hi everyone, the ping rate limit disconnects my bouncer too, "
+            "the ping rate limit of the server config drops clients",
+        ),
+    ]
+    found = build_discussions(rows(nlp, hello + PING_THREAD), PEOPLE)
+
+    [ping] = [d for d in found if "ping" in d.headline]
+    assert "carol" in {p.name for p in ping.participants}
+    assert ping.key_lines and all(not k.text.startswith("hi everyone") for k in ping.key_lines)
+
+
 def test_a_session_of_only_greetings_has_nothing_to_show(nlp: Language) -> None:
     greetings: list[Line] = [
         (0, 3, "a", "good evening everyone"),

@@ -25,7 +25,14 @@ detectors propose openings):
 """
 
 from assistant.events import irc_casefold
-from assistant.openings.conversation import Stance, answered, is_bot_command, resolves, stance
+from assistant.openings.conversation import (
+    Stance,
+    about_themselves,
+    answered,
+    is_bot_command,
+    resolves,
+    stance,
+)
 from assistant.openings.detector import Detector
 from assistant.openings.notable import Notable
 from assistant.openings.opening import Candidate, ago, quote
@@ -40,6 +47,7 @@ __all__ = [
     "Observation",
     "OpeningsRuntime",
     "Stance",
+    "about_themselves",
     "ago",
     "answered",
     "irc_casefold",

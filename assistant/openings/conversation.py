@@ -23,6 +23,7 @@ from assistant.openings.room import Line, Room
 __all__ = [
     "DYAD_WINDOW",
     "Stance",
+    "about_themselves",
     "answered",
     "is_bot_command",
     "partners_of",
@@ -130,6 +131,11 @@ _FIRST_PERSON = frozenset(("i", "i'm", "im", "i've", "my", "me", "we", "our", "u
 _SHORT_QUESTION = 8  # words: "changing branch fixed it?" follows up what a member just said
 
 
+def about_themselves(line: Line) -> bool:
+    """Whether a line speaks of its author's own things ("my headset", "I am having ...")."""
+    return bool(_FIRST_PERSON & set(line.text.casefold().split()))
+
+
 def _asker_before(room: Room, line: Line, window: float) -> str | None:
     """The member whose question an undirected question of the author follows up, if any.
 
@@ -138,7 +144,7 @@ def _asker_before(room: Room, line: Line, window: float) -> str | None:
     branch fixed it?") just after a member said anything. A question about the author's
     own things ("how do I ...", "my panel ...") is their own.
     """
-    if not line.analysis.is_question or _FIRST_PERSON & set(line.text.casefold().split()):
+    if not line.analysis.is_question or about_themselves(line):
         return None
     short = len(line.text.split()) <= _SHORT_QUESTION
     me = irc_casefold(line.nick)

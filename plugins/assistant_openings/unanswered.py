@@ -17,6 +17,7 @@ from assistant.openings import (
     Detector,
     Line,
     Observation,
+    about_themselves,
     ago,
     answered,
     is_bot_command,
@@ -27,7 +28,6 @@ from assistant.openings import (
 __all__ = ["UnansweredQuestion"]
 
 _BARE = 6  # words: a shorter question with no "anyone" and nothing of the asker's own
-_OWN = frozenset(("i", "i'm", "im", "i've", "my", "me", "we", "our", "us"))
 
 
 class UnansweredQuestion(Detector):
@@ -55,7 +55,7 @@ class UnansweredQuestion(Detector):
             return ()
         if "asks_you" in acts:
             return ()
-        if len(line.text.split()) < _BARE and not _OWN & set(line.text.casefold().split()):
+        if len(line.text.split()) < _BARE and not about_themselves(line):
             return ()  # "is the daemon running?" out of the blue follows up someone's problem
         where = stance(room, line, self.ctx.settings.conversation_window)
         if where.role == "asking_room":  # not inside an exchange: meant for whoever knows

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from assistant.config import ConfigError, Settings, load_settings
+from assistant.version import presence_version
 
 __all__ = ["main"]
 
@@ -68,6 +69,7 @@ def build_parser(area_handlers: dict[str, Handler] | None = None) -> argparse.Ar
         "talked about, and tells you privately when to join in.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument("--version", action="version", version=f"presence {presence_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     init = sub.add_parser("init", help="write a commented example configuration")

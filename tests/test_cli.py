@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,12 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
     assert result.returncode == 0
     for name in ("init", "config", "run", "demo"):
         assert name in result.stdout
+
+
+def test_version_names_the_installed_release(tmp_path: Path) -> None:
+    result = presence("--version", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"presence {version('chat-presence-assistant')}"
 
 
 def test_init_writes_a_config_that_checks_clean(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ it gets ``None``: the ``"analysis"`` role runs ``nlp.pipe`` over each batch insi
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import queue
 import signal
@@ -328,6 +329,10 @@ def serve(
     # Ctrl-C reaches the whole process group; the bot decides when its worker stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _yield_to_the_bot()
+    if spare:
+        # The main worker loads the same pipeline and warns about it (the fallback, a package
+        # that does not load); the spare saying it too would only print it twice.
+        logging.getLogger("assistant.nlp.pipeline").setLevel(logging.ERROR)
     try:
         engine = Engine(options, role)
     except BaseException:

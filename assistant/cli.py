@@ -45,6 +45,7 @@ AREA_COMMANDS: tuple[str, ...] = (
     "assistant.openings.cli",
     "assistant.summaries.cli",
     "assistant.connectors.replay.cli",
+    "assistant.doctor",
 )
 
 
@@ -176,17 +177,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_config_check(args: argparse.Namespace) -> int:
     """Validate a configuration file and summarise what it configures."""
     settings = _load(args.config)
+    from assistant.doctor import secret_names
+
     channels = sum(len(n.channels) for n in settings.networks.values())
-    referenced = [
-        name
-        for network in settings.networks.values()
-        for name in [
-            network.sasl_password_env,
-            network.token_env,
-            *(c.key_env for c in network.channels),
-        ]
-    ] + [settings.openings.webhook_url_env, settings.summaries.webhook_url_env]
-    missing = [name for name in referenced if name is not None and name not in os.environ]
+    missing = [name for name in secret_names(settings) if name not in os.environ]
     console.print(
         f"[green]✓[/] {args.config} is valid: {len(settings.networks)} network(s), "
         f"{channels} channel(s), {len(settings.watchlist)} watched member(s), "

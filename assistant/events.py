@@ -28,6 +28,7 @@ __all__ = [
     "MessageReceived",
     "NickChanged",
     "OpeningFound",
+    "PluginFellBehind",
     "PresenceChanged",
     "SessionEnded",
     "SessionStarted",
@@ -266,3 +267,20 @@ class SessionEnded(Event):
     channel: str
     session_id: int
     name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PluginFellBehind(Event):
+    """A plugin could not keep up, was not given some events, and has caught up since.
+
+    Not a chat event (``platform`` is ``"presence"``, ``network`` empty, ``timestamp`` when
+    it caught up): the plugin host hands it only to the plugin concerned, and only when that
+    plugin names this type among the ones it handles. ``first`` and ``last`` are the
+    timestamps of the first and last event it missed; ``types`` counts them by type name.
+    """
+
+    plugin: str
+    missed: int
+    first: datetime
+    last: datetime
+    types: tuple[tuple[str, int], ...] = ()

@@ -74,11 +74,16 @@ def assistant_shutdown() -> Awaitable[None] | None:
 def assistant_event(event: Event) -> Awaitable[None] | None:
     """React to one event that happened in a chat.
 
-    Called: for every event, after it was handed to the recorder (a database read from
+    Called: for every event of a type the plugin handles (``Plugin.handles``, else the
+    annotation of this ``event`` parameter: ``event: SessionEnded`` gets only session
+    ends, ``Event`` everything), after it was handed to the recorder (a database read from
     here commits pending writes first, so it sees the event), in the order the events
     arrived. Each plugin has its own queue and task: a plugin receives its events one at
-    a time, in order, and a slow plugin delays only itself (past 10,000 queued events,
-    new ones are dropped for it and counted).
+    a time, in order, and a slow plugin delays only itself. Past 10,000 queued events,
+    chat events are skipped for it until it catches up, counted in ``ctx.delivery``;
+    lifecycle events (``SessionStarted``, ``SessionEnded``, ``Connected``,
+    ``Disconnected``) and the types in ``Plugin.must_deliver`` are still queued. A plugin
+    that names ``PluginFellBehind`` among its types is given one after catching up.
 
     Args:
         event: the platform-neutral event (``MessageReceived``, ``MemberJoined``, ...);

@@ -4,7 +4,9 @@ Plugins are found only through the ``assistant.plugins`` entry-point group (buil
 ones too). The :class:`PluginHost` belongs to one running assistant: it validates each
 plugin's ``[plugins.NAME]`` section, applies the plugin's own migrations, builds the
 plugin with a :class:`PluginContext`, collects its chat commands, and delivers events
-to each plugin in its own task so that a slow or failing plugin hurts only itself.
+to each plugin in its own task so that a slow or failing plugin hurts only itself. Which
+events a plugin gets, which are never dropped, and how it learns what it missed is
+:mod:`assistant.delivery`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import ClassVar, Literal, Protocol, TypeVar
 
 import pluggy
@@ -25,8 +28,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from assistant import hookspecs
 from assistant.commands import CommandError, CommandTable, Send, collect_commands
 from assistant.config import ConfigError, Settings, describe_error
+from assistant.delivery import LIFECYCLE, Delivery, Mailbox, handled_types
 from assistant.events import Event, MessageReceived
-from assistant.hooks import HookResult, call_hook, call_impl, new_plugin_manager, plugin_logger
+from assistant.hooks import HookResult, call_hook, new_plugin_manager, plugin_logger
 from assistant.kvstore import KeyValueStore
 from assistant.storage.database import Database, MigrationError
 
@@ -100,7 +104,9 @@ class PluginContext:
     """Everything a plugin is given when it is built; it keeps its state on itself.
 
     ``call_hook`` lets a plugin that composes something (a summary) ask the other plugins
-    for their part through the same isolating helper the core uses.
+    for their part through the same isolating helper the core uses. ``delivery`` says
+    which events the plugin is given and counts those it missed when it fell behind
+    (``ctx.delivery.missed``); ``deliveries`` is every plugin's, by name, read-only.
     """
 
     name: str
@@ -111,6 +117,10 @@ class PluginContext:
     send: Send = field(repr=False)
     settings: Settings = field(repr=False)
     call_hook: CallHook = field(repr=False)
+    delivery: Delivery = field(default_factory=Delivery, repr=False)
+    deliveries: Mapping[str, Delivery] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False
+    )
 
     def config_as(self, model: type[_M]) -> _M:
         """Return ``config`` typed as the plugin's own ``Config`` class."""
@@ -125,10 +135,17 @@ class Plugin:
     Hooks are methods marked ``@hookimpl`` and named after ``assistant.hookspecs``;
     chat commands are methods marked ``@command``. Tables and indexes created by
     ``migrations`` must be named ``<plugin name>_...``.
+
+    ``assistant_event`` is given only the event types named by ``handles`` or, when that
+    is ``None``, by the annotation of its ``event`` parameter (``Event``: all of them).
+    ``must_deliver`` adds types that are never skipped when the plugin falls behind, to
+    the lifecycle events that never are (sessions starting and ending, connections).
     """
 
     Config: ClassVar[type[BaseModel]] = PluginConfig
     migrations: ClassVar[Sequence[str]] = ()
+    handles: ClassVar[tuple[type[Event], ...] | None] = None
+    must_deliver: ClassVar[tuple[type[Event], ...]] = ()
 
     def __init__(self, ctx: PluginContext) -> None:
         self.ctx = ctx
@@ -271,20 +288,30 @@ class PluginHost:
         self.db = db
         self.send = send
         self.errors: Counter[str] = Counter()
-        self.dropped: Counter[str] = Counter()
         self.names: list[str] = []
         self.commands = CommandTable()
         self.pm = new_plugin_manager()
         self._plugin_classes = plugin_classes
         self._queue_size = queue_size
         self._plugins: dict[str, Plugin] = {}
-        self._queues: dict[str, asyncio.Queue[Event | asyncio.Future[None]]] = {}
+        self._deliveries: dict[str, Delivery] = {}
+        self._mailboxes: dict[str, Mailbox] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._state: Literal["new", "running", "stopping", "stopped"] = "new"
 
     def instance(self, name: str) -> Plugin:
         """Return the loaded plugin called ``name``."""
         return self._plugins[name]
+
+    @property
+    def deliveries(self) -> Mapping[str, Delivery]:
+        """What each plugin handles and what it missed, by plugin name (read-only)."""
+        return MappingProxyType(self._deliveries)
+
+    @property
+    def shed(self) -> Counter[str]:
+        """Events not given to each plugin because it had fallen behind, since start-up."""
+        return Counter({name: d.missed for name, d in self._deliveries.items() if d.missed})
 
     async def start(self) -> None:
         """Load, check, migrate and build every enabled plugin, then call ``assistant_startup``.
@@ -311,20 +338,41 @@ class PluginHost:
             raise PluginError(self.pm.get_name(exc.plugin) or "?", str(exc)) from exc
         self.names = list(self._plugins)
         for name in self.names:
-            impls = [
-                impl
-                for impl in self.pm.hook.assistant_event.get_hookimpls()
-                if impl.plugin_name == name
-            ]
-            if impls:
-                queue: asyncio.Queue[Event | asyncio.Future[None]] = asyncio.Queue(self._queue_size)
-                self._queues[name] = queue
-                worker = self._deliver(name, queue, impls)
-                self._workers.append(asyncio.create_task(worker, name=f"plugin:{name}"))
+            self._open_mailbox(name)
         self._state = "running"
         await self.call("assistant_startup")
 
+    def _open_mailbox(self, name: str) -> None:
+        """Start feeding plugin ``name`` the event types it handles, if it handles any."""
+        impls = [
+            impl
+            for impl in self.pm.hook.assistant_event.get_hookimpls()
+            if impl.plugin_name == name
+        ]
+        if not impls:
+            return
+        declared = type(self._plugins[name]).handles
+        try:
+            accepts = [
+                declared if declared is not None else handled_types(impl.function) for impl in impls
+            ]
+        except TypeError as exc:
+            raise PluginError(
+                name, f"assistant_event: {exc}; or declare the types in `handles`"
+            ) from exc
+        box = Mailbox(
+            name,
+            list(zip(impls, accepts, strict=True)),
+            self._deliveries[name],
+            limit=self._queue_size,
+            log=plugin_logger(name),
+        )
+        self._mailboxes[name] = box
+        self._workers.append(asyncio.create_task(self._deliver(box), name=f"plugin:{name}"))
+
     def _add(self, name: str, cls: type[Plugin], config: BaseModel) -> None:
+        delivery = Delivery(must_deliver=(*LIFECYCLE, *cls.must_deliver))
+        self._deliveries[name] = delivery
         ctx = PluginContext(
             name=name,
             config=config,
@@ -334,6 +382,8 @@ class PluginHost:
             send=self.send,
             settings=self.settings,
             call_hook=self.call,
+            delivery=delivery,
+            deliveries=self.deliveries,
         )
         try:
             plugin = cls(ctx)
@@ -360,8 +410,11 @@ class PluginHost:
         return await call_hook(self.pm, hook_name, args, errors=self.errors, time_limit=time_limit)
 
     def publish(self, event: Event) -> None:
-        """Queue ``event`` for every plugin that handles events, without waiting for any.
+        """Queue ``event`` for every plugin that handles its type, without waiting for any.
 
+        A plugin that has fallen ``queue_size`` events behind misses chat events (counted
+        in its ``ctx.delivery``) but still gets lifecycle and must-deliver ones, in order
+        (:class:`~assistant.delivery.Mailbox` says why the publisher never waits).
         Events published after :meth:`stop` began are dropped (the plugins are shutting
         down); publishing before :meth:`start` is a bug in the caller.
         """
@@ -369,31 +422,18 @@ class PluginHost:
             raise RuntimeError("PluginHost.publish() before start()")
         if self._state != "running":
             return
-        for name, queue in self._queues.items():
-            try:
-                queue.put_nowait(event)
-            except asyncio.QueueFull:
-                self.dropped[name] += 1
-                if self.dropped[name] % 1000 == 1:
-                    plugin_logger(name).warning(
-                        "plugin %s is %d events behind; dropped %d event(s) so far",
-                        name,
-                        queue.qsize(),
-                        self.dropped[name],
-                    )
+        for box in self._mailboxes.values():
+            box.put(event)
 
-    async def _deliver(
-        self,
-        name: str,
-        queue: asyncio.Queue[Event | asyncio.Future[None]],
-        impls: list[pluggy.HookImpl],
-    ) -> None:
+    async def _deliver(self, box: Mailbox) -> None:
         """Feed one plugin its events, one at a time, in order, whatever its handler does.
 
         ``queue.get()`` on a non-empty queue does not yield, and many handlers never await:
         in a flood a plugin's backlog would run back to back and keepalives would wait for
-        all of it, so the loop gets a turn every few events.
+        all of it, so the loop gets a turn every few events. When the queue is empty the
+        plugin has caught up, and a shedding episode, if one was open, ends.
         """
+        queue = box.queue
         handled = 0
         while True:
             handled += 1
@@ -404,9 +444,10 @@ class PluginHost:
                 if isinstance(event, asyncio.Future):  # a command waits for this point
                     if not event.done():
                         event.set_result(None)
-                    continue
-                for impl in impls:
-                    await call_impl(impl, "assistant_event", {"event": event}, errors=self.errors)
+                else:
+                    await box.hand(event, self.errors)
+                if queue.empty():
+                    await box.caught_up(self.errors)
             finally:
                 queue.task_done()
 
@@ -429,15 +470,18 @@ class PluginHost:
         (a plugin counting arrivals counts the one just before the question). A plugin
         that is stuck delays its own commands by at most ``CATCH_UP_LIMIT`` seconds.
         """
-        queue = self._queues.get(name)
-        if queue is None:
+        box = self._mailboxes.get(name)
+        if box is None:
             return
-        barrier: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        try:
-            queue.put_nowait(barrier)
-            await asyncio.wait_for(asyncio.shield(barrier), CATCH_UP_LIMIT)
-        except (asyncio.QueueFull, TimeoutError):
-            plugin_logger(name).warning("plugin %s is behind; answering a command anyway", name)
+        if not box.delivery.behind:  # a plugin that is shedding would not catch up in time
+            barrier: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            box.queue.put_nowait(barrier)
+            try:
+                await asyncio.wait_for(asyncio.shield(barrier), CATCH_UP_LIMIT)
+                return
+            except TimeoutError:
+                pass
+        plugin_logger(name).warning("plugin %s is behind; answering a command anyway", name)
 
     async def stop(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 -- bounds two phases
         """Deliver queued events, call ``assistant_shutdown``, end the tasks.
@@ -451,12 +495,12 @@ class PluginHost:
         self._state = "stopping"
         try:
             async with asyncio.timeout(timeout):
-                await asyncio.gather(*(queue.join() for queue in self._queues.values()))
+                await asyncio.gather(*(box.queue.join() for box in self._mailboxes.values()))
         except TimeoutError:
-            for name, queue in self._queues.items():
-                if queue.qsize():
+            for name, box in self._mailboxes.items():
+                if left := box.queue.qsize():
                     plugin_logger(name).warning(
-                        "plugin %s: %d event(s) not delivered before stopping", name, queue.qsize()
+                        "plugin %s: %d event(s) not delivered before stopping", name, left
                     )
         await self.call("assistant_shutdown", time_limit=timeout)
         for worker in self._workers:

@@ -356,7 +356,7 @@ async def test_a_slow_plugin_delays_only_itself(db: Database) -> None:
     await host.stop()
 
 
-async def test_a_full_queue_drops_and_counts_instead_of_blocking(
+async def test_a_full_queue_sheds_chat_events_and_counts_instead_of_blocking(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     host = await started(db, {"stuck": Stuck}, queue_size=2)
@@ -364,8 +364,9 @@ async def test_a_full_queue_drops_and_counts_instead_of_blocking(
     assert isinstance(stuck, Stuck)
     for i in range(5):
         host.publish(said(f"line {i}"))
-    assert host.dropped == Counter({"stuck": 3})
-    assert "dropped 1 event(s)" in caplog.text
+    assert host.shed == Counter({"stuck": 3})
+    assert stuck.ctx.delivery.missed == 3 and stuck.ctx.delivery.behind
+    assert stuck.ctx.delivery.missed_types == Counter({"MessageReceived": 3})
     stuck.release.set()
     await host.stop()
     assert stuck.handled == 2

@@ -7,6 +7,7 @@ sections) uses; renderers and the MeetBot parser are reached through their modul
 from assistant.summaries.brief import DueBrief, compose_brief, deliver_brief, upcoming_briefs
 from assistant.summaries.compose import SessionNotFound, compose_summary
 from assistant.summaries.deliver import deliver_summary
+from assistant.summaries.gaps import with_gaps
 from assistant.summaries.model import Summary, SummarySection
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "deliver_brief",
     "deliver_summary",
     "upcoming_briefs",
+    "with_gaps",
 ]

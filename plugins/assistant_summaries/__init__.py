@@ -2,9 +2,11 @@
 
 The built-in plugin behind ``[summaries]``: on ``SessionEnded`` it composes the session's
 summary (asking every plugin for extra sections through ``assistant_summary_sections``),
-writes the configured files and sends the digest where configured. The work runs in a
+writes the configured files and sends the digest where configured; if a plugin fell behind
+during the session and skipped events, the summary says so. The work runs in a
 task of its own, so the plugin's next events are not held up; at shutdown the summaries
 still being written are awaited (bounded by the stop timeout) before the database closes.
+It is given only ``SessionEnded`` events, so a flood of messages never queues up for it.
 ``brief_before`` minutes before each scheduled chat it delivers the pre-chat brief the
 same way.
 """
@@ -15,7 +17,7 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime
 
-from assistant import Event, Plugin, PluginContext, SessionEnded, hookimpl
+from assistant import Plugin, PluginContext, SessionEnded, hookimpl
 from assistant.summaries import (
     DueBrief,
     SessionNotFound,
@@ -24,6 +26,7 @@ from assistant.summaries import (
     deliver_brief,
     deliver_summary,
     upcoming_briefs,
+    with_gaps,
 )
 
 __all__ = ["SummariesPlugin"]
@@ -40,12 +43,11 @@ class SummariesPlugin(Plugin):
         self._briefs: asyncio.Task[None] | None = None
 
     @hookimpl
-    def assistant_event(self, event: Event) -> None:
+    def assistant_event(self, event: SessionEnded) -> None:
         """Start summarising a session that just ended."""
-        if isinstance(event, SessionEnded):
-            task = asyncio.create_task(self._summarise(event), name=f"summary:{event.session_id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        task = asyncio.create_task(self._summarise(event), name=f"summary:{event.session_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _summarise(self, event: SessionEnded) -> None:
         try:
@@ -58,6 +60,7 @@ class SummariesPlugin(Plugin):
         except Exception:
             self.ctx.log.exception("summaries: composing session %d failed", event.session_id)
             return
+        summary = with_gaps(summary, self.ctx.deliveries)
         done = await deliver_summary(summary, self.ctx.settings, db=self.ctx.db, send=self.ctx.send)
         self.delivered.append(done)
         self.ctx.log.info(

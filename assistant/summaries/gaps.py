@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from assistant.summaries.model import Summary, SummarySection
-from assistant.summaries.text import clock, plural
+from assistant.summaries.text import clock
 
 if TYPE_CHECKING:  # the hook contract imports this package: no cycle through the host
     from assistant.delivery import Delivery
@@ -34,9 +34,10 @@ def gaps_section(summary: Summary, deliveries: Mapping[str, Delivery]) -> Summar
         if not gaps:
             continue
         missed = sum(gap.missed for gap in gaps)
+        events = "event" if missed == 1 else "events"
         first, last = min(g.first for g in gaps), max(g.last for g in gaps)
         lines.append(
-            f"{name} could not keep up and skipped {plural(missed, 'event')} of this channel "
+            f"{name} could not keep up and skipped {missed:,} {events} of this channel "
             f"({clock(first, zone)}-{clock(last, zone)}); what it added may be incomplete."
         )
     return SummarySection(GAPS_TITLE, tuple(lines)) if lines else None

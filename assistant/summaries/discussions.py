@@ -5,13 +5,14 @@ links). Threads are cut where a MeetBot ``#topic`` (or a scribe's ``Topic:``) li
 new subject; that line becomes the heading of what follows. Small threads are then merged
 into a neighbour close in time that shares content words, and the closest neighbours are
 merged until the session has about one discussion per ten minutes of talk (at most
-:data:`MOST`). Procedural lines (``present+``, the W3C queue's ``q+``/``ack``), greetings
-and thanks take part in no discussion.
+:data:`MOST`). Procedural lines (``present+``, the W3C queue's ``q+``/``ack``), commands to
+bots and their announcements, greetings and thanks take part in no discussion.
 
 Each discussion is named by a key phrase of its own lines: the phrases are the noun
 chunks the analyzer stored as the message's topics, ranked TextRank-style (PageRank over
 the graph of words said in the same line), weighted by how often the phrase came up in
-this discussion rather than in the others, multiword phrases preferred. Its one or two
+this discussion rather than in the others, multiword phrases preferred, and a phrase said on
+a line of its own ("kim: Action items", the way a chair moves on) most. Its one or two
 representative lines are the most central ones of a TextRank ranking over its lines
 (lines are linked by the content words they share). Nothing here loads a pipeline, so
 the summary of a long session stays fast.
@@ -66,6 +67,8 @@ _MULTIWORD = 5.0
 """How much more a phrase of several words is worth as a headline than a single word."""
 """Discussions far apart in time that share (almost) no words are never merged."""
 _RANKED_LINES = 150
+_SIGNPOST_BOOST = 10.0
+"""How much more a phrase is worth as a headline when a line named it alone ("Action items")."""
 
 _HEADING = re.compile(r"^\s*(?:#topic|(?:sub)?topic\s*:)\s*(\S.*?)\s*$", re.IGNORECASE)
 # W3C queue and presence commands, scribe and bot chatter: procedure, not discussion.
@@ -75,13 +78,24 @@ _PROCEDURAL = re.compile(
     r"agenda\s*[:+].*|[+\-]1|\S+\s*[:,]?\s*[+\-]1)\s*$",
     re.IGNORECASE,
 )
-# MeetBot's own announcements.
+# MeetBot's and the W3C bots' own announcements, and commands to a bot ("voip: mute 301").
 _BOT_OUTPUT = re.compile(
     r"^\s*(?:meeting started|meeting ended|useful commands|current chairs|minutes(?: \(\w+\))?:"
-    r"|log:)",
+    r"|log:|published raw \w+ log|conference started|no one is in the conference"
+    r"|performing administrative duties|(?:zakim|rrsagent|meetbot|voip(?:-\w+)?)\s*[:,])",
     re.IGNORECASE,
 )
 _SPEAKER_PREFIX = re.compile(r"^\s*(?:[.…]+\s*)?(?:[\w\-\[\]`|^{}]+\s*:\s+)?")
+_URL = re.compile(r"\S+://\S+|www\.\S+")
+# How a chair moves on: "next up: X", "any other X?", "moving on to X".
+_SIGNPOST_LEAD = re.compile(
+    r"^(?:(?:any(?:\s+other)?|next(?:\s+up)?|now|on\s+to|moving\s+on\s+to|and|so|ok(?:ay)?)"
+    r"\b[\s,:\-]*)+",
+    re.IGNORECASE,
+)
+_SIGNPOST_WORDS = 4
+"""A line that names the next subject is a few words long ("Announcements and reminders")."""
+_SIGNPOST_JOINERS = frozenset({"and", "or", "of", "on", "for", "the", "in"})
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.+\-]*[a-z0-9]|[a-z0-9]")
 _PHRASE_WORD = re.compile(r"^[a-z][a-z0-9\-]*[a-z0-9]$|^[a-z0-9]+$")
 _CHATTER = (
@@ -131,6 +145,8 @@ class _Line:
     chatter: bool = False
     """A greeting or thanks kept for its content ("hi all, bob from Perth, I blog travel"):
     it counts towards the discussion but does not represent it."""
+    signpost: bool = False
+    """The line names a subject and says nothing else ("Action items", "any announcements?")."""
 
 
 @dataclass(slots=True)
@@ -209,6 +225,26 @@ def _good_phrase(phrase: str) -> bool:
     )
 
 
+def _signpost(text: str, phrases: Sequence[str]) -> bool:
+    """Whether a line names a subject and says nothing else ("kim: Announcements and reminders")."""
+    body = _URL.sub(" ", text)
+    for _ in range(2):  # a scribe's line may carry two prefixes ("kim: bob: Action items")
+        body = _SPEAKER_PREFIX.sub("", body, count=1)
+    body = _SIGNPOST_LEAD.sub("", body.strip()).strip(" \t?:.…-")
+    words = _WORD.findall(body.lower())
+    if not phrases or "!" in body or not 1 <= len(words) <= _SIGNPOST_WORDS:
+        return False
+    said = {w for p in phrases for w in p.split()}
+    content = [w for w in words if w not in _SIGNPOST_JOINERS]
+    return (
+        not body.startswith("s/")  # a correction of an earlier line
+        and bool(content)
+        and not any(w.isdigit() or w in _CHATTER or w in _stop_words() for w in content)
+        # Every word belongs to a noun phrase (the phrases are lemmas: "reminders" is "reminder").
+        and all(w in said or w.rstrip("s") in said for w in content)
+    )
+
+
 def _lines(messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker]) -> list[_Line]:
     lines: list[_Line] = []
     for index, message in enumerate(messages):
@@ -245,6 +281,7 @@ def _lines(messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker])
                 unit,
                 titled,
                 quiet,
+                _signpost(text, phrases),
             )
         )
     return lines
@@ -458,6 +495,40 @@ def _candidates(phrases: Iterable[str]) -> Iterable[str]:
                 yield " ".join(tail)
 
 
+def _ranked_phrases(
+    group: _Group,
+    word_spread: Mapping[str, int],
+    groups: int,
+    names: frozenset[str],
+) -> list[tuple[float, int, str]]:
+    """The group's candidate headlines, best first: (weight, words, phrase)."""
+    ranks = _word_ranks(group.lines)
+    mean_rank = 1.0 / len(ranks) if ranks else 1.0
+    counts: Counter[str] = Counter()
+    signposts: set[str] = set()
+    for line in group.lines:
+        found = dict.fromkeys(_candidates(line.phrases), 1)
+        counts.update(found)
+        if line.signpost:
+            signposts.update(found)
+    ranked: list[tuple[float, int, str]] = []
+    for phrase, count in counts.items():
+        words = [w for w in phrase.split() if w in ranks]
+        if not words or any(w in names for w in phrase.split()):
+            continue
+        # Said often here, seldom in the other discussions, central in the word graph.
+        distinct = sum(math.log(1 + groups / word_spread.get(w, 1)) for w in words) / len(words)
+        central = sum(ranks[w] for w in words) / len(words) / mean_rank
+        weight = count * count * distinct * (0.5 + 0.5 * min(central, 2.0))
+        weight *= _MULTIWORD if len(phrase.split()) > 1 else 1.0
+        # A chair or scribe naming the next subject on a line of its own says what it is.
+        weight *= _SIGNPOST_BOOST if phrase in signposts else 1.0
+        # Rounded, so that float noise never decides; on a tie the longer phrase says more.
+        ranked.append((round(weight, 9), len(phrase.split()), phrase))
+    ranked.sort(reverse=True)
+    return ranked
+
+
 def _headline(
     group: _Group,
     word_spread: Mapping[str, int],
@@ -467,26 +538,10 @@ def _headline(
 ) -> str:
     if group.heading:
         return group.heading
-    ranks = _word_ranks(group.lines)
-    mean_rank = 1.0 / len(ranks) if ranks else 1.0
-    counts: Counter[str] = Counter()
-    for line in group.lines:
-        counts.update(dict.fromkeys(_candidates(line.phrases), 1))
-    best: tuple[float, int, str] | None = None
-    for phrase, count in counts.items():
-        words = [w for w in phrase.split() if w in ranks]
-        if not words or phrase in used or any(w in names for w in phrase.split()):
-            continue
-        # Said often here, seldom in the other discussions, central in the word graph.
-        distinct = sum(math.log(1 + groups / word_spread.get(w, 1)) for w in words) / len(words)
-        central = sum(ranks[w] for w in words) / len(words) / mean_rank
-        weight = count * count * distinct * (0.5 + 0.5 * min(central, 2.0))
-        weight *= _MULTIWORD if len(phrase.split()) > 1 else 1.0
-        # Rounded, so that float noise never decides; on a tie the longer phrase says more.
-        ranked = (round(weight, 9), len(phrase.split()), phrase)
-        if best is None or ranked > best:
-            best = ranked
-    return best[2] if best is not None else ""
+    for _, _, phrase in _ranked_phrases(group, word_spread, groups, names):
+        if phrase not in used:
+            return phrase
+    return ""
 
 
 def _line_ranks(lines: Sequence[_Line]) -> list[tuple[_Line, float]]:

@@ -194,6 +194,33 @@ def test_a_meetbot_topic_heads_what_follows_it(nlp: Language) -> None:
     assert [d.lines for d in others] == [len(PING_THREAD)]
 
 
+def test_a_line_that_only_names_the_subject_heads_its_discussion(nlp: Language) -> None:
+    # A scribed meeting without #topic: the chair names the item on a line of its own, then the
+    # talk is about the release notes it contains.
+    meeting: list[Line] = [
+        (0, 5, "m", "darren: Action items"),
+        (1, 1, "m", "alice: the release notes for the spec still need a reviewer"),
+        (2, 2, "m", "bob: I can review the release notes this week"),
+        (3, 1, "m", "alice: the release notes also list the new test suite"),
+        (4, 2, "m", "bob: the test suite still fails on windows"),
+        (5, 5, "m", "darren: that was the last one, thanks"),
+    ]
+    found = build_discussions(rows(nlp, meeting), PEOPLE)
+
+    assert [d.headline for d in found] == ["action item"]
+
+
+def test_commands_to_a_bot_take_part_in_no_discussion(nlp: Language) -> None:
+    commands: list[Line] = [
+        (0.5, 3, "ping", "voip: mute 38dd"),
+        (1.5, 4, "ping", "zakim, who is here?"),
+    ]
+    found = build_discussions(rows(nlp, PING_THREAD + commands), PEOPLE)
+
+    assert [d.lines for d in found] == [len(PING_THREAD)]
+    assert not {"voip", "mute", "zakim"} & set(found[0].headline.split())
+
+
 def test_discussions_with_a_notable_member_come_first_then_by_people_times_lines(
     nlp: Language,
 ) -> None:

@@ -177,6 +177,12 @@ class OpeningsSettings(Section):
         default=900, ge=0, description="seconds between two openings about the same person"
     )
     hourly_cap: int = Field(default=6, ge=1, description="at most this many openings an hour")
+    repeat_after: float = Field(
+        default=3600,
+        ge=0,
+        description="seconds after which the same words from the same person (asked again, "
+        "still unanswered) can be an opening again",
+    )
     quiet_hours: str = Field(
         default="",
         pattern=r"^$|^\d{1,2}:\d{2}-\d{1,2}:\d{2}$",

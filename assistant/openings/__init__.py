@@ -30,6 +30,7 @@ from assistant.openings.conversation import (
     about_themselves,
     answered,
     is_bot_command,
+    pace,
     resolves,
     stance,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "answered",
     "irc_casefold",
     "is_bot_command",
+    "pace",
     "quote",
     "resolves",
     "stance",

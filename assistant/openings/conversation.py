@@ -26,6 +26,7 @@ __all__ = [
     "about_themselves",
     "answered",
     "is_bot_command",
+    "pace",
     "partners_of",
     "resolves",
     "stance",
@@ -161,6 +162,23 @@ def _asker_before(room: Room, line: Line, window: float) -> str | None:
     return None
 
 
+def pace(room: Room, line: Line, lines: int = 10) -> float:
+    """The channel's mean gap between lines (seconds) over the ``lines`` lines before ``line``.
+
+    Time runs at the channel's pace: five minutes for an answer is quick in a support forum
+    that hears a line every ten minutes, and slow in a busy IRC channel. Chat logs often
+    keep only the minute, so this is a mean over a span, not a median of gaps.
+    """
+    before = [
+        e.at
+        for e in itertools.islice(reversed(room.recent(line.network, line.channel)), lines + 1)
+        if e is not line and e.at <= line.at
+    ]
+    if len(before) < 3:
+        return 0.0
+    return (line.at - before[-1]).total_seconds() / len(before)
+
+
 def stance(room: Room, line: Line, window: float) -> Stance:
     """Where ``line`` stands: answering one person, in a discussion, asking or telling the room.
 
@@ -215,6 +233,96 @@ def resolves(text: str) -> bool:
     return _RESOLVED.search(text) is not None
 
 
+# Everyday words two unrelated lines share by chance ("after", "every", "trying"): sharing
+# one of these is no sign that a line takes up another.
+_EVERYDAY = frozenset(
+    [
+        "about",
+        "after",
+        "again",
+        "also",
+        "always",
+        "anyone",
+        "anything",
+        "back",
+        "been",
+        "before",
+        "being",
+        "could",
+        "does",
+        "doing",
+        "done",
+        "even",
+        "every",
+        "from",
+        "going",
+        "good",
+        "have",
+        "having",
+        "help",
+        "here",
+        "into",
+        "just",
+        "know",
+        "like",
+        "look",
+        "make",
+        "many",
+        "more",
+        "much",
+        "need",
+        "only",
+        "other",
+        "over",
+        "please",
+        "really",
+        "same",
+        "should",
+        "some",
+        "someone",
+        "something",
+        "still",
+        "sure",
+        "problem",
+        "issue",
+        "than",
+        "thank",
+        "thanks",
+        "that",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "thing",
+        "think",
+        "this",
+        "those",
+        "time",
+        "trying",
+        "using",
+        "very",
+        "want",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "will",
+        "with",
+        "work",
+        "would",
+        "your",
+    ]
+)
+
+
+def _content_words(text: str) -> set[str]:
+    """The words of ``text`` that could show two lines are about the same thing."""
+    return {w for w in words(text) if len(w) >= 4 and w not in _EVERYDAY}
+
+
 def answered(room: Room, line: Line, within: timedelta, quiet: int = 10) -> bool:
     """Whether someone else took ``line`` up within ``within`` of it.
 
@@ -226,7 +334,7 @@ def answered(room: Room, line: Line, within: timedelta, quiet: int = 10) -> bool
     """
     if line.answered_by:
         return True
-    asked = {w for w in words(line.text) if len(w) >= 4}
+    asked = _content_words(line.text)
     me = irc_casefold(line.nick)
     until = line.at + within
     lines = room.recent(line.network, line.channel)
@@ -243,6 +351,6 @@ def answered(room: Room, line: Line, within: timedelta, quiet: int = 10) -> bool
             continue
         if line.thread and later.thread == line.thread:
             return True
-        if is_quiet and not later.analysis.addressees and asked & set(words(later.text)):
+        if is_quiet and not later.analysis.addressees and asked & _content_words(later.text):
             return True
     return False

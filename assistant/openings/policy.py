@@ -45,6 +45,10 @@ class Policy:
         self.quiet = parse_quiet_hours(settings.quiet_hours)
         self.zone = ZoneInfo(settings.timezone)
         self._seen: set[tuple[str, str, str]] = set()
+        """Openings sent, by message (or thread): never sent twice."""
+        self._said: dict[tuple[str, str, str], datetime] = {}
+        """When each person's words were last sent: the same words again after
+        ``repeat_after`` (asked again, still unanswered) are a new opening."""
         self._last_by_person: dict[str, datetime] = {}
         self._sent: deque[datetime] = deque()
         self._lines: dict[tuple[str, str], deque[datetime]] = {}
@@ -91,7 +95,9 @@ class Policy:
             return f"score {opening.score:.2f} below {self.settings.min_score:.2f}"
         key = (c.kind, c.person.name, c.message_id or c.thread or c.at.isoformat())
         said = (c.kind, c.person.name, " ".join(c.text.casefold().split())) if c.text else key
-        if key in self._seen or said in self._seen:
+        said_at = self._said.get(said)
+        repeat_after = timedelta(seconds=self.settings.repeat_after)
+        if key in self._seen or (said_at is not None and now - said_at < repeat_after):
             return "duplicate"
         if self.in_quiet_hours(now):
             return "quiet hours"
@@ -110,7 +116,8 @@ class Policy:
             return f"busy channel: at most one opening per {per} lines"
         if limited:
             self._sent_in.setdefault((c.network, c.channel.casefold()), deque()).append(now)
-        self._seen.update((key, said))
+        self._seen.add(key)
+        self._said[said] = now
         self._last_by_person[c.person.name] = now
         self._sent.append(now)
         return None

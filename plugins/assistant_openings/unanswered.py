@@ -21,12 +21,14 @@ from assistant.openings import (
     ago,
     answered,
     is_bot_command,
+    pace,
     quote,
     stance,
 )
 
 __all__ = ["UnansweredQuestion"]
 
+_GAPS = 3  # of the channel's usual gaps between lines: the least wait for an answer
 _BARE = 6  # words: a shorter question with no "anyone" and nothing of the asker's own
 
 
@@ -37,7 +39,7 @@ class UnansweredQuestion(Detector):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.waiting: list[tuple[Line, str]] = []
+        self.waiting: list[tuple[Line, str, timedelta]] = []
 
     def on_line(self, obs: Observation) -> Iterable[Candidate]:
         """Start waiting on a notable member's question to the room."""
@@ -51,7 +53,7 @@ class UnansweredQuestion(Detector):
         if acts & {"short_question", "aside"}:
             return ()
         if "asks_room" in acts:
-            self.waiting.append((line, "asked the room"))
+            self.waiting.append((line, "asked the room", self._wait(line)))
             return ()
         if "asks_you" in acts:
             return ()
@@ -59,17 +61,26 @@ class UnansweredQuestion(Detector):
             return ()  # "is the daemon running?" out of the blue follows up someone's problem
         where = stance(room, line, self.ctx.settings.conversation_window)
         if where.role == "asking_room":  # not inside an exchange: meant for whoever knows
-            self.waiting.append((line, "asked outside any exchange"))
+            self.waiting.append((line, "asked outside any exchange", self._wait(line)))
         elif where.role == "discussion":  # put to the group talking
-            self.waiting.append((line, f"asked {where.describe()}"))
+            self.waiting.append((line, f"asked {where.describe()}", self._wait(line)))
         return ()
+
+    def _wait(self, line: Line) -> timedelta:
+        """How long ``line`` waits for an answer: ``unanswered_wait``, longer in a slow channel.
+
+        Where a line comes every few minutes, an answer takes as long: the wait is three of
+        the channel's usual gaps, up to ``away_wait``.
+        """
+        settings = self.ctx.settings
+        slow = min(_GAPS * pace(self.ctx.room, line), settings.away_wait)
+        return timedelta(seconds=max(settings.unanswered_wait, slow))
 
     def on_tick(self, now: datetime) -> Iterable[Candidate]:
         """Propose the questions whose wait ran out without an answer."""
-        wait = timedelta(seconds=self.ctx.settings.unanswered_wait)
-        due = [(line, how) for line, how in self.waiting if now - line.at >= wait]
-        self.waiting = [(line, how) for line, how in self.waiting if now - line.at < wait]
-        for line, how in due:
+        due = [(line, how, wait) for line, how, wait in self.waiting if now - line.at >= wait]
+        self.waiting = [item for item in self.waiting if now - item[0].at < item[2]]
+        for line, how, wait in due:
             quiet = self.ctx.settings.quiet_channel
             if line.notable is None or answered(self.ctx.room, line, wait, quiet):
                 continue

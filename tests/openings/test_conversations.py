@@ -82,6 +82,56 @@ async def test_a_room_question_someone_answers_is_no_opening(talk: Harness) -> N
     assert talk.out.kinds == []
 
 
+async def test_a_slow_channel_gives_an_answer_the_time_it_takes_there(talk: Harness) -> None:
+    for i, who in enumerate(("dana", "bob", "dana", "erin")):  # a line every ten minutes
+        await talk.speak(who, f"the sync finished after {i + 2} hours here", at=i * 600, thread=who)
+    await talk.speak("problogger", "how do I properly uninstall the wallet?", at=2400, thread="q")
+    await talk.wait(until=2400 + 300)
+    # Five minutes is nothing where lines are ten minutes apart.
+    assert "unanswered_question" not in talk.out.kinds
+    await talk.speak(
+        "dana", "uninstall it like any other app, your keys stay", at=2400 + 420, thread="q"
+    )
+    await talk.wait(until=2400 + 3600)
+    assert "unanswered_question" not in talk.out.kinds
+
+
+async def test_a_question_in_a_slow_channel_still_surfaces_when_nobody_answers(
+    database: Database, pipeline: Language
+) -> None:
+    talk = talk_with(database, pipeline, {"lull_wait": 7200})  # no lull to tell first
+    for i, who in enumerate(("dana", "bob", "dana", "erin")):
+        await talk.speak(who, f"the sync finished after {i + 2} hours here", at=i * 600, thread=who)
+    await talk.speak("problogger", "how do I properly uninstall the wallet?", at=2400, thread="q")
+    await talk.wait(until=2400 + 1700)
+    assert "unanswered_question" not in talk.out.kinds
+    await talk.wait(until=2400 + 1900)  # three gaps, at most away_wait (1800 s)
+    assert "unanswered_question" in talk.out.kinds
+
+
+async def test_a_line_sharing_only_everyday_words_does_not_answer(talk: Harness) -> None:
+    await talk.speak(
+        "problogger", "my headset audio drifts out of sync after every minute, any fix?", at=0
+    )
+    await talk.speak("erin", "after booting I get a blank screen every time", at=30, thread="e")
+    await talk.wait(until=200)
+    assert talk.out.kinds == ["unanswered_question"]
+
+
+async def test_the_same_question_asked_again_an_hour_later_is_a_new_opening(
+    talk: Harness,
+) -> None:
+    question = "does anyone know why my headset audio drifts out of sync?"
+    await talk.speak("problogger", question, at=0)
+    await talk.wait(until=200)
+    await talk.speak("problogger", question, at=1200)  # twenty minutes on: told already
+    await talk.wait(until=1400)
+    assert talk.out.kinds == ["unanswered_question"]
+    await talk.speak("problogger", question, at=4000)  # over an hour after it was told
+    await talk.wait(until=4200)
+    assert talk.out.kinds == ["unanswered_question", "unanswered_question"]
+
+
 @pytest.mark.parametrize(
     "line",
     [

@@ -35,7 +35,9 @@ def test_a_ubuntu_raw_log_replays_into_openings(capsys: pytest.CaptureFixture[st
     assert kinds[0] == "unanswered_question"
     first = lines[0]
     assert first["person"] == "problogger" and first["channel"] == "#ubuntu"
-    assert first["time"] == "2024-05-05T19:35:00+00:00"  # the log's clock, two minutes on
+    # The log's clock: a line about every 45 s here, so the wait is three such gaps (135 s),
+    # and the log's next minute is when it is told.
+    assert first["time"] == "2024-05-05T19:36:00+00:00"
     assert "you listed Skype interviews" in str(first["angle"])
     assert set(first) >= {
         "time",

@@ -185,8 +185,9 @@ def test_openings_and_sessions_run_on_the_same_replay_clock(tmp_path: Path) -> N
     path.write_text(OPENINGS_CONFIG, encoding="utf-8")  # with the real analysis pipeline
     done = replay(tmp_path, str(log), "--config", str(path))
     assert done.returncode == 0, done.stderr
-    # Two minutes after the unanswered question, on the log's clock, as `openings --replay`.
-    assert "2024-05-05 19:35:00 │ unanswered_question │ problogger" in done.stdout
+    # Three of the channel's gaps after the unanswered question (135 s), on the log's clock,
+    # as `openings --replay`.
+    assert "2024-05-05 19:36:00 │ unanswered_question │ problogger" in done.stdout
     assert "addressed_you" in done.stdout
     assert "sessions=1" in done.stdout
     summary = (tmp_path / "summaries" / "2024-05-05_imported_ubuntu_s1.md").read_text("utf-8")

@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # ngircd is the default test peer; InspIRCd with atheme-services brings IRCv3, SASL, accounts.
-APT_PACKAGES := ngircd inspircd atheme-services
+# chromium with chromium-driver runs the dashboard's browser tests (tests/web).
+APT_PACKAGES := ngircd inspircd atheme-services chromium chromium-driver
 
 .PHONY: demo test lint typecheck pytest bench setup system-deps clean
 

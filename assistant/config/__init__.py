@@ -30,6 +30,7 @@ from assistant.config.sections import (
     StorageSettings,
     SummariesSettings,
     WatchedMember,
+    WebSettings,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "StorageSettings",
     "SummariesSettings",
     "WatchedMember",
+    "WebSettings",
     "describe_error",
     "load_settings",
     "parse_settings",

@@ -29,6 +29,7 @@ from assistant.config.sections import (
     StorageSettings,
     SummariesSettings,
     WatchedMember,
+    WebSettings,
 )
 
 
@@ -62,6 +63,7 @@ class Settings(Section):
         "entry's identities already are)",
     )
     privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="[privacy]")
+    web: WebSettings = Field(default_factory=WebSettings, description="[web] the dashboard")
     plugins: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="[plugins.NAME] tables; `enabled = false` turns a plugin off",

@@ -309,6 +309,28 @@ class SummariesSettings(Section):
     _zone = field_validator("timezone")(check_zone)
 
 
+class WebSettings(Section):
+    """The local dashboard (`presence web`, or `presence run` with ``enabled = true``)."""
+
+    enabled: bool = Field(
+        default=False, description="`presence run` also serves the dashboard, in the same process"
+    )
+    host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="address to listen on; anything but loopback (127.0.0.1, ::1) lets other "
+        "machines reach the dashboard and prints a warning",
+    )
+    port: int = Field(default=8787, ge=0, le=65535, description="TCP port (0: any free port)")
+    password_env: str | None = Field(
+        default=None,
+        description="environment variable holding the password to log in with, instead of the "
+        "random token kept next to the database",
+    )
+
+    _env = field_validator("password_env")(check_env_name)
+
+
 __all__ = [
     "AliasSettings",
     "AnalysisSettings",
@@ -320,4 +342,5 @@ __all__ = [
     "StorageSettings",
     "SummariesSettings",
     "WatchedMember",
+    "WebSettings",
 ]

@@ -30,6 +30,7 @@ FORMAT_NAMES = (
     "meetbot",
     "ubuntu",
     "w3c",
+    "pidgin",
     "discord-json",
     "discord-csv",
 )

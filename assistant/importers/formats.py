@@ -21,6 +21,13 @@ from assistant.importers.irc_logs import (
     weechat_reader,
     znc_reader,
 )
+from assistant.importers.pidgin import (
+    PIDGIN_CONTINUES,
+    PIDGIN_HEADER,
+    PIDGIN_LINE,
+    pidgin_reader,
+    plain_line,
+)
 from assistant.importers.reading import LogFile
 from assistant.importers.scene import BadLine, Clock, Scene
 from assistant.importers.ubuntu import ubuntu_reader
@@ -95,7 +102,7 @@ _IRSSI_MARK = re.compile(r"(--- (Log opened|Day changed)|\d{2}:\d{2}(:\d{2})? -!
 _MEETBOT_LINE = re.compile(r"\d{2}:\d{2}:\d{2} (<\S+> | ?\* )")
 _WEECHAT_LINE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\t")
 _ZNC_LINE = re.compile(r"\[\d{2}:\d{2}:\d{2}\] ")
-_UBUNTU_LINE = re.compile(r"(\[\d{2}:\d{2}\] |=== )")
+_UBUNTU_LINE = re.compile(r"(\[\d{2}:\d{2}(:\d{2})?\] |=== )")
 _HEXCHAT_LINE = re.compile(
     r"(\*\*\*\* (BEGIN|ENDING) LOGGING|[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} )"
 )
@@ -126,6 +133,16 @@ def _detect_discord_csv(log: LogFile) -> float:
     return 1.0 if _CSV_HEADER.match(first) else 0.0
 
 
+def _detect_pidgin(log: LogFile) -> float:
+    head = [plain_line(line).strip() for line in log.head]
+    head = [line for line in head if line]
+    if not head:
+        return 0.0
+    lines = sum(1 for line in head if PIDGIN_LINE.fullmatch(line)) / len(head)
+    headed = any(PIDGIN_HEADER.match(line) for line in head[:2])
+    return min(1.0, 0.85 * lines + (0.3 if headed else 0.0))
+
+
 _W3C_START = re.compile(r"\[\d{4}-")
 
 FORMATS: tuple[LogFormat, ...] = (
@@ -149,6 +166,12 @@ FORMATS: tuple[LogFormat, ...] = (
     ),
     LogFormat(
         "w3c", "W3C IRC log", lambda log: _share(_W3C_LINE, log), _by_line(w3c_reader, _W3C_START)
+    ),
+    LogFormat(
+        "pidgin",
+        "Pidgin / Finch / Adium text or HTML log",
+        _detect_pidgin,
+        _by_line(pidgin_reader, PIDGIN_CONTINUES),
     ),
     LogFormat(
         "discord-json",

@@ -122,8 +122,8 @@ def channel_from_name(path: Path) -> str:
     if "#" in name:
         channel = name[name.index("#") :].split(".")[0]
         return _ZNC_DAY_SUFFIX.sub("", channel)
-    if path.parent.name.startswith("#"):  # ZNC: network/#chan/2021-04-12.log
-        return path.parent.name
+    if path.parent.name.startswith("#"):  # ZNC: network/#chan/…; Pidgin: #chan.chat/…
+        return path.parent.name.removesuffix(".chat")
     stem = name.split(".")[0]
     exporter = _EXPORTER_NAME.fullmatch(path.stem)  # "Guild - Category - channel [id]"
     if exporter is not None:

@@ -1,7 +1,8 @@
 """Read the irc-disentangle corpus format: ``X.raw.txt`` lines and ``X.annotation.txt`` links.
 
 A message id is its 0-based line number in the raw file. Lines are ``[HH:MM] <nick> text``
-(also ``[HH:MM]  * nick action`` and a few relay forms) or system lines starting with ``===``.
+or ``[HH:MM:SS] <nick> text`` (also ``[HH:MM]  * nick action`` and a few relay forms) or
+system lines starting with ``===``.
 The date comes from the file name when it has one; times that go backwards mean midnight
 passed, so file order is kept and a day is added rather than sorting by time.
 """
@@ -17,7 +18,7 @@ from assistant.nlp.reply_features import Utterance
 
 __all__ = ["FormatError", "Transcript", "find_transcripts", "parse_line", "read_transcript"]
 
-_STAMPED = re.compile(r"\[(\d{1,2}):(\d{2})\] (.*)")
+_STAMPED = re.compile(r"\[(\d{1,2}):(\d{2})(?::(\d{2}))?\] (.*)")
 _DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 # Files without a date in their name (channel-two) still need a calendar day for datetimes.
 _NO_DATE = date(1970, 1, 1)
@@ -73,8 +74,8 @@ def _speaker(word: str) -> str:
     return word.strip("<>()")
 
 
-def parse_line(text: str) -> tuple[tuple[int, int] | None, str, str]:
-    """Split one raw line into ((hour, minute) or None for system lines, author, text)."""
+def parse_line(text: str) -> tuple[tuple[int, int, int] | None, str, str]:
+    """Split one raw line into ((hour, minute, second) or None for system lines, author, text)."""
     if text.startswith("==="):
         words = text.split()
         if len(words) < 2:
@@ -83,9 +84,9 @@ def parse_line(text: str) -> tuple[tuple[int, int] | None, str, str]:
     match = _STAMPED.fullmatch(text)
     if match is None:
         raise ValueError("expected '[HH:MM] <nick> text' or a '===' system line")
-    hour, minute, rest = int(match[1]), int(match[2]), match[3]
-    if hour > 23 or minute > 59:
-        raise ValueError(f"impossible time {match[1]}:{match[2]}")
+    hour, minute, second, rest = int(match[1]), int(match[2]), int(match[3] or 0), match[4]
+    if hour > 23 or minute > 59 or second > 60:
+        raise ValueError(f"impossible time {match[1]}:{match[2]}:{match[3] or '00'}")
     words = rest.split(maxsplit=1)
     if not words:
         raise ValueError("a timestamp without an author")
@@ -101,7 +102,7 @@ def parse_line(text: str) -> tuple[tuple[int, int] | None, str, str]:
         body = words[1] if len(words) > 1 else ""
     if not author:
         raise ValueError("an empty nick")
-    return (hour, minute), author, body
+    return (hour, minute, second), author, body
 
 
 def read_raw(path: Path) -> tuple[Utterance, ...]:
@@ -126,11 +127,11 @@ def read_raw(path: Path) -> tuple[Utterance, ...]:
             raise FormatError(path, number, f"{exc}: {text[:60]!r}") from None
         when: datetime | None = None
         if clock is not None:
-            minutes = clock[0] * 60 + clock[1]
-            if previous is not None and minutes < previous:
+            seconds = clock[0] * 3600 + clock[1] * 60 + clock[2]
+            if previous is not None and seconds < previous:
                 day += timedelta(days=1)
-            previous = minutes
-            when = day + timedelta(minutes=minutes)
+            previous = seconds
+            when = day + timedelta(seconds=seconds)
         out.append(Utterance(author=author, text=body, time=when, system=clock is None))
     return tuple(out)
 

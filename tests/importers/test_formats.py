@@ -32,6 +32,8 @@ SAMPLES = {
     "irc.log": "w3c",
     "Presence Community - Text Channels - general [123].json": "discord-json",
     "Presence Community - general [123].csv": "discord-csv",
+    "pidgin/#presence.chat/2005-01-01.160000-0500EST.txt": "pidgin",
+    "pidgin/#presence.chat/2005-01-03.160000-0500EST.html": "pidgin",
 }
 
 

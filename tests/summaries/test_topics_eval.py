@@ -42,6 +42,23 @@ def test_w3c_gold_is_the_minutes_topics_list_and_the_scribes_topic_lines_are_hid
     assert meeting.cleaned.count("\n") == kept  # nothing else was dropped
 
 
+def test_a_scribes_echo_of_the_chairs_topic_line_is_hidden_too(tmp_path: Path) -> None:
+    log = (
+        "[2021-02-02T17:00:00.000Z]\t<sam>\tTopic: Welcome\n"
+        "[2021-02-02T17:01:00.000Z]\t<sam>\tpat: Topic: Garden plans\n"
+        "[2021-02-02T17:02:00.000Z]\t<sam>\tpat: the next topic: is it the shed?\n"
+        "[2021-02-02T17:03:00.000Z]\t<sam>\tlee: topic ideas are welcome\n"
+    )
+    (tmp_path / "irc.log").write_text(log, encoding="utf-8")
+    minutes = "Topics:\n  1. Welcome\n  2. Garden plans\nScribe:\n"
+    (tmp_path / "email.log").write_text(minutes, encoding="utf-8")
+    [meeting] = find_minuted_meetings([tmp_path])
+    assert meeting.removed == 2
+    assert "Garden" not in meeting.cleaned
+    assert "the next topic: is it the shed?" in meeting.cleaned
+    assert "topic ideas are welcome" in meeting.cleaned
+
+
 def test_a_wrapped_w3c_topic_title_is_read_whole() -> None:
     minutes = "Topics:\n  1. A topic whose title is long\n     enough to wrap\n  2. Next\nScribe:\n"
     assert w3c_gold(minutes) == ("A topic whose title is long enough to wrap", "Next")

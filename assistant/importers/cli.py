@@ -30,9 +30,11 @@ FORMAT_NAMES = (
     "meetbot",
     "ubuntu",
     "w3c",
+    "gitter",
     "pidgin",
     "discord-json",
     "discord-csv",
+    "discord-text",
 )
 
 NOT_A_LOG = "not a log format"

@@ -1,4 +1,4 @@
-"""DiscordChatExporter exports, JSON and CSV, read into events for import.
+"""DiscordChatExporter exports, JSON, CSV and plain text, read into events for import.
 
 JSON exports carry the guild, the channel, message ids, replies and member joins; CSV
 exports only ``AuthorID, Author, Date, Content, Attachments, Reactions`` (comma-separated
@@ -6,7 +6,10 @@ in current versions, ``;`` in some older ones). Older CSV exports print local da
 as ``18-Sep-20 07:40 PM``; they are read in the log's zone (``--timezone``). The author id
 is the identity; its nick is the name without Discord's ``#1234`` discriminator (mentions
 drop it too), and the full ``name#1234`` tag is kept as its account, so a user who writes
-either finds them (:mod:`assistant.config.identities`).
+either finds them (:mod:`assistant.config.identities`). Plain-text exports (the exporter's
+``.txt``) have a ``Guild:``/``Channel:`` preamble between ``====`` rules, then per message
+a ``[date] author`` line, its text, and ``{Attachments}``/``{Embed}``/``{Reactions}``
+sections; they carry no ids.
 """
 
 from __future__ import annotations
@@ -23,11 +26,24 @@ from assistant.events import Event
 from assistant.importers.reading import LogFile, clean_text
 from assistant.importers.scene import BadLine, Clock, Scene
 
-__all__ = ["CSV_HEADER", "read_discord_csv", "read_discord_json"]
+__all__ = ["CSV_HEADER", "TEXT_RULE", "read_discord_csv", "read_discord_json", "read_discord_text"]
 
 CSV_HEADER = ("AuthorID", "Author", "Date", "Content", "Attachments", "Reactions")
 _DISCRIMINATOR = re.compile(r"#\d{4}$")
-_CSV_DATES = ("%d-%b-%y %I:%M %p", "%d-%b-%y %H:%M", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M")
+_CSV_DATES = (
+    "%d-%b-%y %I:%M %p",
+    "%d-%b-%y %H:%M",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M",
+    "%d-%b-%y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%d/%m/%Y %H:%M",
+    "%d.%m.%Y %H:%M",
+)
+TEXT_RULE = "=" * 20
+"""What the rules around a plain-text export's preamble and footer start with."""
+_TEXT_HEADER = re.compile(r"\[([^\]]{6,32})\] (.+?)(?: \(pinned\))?")
+_TEXT_SECTION = re.compile(r"\{(Attachments|Embed|Stickers|Reactions)\}")
 _JOIN_TYPES = frozenset({"GuildMemberJoin", "RecipientAdd"})
 _LEAVE_TYPES = frozenset({"RecipientRemove"})
 _SPOKEN_TYPES = frozenset({"Default", "Reply", "ThreadStarterMessage", ""})
@@ -165,3 +181,62 @@ def _csv_row(row: list[str], scene: Scene, clock: Clock) -> Sequence[Event]:
     if not text:
         return []
     return [scene.message(at, _nick(author), text, user_id=user_id, account=_tag(author))]
+
+
+def read_discord_text(log: LogFile, scene: Scene, clock: Clock) -> Iterator[Parsed]:
+    """Events of a plain-text export; numbers are the line of each ``[date] author``."""
+    lines = log.lines
+    index = 0
+    if lines and lines[0].startswith(TEXT_RULE):  # the preamble names guild and channel
+        index = 1
+        while index < len(lines) and not lines[index].startswith(TEXT_RULE):
+            key, _, value = lines[index].partition(": ")
+            if key == "Guild" and value.strip() and scene.network == "":
+                scene.network = value.strip()
+            elif key == "Channel" and value.strip() and scene.channel == "":
+                scene.channel = "#" + value.split(" / ")[-1].strip()
+            index += 1
+        index += 1
+    scene.channel = scene.channel or "#" + log.path.name.split(".")[0]
+    scene.network = scene.network or "discord"
+    number, author, section = 0, "", ""
+    when: datetime | None = None
+    body: list[str] = []
+    previous_blank = True
+    for position in range(index, len(lines)):
+        line = lines[position]
+        header = _TEXT_HEADER.fullmatch(line) if previous_blank else None
+        at = _text_date(header[1], clock) if header is not None else None
+        if at is not None or line.startswith(TEXT_RULE):
+            if author:
+                yield number, _text_message(scene, when, author, body)
+            author, body, section = "", [], ""
+            if at is not None and header is not None:
+                number, author, when = position + 1, header[2], at
+            previous_blank = False
+            continue
+        previous_blank = not line.strip()
+        found = _TEXT_SECTION.fullmatch(line.strip())
+        if found is not None:
+            section = found[1]
+        elif section in ("", "Attachments") and author:
+            body.append(line)
+    if author:
+        yield number, _text_message(scene, when, author, body)
+
+
+def _text_date(text: str, clock: Clock) -> datetime | None:
+    try:
+        return _when(text, clock)
+    except BadLine:
+        return None
+
+
+def _text_message(
+    scene: Scene, at: datetime | None, author: str, body: list[str]
+) -> Sequence[Event] | BadLine:
+    assert at is not None
+    text = clean_text("\n".join(body))
+    if not text:
+        return []
+    return [scene.message(at, _nick(author), text, account=_tag(author))]

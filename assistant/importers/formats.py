@@ -12,7 +12,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from assistant.events import Event
-from assistant.importers.discord_export import read_discord_csv, read_discord_json
+from assistant.importers.discord_export import (
+    TEXT_RULE,
+    read_discord_csv,
+    read_discord_json,
+    read_discord_text,
+)
 from assistant.importers.irc_logs import (
     LineReader,
     hexchat_reader,
@@ -107,6 +112,7 @@ _HEXCHAT_LINE = re.compile(
     r"(\*\*\*\* (BEGIN|ENDING) LOGGING|[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} )"
 )
 _W3C_LINE = re.compile(r"\[\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})?\](\t| {2,}[<*])")
+_GITTER_LINE = re.compile(r"\[\d{4}-\d{2}-\d{2}[T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?\] [<*-]")
 _CSV_HEADER = re.compile(r'"?AuthorID"?\s*[,;]\s*"?Author"?\s*[,;]\s*"?Date"?')
 
 
@@ -131,6 +137,13 @@ def _detect_discord_json(log: LogFile) -> float:
 def _detect_discord_csv(log: LogFile) -> float:
     first = log.lines[0].lstrip("\ufeff") if log.lines else ""
     return 1.0 if _CSV_HEADER.match(first) else 0.0
+
+
+def _detect_discord_text(log: LogFile) -> float:
+    head = log.head
+    if not head or not head[0].startswith(TEXT_RULE):
+        return 0.0
+    return 1.0 if any(line.startswith(("Guild: ", "Channel: ")) for line in head[:6]) else 0.4
 
 
 def _detect_pidgin(log: LogFile) -> float:
@@ -168,6 +181,12 @@ FORMATS: tuple[LogFormat, ...] = (
         "w3c", "W3C IRC log", lambda log: _share(_W3C_LINE, log), _by_line(w3c_reader, _W3C_START)
     ),
     LogFormat(
+        "gitter",
+        "Gitter / Matrix export ([ISO time] <nick> text)",
+        lambda log: _share(_GITTER_LINE, log),
+        _by_line(w3c_reader, _W3C_START),
+    ),
+    LogFormat(
         "pidgin",
         "Pidgin / Finch / Adium text or HTML log",
         _detect_pidgin,
@@ -186,6 +205,13 @@ FORMATS: tuple[LogFormat, ...] = (
         "DiscordChatExporter CSV",
         _detect_discord_csv,
         read_discord_csv,
+        platform="discord",
+    ),
+    LogFormat(
+        "discord-text",
+        "DiscordChatExporter plain text",
+        _detect_discord_text,
+        read_discord_text,
         platform="discord",
     ),
 )

@@ -266,7 +266,7 @@ class LogImporter:
             # A JSON export names its guild and channel; the reader fills in what is empty.
             network = options.network or _guild_from_name(path) or ""
             channel = options.channel or ""
-            if log_format.name == "discord-csv":
+            if log_format.name == "discord-csv":  # no guild or channel inside
                 network = network or "discord"
                 channel = channel or channel_from_name(path)
         else:

@@ -280,22 +280,26 @@ def hexchat_reader(scene: Scene, clock: Clock) -> LineReader:
 _W3C = re.compile(
     r"\[(\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)\]\t([^\t]*)\t?(.*)", re.DOTALL
 )
-# Some of the same logs had their tabs expanded: "[...Z]  <TallTed>  present+".
+# Some of the same logs had their tabs expanded: "[...Z]  <TallTed>  present+"; Gitter and
+# Matrix exports write one space: "[2016-11-21T02:33:15] <nick> text".
 _W3C_SPACED = re.compile(
-    r"\[(\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)\] {2,}(<[^>]*>|\*) +(.*)", re.DOTALL
+    r"\[(\d{4}-\d{2}-\d{2}[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)\] +(<[^>]*>|\*|-[^\s-]+-) +(.*)",
+    re.DOTALL,
 )
 
 
 def w3c_reader(scene: Scene, clock: Clock) -> LineReader:
     """W3C IRC logs (also the ccg meetings' ``irc.log``): ISO 8601 UTC times, tab-separated.
 
-    Logs whose tabs became runs of spaces are read too, when the nick is in ``<>`` (or ``*``).
+    Logs whose tabs became spaces are read too, when the nick is in ``<>`` (or ``*``), and
+    so are Gitter and Matrix exports in the same style (``[2016-11-21T02:33:15] <nick> text``;
+    a time without a zone is the log's ``--timezone``).
     """
 
     def read(line: str) -> Sequence[Event]:
         match = _W3C.fullmatch(line) or _W3C_SPACED.fullmatch(line)
         if match is None:
-            raise BadLine("expected '[YYYY-MM-DDTHH:MM:SS.sssZ]<TAB><nick><TAB>text'")
+            raise BadLine("expected '[YYYY-MM-DDTHH:MM:SS] <nick> text' (tabs or spaces)")
         try:
             at = clock.absolute(datetime.fromisoformat(match[1].replace("Z", "+00:00")))
         except ValueError as exc:
@@ -306,6 +310,8 @@ def w3c_reader(scene: Scene, clock: Clock) -> LineReader:
         if who == "*":
             nick, _, action = text.partition(" ")
             return [scene.message(at, clean_nick(nick), clean_text(action), "action")]
+        if who.startswith("-") and who.endswith("-") and len(who) > 2:
+            return [scene.message(at, clean_nick(who[1:-1]), clean_text(text), "notice")]
         events = _said_or_did(scene, at, f"{who} {text}".strip())
         if events is None:
             return []  # joins and server notes in the few logs that have them

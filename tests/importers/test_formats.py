@@ -32,6 +32,8 @@ SAMPLES = {
     "irc.log": "w3c",
     "Presence Community - Text Channels - general [123].json": "discord-json",
     "Presence Community - general [123].csv": "discord-csv",
+    "Presence Community - general [123].txt": "discord-text",
+    "gitter-room.2016-11.log": "gitter",
     "pidgin/#presence.chat/2005-01-01.160000-0500EST.txt": "pidgin",
     "pidgin/#presence.chat/2005-01-03.160000-0500EST.html": "pidgin",
 }
@@ -48,7 +50,7 @@ def parse(name: str, format_name: str | None = None) -> tuple[list[Event], list[
     found = format_named(format_name) if format_name else detect_format(log)
     assert found is not None
     # A JSON export names its own guild and channel.
-    json_export = found.name == "discord-json"
+    json_export = found.name in ("discord-json", "discord-text")
     channel = "" if json_export else channel_from_name(path)
     scene = Scene("" if json_export else "net", channel, found.platform)
     events: list[Event] = []

@@ -105,6 +105,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
     )
     add_log_options(parser, channel_help="channel to record in (default: from the file name)")
     parser.add_argument(
+        "--date-from",
+        default=None,
+        metavar="mtime|FILE",
+        help="for logs without dates: 'mtime' (a file's last line is on the day it was last "
+        "changed) or a file of 'NAME YYYY-MM-DD' lines naming the day each log starts",
+    )
+    parser.add_argument(
         "--config",
         "-c",
         type=Path,
@@ -153,7 +160,24 @@ def cmd_import(args: argparse.Namespace) -> int:
     from assistant.importers.importer import ImportOptions
     from assistant.storage.database import MigrationError
 
-    options = ImportOptions(args.format, args.network, args.channel, args.date, zone)
+    dates: dict[str, date] = {}
+    if args.date_from not in (None, "mtime"):
+        from assistant.importers.scene import read_dates
+
+        try:
+            dates = read_dates(Path(args.date_from))
+        except (OSError, ValueError) as exc:
+            errors.print(
+                f"--date-from: {exc}; give 'mtime' or a file of 'NAME YYYY-MM-DD' lines",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+            return EXIT_CONFIG
+    date_from = "mtime" if args.date_from == "mtime" else None
+    options = ImportOptions(
+        args.format, args.network, args.channel, args.date, zone, date_from, dates
+    )
     try:
         reports = asyncio.run(_import(settings, files, options, console))
     except (MigrationError, sqlite3.Error) as exc:
@@ -161,10 +185,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     failed = bool(missing)
     named = set(args.paths)
+    undated = [r for r in reports if r.undated]
     for report in reports:
+        if report.undated and len(undated) > 1:
+            continue  # one message below for all of them
         failed |= _print_report(report, console) and (
             report.path in named or not report.skipped.startswith(NOT_A_LOG)
         )
+    if len(undated) > 1:
+        failed = True
+        _print_undated(undated, console)
     lines = sum(r.lines for r in reports)
     recorded = sum(r.recorded for r in reports)
     duplicates = sum(r.duplicates for r in reports)
@@ -224,6 +254,21 @@ async def _import(
                 reports.append(await importer.import_file(path))
                 done += size
     return reports
+
+
+def _print_undated(reports: list[FileReport], console: Console) -> None:
+    """One message for every log that stopped for want of a date, saying how to give one."""
+    names = ", ".join(str(r.path.name) for r in reports[:3])
+    more = f" and {len(reports) - 3} more" if len(reports) > 3 else ""
+    console.print(
+        f"{len(reports)} logs were not imported: their lines have times but no date (no date "
+        f"header, no date in the file name): {names}{more}. Give the day with --date YYYY-MM-DD "
+        "(every log starts that day), --date-from mtime (each log ends on the day its file was "
+        "last changed) or --date-from FILE (lines of 'NAME YYYY-MM-DD'), then import again.",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _print_report(report: FileReport, console: Console) -> bool:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
@@ -78,6 +78,10 @@ class ImportOptions:
     channel: str | None = None
     day: date | None = None
     zone: tzinfo = UTC
+    date_from: str | None = None
+    """``"mtime"``: an undated log's last line is on the day its file was last changed."""
+    dates: Mapping[str, date] = field(default_factory=dict)
+    """Days undated logs start on, by file name or path (``--date-from FILE``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +118,8 @@ class FileReport:
     """Why nothing was imported (already imported, unreadable, unrecognised), else ''."""
     error: str = ""
     """A problem that stopped the file part-way (e.g. no date known), else ''."""
+    undated: bool = False
+    """The file stopped because its lines have times but nothing gave their date."""
 
 
 def channel_from_name(path: Path) -> str:
@@ -154,6 +160,25 @@ def _base_key(event: Event) -> str | None:
     else:
         return None
     return "\x1f".join(parts)
+
+
+def _start_from_mtime(log: LogFile, log_format: LogFormat, zone: tzinfo) -> date | None:
+    """The day an undated log starts on, if its last line was written on its file's last change.
+
+    The log is read once on that day to count the midnights it crosses, which are then taken
+    back off; None when the file's time cannot be read.
+    """
+    try:
+        end = datetime.fromtimestamp(log.path.stat().st_mtime, zone).date()
+    except (OSError, ValueError):
+        return None
+    last: datetime | None = None
+    for _, parsed in log_format.read(log, Scene("", "", log_format.platform), Clock(end, zone)):
+        if not isinstance(parsed, BadLine) and parsed:
+            last = parsed[-1].timestamp
+    if last is None:
+        return end
+    return end - (last.astimezone(zone).date() - end)
 
 
 def _read_and_hash(path: Path) -> tuple[LogFile, str]:
@@ -206,6 +231,8 @@ class LogImporter:
         if log_format is None:
             return report
         scene, clock = self._scene(path, log_format)
+        if clock.day is None and self._options.date_from == "mtime":
+            clock.day = await asyncio.to_thread(_start_from_mtime, log, log_format, clock.zone)
         report.format = log_format.name
         pending: list[tuple[int, Event]] = []
         counts: Counter[str] = Counter()
@@ -223,9 +250,10 @@ class LogImporter:
                     self._advance(number, report.lines)
                     pending = []
         except MissingDate:
+            report.undated = True
             report.error = (
                 "the log's lines have times but no date (no date header, no date in the file "
-                "name); pass --date YYYY-MM-DD"
+                "name); pass --date YYYY-MM-DD or --date-from mtime"
             )
         await self._record(pending, counts, report)
         self._advance(report.lines, report.lines)
@@ -274,7 +302,12 @@ class LogImporter:
             channel = options.channel or (
                 "#ubuntu" if log_format.name == "ubuntu" else channel_from_name(path)
             )
-        day = options.day or date_from_name(path)
+        day = (
+            options.day
+            or date_from_name(path)
+            or options.dates.get(str(path))
+            or options.dates.get(path.name)
+        )
         return Scene(network, channel, log_format.platform), Clock(day, options.zone)
 
     async def _record(

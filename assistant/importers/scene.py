@@ -24,12 +24,17 @@ from assistant.events import (
     TopicChanged,
 )
 
-__all__ = ["BadLine", "Clock", "MissingDate", "Scene", "date_from_name"]
+__all__ = ["BadLine", "Clock", "MissingDate", "Scene", "date_from_name", "read_dates"]
 
 # 2021-04-12 in "#chan.2021-04-12.log" or "NAME.2021-04-12-20.05.log.txt"; 20210412 in ZNC's
 # "user_net_#chan_20210412.log".
 _ISO_DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _COMPACT_DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
+
+
+_SIDECAR_LINE = re.compile(
+    r"\s*(?:(?P<day>\d{4}-\d{2}-\d{2})[\s,;]+(?P<name>.+?)|(?P<name2>.+?)[\s,;]+(?P<day2>\d{4}-\d{2}-\d{2}))\s*"
+)
 
 
 class BadLine(ValueError):
@@ -49,6 +54,31 @@ def date_from_name(path: Path) -> date | None:
             except ValueError:
                 continue
     return None
+
+
+def read_dates(path: Path) -> dict[str, date]:
+    """The days logs start on, from a file of ``NAME YYYY-MM-DD`` (or ``YYYY-MM-DD NAME``) lines.
+
+    A name is a log's file name or its path as given to ``presence import``; blank lines and
+    lines starting with ``#`` are skipped.
+
+    Raises:
+        OSError: the file cannot be read.
+        ValueError: a line names no file or no valid date (the message says which line).
+    """
+    dates: dict[str, date] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _SIDECAR_LINE.fullmatch(line)
+        if match is None:
+            raise ValueError(f"{path}:{number}: expected 'NAME YYYY-MM-DD'")
+        name = (match["name"] or match["name2"]).strip()
+        try:
+            dates[name] = date.fromisoformat(match["day"] or match["day2"])
+        except ValueError:
+            raise ValueError(f"{path}:{number}: impossible date in {line.strip()!r}") from None
+    return dates
 
 
 class Clock:

@@ -35,6 +35,7 @@ FORMAT_NAMES = (
     "discord-json",
     "discord-csv",
     "discord-text",
+    "slack",
 )
 
 NOT_A_LOG = "not a log format"

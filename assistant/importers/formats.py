@@ -35,6 +35,7 @@ from assistant.importers.pidgin import (
 )
 from assistant.importers.reading import LogFile
 from assistant.importers.scene import BadLine, Clock, Scene
+from assistant.importers.slack import detect_slack, read_slack
 from assistant.importers.ubuntu import ubuntu_reader
 
 __all__ = ["FORMATS", "LogFormat", "Parsed", "detect_format", "format_named", "score_formats"]
@@ -213,6 +214,14 @@ FORMATS: tuple[LogFormat, ...] = (
         _detect_discord_text,
         read_discord_text,
         platform="discord",
+    ),
+    LogFormat(
+        "slack",
+        "Slack export (a channel folder's day file)",
+        detect_slack,
+        read_slack,
+        platform="slack",
+        unit="message",
     ),
 )
 

@@ -290,8 +290,8 @@ class LogImporter:
 
     def _scene(self, path: Path, log_format: LogFormat) -> tuple[Scene, Clock]:
         options = self._options
-        if log_format.platform == "discord":
-            # A JSON export names its guild and channel; the reader fills in what is empty.
+        if log_format.platform in ("discord", "slack"):
+            # An export names its guild and channel; the reader fills in what is empty.
             network = options.network or _guild_from_name(path) or ""
             channel = options.channel or ""
             if log_format.name == "discord-csv":  # no guild or channel inside

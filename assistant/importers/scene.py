@@ -209,6 +209,7 @@ class Scene:
         kind: Literal["part", "quit", "kick", "netsplit"],
         reason: str = "",
         by: str | None = None,
+        user_id: str | None = None,
     ) -> MemberLeft:
         """Someone left the channel (a quit is recorded in this channel: the log's only one)."""
         return MemberLeft(
@@ -216,7 +217,7 @@ class Scene:
             network=self.network,
             timestamp=at,
             channel=self.channel,
-            actor=self.identity(nick),
+            actor=self.identity(nick, user_id),
             kind=kind,
             reason=reason,
             by=None if by is None else self.identity(by),
@@ -234,13 +235,15 @@ class Scene:
             new_nick=new,
         )
 
-    def topic(self, at: datetime, nick: str, topic: str) -> TopicChanged:
+    def topic(
+        self, at: datetime, nick: str, topic: str, user_id: str | None = None
+    ) -> TopicChanged:
         """Someone set the channel's topic."""
         return TopicChanged(
             platform=self.platform,
             network=self.network,
             timestamp=at,
             channel=self.channel,
-            actor=self.identity(nick),
+            actor=self.identity(nick, user_id),
             topic=topic,
         )

@@ -1,10 +1,13 @@
-"""Chat exports beyond IRC clients: Gitter/Matrix style and DiscordChatExporter plain text."""
+"""Exports beyond IRC clients (Gitter/Matrix, DiscordChatExporter text, Slack); mode prefixes."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
-from assistant.events import MessageReceived
+import pytest
+
+from assistant.events import MemberJoined, MessageReceived
 from tests.importers.test_formats import parse, said
 
 
@@ -45,3 +48,50 @@ def test_discord_plain_text_export_guild_channel_attachments_and_sections() -> N
         "#general",
     )
     assert first.actor.account == "Hana#1234"
+
+
+def test_slack_day_file_names_mentions_links_threads_and_files() -> None:
+    events, bad = parse("slack-export/general/2021-04-12.json")
+    assert bad == [6]
+    assert said(events) == [
+        (
+            "ann",
+            "message",
+            "welcome @Bo Kim! see https://example.com/guide & ask in #general",
+            at("2021-04-12 19:01:00.000200"),
+        ),
+        ("Bo Kim", "message", "thanks, reading it now", at("2021-04-12 19:02:00.000300")),
+        (
+            "Bo Kim",
+            "message",
+            "https://files.example.com/notes.txt",
+            at("2021-04-12 19:04:00.000500"),
+        ),
+    ]
+    joined, first, reply = events[:3]
+    assert isinstance(joined, MemberJoined) and joined.actor.key == "U02BO"
+    assert isinstance(first, MessageReceived) and isinstance(reply, MessageReceived)
+    assert (first.platform, first.network, first.channel) == ("slack", "slack-export", "#general")
+    assert reply.reply_to == first.message_id == "1618254060.000200"
+    assert reply.actor.key == joined.actor.key
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "nick"),
+    [
+        ("#c.2021-04-12.log", "20:00 <@op> hello", "op"),
+        ("#c.2021-04-12.log", "20:00 < +voiced> hello", "voiced"),
+        ("#c.2021-04-12.log", "20:00 <%half> hello", "half"),
+        ("irc.libera.#c.weechatlog", "2021-04-12 20:00:00\t@op\thello", "op"),
+        ("irc.libera.#c.weechatlog", "2021-04-12 20:00:00\t+voiced\thello", "voiced"),
+        ("#c_20210412.log", "[20:00:00] <@op> hello", "op"),
+    ],
+)
+def test_mode_prefixes_are_not_part_of_the_nick(
+    tmp_path: Path, name: str, line: str, nick: str
+) -> None:
+    log = tmp_path / name
+    log.write_text(f"{line}\n{line}\n", encoding="utf-8")
+    events, bad = parse(str(log))
+    assert bad == []
+    assert [e.actor.nick for e in events] == [nick, nick]

@@ -34,6 +34,7 @@ SAMPLES = {
     "Presence Community - general [123].csv": "discord-csv",
     "Presence Community - general [123].txt": "discord-text",
     "gitter-room.2016-11.log": "gitter",
+    "slack-export/general/2021-04-12.json": "slack",
     "pidgin/#presence.chat/2005-01-01.160000-0500EST.txt": "pidgin",
     "pidgin/#presence.chat/2005-01-03.160000-0500EST.html": "pidgin",
 }
@@ -50,7 +51,7 @@ def parse(name: str, format_name: str | None = None) -> tuple[list[Event], list[
     found = format_named(format_name) if format_name else detect_format(log)
     assert found is not None
     # A JSON export names its own guild and channel.
-    json_export = found.name in ("discord-json", "discord-text")
+    json_export = found.name in ("discord-json", "discord-text", "slack")
     channel = "" if json_export else channel_from_name(path)
     scene = Scene("" if json_export else "net", channel, found.platform)
     events: list[Event] = []

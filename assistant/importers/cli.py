@@ -200,9 +200,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     recorded = sum(r.recorded for r in reports)
     duplicates = sum(r.duplicates for r in reports)
     bad_lines = sum(r.bad_lines for r in reports)
+    unknown = sum(1 for r in reports if r.skipped.startswith(NOT_A_LOG))
+    skipped = sum(1 for r in reports if r.skipped or r.error) - unknown
     console.print(
         f"import: files={len(reports)} lines={lines} recorded={recorded} "
-        f"duplicates={duplicates} bad_lines={bad_lines}",
+        f"duplicates={duplicates} bad_lines={bad_lines} skipped={skipped} unknown={unknown}",
         highlight=False,
         markup=False,
         soft_wrap=True,

@@ -29,7 +29,7 @@ from assistant.events import (
     NickChanged,
     TopicChanged,
 )
-from assistant.importers.formats import LogFormat, detect_format, format_named
+from assistant.importers.formats import LogFormat, detect_format, format_named, score_formats
 from assistant.importers.reading import LogFile, read_log
 from assistant.importers.scene import BadLine, Clock, MissingDate, Scene, date_from_name
 from assistant.recorder import Recorder
@@ -162,6 +162,25 @@ def _base_key(event: Event) -> str | None:
     return "\x1f".join(parts)
 
 
+def _closest(log: LogFile) -> str:
+    """``; closest: FORMAT (why it is not that)`` for a file no format recognised."""
+    score, log_format = score_formats(log)[0]
+    if score <= 0:
+        return " (no line looks like any of them)"
+    sample = LogFile(log.path, log.lines[:60])
+    why = f"only {score:.0%} of its first lines look like it"
+    try:
+        for number, parsed in log_format.read(
+            sample, Scene("", "", log_format.platform), Clock(date(2000, 1, 1), UTC)
+        ):
+            if isinstance(parsed, BadLine):
+                why = f"{log_format.unit} {number}: {parsed}"
+                break
+    except (MissingDate, ValueError):
+        pass
+    return f"; closest: {log_format.name} ({log_format.title}), {why}"
+
+
 def _start_from_mtime(log: LogFile, log_format: LogFormat, zone: tzinfo) -> date | None:
     """The day an undated log starts on, if its last line was written on its file's last change.
 
@@ -285,7 +304,9 @@ class LogImporter:
             return format_named(self._options.format)
         found = detect_format(log_file)
         if found is None:
-            report.skipped = "not a log format Presence knows; name one with --format"
+            report.skipped = (
+                f"not a log format Presence knows{_closest(log_file)}; name one with --format"
+            )
         return found
 
     def _scene(self, path: Path, log_format: LogFormat) -> tuple[Scene, Clock]:

@@ -149,7 +149,7 @@ def test_presence_import_reports_each_file_and_adds_nothing_the_second_time(
     assert "irc.log: w3c → imported #ccg: 5 lines, 3 events recorded" in result.stdout
     assert f"{bad}:3: expected" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == (
-        "import: files=2 lines=9 recorded=6 duplicates=0 bad_lines=1"
+        "import: files=2 lines=9 recorded=6 duplicates=0 bad_lines=1 skipped=0 unknown=0"
     )
     again = presence("import", str(FIXTURES / "irc.log"), cwd=tmp_path)
     assert again.returncode == 0 and "skipped: already imported" in again.stdout

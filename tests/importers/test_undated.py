@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -87,3 +87,30 @@ def test_a_list_of_days_dates_each_log(tmp_path: Path) -> None:
     bad.write_text("one.log 2001-13-01\n", encoding="utf-8")
     refused = run_presence("import", str(folder), "--date-from", str(bad), cwd=tmp_path)
     assert refused.returncode == 2 and "bad.txt:1: impossible date" in refused.stderr
+
+
+async def test_an_unknown_file_names_the_closest_format_and_why(
+    db: Database, tmp_path: Path
+) -> None:
+    log = tmp_path / "notes.txt"
+    log.write_text(
+        "(10:00:00) ann: hi\nsome notes\nmore notes\nand more\n(10:01:00) bo: ok\n",
+        encoding="utf-8",
+    )
+    report = await LogImporter(db, Recorder(db), ImportOptions()).import_file(log)
+    assert report.skipped.startswith("not a log format Presence knows; closest: pidgin")
+    assert report.skipped.endswith("; name one with --format")
+    forced = ImportOptions(format="pidgin", day=date(2020, 1, 1))
+    report = await LogImporter(db, Recorder(db), forced).import_file(log)
+    assert (report.format, report.recorded, report.bad_lines) == ("pidgin", 2, 0)
+
+
+def test_the_last_line_counts_skipped_and_unknown_files(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path)
+    (folder / "readme.md").write_text("# my logs\n\nfrom the old laptop\n", encoding="utf-8")
+    result = run_presence("import", str(folder), "--date-from", "mtime", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert "readme.md: skipped: not a log format Presence knows" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == (
+        "import: files=5 lines=11 recorded=8 duplicates=0 bad_lines=0 skipped=0 unknown=1"
+    )

@@ -15,6 +15,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.connectors.base import ChannelControl, Connector
@@ -29,6 +30,9 @@ from assistant.sessions.clock import Clock
 from assistant.sessions.tracker import SessionTracker
 from assistant.storage.database import Database
 from assistant.storage.history import last_message_ids
+
+if TYPE_CHECKING:
+    from assistant.web.server import WebServer
 
 __all__ = ["Assistant", "build_connectors"]
 
@@ -93,6 +97,7 @@ class Assistant:
         self._plugins: PluginHost | None = None
         self._analyzer: Analyzer | None = None
         self._analyzer_start: asyncio.Task[None] | None = None
+        self._web: WebServer | None = None
         self._supervisors: list[asyncio.Task[None]] = []
         self._command_tasks: set[asyncio.Task[bool]] = set()
         self._stopping = asyncio.Event()
@@ -153,6 +158,14 @@ class Assistant:
         self.lag.start()
         if self.settings.analysis.enabled:
             self._start_analyzer(self._db)
+        if self.settings.web.enabled:
+            from assistant.web.dashboard import start_dashboard
+
+            try:
+                self._web = await start_dashboard(self._db, self.settings)
+            except BaseException:
+                await self.stop()
+                raise
         for connector in self.connectors:
             task = asyncio.create_task(
                 self._supervise(connector), name=f"connector:{connector.network}"
@@ -187,6 +200,8 @@ class Assistant:
             return
         self._stopped.set()
         self._stopping.set()
+        if self._web is not None:
+            await self._web.stop()
         if self._sessions is not None:
             await self._sessions.stop()
         for connector in self.connectors:

@@ -46,6 +46,7 @@ AREA_COMMANDS: tuple[str, ...] = (
     "assistant.summaries.cli",
     "assistant.connectors.replay.cli",
     "assistant.doctor",
+    "assistant.web.cli",
 )
 
 

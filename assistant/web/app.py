@@ -1,0 +1,199 @@
+"""The dashboard as an ASGI application: routes, the login gate, headers and error pages.
+
+Nothing but the login form and the style sheet is served without the session cookie, the
+token in the address (``?token=``, swapped for the cookie at once) or an
+``Authorization: Bearer`` header. Errors become short HTML pages with a 4xx or 500 status;
+a traceback is logged, never shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from urllib.parse import parse_qs, urlencode
+
+from starlette.applications import Starlette
+from starlette.datastructures import URL, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from assistant.config import Settings
+from assistant.storage.database import Database
+from assistant.web.access import COOKIE, Access
+from assistant.web.pages import Pages
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+_OPEN_PATHS = ("/login", "/static/")
+_FORM_LIMIT = 16 * 1024
+_COOKIE_DAYS = 30
+_HEADERS = {
+    # Everything the pages use is served from here; nothing may frame them, and no other
+    # site learns an address (which may hold the token) through the Referer header. Not
+    # "no-referrer": with it, chromium sends `Origin: null` on the site's own form posts.
+    "content-security-policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "cache-control": "no-store",
+}
+
+
+class _SecurityHeaders:
+    """Add :data:`_HEADERS` to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class _RequireLogin:
+    """Let through only requests that carry the cookie, the token, or a bearer header."""
+
+    def __init__(self, app: ASGIApp, access: Access, pages: Pages) -> None:
+        self.app = app
+        self.access = access
+        self.pages = pages
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(_OPEN_PATHS):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if self.access.cookie_ok(request.cookies.get(COOKIE)):
+            await self.app(scope, receive, send)
+            return
+        bearer = request.headers.get("authorization", "")
+        if bearer.startswith("Bearer ") and self.access.accepts(bearer[7:].strip()):
+            await self.app(scope, receive, send)
+            return
+        offered = request.query_params.get("token")
+        if offered is not None and self.access.accepts(offered):
+            # Swap the token for the cookie and drop it from the address bar (and history).
+            rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+            target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
+            response: Response = _logged_in(RedirectResponse(target, 303), self.access)
+        else:
+            response = self.pages.render(
+                "login.html",
+                status=401,
+                page="login",
+                next=_local_target(str(request.url.path)),
+                wrong=offered is not None,
+            )
+        await response(scope, receive, send)
+
+
+def _logged_in(response: Response, access: Access) -> Response:
+    response.set_cookie(
+        COOKIE,
+        access.cookie,
+        max_age=_COOKIE_DAYS * 86400,
+        path="/",
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+def _local_target(value: str) -> str:
+    """``value`` if it is a path on this site, else the front page (no open redirects)."""
+    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether a form post comes from a page of this site (when the browser says where from)."""
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    return URL(origin).netloc == request.headers.get("host", "")
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """An url-encoded form's fields (the first value of each); a 413 when it is too large."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _FORM_LIMIT:
+            raise HTTPException(413, "That form is too large.")
+    fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in fields.items()}
+
+
+def create_app(db: Database, settings: Settings, access: Access) -> Starlette:
+    """The dashboard for ``db``, configured by ``settings``, opened by ``access``'s secret."""
+    pages = Pages(db, settings, access)
+
+    async def login_form(request: Request) -> Response:
+        if access.cookie_ok(request.cookies.get(COOKIE)):
+            return RedirectResponse("/", 303)
+        target = _local_target(request.query_params.get("next", "/"))
+        return pages.render("login.html", page="login", next=target, wrong=False)
+
+    async def login(request: Request) -> Response:
+        if not _same_origin(request):
+            raise HTTPException(403, "That form was sent from another site.")
+        fields = await _form(request)
+        target = _local_target(fields.get("next", "/"))
+        if access.accepts(fields.get("token", "").strip()):
+            return _logged_in(RedirectResponse(target, 303), access)
+        return pages.render("login.html", status=401, page="login", next=target, wrong=True)
+
+    async def logout(request: Request) -> Response:
+        fields = await _form(request)
+        if not _same_origin(request) or not access.csrf_ok(fields.get("csrf")):
+            raise HTTPException(403, "That form has expired; reload the page and try again.")
+        response = RedirectResponse("/login", 303)
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+        return response
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        detail = exc.detail if isinstance(exc, HTTPException) else None
+        phrase = HTTPStatus(status).phrase
+        if detail == phrase or not detail:
+            detail = {404: "There is no such page."}.get(status, "")
+        return pages.render("error.html", status=status, title=phrase, detail=detail)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.error("web: %s %s failed", request.method, request.url.path, exc_info=exc)
+        message = "Something went wrong; the details are in Presence's log."
+        return pages.render("error.html", status=500, title="Server error", detail=message)
+
+    routes = [
+        Route("/", pages.home),
+        Route("/sessions", pages.sessions),
+        Route("/people", pages.people),
+        Route("/login", login_form, methods=["GET"]),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Mount("/static", StaticFiles(packages=[("assistant.web", "static")]), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )
+    app.add_middleware(_RequireLogin, access=access, pages=pages)
+    app.add_middleware(_SecurityHeaders)
+    return app

@@ -1,0 +1,68 @@
+"""``presence web``: serve the dashboard of the configured database until Ctrl-C.
+
+Added to the ``presence`` command through ``AREA_COMMANDS`` in :mod:`assistant.cli`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+__all__ = ["add_commands"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
+    """Add ``web`` to the ``presence`` subcommands; return its handler."""
+    from assistant.cli import _config_arg
+
+    web = sub.add_parser(
+        "web", help="serve the dashboard (sessions, people) on http://127.0.0.1:8787/"
+    )
+    _config_arg(web)
+    web.add_argument(
+        "--host",
+        default=None,
+        help="address to listen on (default: [web] host, 127.0.0.1); anything but loopback "
+        "lets other machines reach it",
+    )
+    web.add_argument(
+        "--port", type=int, default=None, help="TCP port (default: [web] port, 8787; 0: any free)"
+    )
+    return {"web": cmd_web}
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    """Serve the dashboard until SIGINT or SIGTERM."""
+    import asyncio
+    import signal
+
+    from assistant.cli import EXIT_OK, _load
+    from assistant.people.linking import relink_people
+    from assistant.storage.database import Database
+    from assistant.web.dashboard import start_dashboard
+
+    settings = _load(args.config)
+
+    async def serve() -> None:
+        storage = settings.storage
+        async with await Database.open(
+            settings.resolve(storage.path),
+            batch_size=storage.batch_size,
+            flush_interval=storage.flush_interval,
+        ) as db:
+            # The same linking `presence people` does first, so pages follow accounts and aliases.
+            await relink_people(db, settings)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            server = await start_dashboard(db, settings, host=args.host, port=args.port)
+            try:
+                await stop.wait()
+            finally:
+                await server.stop()
+
+    asyncio.run(serve())
+    return EXIT_OK

@@ -1,0 +1,175 @@
+"""The dashboard's pages: each reads through the storage layer and renders one template.
+
+Every read is one call on the database thread (:meth:`Database.run_in_thread`), so a page
+never blocks the event loop that also carries IRC keepalives and Discord heartbeats. Chat
+text reaches the page only through Jinja's autoescaping.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from assistant.config import Settings
+from assistant.people.directory import PersonSummary, list_people, resolve_person
+from assistant.people.linking import configured_groups
+from assistant.people.notability import Notability, rank_people
+from assistant.sessions.queries import SessionSummary, recent_sessions, zone
+from assistant.storage.database import Database
+from assistant.web.access import Access
+from assistant.web.queries import Attendee, session_attendees, session_privacy
+
+__all__ = ["Pages", "PersonRow", "templates"]
+
+PEOPLE_SHOWN = 200
+"""Rows the People page shows at most; a search narrows the rest down."""
+SUGGESTIONS = 5
+SESSIONS_SHOWN = 50
+_ORIGINS = {"schedule": "scheduled", "event": "event", "adhoc": "ad hoc"}
+
+
+def templates() -> Environment:
+    """The dashboard's Jinja environment: every value escaped unless a template says not."""
+    env = Environment(
+        loader=PackageLoader("assistant.web", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["local"] = _local
+    return env
+
+
+def _local(value: datetime | None, where: tzinfo, form: str = "%a %Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    moment = value.astimezone(where)
+    return f"{moment:{form}} {moment.tzname()}"
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One row of the People page: the person, and their notability if they have any."""
+
+    person: PersonSummary
+    notability: Notability | None
+
+    @property
+    def score(self) -> float:
+        """Their notability score (0 when nothing is notable yet)."""
+        return self.notability.score if self.notability else 0.0
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One row of the Sessions page."""
+
+    session: SessionSummary
+    attendees: list[Attendee]
+    private: bool
+    kind: str
+    length: str
+    where: tzinfo
+
+
+_PeopleRead = tuple[list[PersonSummary], list[Notability], set[int]]
+
+
+class Pages:
+    """The handlers of the dashboard's pages, bound to one database and configuration."""
+
+    def __init__(self, db: Database, settings: Settings, access: Access) -> None:
+        """Serve ``db`` as configured by ``settings``; forms carry ``access``'s CSRF token."""
+        self.db = db
+        self.settings = settings
+        self.access = access
+        self.env = templates()
+        self.zone = zone(settings.summaries.timezone)
+
+    def render(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        """Render template ``name`` with ``context`` plus what every page shows."""
+        page = self.env.get_template(name).render(csrf=self.access.csrf, zone=self.zone, **context)
+        return HTMLResponse(page, status_code=status)
+
+    async def home(self, request: Request) -> Response:
+        """The front page (the sessions, until the Now page exists)."""
+        return RedirectResponse("/sessions", status_code=303)
+
+    async def sessions(self, request: Request) -> Response:
+        """Recent sessions with their channel, length, head count, lines and who came."""
+        found = await recent_sessions(self.db, SESSIONS_SHOWN)
+        ids = [item.id for item in found]
+
+        def extra(conn: sqlite3.Connection) -> tuple[dict[int, list[Attendee]], set[int]]:
+            return session_attendees(conn, ids), session_privacy(conn, ids)
+
+        attendees, private = await self.db.run_in_thread(extra)
+        rows = []
+        for item in found:
+            if item.ended is None:
+                length = "under way"
+            else:
+                length = f"{round((item.ended - item.started).total_seconds() / 60)} min"
+            rows.append(
+                SessionRow(
+                    session=item,
+                    attendees=attendees.get(item.id, []),
+                    private=item.id in private,
+                    kind=_ORIGINS.get(item.origin, item.origin),
+                    length=length,
+                    where=zone(item.timezone),
+                )
+            )
+        return self.render("sessions.html", page="sessions", rows=rows)
+
+    async def people(self, request: Request) -> Response:
+        """Everyone, notable members first; ``?q=`` searches nicks, names and accounts."""
+        query = request.query_params.get("q", "").strip()[:100]
+        settings = self.settings
+        watchlist = [(m.name, m.priority, m.identities) for m in settings.watchlist]
+        groups = configured_groups(settings)
+
+        def read(conn: sqlite3.Connection) -> _PeopleRead:
+            people = list_people(conn)
+            ranked = rank_people(conn, watchlist=watchlist, exclude=settings.owner.identities)
+            named: set[int] = set()
+            if query:
+                for name, _ in groups:
+                    if query.casefold() in name.casefold():
+                        found = resolve_person(conn, name, groups)
+                        if found is not None:
+                            named.add(found)
+            return people, ranked, named
+
+        people, ranked, named = await self.db.run_in_thread(read)
+        by_person = {n.person_id: n for n in ranked}
+        rows = [PersonRow(person, by_person.get(person.person_id)) for person in people]
+        if query:
+            rows = [row for row in rows if row.person.person_id in named or _matches(row, query)]
+        # Notable members first; among equals, the most recently active (list_people's order).
+        rows.sort(key=lambda row: -row.score)
+        suggestions = [n for n in ranked if n.watched is None and n.score > 0][:SUGGESTIONS]
+        return self.render(
+            "people.html",
+            page="people",
+            query=query,
+            rows=rows[:PEOPLE_SHOWN],
+            total=len(rows),
+            suggestions=suggestions if not query else [],
+        )
+
+
+def _matches(row: PersonRow, query: str) -> bool:
+    wanted = query.casefold()
+    for identity in row.person.identities:
+        for value in (identity.nick, identity.account):
+            if value and wanted in value.casefold():
+                return True
+    watched = row.notability.watched if row.notability else None
+    return watched is not None and wanted in watched.casefold()

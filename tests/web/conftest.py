@@ -1,0 +1,160 @@
+"""A seeded database, ``presence web`` serving it, and a headless chromium to look with.
+
+The server is the real command in a subprocess; the browser is Debian's chromium through
+chromium-driver (a missing one fails with the install hint). A failed test leaves a
+screenshot of what the browser showed, ``failure.png``, in its temporary folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from selenium.webdriver.chrome.webdriver import WebDriver
+
+from assistant.config import load_settings
+from assistant.recorder import Recorder
+from assistant.sessions.clock import ManualClock
+from assistant.sessions.tracker import SessionTracker
+from assistant.storage.database import Database
+from assistant.testing.browser import BrowserNotFoundError, headless_chromium
+from assistant.testing.factories import ChatScript
+
+SYDNEY = ZoneInfo("Australia/Sydney")
+FIRST = datetime(2026, 2, 1, 19, 30, tzinfo=SYDNEY).astimezone(UTC)
+
+CONFIG = """\
+[networks.libera]
+host = "127.0.0.1"
+nick = "presence"
+
+[[networks.libera.channels]]
+name = "#bloggers"
+
+[[networks.libera.channels.schedules]]
+name = "Aussie bloggers"
+days = ["sunday"]
+time = "19:30"
+timezone = "Australia/Sydney"
+duration = 90
+
+[storage]
+path = "presence.sqlite3"
+
+[analysis]
+enabled = false
+
+[[watchlist]]
+name = "Alice Example"
+identities = [{ platform = "irc", nick = "alice" }]
+notes = "writes about podcasting"
+priority = 3
+"""
+
+
+async def _seed(config: Path) -> None:
+    """Three Sunday chats: alice comes to all three, bob to the last, carol says hi once."""
+    settings = load_settings(config)
+    clock = ManualClock(FIRST - timedelta(hours=1))
+    async with await Database.open(settings.resolve(settings.storage.path)) as db:
+        tracker = SessionTracker(settings, db, lambda event: None, clock=clock)
+        await tracker.start()
+        chat = ChatScript("libera", sink=Recorder(db).record)
+        for week in range(3):
+            start = FIRST + timedelta(weeks=week)
+            clock.set(start)
+            await tracker.run_due()
+            chat.joined("alice", "#bloggers", at=start + timedelta(minutes=10))
+            chat.said("alice", f"hello, week {week}", "#bloggers", at=start + timedelta(minutes=11))
+            if week == 2:
+                chat.joined("bob", "#bloggers", at=start + timedelta(minutes=2))
+                chat.said("bob", "first time here", "#bloggers", at=start + timedelta(minutes=3))
+            clock.set(start + timedelta(minutes=90))
+            await tracker.run_due()
+        chat.said("carol", "hi all", "#bloggers", at=FIRST + timedelta(weeks=4))
+        await tracker.stop()
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """``presence web`` serving the seeded database."""
+
+    url: str
+    """The front page's address, without the token."""
+    token: str
+    folder: Path
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+    """Seed a database and serve it with ``presence web --port 0``; stopped with SIGTERM."""
+    folder = tmp_path_factory.mktemp("web")
+    config = folder / "presence.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    asyncio.run(_seed(config))
+    output = folder / "web.out"
+    environ = {k: v for k, v in os.environ.items() if k != "PRESENCE_CONFIG"}
+    with output.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "web", "-c", str(config), "--port", "0"],
+            cwd=folder,
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        address = ""
+        for _ in range(1200):  # the command imports the plugins first: up to a minute or two
+            lines = output.read_text(encoding="utf-8").splitlines()
+            address = next((line for line in lines if line.startswith("Dashboard: ")), "")
+            if address or server.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert address, f"presence web did not print its address:\n{output.read_text()}"
+        url, _, token = address.removeprefix("Dashboard: ").partition("?token=")
+        yield Dashboard(url=url, token=token.strip(), folder=folder)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        for _ in range(100):
+            if server.poll() is not None:
+                break
+            time.sleep(0.1)
+        else:
+            server.kill()
+            server.wait()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def browser(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WebDriver]:
+    """A headless chromium; a screenshot goes to ``tmp_path/failure.png`` if the test fails."""
+    try:
+        driver = headless_chromium(tmp_path / "chromium-profile")
+    except BrowserNotFoundError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield driver
+    finally:
+        if request.node.stash.get(_FAILED, False):
+            driver.save_screenshot(str(tmp_path / "failure.png"))
+        driver.quit()

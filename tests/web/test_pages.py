@@ -1,0 +1,114 @@
+"""The dashboard as its owner sees it in chromium: log in, read sessions and people."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+from selenium.webdriver.chrome.webdriver import WebDriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.web.conftest import Dashboard
+
+WAIT = 60  # a condition wait, generous for a busy machine; never a measure of speed
+
+
+def _log_in(browser: WebDriver, dashboard: Dashboard, path: str) -> None:
+    browser.get(f"{dashboard.url.rstrip('/')}{path}?token={dashboard.token}")
+    WebDriverWait(browser, WAIT).until(expected_conditions.url_to_be(dashboard.url + path[1:]))
+
+
+def _status(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_the_sessions_page_lists_each_session_with_its_channel_and_who_came(
+    browser: WebDriver, dashboard: Dashboard
+) -> None:
+    _log_in(browser, dashboard, "/sessions")
+    assert "token" not in browser.current_url  # swapped for the session cookie
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.sessions tbody tr")
+    assert len(rows) == 3
+    newest = rows[0].text
+    assert "Sun 2026-02-15 19:30 AEDT" in newest
+    assert "Aussie bloggers" in newest
+    assert "#bloggers (libera)" in newest
+    assert "90 min" in newest
+    attendees = [a.text for a in rows[0].find_elements(By.CSS_SELECTOR, ".attendee")]
+    assert sorted(attendees) == ["alice", "bob"]
+    assert rows[0].find_element(By.CSS_SELECTOR, ".attendees-count").text == "2"
+    oldest = [a.text for a in rows[2].find_elements(By.CSS_SELECTOR, ".attendee")]
+    assert oldest == ["alice"]
+    cookie = browser.get_cookie("presence_session")
+    assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+
+
+def test_the_people_page_puts_watched_members_first_and_searches(
+    browser: WebDriver, dashboard: Dashboard
+) -> None:
+    _log_in(browser, dashboard, "/people")
+    nicks = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "td.nick")]
+    assert nicks[0] == "alice Alice Example"  # the watchlist name as a badge
+    assert {"bob", "carol"} <= set(nicks[1:])
+    first = browser.find_element(By.CSS_SELECTOR, "table.people tbody tr").text
+    assert "on your watchlist as Alice Example" in first
+    assert "came to 3 sessions" in first
+    suggestions = browser.find_element(By.CSS_SELECTOR, ".suggestions").text
+    assert "bob" in suggestions and "came to 1 session" in suggestions
+
+    search = browser.find_element(By.NAME, "q")
+    search.send_keys("Alice Exa")  # a configured name finds the person too
+    search.submit()
+    WebDriverWait(browser, WAIT).until(expected_conditions.url_contains("q=Alice"))
+    found = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "td.nick")]
+    assert found == ["alice Alice Example"]
+
+
+def test_logging_in_with_the_form_and_a_wrong_token(
+    browser: WebDriver, dashboard: Dashboard
+) -> None:
+    browser.get(dashboard.url + "sessions")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Log in"
+    assert not browser.find_elements(By.CSS_SELECTOR, "table.sessions")
+    field = browser.find_element(By.NAME, "token")
+    field.send_keys("not-the-token")
+    field.submit()
+    alert = WebDriverWait(browser, WAIT).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]"))
+    )
+    assert alert.text == "That token is not right."
+    field = browser.find_element(By.NAME, "token")
+    field.send_keys(dashboard.token)
+    field.submit()
+    WebDriverWait(browser, WAIT).until(expected_conditions.url_to_be(dashboard.url + "sessions"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Sessions"
+
+
+def test_a_request_without_the_token_is_refused(dashboard: Dashboard) -> None:
+    for path in ("", "sessions", "people", "people?q=alice"):
+        status, body = _status(dashboard.url + path)
+        assert status == 401, path
+        assert "alice" not in body and "Log in" in body
+    status, body = _status(dashboard.url + "sessions?token=wrong")
+    assert status == 401 and "That token is not right." in body
+    status, body = _status(dashboard.url + "sessions", {"Authorization": "Bearer wrong"})
+    assert status == 401
+    status, body = _status(
+        dashboard.url + "sessions", {"Authorization": f"Bearer {dashboard.token}"}
+    )
+    assert status == 200 and "#bloggers" in body
+
+
+def test_a_page_that_does_not_exist_is_a_404_page(dashboard: Dashboard) -> None:
+    status, body = _status(
+        dashboard.url + "nowhere", {"Authorization": f"Bearer {dashboard.token}"}
+    )
+    assert status == 404
+    assert "There is no such page." in body and "Traceback" not in body

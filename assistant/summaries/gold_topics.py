@@ -10,11 +10,11 @@ people who ran a meeting wrote down. Two kinds of minutes are read:
   chair's ``#topic`` lines in the log are the gold.
 
 Presence must not read the answer: the lines that state a topic (``Topic:``,
-``Subtopic:``, ``#topic``, also after the nick of the chair a scribe is quoting:
-``kim: Topic: Action items``) are removed from the log it replays, and the command word of
-MeetBot's other item commands (``#info``, ``#agreed``, ``#action``, ``#idea``, ``#link``,
-``#help``) is cut, leaving what was said. Meetings whose minutes list no topics are
-skipped with the reason.
+``Subtopic:``, ``#topic``; also after the nick of the chair a scribe is quoting,
+``kim: Topic: Action items``, after a scribe's ``...``, and mistyped, ``Topipc:``) are
+removed from the log it replays, and the command word of MeetBot's other item commands
+(``#info``, ``#agreed``, ``#action``, ``#idea``, ``#link``, ``#help``) is cut, leaving what
+was said. Meetings whose minutes list no topics are skipped with the reason.
 """
 
 from __future__ import annotations
@@ -30,8 +30,11 @@ _W3C_LOG, _W3C_MINUTES = "irc.log", "email.log"
 
 # W3C: ``[2020-04-07T16:19:55.377Z]<TAB><kimhd><TAB>Topic: Introductions``
 _W3C_LINE = re.compile(r"^(\[[^\]]+\](?:\t| {2,})<[^>]*>(?:\t| +))(.*)$")
-# A scribe may echo the chair's words with the chair's nick first ("kim: Topic: Action items").
-_W3C_TOPIC = re.compile(r"^\s*(?:[\w\-\[\]`|^{}.]+\s*:\s*)?(?:sub)?topic\s*:", re.IGNORECASE)
+# A scribe may echo the chair's words with the chair's nick first ("kim: Topic: Action items"),
+# go on from a line before ("... topic: Announcements") or mistype it ("Topipc:", "Tpoic:").
+_W3C_TOPIC = re.compile(
+    r"^\s*(?:[.…]+\s*)?(?:[\w\-\[\]`|^{}.]+\s*:\s*)?(?:sub)?t[opic]{3,5}\s*:", re.IGNORECASE
+)
 _W3C_TOPICS_HEAD = re.compile(r"^Topics:\s*$")
 _W3C_TOPIC_ITEM = re.compile(r"^\s+\d+\.\s+(.+?)\s*$")
 # MeetBot: ``19:02:34 <t-bast> #topic Update closing fee requirement``

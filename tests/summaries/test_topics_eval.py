@@ -48,15 +48,19 @@ def test_a_scribes_echo_of_the_chairs_topic_line_is_hidden_too(tmp_path: Path) -
         "[2021-02-02T17:01:00.000Z]\t<sam>\tpat: Topic: Garden plans\n"
         "[2021-02-02T17:02:00.000Z]\t<sam>\tpat: the next topic: is it the shed?\n"
         "[2021-02-02T17:03:00.000Z]\t<sam>\tlee: topic ideas are welcome\n"
+        "[2021-02-02T17:04:00.000Z]\t<sam>\t... topic: Seed swap\n"
+        "[2021-02-02T17:05:00.000Z]\t<sam>\tTopipc: Compost\n"
+        "[2021-02-02T17:06:00.000Z]\t<sam>\tpat: the tropic plants need shade: mine died\n"
     )
     (tmp_path / "irc.log").write_text(log, encoding="utf-8")
     minutes = "Topics:\n  1. Welcome\n  2. Garden plans\nScribe:\n"
     (tmp_path / "email.log").write_text(minutes, encoding="utf-8")
     [meeting] = find_minuted_meetings([tmp_path])
-    assert meeting.removed == 2
-    assert "Garden" not in meeting.cleaned
+    assert meeting.removed == 4
+    assert not {"Garden", "Seed", "Compost"} & set(meeting.cleaned.split())
     assert "the next topic: is it the shed?" in meeting.cleaned
     assert "topic ideas are welcome" in meeting.cleaned
+    assert "the tropic plants need shade: mine died" in meeting.cleaned
 
 
 def test_a_wrapped_w3c_topic_title_is_read_whole() -> None:

@@ -185,6 +185,7 @@ def create_app(db: Database, settings: Settings, access: Access) -> Starlette:
         Route("/", pages.home),
         Route("/sessions", pages.sessions),
         Route("/people", pages.people),
+        Route("/people/{person:int}", pages.person),
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),

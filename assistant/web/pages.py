@@ -13,17 +13,37 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from assistant.config import Settings
-from assistant.people.directory import PersonSummary, list_people, resolve_person
+from assistant.people.directory import (
+    PersonSummary,
+    list_people,
+    person_summary,
+    recent_topics,
+    resolve_person,
+)
 from assistant.people.linking import configured_groups
 from assistant.people.notability import Notability, rank_people
-from assistant.sessions.queries import SessionSummary, recent_sessions, zone
+from assistant.sessions.queries import (
+    SeriesRecord,
+    SessionSummary,
+    Visit,
+    person_attendance,
+    recent_sessions,
+    zone,
+)
 from assistant.storage.database import Database
 from assistant.web.access import Access
-from assistant.web.queries import Attendee, session_attendees, session_privacy
+from assistant.web.queries import (
+    Attendee,
+    Line,
+    recent_lines,
+    session_attendees,
+    session_privacy,
+)
 
 __all__ = ["Pages", "PersonRow", "templates"]
 
@@ -31,6 +51,9 @@ PEOPLE_SHOWN = 200
 """Rows the People page shows at most; a search narrows the rest down."""
 SUGGESTIONS = 5
 SESSIONS_SHOWN = 50
+ATTENDANCE_SESSIONS = 12
+"""Sessions of each recurring chat the Person page's attendance picture covers."""
+LINES_SHOWN = 20
 _ORIGINS = {"schedule": "scheduled", "event": "event", "adhoc": "ad hoc"}
 
 
@@ -163,6 +186,60 @@ class Pages:
             total=len(rows),
             suggestions=suggestions if not query else [],
         )
+
+    async def person(self, request: Request) -> Response:
+        """One person: identities, watchlist notes, notability, attendance, topics, lines."""
+        person_id: int = request.path_params["person"]
+        settings = self.settings
+        watchlist = [(m.name, m.priority, m.identities) for m in settings.watchlist]
+
+        def read(conn: sqlite3.Connection) -> _PersonRead:
+            summary = person_summary(conn, person_id)
+            if summary is None:
+                return None
+            ranked = rank_people(
+                conn, watchlist=watchlist, exclude=settings.owner.identities, only=person_id
+            )
+            notability = next((n for n in ranked if n.person_id == person_id), None)
+            topics = recent_topics(conn, person_id)
+            return summary, notability, topics, recent_lines(conn, person_id, LINES_SHOWN)
+
+        found = await self.db.run_in_thread(read)
+        if found is None:
+            raise HTTPException(404, "Nobody has that number; the People page lists everyone.")
+        summary, notability, topics, lines = found
+        records = await person_attendance(self.db, person_id, ATTENDANCE_SESSIONS)
+        watched = next(
+            (m for m in settings.watchlist if notability and m.name == notability.watched), None
+        )
+        return self.render(
+            "person.html",
+            page="people",
+            person=summary,
+            notability=notability,
+            watched=watched,
+            topics=topics,
+            lines=lines,
+            records=[_Record(record) for record in records],
+        )
+
+
+_PersonRead = tuple[PersonSummary, Notability | None, list[str], list[Line]] | None
+
+
+@dataclass(frozen=True)
+class _Record:
+    """A person's record at one recurring chat, oldest session first, in the chat's zone."""
+
+    record: SeriesRecord
+
+    @property
+    def where(self) -> tzinfo:
+        return zone(self.record.timezone)
+
+    @property
+    def visits(self) -> list[Visit]:
+        return list(reversed(self.record.visits))
 
 
 def _matches(row: PersonRow, query: str) -> bool:

@@ -10,8 +10,9 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-__all__ = ["Attendee", "session_attendees", "session_privacy"]
+__all__ = ["Attendee", "Line", "recent_lines", "session_attendees", "session_privacy"]
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,47 @@ SELECT a.session_id, a.person_id, a.lines,
 FROM session_attendance AS a
 WHERE a.session_id IN (SELECT value FROM json_each(:ids))
 """
+_LINES = """
+SELECT m.at, m.text, m.kind, c.name AS channel, c.private, n.name AS network
+FROM messages AS m
+JOIN channels AS c ON c.id = m.channel_id
+JOIN networks AS n ON n.id = c.network_id
+WHERE m.identity_id IN (SELECT id FROM identities WHERE person_id = :person)
+AND m.deleted = 0
+ORDER BY m.at DESC, m.id DESC
+LIMIT :limit
+"""
 _PRIVATE = """
 SELECT s.id FROM sessions AS s JOIN channels AS c ON c.id = s.channel_id
 WHERE s.id IN (SELECT value FROM json_each(:ids)) AND c.private != 0
 """
+
+
+@dataclass(frozen=True)
+class Line:
+    """Something a person said, where and when."""
+
+    at: datetime
+    text: str
+    kind: str
+    network: str
+    channel: str
+    private: bool
+
+
+def recent_lines(conn: sqlite3.Connection, person: int, limit: int = 20) -> list[Line]:
+    """The person's latest lines in channels, newest first (private channels marked)."""
+    return [
+        Line(
+            at=datetime.fromtimestamp(row["at"], UTC),
+            text=row["text"],
+            kind=row["kind"],
+            network=row["network"],
+            channel=row["channel"],
+            private=bool(row["private"]),
+        )
+        for row in conn.execute(_LINES, {"person": person, "limit": limit})
+    ]
 
 
 def session_attendees(

@@ -32,6 +32,7 @@ from assistant.testing.factories import ChatScript
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 FIRST = datetime(2026, 2, 1, 19, 30, tzinfo=SYDNEY).astimezone(UTC)
+XSS = "<script>document.title = 'owned'</script> hi all"
 
 CONFIG = """\
 [networks.libera]
@@ -63,7 +64,7 @@ priority = 3
 
 
 async def _seed(config: Path) -> None:
-    """Three Sunday chats: alice comes to all three, bob to the last, carol says hi once."""
+    """Three Sunday chats: alice comes to all three, bob to the last; carol tries a script."""
     settings = load_settings(config)
     clock = ManualClock(FIRST - timedelta(hours=1))
     async with await Database.open(settings.resolve(settings.storage.path)) as db:
@@ -76,12 +77,13 @@ async def _seed(config: Path) -> None:
             await tracker.run_due()
             chat.joined("alice", "#bloggers", at=start + timedelta(minutes=10))
             chat.said("alice", f"hello, week {week}", "#bloggers", at=start + timedelta(minutes=11))
+            chat.left("alice", "#bloggers", at=start + timedelta(minutes=80))
             if week == 2:
                 chat.joined("bob", "#bloggers", at=start + timedelta(minutes=2))
                 chat.said("bob", "first time here", "#bloggers", at=start + timedelta(minutes=3))
             clock.set(start + timedelta(minutes=90))
             await tracker.run_due()
-        chat.said("carol", "hi all", "#bloggers", at=FIRST + timedelta(weeks=4))
+        chat.said("carol", XSS, "#bloggers", at=FIRST + timedelta(weeks=4))
         await tracker.stop()
 
 

@@ -10,13 +10,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.web.conftest import Dashboard
+from tests.web.conftest import XSS, Dashboard
 
 WAIT = 60  # a condition wait, generous for a busy machine; never a measure of speed
 
 
 def _log_in(browser: WebDriver, dashboard: Dashboard, path: str) -> None:
-    browser.get(f"{dashboard.url.rstrip('/')}{path}?token={dashboard.token}")
+    joint = "&" if "?" in path else "?"
+    browser.get(f"{dashboard.url.rstrip('/')}{path}{joint}token={dashboard.token}")
     WebDriverWait(browser, WAIT).until(expected_conditions.url_to_be(dashboard.url + path[1:]))
 
 
@@ -71,6 +72,44 @@ def test_the_people_page_puts_watched_members_first_and_searches(
     assert found == ["alice Alice Example"]
 
 
+def test_a_persons_page_shows_their_notes_attendance_and_lines(
+    browser: WebDriver, dashboard: Dashboard
+) -> None:
+    _log_in(browser, dashboard, "/sessions")
+    browser.find_element(By.LINK_TEXT, "bob").click()  # from the newest session's attendees
+    WebDriverWait(browser, WAIT).until(expected_conditions.url_contains("/people/"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "bob"
+    series = browser.find_element(By.CSS_SELECTOR, ".series")
+    assert "Aussie bloggers (#bloggers on libera)" in series.text
+    assert series.find_element(By.CSS_SELECTOR, ".sentence").text.startswith("1 of the last 3")
+    visits = series.find_elements(By.CSS_SELECTOR, ".visit")
+    assert [v.get_attribute("class") for v in visits] == ["visit missed"] * 2 + ["visit came"]
+    assert visits[-1].find_element(By.CSS_SELECTOR, ".arrival").text == "19:32"
+    assert "first time here" in browser.find_element(By.CSS_SELECTOR, "table.lines").text
+
+    browser.find_element(By.LINK_TEXT, "People").click()
+    browser.find_element(By.LINK_TEXT, "alice").click()
+    WebDriverWait(browser, WAIT).until(
+        expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), "alice")
+    )
+    assert browser.find_element(By.CSS_SELECTOR, ".notes").text == "writes about podcasting"
+    sentence = browser.find_element(By.CSS_SELECTOR, ".series .sentence").text
+    assert sentence == "3 of the last 3; usually arrives 19:40, stays 70 min"
+    lines = browser.find_element(By.CSS_SELECTOR, "table.lines").text
+    assert "hello, week 2" in lines and "hello, week 0" in lines
+
+
+def test_a_script_in_a_message_is_shown_as_text(browser: WebDriver, dashboard: Dashboard) -> None:
+    _log_in(browser, dashboard, "/people?q=carol")
+    browser.find_element(By.LINK_TEXT, "carol").click()
+    cell = WebDriverWait(browser, WAIT).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "td.text"))
+    )
+    assert cell.text == XSS
+    assert browser.title == "carol · Presence"
+    assert not browser.find_elements(By.CSS_SELECTOR, "main script")
+
+
 def test_logging_in_with_the_form_and_a_wrong_token(
     browser: WebDriver, dashboard: Dashboard
 ) -> None:
@@ -107,8 +146,9 @@ def test_a_request_without_the_token_is_refused(dashboard: Dashboard) -> None:
 
 
 def test_a_page_that_does_not_exist_is_a_404_page(dashboard: Dashboard) -> None:
-    status, body = _status(
-        dashboard.url + "nowhere", {"Authorization": f"Bearer {dashboard.token}"}
-    )
+    bearer = {"Authorization": f"Bearer {dashboard.token}"}
+    status, body = _status(dashboard.url + "nowhere", bearer)
     assert status == 404
     assert "There is no such page." in body and "Traceback" not in body
+    status, body = _status(dashboard.url + "people/9999", bearer)
+    assert status == 404 and "Nobody has that number" in body

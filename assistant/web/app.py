@@ -186,6 +186,7 @@ def create_app(db: Database, settings: Settings, access: Access) -> Starlette:
         Route("/sessions", pages.sessions),
         Route("/people", pages.people),
         Route("/people/{person:int}", pages.person),
+        Route("/health", pages.health),
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),

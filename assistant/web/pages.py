@@ -40,6 +40,7 @@ from assistant.web.access import Access
 from assistant.web.queries import (
     Attendee,
     Line,
+    database_counts,
     recent_lines,
     session_attendees,
     session_privacy,
@@ -221,6 +222,16 @@ class Pages:
             topics=topics,
             lines=lines,
             records=[_Record(record) for record in records],
+        )
+
+    async def health(self, request: Request) -> Response:
+        """The database: its size on disk, what it holds, its schema version."""
+        counts = await self.db.run_in_thread(database_counts)
+        path = self.db.path
+        files = [path, path.with_name(path.name + "-wal")]
+        size = sum(f.stat().st_size for f in files if f.exists())
+        return self.render(
+            "health.html", page="health", counts=counts, size=size, database=path.name
         )
 
 

@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-__all__ = ["Attendee", "Line", "recent_lines", "session_attendees", "session_privacy"]
+__all__ = [
+    "Attendee",
+    "Line",
+    "database_counts",
+    "recent_lines",
+    "session_attendees",
+    "session_privacy",
+]
 
 
 @dataclass(frozen=True)
@@ -92,3 +99,20 @@ def session_privacy(conn: sqlite3.Connection, session_ids: Sequence[int]) -> set
     """Which of ``session_ids`` took place in a private channel."""
     rows = conn.execute(_PRIVATE, {"ids": json.dumps(list(session_ids))})
     return {int(row["id"]) for row in rows}
+
+
+# Table names from this fixed list only, never from a request.
+_COUNTED = ("persons", "identities", "messages", "sessions", "message_analyses")
+
+
+def database_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Rows in the main tables, and the core schema version (as ``schema``)."""
+    counts = {
+        table: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        for table in _COUNTED
+    }
+    row = conn.execute(
+        "SELECT max(version) FROM schema_migrations WHERE namespace = 'core'"
+    ).fetchone()
+    counts["schema"] = int(row[0] or 0)
+    return counts

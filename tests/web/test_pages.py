@@ -152,3 +152,10 @@ def test_a_page_that_does_not_exist_is_a_404_page(dashboard: Dashboard) -> None:
     assert "There is no such page." in body and "Traceback" not in body
     status, body = _status(dashboard.url + "people/9999", bearer)
     assert status == 404 and "Nobody has that number" in body
+
+
+def test_the_health_page_says_what_the_database_holds(dashboard: Dashboard) -> None:
+    status, body = _status(dashboard.url + "health", {"Authorization": f"Bearer {dashboard.token}"})
+    assert status == 200
+    assert '<td class="num messages">5</td>' in body  # alice 3, bob 1, carol 1
+    assert "presence.sqlite3" in body and " MB</td>" in body

@@ -2,11 +2,15 @@
 
 The skeleton is the conversation thread the analyzer stored with each message (from reply
 links). Threads are cut where a MeetBot ``#topic`` (or a scribe's ``Topic:``) line starts a
-new subject; that line becomes the heading of what follows. Small threads are then merged
-into a neighbour close in time that shares content words, and the closest neighbours are
-merged until the session has about one discussion per ten minutes of talk (at most
-:data:`MOST`). Procedural lines (``present+``, the W3C queue's ``q+``/``ack``), commands to
-bots and their announcements, greetings and thanks take part in no discussion.
+new subject; that line becomes the heading of what follows. A chair moving on to one of a
+meeting's standing items (introductions, announcements, action items: "kim: Announcements
+and reminders", "anyone new to the call?", a link to the group's announcements page) cuts
+them too and names what follows, up to where its vocabulary changes: such items are short.
+Small threads are then merged into a neighbour close in time that shares content words,
+and the closest neighbours are merged until the session has about one discussion per ten
+minutes of talk (at most :data:`MOST`). Procedural lines (``present+``, the W3C queue's
+``q+``/``ack``), commands to bots and their announcements, greetings and thanks take part
+in no discussion.
 
 Each discussion is named by a key phrase of its own lines: the phrases are the noun
 chunks the analyzer stored as the message's topics, ranked TextRank-style (PageRank over
@@ -29,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from assistant.nlp.chat_words import FILLERS, GENERIC_WORDS, GREETING_WORDS
 from assistant.summaries.model import Discussion, KeyLine, Participant
@@ -96,6 +101,36 @@ _SIGNPOST_LEAD = re.compile(
 _SIGNPOST_WORDS = 4
 """A line that names the next subject is a few words long ("Announcements and reminders")."""
 _SIGNPOST_JOINERS = frozenset({"and", "or", "of", "on", "for", "the", "in"})
+# The standing items of a meeting's agenda, as a chair names them when moving on to one:
+# "Announcements and reminders", "let's do introductions", "moving to progress on action items".
+_AGENDA_ITEMS = {
+    "introductions": r"(?:re-?\s?)?intro(?:duction)?s?",
+    "announcements": r"announcements?|reminders?",
+    "action items": r"(?:progress\s+(?:on|and)\s+)?(?:the\s+)?action[\s\-]*items?",
+}
+_AGENDA_LEAD = re.compile(
+    r"^(?:(?:ok(?:ay)?|so|now|then|and|next(?:\s+up)?|on\s+to|mov(?:e|ing)\s+(?:on\s+)?to"
+    r"|let'?s\s+(?:do|have|go\s+to|start\s+with|move\s+(?:on\s+)?to)"
+    r"|(?:now\s+)?we\s*(?:are|'re)\s+(?:on\s+)?to|time\s+for|any(?:\s+other)?"
+    r"|(?:a\s+)?(?:quick\s+)?review\s+of|topic)\b[\s,:.\-\u2013\u2014]*)+",
+    re.IGNORECASE,
+)
+_ANY_ITEM = "|".join(_AGENDA_ITEMS.values())
+_AGENDA = {
+    name: re.compile(
+        rf"^(?:{pattern})(?:\s*(?:and|&|/|,)\s*(?:{_ANY_ITEM}))*(?=\s*(?:$|[.?!:;,(…\-\u2013\u2014]))",
+        re.IGNORECASE,
+    )
+    for name, pattern in _AGENDA_ITEMS.items()
+}
+# The ritual that opens a round of introductions without naming it ("anyone new to the call?").
+_INTRODUCTIONS = re.compile(
+    r"\b(?:any(?:one|body)\s+(?:else\s+)?new\b|introduce\s+(?:yourself|yourselves|themselves))",
+    re.IGNORECASE,
+)
+_AGENDA_PREFIX = re.compile(r"^\s*(?:[.…]+\s*)?(?:[\w\-\[\]`|^{}@]+\s*:\s*)?")
+_AGENDA_WORDS = 20
+"""A line longer than this is talk, even when it opens with an agenda item."""
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.+\-]*[a-z0-9]|[a-z0-9]")
 _PHRASE_WORD = re.compile(r"^[a-z][a-z0-9\-]*[a-z0-9]$|^[a-z0-9]+$")
 _CHATTER = (
@@ -147,6 +182,8 @@ class _Line:
     it counts towards the discussion but does not represent it."""
     signpost: bool = False
     """The line names a subject and says nothing else ("Action items", "any announcements?")."""
+    agenda: tuple[str, str] | None = None
+    """The standing agenda item the line moves on to (:func:`agenda_item`)."""
 
 
 @dataclass(slots=True)
@@ -154,6 +191,8 @@ class _Group:
     lines: list[_Line] = field(default_factory=list)
     segment: int = 0
     heading: str = ""
+    agenda: str = ""
+    """The kind of agenda item the heading names; its group ends where the talk moves on."""
     words: Counter[str] = field(default_factory=Counter)
     start: float = math.inf
     end: float = -math.inf
@@ -245,6 +284,45 @@ def _signpost(text: str, phrases: Sequence[str]) -> bool:
     )
 
 
+def agenda_item(text: str) -> tuple[str, str] | None:
+    """The standing agenda item a line moves on to: (kind, the words naming it), or None.
+
+    The kind is ``introductions``, ``announcements`` or ``action items``; the line is the
+    chair's (or a scribe's quoting the chair) and names the item before anything else:
+    "kim: Announcements and reminders", "let's do introductions - anyone new on the call?".
+    """
+    body = _URL.sub(" ", text)
+    if len(body.split()) > _AGENDA_WORDS:
+        return None
+    if not _AGENDA_PREFIX.sub("", body).strip():
+        return _agenda_page(text)
+    for _ in range(3):  # the item itself may look like a prefix ("Announcements: …")
+        lead = _AGENDA_LEAD.match(body)
+        rest = body[lead.end() :] if lead else body
+        for kind, pattern in _AGENDA.items():
+            found = pattern.match(rest.strip())
+            if found is not None:
+                return kind, found.group(0).strip()
+        if _INTRODUCTIONS.search(body):
+            return "introductions", "Introductions"
+        shorter = _AGENDA_PREFIX.sub("", body, count=1)
+        if shorter == body:
+            break
+        body = shorter
+    return None
+
+
+def _agenda_page(text: str) -> tuple[str, str] | None:
+    """The agenda item a shared link's page is named for ("…/announcements/"), or None."""
+    for url in _URL.findall(text):
+        path = urlsplit(url if "://" in url else f"//{url}").path
+        last = unquote(path.rstrip("/").rsplit("/", 1)[-1]).replace("-", " ").replace("_", " ")
+        for kind, pattern in _AGENDA.items():
+            if last and pattern.fullmatch(last.strip()) is not None:
+                return kind, last.strip()
+    return None
+
+
 def _lines(messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker]) -> list[_Line]:
     lines: list[_Line] = []
     for index, message in enumerate(messages):
@@ -282,6 +360,7 @@ def _lines(messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker])
                 titled,
                 quiet,
                 _signpost(text, phrases),
+                agenda_item(text),
             )
         )
     return lines
@@ -290,12 +369,22 @@ def _lines(messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker])
 def _groups(lines: list[_Line]) -> list[_Group]:
     """Threads, cut at each heading line (a heading starts a segment and heads its group)."""
     segment = 0
+    agenda = ""
     by_unit: dict[tuple[int, str], _Group] = {}
     for line in lines:
         heading = topic_heading(line.text)
         if heading is not None:
             segment += 1
+            agenda = ""
             group = by_unit[segment, "#heading"] = _Group(segment=segment, heading=heading)
+        elif line.agenda is not None and line.agenda[0] != agenda:
+            # A chair moving on to a standing item ("Announcements and reminders") starts it;
+            # saying it again ("any other announcements?") does not.
+            segment += 1
+            agenda, heading = line.agenda
+            group = by_unit[segment, "#heading"] = _Group(
+                segment=segment, heading=heading, agenda=agenda
+            )
         else:
             group = by_unit.setdefault((segment, line.unit), _Group(segment=segment))
         group.add(line)
@@ -323,7 +412,11 @@ def _split(group: _Group) -> list[_Group]:
     how people announce the next subject.
     """
     lines = group.lines
-    if group.heading or len(lines) < 2 * _TILE or lines[-1].at - lines[0].at < _TILE_SECONDS:
+    if (
+        (group.heading and not group.agenda)
+        or len(lines) < 2 * _TILE
+        or lines[-1].at - lines[0].at < _TILE_SECONDS
+    ):
         return [group]
     gaps: list[float] = []
     for i in range(1, len(lines)):
@@ -352,7 +445,13 @@ def _split(group: _Group) -> list[_Group]:
             cuts.append(at)
     parts: list[_Group] = []
     for start, end in zip([0, *sorted(cuts)], [*sorted(cuts), len(lines)], strict=True):
-        part = _Group(segment=group.segment)
+        # A standing agenda item is short: only the talk before the first cut is under it.
+        first = not parts
+        part = _Group(
+            segment=group.segment,
+            heading=group.heading if first else "",
+            agenda=group.agenda if first else "",
+        )
         for line in lines[start:end]:
             part.add(line)
         parts.append(part)
@@ -649,7 +748,7 @@ def map_discussions(
             participants=tuple(participants),
             links=links,
             key_lines=key_lines,
-            heading=bool(group.heading),
+            heading=bool(group.heading) and not group.agenda,
         )
         notable = any(part.notable for part in participants)
         discussions.append(((notable, len(said) * len(group.lines)), discussion, group))

@@ -207,7 +207,67 @@ def test_a_line_that_only_names_the_subject_heads_its_discussion(nlp: Language) 
     ]
     found = build_discussions(rows(nlp, meeting), PEOPLE)
 
-    assert [d.headline for d in found] == ["action item"]
+    assert [d.headline for d in found] == ["Action items"]
+
+
+# A scribed call in one reply thread: the chair moves through the standing items.
+CALL: list[Line] = [
+    (0, 5, "call", "darren: welcome everyone, the agenda is in the mailing list post"),
+    (1, 5, "call", "darren: Anyone new to the call?"),
+    (2, 1, "call", "alice: hi, I'm Alice from Perth, I build garden sensors"),
+    (3, 2, "call", "bob: I'm Bob, I maintain the irrigation controller firmware"),
+    (4, 3, "call", "carol: Carol here, I write the garden sensor documentation"),
+    (5, 5, "call", "darren: Announcements and reminders"),
+    (6, 1, "call", "alice: the sensor meetup moved to the library on Friday"),
+    (7, 2, "call", "bob: the firmware release candidate is out for testing"),
+    (8, 5, "call", "darren: any other announcements?"),
+    (9, 3, "call", "carol: the documentation sprint starts next Monday"),
+    (10, 5, "call", "darren: Action items"),
+    (11, 2, "call", "bob: the flaky firmware test is fixed, closing that one"),
+    (12, 1, "call", "alice: the sensor calibration guide still needs a reviewer"),
+    (13, 3, "call", "carol: I can review the sensor calibration guide"),
+]
+
+
+def test_a_chairs_standing_agenda_items_start_their_own_discussions(nlp: Language) -> None:
+    found = build_discussions(rows(nlp, CALL), PEOPLE)
+
+    by_start = sorted(found, key=lambda d: d.started_at)
+    assert [d.headline for d in by_start] == [
+        "Introductions",  # "anyone new to the call?" opens a round of introductions
+        "Announcements and reminders",
+        "Action items",
+    ]
+    # Asking for more of the same ("any other announcements?") does not start another.
+    assert [d.lines for d in by_start] == [4, 5, 4]
+    assert not any(d.heading for d in found)  # named by what was said, not by a #topic
+
+
+def test_a_link_to_the_announcements_page_starts_the_announcements(nlp: Language) -> None:
+    call = [
+        *CALL[:5],
+        (5, 5, "call", "https://garden.example.org/community/announcements/"),
+        *CALL[6:8],
+    ]
+    found = build_discussions(rows(nlp, call), PEOPLE)
+
+    by_start = sorted(found, key=lambda d: d.started_at)
+    assert [d.headline for d in by_start] == ["Introductions", "announcements"]
+    assert by_start[1].links == ("https://garden.example.org/community/announcements/",)
+
+
+def test_a_long_line_that_opens_with_an_agenda_word_is_talk(nlp: Language) -> None:
+    talk: list[Line] = [
+        (0, 1, "t", "alice: the sensor calibration guide needs a reviewer before the release"),
+        (1, 2, "t", "bob: I can review the sensor calibration guide tomorrow"),
+        (2, 1, "t", "alice: great, the sensor calibration guide is in the docs folder"),
+        (3, 2, "t", "bob: Action items are listed at the end of the sensor calibration guide"),
+        (4, 1, "t", "alice: the sensor calibration guide also covers the humidity sensor"),
+    ]
+    found = build_discussions(rows(nlp, talk), PEOPLE)
+
+    assert len(found) == 1
+    assert "calibration" in found[0].headline or "sensor" in found[0].headline
 
 
 def test_commands_to_a_bot_take_part_in_no_discussion(nlp: Language) -> None:

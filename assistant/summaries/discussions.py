@@ -16,7 +16,8 @@ Each discussion is named by a key phrase of its own lines: the phrases are the n
 chunks the analyzer stored as the message's topics, ranked TextRank-style (PageRank over
 the graph of words said in the same line), weighted by how often the phrase came up in
 this discussion rather than in the others, multiword phrases preferred, and a phrase said on
-a line of its own ("kim: Action items", the way a chair moves on) most. Its one or two
+a line of its own ("kim: Action items", the way a chair moves on) most; never a name (a
+nick, or a name a scribe writes before a colon on two lines or more). Its one or two
 representative lines are the most central ones of a TextRank ranking over its lines
 (lines are linked by the content words they share). Nothing here loads a pipeline, so
 the summary of a long session stays fast.
@@ -129,6 +130,13 @@ _INTRODUCTIONS = re.compile(
     re.IGNORECASE,
 )
 _AGENDA_PREFIX = re.compile(r"^\s*(?:[.…]+\s*)?(?:[\w\-\[\]`|^{}@]+\s*:\s*)?")
+# A name before a colon, the way a scribe writes who is speaking ("... kim: yes").
+_SCRIBED = re.compile(r"^\s*(?:[.…]+\s*)?@?([a-z][\w\-\[\]`|^{}]*)\s*:\s+\S", re.IGNORECASE)
+_LABELS = frozenset(
+    {"action", "agenda", "note", "notes", "question", "proposal", "resolved", "resolution"}
+    | {"scribe", "scribes", "scribenick", "summary", "topic", "update", "updates", "voip"}
+)
+"""Words written before a colon that name what follows, not who said it."""
 _AGENDA_WORDS = 20
 """A line longer than this is talk, even when it opens with an agenda item."""
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.+\-]*[a-z0-9]|[a-z0-9]")
@@ -310,6 +318,22 @@ def agenda_item(text: str) -> tuple[str, str] | None:
             break
         body = shorter
     return None
+
+
+def _scribed_names(lines: Iterable[_Line]) -> frozenset[str]:
+    """The words of names written before a colon on two lines or more ("kim: …"; scribes)."""
+    said: Counter[str] = Counter()
+    for line in lines:
+        found = _SCRIBED.match(line.text)
+        if found is not None:
+            said[found.group(1).lower()] += 1
+    return frozenset(
+        word
+        for name, count in said.items()
+        if count >= 2 and name not in _LABELS and agenda_item(name) is None
+        for word in re.split(r"[_\-\[\]`|^{}]+", name)
+        if len(word) > 2 and word not in _stop_words() and word not in _CHATTER
+    )
 
 
 def _agenda_page(text: str) -> tuple[str, str] | None:
@@ -722,6 +746,7 @@ def map_discussions(
     names = frozenset(
         w for speaker in people.values() for w in _WORD.findall(speaker.name.lower())
     ) | frozenset(w for m in messages for w in _WORD.findall(str(m.get("nick") or "").lower()))
+    names |= _scribed_names(lines)
     used: set[str] = set()
     for group in sorted(groups, key=lambda g: -len(g.lines)):
         headline = _headline(group, spread, len(groups), names, used)

@@ -350,3 +350,18 @@ def test_html_shows_each_discussion_with_its_people_and_lines_escaped() -> None:
 def test_json_keeps_the_discussions_through_a_round_trip() -> None:
     summary = summary_with(HOSTILE)
     assert load_summary(render_json(summary)) == summary
+
+
+def test_a_name_a_scribe_writes_before_a_colon_is_no_headline(nlp: Language) -> None:
+    # Darren scribes: "Tim:" is who spoke (Tim is not in the channel), and people go on to
+    # talk about Tim; without knowing it is a name, "tim" would be the headline.
+    scribed: list[Line] = [
+        (0, 5, "s", "Tim: the soil sensor reads wrong values after rain"),
+        (1, 1, "s", "alice: I asked Tim about it, Tim knows the rain gauge"),
+        (2, 5, "s", "Tim: the firmware needs a calibration step"),
+        (3, 2, "s", "bob: Tim could share his notes, Tim wrote the driver"),
+        (4, 1, "s", "alice: thanks Tim, Tim and I will test it tomorrow"),
+    ]
+    found = build_discussions(rows(nlp, scribed), PEOPLE)
+
+    assert [d.headline for d in found] == ["rain gauge"]

@@ -144,7 +144,7 @@ def _detect_discord_text(log: LogFile) -> float:
     head = log.head
     if not head or not head[0].startswith(TEXT_RULE):
         return 0.0
-    return 1.0 if any(line.startswith(("Guild: ", "Channel: ")) for line in head[:6]) else 0.4
+    return 1.0 if any(line.startswith(("Guild: ", "Channel: ")) for line in head[:6]) else 0.0
 
 
 def _detect_pidgin(log: LogFile) -> float:

@@ -95,3 +95,13 @@ def test_mode_prefixes_are_not_part_of_the_nick(
     events, bad = parse(str(log))
     assert bad == []
     assert [e.actor.nick for e in events] == [nick, nick]
+
+
+def test_a_text_under_a_rule_is_no_discord_export(tmp_path: Path) -> None:
+    from assistant.importers.formats import score_formats
+    from assistant.importers.reading import read_log
+
+    minutes = tmp_path / "weekly.2021-04-12-20.00.txt"
+    minutes.write_text("=" * 40 + "\n#weekly: weekly\n" + "=" * 40 + "\n\nMeeting started\n")
+    scores = {log_format.name: score for score, log_format in score_formats(read_log(minutes))}
+    assert scores["discord-text"] == 0.0

@@ -417,7 +417,11 @@ def _question_form(doc: Doc) -> set[str]:
     asking = [sent for sent in _sentences(doc) if _is_asking(sent)] or _sentences(doc)
     lowers = [t.lower_ for sent in asking for t in sent]
     forms: set[str] = set()
-    if any(w in ROOM_WORDS for w in lowers) or any(
+    room = next((i for i, w in enumerate(lowers) if w in ROOM_WORDS), None)
+    you = next((i for i, w in enumerate(lowers) if w in SECOND_PERSON), None)
+    if room is not None and you is not None and you < room:
+        room = None  # "you voted for someone?": put to one person, about someone
+    if room is not None or any(
         _contains(lowers, ("any", w)) for w in ("idea", "ideas", "tips", "suggestions", "thoughts")
     ):
         forms.add("asks_room")

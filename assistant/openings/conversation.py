@@ -25,7 +25,9 @@ __all__ = [
     "Stance",
     "about_themselves",
     "answered",
+    "content_words",
     "is_bot_command",
+    "own_business",
     "pace",
     "partners_of",
     "resolves",
@@ -233,6 +235,9 @@ def resolves(text: str) -> bool:
     return _RESOLVED.search(text) is not None
 
 
+_THREAD_WINDOW = 300.0
+"""Seconds before a question in which its asker's exchanges count as their own business."""
+
 # Everyday words two unrelated lines share by chance ("after", "every", "trying"): sharing
 # one of these is no sign that a line takes up another.
 _EVERYDAY = frozenset(
@@ -318,9 +323,27 @@ _EVERYDAY = frozenset(
 )
 
 
-def _content_words(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
     """The words of ``text`` that could show two lines are about the same thing."""
     return {w for w in words(text) if len(w) >= 4 and w not in _EVERYDAY}
+
+
+def own_business(room: Room, line: Line, question: Line, window: float) -> bool:
+    """Whether ``line``, tied to a room ``question`` by a name or a reply link, is about
+    something else.
+
+    Someone who names the asker (or whom the reply linker ties to the asker's latest line)
+    to ask their own question, or to go on with the help they were already getting from
+    them, has not taken up the question to the room — unless their line is about the same
+    thing (shares a content word with it).
+    """
+    if "asks_room" not in question.analysis.acts or question.analysis.addressees:
+        return False  # only a question worded to the room ("anyone know ...?") is the room's
+    if content_words(line.text) & content_words(question.text):
+        return False
+    if line.analysis.is_question and "short_question" not in line.analysis.acts:
+        return True  # a question of their own, put to the asker
+    return irc_casefold(line.nick) in partners_of(room, question, window)
 
 
 def answered(room: Room, line: Line, within: timedelta, quiet: int = 10) -> bool:
@@ -334,7 +357,7 @@ def answered(room: Room, line: Line, within: timedelta, quiet: int = 10) -> bool
     """
     if line.answered_by:
         return True
-    asked = _content_words(line.text)
+    asked = content_words(line.text)
     me = irc_casefold(line.nick)
     until = line.at + within
     lines = room.recent(line.network, line.channel)
@@ -349,8 +372,9 @@ def answered(room: Room, line: Line, within: timedelta, quiet: int = 10) -> bool
             if resolves(later.text):
                 return True  # "nvm, figured it out"
             continue
-        if line.thread and later.thread == line.thread:
+        same_thread = bool(line.thread) and later.thread == line.thread
+        if same_thread and not own_business(room, later, line, _THREAD_WINDOW):
             return True
-        if is_quiet and not later.analysis.addressees and asked & _content_words(later.text):
+        if is_quiet and not later.analysis.addressees and asked & content_words(later.text):
             return True
     return False

@@ -30,6 +30,7 @@ from assistant.events import (
     irc_casefold,
 )
 from assistant.openings.clock import Clock
+from assistant.openings.conversation import own_business
 from assistant.openings.detector import Detector, DetectorContext
 from assistant.openings.interests import InterestMatcher
 from assistant.openings.notable import Notability, Notable
@@ -219,18 +220,25 @@ class OpeningsEngine:
     def _mark_answers(self, line: Line) -> None:
         """Credit the lines this one answers: those it replies to, and those of people it names."""
         me = line.actor.key
+        window = self.settings.conversation_window
         for key in line.analysis.reply_to:
             earlier = self.room.by_key.get(key)
-            if earlier is not None and earlier.actor.key != me:
+            if earlier is None or earlier.actor.key == me:
+                continue
+            if not own_business(self.room, line, earlier, window):
                 earlier.answered_by.add(me)
         named = {irc_casefold(n) for n in line.analysis.addressees}
         if not named:
             return
         recent = self.room.recent(line.network, line.channel)
         for earlier in itertools.islice(reversed(recent), _ANSWER_LOOKBACK):
-            if (line.at - earlier.at).total_seconds() > self.settings.conversation_window:
+            if (line.at - earlier.at).total_seconds() > window:
                 break
-            if irc_casefold(earlier.nick) in named and earlier.actor.key != me:
+            if (
+                irc_casefold(earlier.nick) in named
+                and earlier.actor.key != me
+                and not own_business(self.room, line, earlier, window)
+            ):
                 earlier.answered_by.add(me)
 
     # ------------------------------------------------------------------ pacing

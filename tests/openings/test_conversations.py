@@ -109,6 +109,45 @@ async def test_a_question_in_a_slow_channel_still_surfaces_when_nobody_answers(
     assert "unanswered_question" in talk.out.kinds
 
 
+async def test_naming_the_asker_about_ones_own_problem_does_not_answer_their_room_question(
+    talk: Harness,
+) -> None:
+    asked = await talk.speak("bob", "problogger: my upload fails with error 413", at=0, thread="b")
+    await talk.speak(
+        "problogger", "bob: raise the upload limit in nginx", at=20, reply_to=(asked,), thread="b"
+    )
+    await talk.speak(
+        "problogger", "does anyone know a small launcher app for gnome like katapult?", at=60
+    )
+    await talk.speak("bob", "problogger: still failing after the restart", at=90, thread="b")
+    await talk.wait(until=300)
+    assert "unanswered_question" in talk.out.kinds
+
+
+async def test_naming_the_asker_with_an_answer_takes_their_room_question_up(
+    talk: Harness,
+) -> None:
+    asked = await talk.speak("bob", "problogger: my upload fails with error 413", at=0, thread="b")
+    await talk.speak(
+        "problogger", "bob: raise the upload limit in nginx", at=20, reply_to=(asked,), thread="b"
+    )
+    await talk.speak(
+        "problogger", "does anyone know a small launcher app for gnome like katapult?", at=60
+    )
+    await talk.speak("bob", "problogger: gnome-do works much like katapult", at=90, thread="b")
+    await talk.wait(until=300)
+    assert "unanswered_question" not in talk.out.kinds
+
+
+async def test_a_question_to_one_member_about_someone_is_not_put_to_the_room(
+    talk: Harness,
+) -> None:
+    await talk.speak("bob", "I voted with my old address last month, do I get rewards?", at=0)
+    await talk.speak("problogger", "oh, you voted for someone that paid out kickbacks?", at=20)
+    await talk.wait(until=250)
+    assert "unanswered_question" not in talk.out.kinds
+
+
 async def test_a_line_sharing_only_everyday_words_does_not_answer(talk: Harness) -> None:
     await talk.speak(
         "problogger", "my headset audio drifts out of sync after every minute, any fix?", at=0

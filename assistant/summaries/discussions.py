@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from assistant.nlp.chat_words import FILLERS, GENERIC_WORDS, GREETING_WORDS
 from assistant.summaries.model import Discussion, KeyLine, Participant
@@ -130,6 +130,8 @@ _INTRODUCTIONS = re.compile(
     re.IGNORECASE,
 )
 _AGENDA_PREFIX = re.compile(r"^\s*(?:[.…]+\s*)?(?:[\w\-\[\]`|^{}@]+\s*:\s*)?")
+# An issue list filtered by a label that names actions: ``label:"action: review next"``.
+_ACTION_LABEL = re.compile(r"\blabel:\s*\"?action(?:[\s\-]*items?)?\b", re.IGNORECASE)
 # A name before a colon, the way a scribe writes who is speaking ("... kim: yes").
 _SCRIBED = re.compile(r"^\s*(?:[.…]+\s*)?@?([a-z][\w\-\[\]`|^{}]*)\s*:\s+\S", re.IGNORECASE)
 _LABELS = frozenset(
@@ -337,9 +339,18 @@ def _scribed_names(lines: Iterable[_Line]) -> frozenset[str]:
 
 
 def _agenda_page(text: str) -> tuple[str, str] | None:
-    """The agenda item a shared link's page is named for ("…/announcements/"), or None."""
+    """The agenda item a shared link's page is named for, or None.
+
+    The page is named in its path ("…/announcements/"), or it is an issue list filtered by
+    a label that names actions ("issues?q=label:"action: review next""), the way a chair
+    opens the review of the action items.
+    """
     for url in _URL.findall(text):
-        path = urlsplit(url if "://" in url else f"//{url}").path
+        parts = urlsplit(url if "://" in url else f"//{url}")
+        for values in parse_qs(parts.query).values():
+            if any(_ACTION_LABEL.search(value) for value in values):
+                return "action items", "Action items"
+        path = parts.path
         last = unquote(path.rstrip("/").rsplit("/", 1)[-1]).replace("-", " ").replace("_", " ")
         for kind, pattern in _AGENDA.items():
             if last and pattern.fullmatch(last.strip()) is not None:

@@ -256,6 +256,22 @@ def test_a_link_to_the_announcements_page_starts_the_announcements(nlp: Language
     assert by_start[1].links == ("https://garden.example.org/community/announcements/",)
 
 
+def test_a_link_to_the_issues_labelled_as_actions_starts_the_action_items(
+    nlp: Language,
+) -> None:
+    issues = "https://tracker.example.org/garden/issues?q=is%3Aopen+label%3A%22action%3A+review%22"
+    call = [*CALL[:8], (10, 5, "call", issues), *CALL[11:]]
+    found = build_discussions(rows(nlp, call), PEOPLE)
+
+    by_start = sorted(found, key=lambda d: d.started_at)
+    assert [d.headline for d in by_start][-1] == "Action items"
+    assert by_start[-1].links == (issues,)
+    # Any other label filter is just a link.
+    bugs = issues.replace("action", "bug")
+    found = build_discussions(rows(nlp, [*CALL[:8], (10, 5, "call", bugs), *CALL[11:]]), PEOPLE)
+    assert "Action items" not in [d.headline for d in found]
+
+
 def test_a_long_line_that_opens_with_an_agenda_word_is_talk(nlp: Language) -> None:
     talk: list[Line] = [
         (0, 1, "t", "alice: the sensor calibration guide needs a reviewer before the release"),

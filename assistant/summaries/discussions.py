@@ -129,6 +129,12 @@ _INTRODUCTIONS = re.compile(
     r"\b(?:any(?:one|body)\s+(?:else\s+)?new\b|introduce\s+(?:yourself|yourselves|themselves))",
     re.IGNORECASE,
 )
+# Someone saying who they are and where they work ("I'm with Acme", "work at Acme", "happy to
+# re-introduce"): before any other standing item, a round of introductions is under way.
+_SELF_INTRODUCTION = re.compile(
+    r"\b(?:i'?m\s+with|i\s+am\s+with|(?:i\s+)?work(?:s|ing)?\s+(?:at|for)|re-?\s?introduc\w*)\s+\S",
+    re.IGNORECASE,
+)
 _AGENDA_PREFIX = re.compile(r"^\s*(?:[.…]+\s*)?(?:[\w\-\[\]`|^{}@]+\s*:\s*)?")
 # An issue list filtered by a label that names actions: ``label:"action: review next"``.
 _ACTION_LABEL = re.compile(r"\blabel:\s*\"?action(?:[\s\-]*items?)?\b", re.IGNORECASE)
@@ -401,6 +407,13 @@ def _lines(messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker])
     return lines
 
 
+def _opens_introductions(line: _Line) -> bool:
+    """Whether a line is someone introducing themselves ("alice: I work at Acme, on …")."""
+    return len(line.text.split()) <= 2 * _AGENDA_WORDS and bool(
+        _SELF_INTRODUCTION.search(line.text)
+    )
+
+
 def _groups(lines: list[_Line]) -> list[_Group]:
     """Threads, cut at each heading line (a heading starts a segment and heads its group)."""
     segment = 0
@@ -412,6 +425,14 @@ def _groups(lines: list[_Line]) -> list[_Group]:
             segment += 1
             agenda = ""
             group = by_unit[segment, "#heading"] = _Group(segment=segment, heading=heading)
+        elif line.agenda is None and not agenda and not segment and _opens_introductions(line):
+            # Nobody named the round of introductions, but it has started: people say who
+            # they are before any other standing item of the meeting.
+            segment += 1
+            agenda, heading = "introductions", "Introductions"
+            group = by_unit[segment, "#heading"] = _Group(
+                segment=segment, heading=heading, agenda=agenda
+            )
         elif line.agenda is not None and line.agenda[0] != agenda:
             # A chair moving on to a standing item ("Announcements and reminders") starts it;
             # saying it again ("any other announcements?") does not.

@@ -256,6 +256,29 @@ def test_a_link_to_the_announcements_page_starts_the_announcements(nlp: Language
     assert by_start[1].links == ("https://garden.example.org/community/announcements/",)
 
 
+def test_people_saying_where_they_work_before_any_other_item_are_the_introductions(
+    nlp: Language,
+) -> None:
+    unnamed: list[Line] = [
+        (0, 5, "call", "darren: welcome everyone, the agenda is in the mailing list post"),
+        (1, 1, "call", "alice: hi, I work at the garden co-op in Perth, on soil sensors"),
+        (2, 2, "call", "bob: I'm with the irrigation project, I maintain its firmware"),
+        (3, 3, "call", "carol: happy to re-introduce myself, I write the sensor docs"),
+        *CALL[5:],
+        # Later in the meeting, the same words are talk about the work, not introductions.
+        (14, 4, "call", "dave: I work at the library, the sensor meetup room is booked"),
+    ]
+    found = build_discussions(rows(nlp, unnamed), PEOPLE)
+
+    by_start = sorted(found, key=lambda d: d.started_at)
+    assert [d.headline for d in by_start] == [
+        "Introductions",
+        "Announcements and reminders",
+        "Action items",
+    ]
+    assert by_start[0].lines == 3
+
+
 def test_a_link_to_the_issues_labelled_as_actions_starts_the_action_items(
     nlp: Language,
 ) -> None:

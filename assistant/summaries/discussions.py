@@ -10,7 +10,8 @@ Small threads are then merged into a neighbour close in time that shares content
 and the closest neighbours are merged until the session has about one discussion per ten
 minutes of talk (at most :data:`MOST`). Procedural lines (``present+``, the W3C queue's
 ``q+``/``ack``), commands to bots and their announcements, greetings and thanks take part
-in no discussion.
+in no discussion, and a short stretch of small talk that names nothing twice (a meeting's
+logistics before it starts) is none.
 
 Each discussion is named by a key phrase of its own lines: the phrases are the noun
 chunks the analyzer stored as the message's topics, ranked TextRank-style (PageRank over
@@ -729,6 +730,17 @@ def _key_lines(ranked: Sequence[tuple[_Line, float]]) -> list[_Line]:
     return sorted(said[:KEY_LINES], key=lambda line: line.index)
 
 
+def _has_subject(group: _Group) -> bool:
+    """Whether some phrase comes up on two lines or more (small talk names nothing twice)."""
+    seen: set[str] = set()
+    for line in group.lines:
+        found = set(_candidates(line.phrases))
+        if found & seen:
+            return True
+        seen |= found
+    return False
+
+
 def _target(lines: Sequence[_Line], segments: int) -> int:
     if not lines:
         return 0
@@ -768,7 +780,12 @@ def map_discussions(
     groups = [
         g
         for g in groups
-        if g.heading or (len(g.lines) >= SMALL and len({line.person for line in g.lines}) > 1)
+        if g.heading
+        or (
+            len(g.lines) >= SMALL
+            and len({line.person for line in g.lines}) > 1
+            and (len(g.lines) >= LINES_PER_DISCUSSION or _has_subject(g))
+        )
     ]
     spread: Counter[str] = Counter()
     for group in groups:

@@ -163,6 +163,18 @@ def test_a_session_of_only_greetings_has_nothing_to_show(nlp: Language) -> None:
     assert build_discussions(rows(nlp, greetings), PEOPLE) == ()
 
 
+def test_small_talk_that_names_nothing_twice_is_no_discussion(nlp: Language) -> None:
+    before: list[Line] = [
+        (-40, 3, "pre", "my headset died, rebooting the laptop"),
+        (-39, 4, "pre", "can someone share the dial-in number?"),
+        (-38, 3, "pre", "found it in the calendar invite"),
+        (-37, 4, "pre", "the weather here is lovely today"),
+    ]
+    found = build_discussions(rows(nlp, before + PING_THREAD), PEOPLE)
+
+    assert [d.lines for d in found] == [len(PING_THREAD)]
+
+
 def test_queue_and_presence_commands_take_part_in_no_discussion(nlp: Language) -> None:
     commands: list[Line] = [
         (0.5, 3, "ping", "q+"),

@@ -42,6 +42,7 @@ AREA_COMMANDS: tuple[str, ...] = (
     "assistant.sessions.cli",
     "assistant.importers.cli",
     "assistant.people.cli",
+    "assistant.storage.cli",
     "assistant.openings.cli",
     "assistant.summaries.cli",
     "assistant.connectors.replay.cli",

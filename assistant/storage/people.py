@@ -8,7 +8,7 @@ import sqlite3
 from assistant.events import irc_casefold
 from assistant.storage.database import Database
 
-__all__ = ["find_person", "forget_person", "person_id_for"]
+__all__ = ["PERSON_ROWS", "analyses_naming", "find_person", "forget_person", "person_id_for"]
 
 # By key first (the case-folded IRC nick, or a Discord user id), else by display nick; the
 # most recent identity wins when several Discord users share a display name.
@@ -21,14 +21,26 @@ LIMIT 1
 
 _MINE = "(SELECT id FROM identities WHERE person_id = :person)"
 
-# Deleted in this order so that no foreign key is left dangling part-way through.
-_FORGET = (
-    f"DELETE FROM messages WHERE identity_id IN {_MINE}",
-    f"DELETE FROM presence_intervals WHERE identity_id IN {_MINE}",
-    f"DELETE FROM topics WHERE identity_id IN {_MINE}",
-    "DELETE FROM session_attendance WHERE person_id = :person",
-    "DELETE FROM identities WHERE person_id = :person",
-    "DELETE FROM persons WHERE id = :person",
+PERSON_ROWS: tuple[tuple[str, str], ...] = (
+    ("messages", "identity_id"),
+    ("presence_intervals", "identity_id"),
+    ("topics", "identity_id"),
+    ("session_attendance", "person_id"),
+    ("identities", "person_id"),
+    ("persons", "id"),
+)
+"""The core tables holding a person's rows, with the column that names them.
+
+``identity_id`` holds one of the person's identities; ``person_id`` (``id`` in ``persons``)
+the person. Every other row of theirs hangs off these through ``ON DELETE CASCADE``.
+Forgetting deletes in this order, so that no foreign key dangles part-way through; an
+export reads the same rows (:mod:`assistant.storage.export`).
+"""
+
+_FORGET = tuple(
+    f"DELETE FROM {table} WHERE {column} "
+    + (f"IN {_MINE}" if column == "identity_id" else "= :person")
+    for table, column in PERSON_ROWS
 )
 # Someone else's stay ended by this person's kick keeps the fact, not the kicker.
 _UNLINK_KICKS = f"UPDATE presence_intervals SET left_by = NULL WHERE left_by IN {_MINE}"
@@ -68,16 +80,31 @@ AND a.message_id NOT IN (SELECT id FROM messages WHERE identity_id IN {_MINE})
 """
 
 
-def _scrub_analyses(conn: sqlite3.Connection, params: dict[str, object]) -> None:
+def _others_analyses(
+    conn: sqlite3.Connection, params: dict[str, object]
+) -> tuple[set[str], set[str], list[sqlite3.Row]]:
+    """The person's names and message keys, and other people's analyses that use them."""
     names: set[str] = set()
     for nick, key in conn.execute(_NAMES, params):
         names.update((irc_casefold(nick), irc_casefold(key), nick.lower(), key.lower()))
     keys = {row[0] for row in conn.execute(_KEYS, params)}
     if not names and not keys:
-        return
+        return names, keys, []
     found = {"names": json.dumps(sorted(names)), "keys": json.dumps(sorted(keys))}
-    rows = conn.execute(_OTHERS_ANALYSES, {**params, **found})
-    for message_id, addressees_json, reply_to_json, thread in rows.fetchall():
+    return names, keys, conn.execute(_OTHERS_ANALYSES, {**params, **found}).fetchall()
+
+
+def analyses_naming(conn: sqlite3.Connection, person_id: int) -> list[int]:
+    """Return the ids of other people's messages whose analysis names or answers the person.
+
+    These are the analyses that forgetting the person edits rather than deletes.
+    """
+    return sorted(row[0] for row in _others_analyses(conn, {"person": person_id})[2])
+
+
+def _scrub_analyses(conn: sqlite3.Connection, params: dict[str, object]) -> None:
+    names, keys, rows = _others_analyses(conn, params)
+    for message_id, addressees_json, reply_to_json, thread in rows:
         addressees = json.loads(addressees_json)
         reply_to = json.loads(reply_to_json)
         kept_addressees = [a for a in addressees if irc_casefold(str(a)) not in names]

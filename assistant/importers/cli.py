@@ -215,9 +215,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 async def _import(
     settings: Settings, files: list[Path], options: ImportOptions, console: Console
 ) -> list[FileReport]:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
     from assistant.importers.importer import LogImporter
+    from assistant.importers.progress import import_progress
     from assistant.recorder import Recorder
     from assistant.storage.database import Database
 
@@ -230,32 +229,35 @@ async def _import(
     ]
     sizes = [path.stat().st_size for path in files]
     reports = []
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as progress:
-        task = progress.add_task("importing", total=sum(sizes) or 1)
+    with import_progress(console) as progress:
+        task = progress.add_task("importing", total=sum(sizes) or 1, files=len(files))
         async with await Database.open(
             settings.resolve(storage.path),
             batch_size=max(storage.batch_size, 2000),
             flush_interval=storage.flush_interval,
         ) as db:
             recorder = Recorder(db, ignore=settings.ignore, private_channels=private)
-            done = 0
-            for path, size in zip(files, sizes, strict=True):
-                progress.update(task, description=path.name, completed=done)
+            done = lines_before = 0
+            for number, (path, size) in enumerate(zip(files, sizes, strict=True), 1):
+                progress.update(task, description=path.name, completed=done, file=number)
 
-                def advance(lines: int, total: int, *, base: int = done, size: int = size) -> None:
-                    progress.update(task, completed=base + size * lines // max(total, 1))
+                def advance(
+                    read: int,
+                    total: int,
+                    *,
+                    base: int = done,
+                    size: int = size,
+                    before: int = lines_before,
+                ) -> None:
+                    progress.update(
+                        task, completed=base + size * read // max(total, 1), lines=before + read
+                    )
 
                 importer = LogImporter(db, recorder, options, progress=advance)
                 reports.append(await importer.import_file(path))
                 done += size
+                lines_before += reports[-1].lines
+                progress.update(task, lines=lines_before)
     return reports
 
 

@@ -24,8 +24,10 @@ from assistant.openings import (
     Notable,
     Observation,
     ago,
+    content_words,
     irc_casefold,
     is_bot_command,
+    pace,
     quote,
     resolves,
     stance,
@@ -102,8 +104,15 @@ class LeftOpen(Detector):
         return latest
 
     def _open_question_near(self, line: Line) -> Line | None:
-        """The latest member's question in ``line``'s thread within the conversation window."""
-        since = line.at - timedelta(seconds=self.ctx.settings.conversation_window)
+        """The latest member's question in ``line``'s conversation within the conversation window.
+
+        In its conversation: in its thread, or about the same thing (a content word in
+        common), for the reply linker often leaves an undirected "I don't remember" on its
+        own. In a slow channel the window is three of its usual gaps between lines, if longer.
+        """
+        said = content_words(line.text)
+        window = max(self.ctx.settings.conversation_window, 3 * pace(self.ctx.room, line))
+        since = line.at - timedelta(seconds=window)
         for earlier in itertools.islice(
             reversed(self.ctx.room.recent(line.network, line.channel)), _LOOKBACK
         ):
@@ -114,7 +123,7 @@ class LeftOpen(Detector):
                 and earlier.notable is None
                 and not earlier.by_owner
                 and earlier.analysis.is_question
-                and earlier.thread == line.thread
+                and (earlier.thread == line.thread or said & content_words(earlier.text))
             ):
                 return earlier
         return None

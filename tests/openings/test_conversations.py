@@ -240,6 +240,31 @@ async def test_a_notable_who_cannot_answer_leaves_an_opening_to_help_their_membe
     assert "sends packets" in opening.candidate.reason
 
 
+async def test_in_a_slow_channel_a_half_remembered_answer_minutes_later_leaves_an_opening(
+    talk: Harness,
+) -> None:
+    for i, who in enumerate(("dana", "erin", "dana")):  # a line every ten minutes
+        await talk.speak(who, f"my refund of {i + 5} coins arrived today", at=i * 600, thread=who)
+    await talk.speak(
+        "bob",
+        "I mistyped my wallet passphrase years ago; does anybody know an app that tries "
+        "variations of a passphrase?",
+        at=1800,
+        thread="b",
+    )
+    await talk.speak(  # eight minutes on, undirected, in a thread of its own
+        "problogger",
+        "if you remember most of the passphrase, there is some tool that tries variations, "
+        "but I dont remember where I saw it",
+        at=1800 + 480,
+        thread="p",
+    )
+    await talk.wait(until=1800 + 480 + 150)
+    assert "unanswered_question" in talk.out.kinds
+    [opening] = [o for o in talk.out.openings if o.candidate.kind == "unanswered_question"]
+    assert "could not answer bob's question" in opening.candidate.reason
+
+
 async def test_once_someone_else_answers_the_member_it_is_no_opening(talk: Harness) -> None:
     asked = await talk.speak("bob", "problogger: how do I find which process sends packets?", at=0)
     await talk.speak("problogger", "bob: no idea, sorry", at=30, reply_to=(asked,))

@@ -51,9 +51,16 @@ class StorageSettings(Section):
         default=Path("presence.sqlite3"),
         description="SQLite database file (relative paths are relative to the config file)",
     )
-    batch_size: int = Field(default=500, ge=1, description="flush after this many pending writes")
+    batch_size: int = Field(
+        default=2000,
+        ge=1,
+        description="the most writes a crash can lose; transactions hold at most half this many",
+    )
     flush_interval: float = Field(
-        default=0.25, gt=0, le=60, description="flush at least this often, in seconds"
+        default=0.25,
+        gt=0,
+        le=60,
+        description="commit pending writes at least this often, in seconds",
     )
 
 
@@ -157,7 +164,7 @@ class OpeningsSettings(Section):
         "someone else's one-to-one exchange (a third voice would interrupt it)",
     )
     lines_per_opening: int = Field(
-        default=150,
+        default=200,
         ge=0,
         description="in a busy channel (more than this many lines in the last hour), at most "
         "one opening per this many lines of that hour (0: no limit besides hourly_cap)",

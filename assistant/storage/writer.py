@@ -10,8 +10,18 @@ cancelled (shutdown, a timed-out command) would wedge the connection. Callers of
 :meth:`~BatchWriter.flush` and :meth:`~BatchWriter.run` only await futures, so cancelling
 them never interrupts a transaction.
 
-A crash (even ``kill -9``) loses at most the operations not yet committed: SQLite's WAL
-makes each batch all-or-nothing.
+Bounded loss: ``batch_size`` is the most operations ever left uncommitted. A batch (one
+transaction) holds at most half of them, so that the next half can fill while one commits;
+it is due when that many are pending or ``flush_interval`` has passed. Once a batch is due
+the writer's thread commits batch after batch until nothing is pending, without waiting
+for the event loop between them. While it does, :meth:`submit` waits (blocking the loop,
+so connectors read no further) whenever ``batch_size`` operations are uncommitted: a flood
+goes at the disk's pace instead of piling up in memory. A crash (even ``kill -9``)
+therefore loses at most ``batch_size`` operations, SQLite's WAL making each batch
+all-or-nothing. Two exceptions, each visible in the writer's counters: a batch that takes
+longer than ``STALL_LIMIT`` seconds to commit (a disk that stalls, a lock held by another
+program) stops holding writes back until it is done, and while the thread is idle one turn
+of the event loop can submit more than the half batch that wakes it.
 """
 
 from __future__ import annotations
@@ -19,7 +29,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections import deque
+import threading
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from itertools import groupby
 from operator import itemgetter
@@ -27,7 +38,7 @@ from typing import Any, TypeAlias, TypeVar, cast
 
 import aiosqlite
 
-__all__ = ["BatchWriter", "Op", "Params", "StorageError", "run_in_thread"]
+__all__ = ["STALL_LIMIT", "BatchWriter", "Op", "Params", "StorageError", "run_in_thread"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +49,9 @@ Op: TypeAlias = tuple[str, Params]
 """One write: an SQL statement and its parameters."""
 
 T = TypeVar("T")
+
+STALL_LIMIT = 1.0
+"""Seconds :meth:`BatchWriter.submit` may block the loop waiting for one batch to commit."""
 
 # Primary result codes that mean "this statement is wrong" rather than "the database
 # cannot be written": such an operation is dropped so that it cannot block the queue.
@@ -124,14 +138,18 @@ def _write_batch(conn: sqlite3.Connection, batch: list[Op]) -> list[tuple[Op, Ex
 class BatchWriter:
     """The one writer: ops are queued in order and committed in batches by one task.
 
-    A batch is flushed in ONE transaction when ``batch_size`` ops are pending, on a short
-    timer (``flush_interval``), on :meth:`flush`, and at :meth:`close`. Exclusive work
+    A batch of at most ``batch_size // 2`` ops (the ``chunk``) is committed in ONE
+    transaction as soon as that many ops are pending, on a short timer
+    (``flush_interval``), on :meth:`flush`, and at :meth:`close`. Exclusive work
     (:meth:`run`) is ordered after everything submitted before it. A crash loses at most
-    the unflushed batch, never corrupts.
+    ``batch_size`` ops, never corrupts.
+
+    The batches are written on aiosqlite's thread; ``_lock`` guards what that thread and
+    the loop share (the pending ops, the sequence numbers, the counters).
     """
 
     def __init__(
-        self, conn: aiosqlite.Connection, *, batch_size: int = 500, flush_interval: float = 0.25
+        self, conn: aiosqlite.Connection, *, batch_size: int = 2000, flush_interval: float = 0.25
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -139,23 +157,40 @@ class BatchWriter:
             raise ValueError("flush_interval must be positive")
         self._conn = conn
         self.batch_size = batch_size
+        self.chunk = max(1, batch_size // 2)
+        """The most operations in one transaction; a batch is due when this many are pending."""
         self.flush_interval = flush_interval
+        self._lock = threading.Lock()
+        self._room = threading.Condition(self._lock)
         self._pending: list[Op] = []
-        # Sequence numbers: _pending[0] is op number _taken; ops before _done are committed.
+        # Sequence numbers: _pending[0] is op number _taken; ops before _done are committed
+        # (or dropped); _submitted counts every op ever submitted (the loop's alone).
         self._taken = 0
         self._done = 0
+        self._submitted = 0
+        # Ops at or after _barrier wait for the first job; None when no job is queued.
+        self._barrier: int | None = None
+        self._draining = False  # the thread is committing batch after batch
+        self._stalled = False  # the batch in flight exceeded STALL_LIMIT: stop holding back
         self._jobs: deque[tuple[int, Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]]
         self._jobs = deque()
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self.batches = 0
         """Transactions committed by the writer (each batch is one)."""
+        self.batch_sizes: Counter[int] = Counter()
+        """Batches committed, by how many operations each held (at most ``chunk``)."""
         self.committed = 0
         """Operations committed, in submission order."""
         self.dropped = 0
         """Operations dropped because SQLite rejected them (each is logged)."""
+        self.most_uncommitted = 0
+        """The most operations ever submitted and not yet committed: what a crash would lose."""
+        self.stalls = 0
+        """Times :meth:`submit` gave up waiting after ``STALL_LIMIT`` seconds (each is logged)."""
 
     @property
     def pending(self) -> int:
@@ -165,20 +200,50 @@ class BatchWriter:
     def start(self) -> None:
         """Start the writer task on the running loop (called by ``Database.open``)."""
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="storage-writer")
+            self._loop = asyncio.get_running_loop()
+            self._task = self._loop.create_task(self._run(), name="storage-writer")
 
     def submit(self, op: Op) -> None:
         """Queue one write; never awaits, never touches the database.
+
+        If ``batch_size`` ops are already uncommitted while the writer's thread is
+        committing, this blocks until a batch is committed (at most ``STALL_LIMIT``
+        seconds): a flood goes at the disk's pace and a crash loses at most one batch.
 
         Raises:
             RuntimeError: the writer is closed (a write after shutdown is a bug, not data to drop).
         """
         if self._closed:
             raise RuntimeError("the database writer is closed")
-        pending = self._pending
-        pending.append(op)
-        if len(pending) >= self.batch_size:
+        with self._lock:
+            if self._draining and self._submitted - self._done >= self.batch_size:
+                self._wait_for_room()
+            pending = self._pending
+            pending.append(op)
+            self._submitted += 1
+            uncommitted = self._submitted - self._done
+        if uncommitted > self.most_uncommitted:
+            self.most_uncommitted = uncommitted
+        if len(pending) >= self.chunk:
             self._wake.set()
+
+    def _wait_for_room(self) -> None:
+        """Wait, holding ``_lock``, until fewer than ``batch_size`` ops are uncommitted."""
+        if self._stalled:
+            return
+        # Counted from the first wait for this batch would be fairer; from each is simpler
+        # and the limit only guards against a batch stuck on a lock or a slow disk.
+        if not self._room.wait_for(
+            lambda: not self._draining or self._submitted - self._done < self.batch_size,
+            timeout=STALL_LIMIT,
+        ):
+            self._stalled = True
+            self.stalls += 1
+            log.warning(
+                "storage: a batch took over %.1f s to commit; writes are not held back until "
+                "it is done",
+                STALL_LIMIT,
+            )
 
     async def flush(self) -> None:
         """Return once every op submitted before this call is committed.
@@ -186,7 +251,7 @@ class BatchWriter:
         Raises:
             StorageError: the database cannot be written right now (the ops stay queued).
         """
-        target = self._taken + len(self._pending)
+        target = self._submitted
         if self._done >= target:
             return
         self._check_running()
@@ -203,7 +268,10 @@ class BatchWriter:
         """
         self._check_running()
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._jobs.append((self._taken + len(self._pending), work, future))
+        with self._lock:
+            if not self._jobs:
+                self._barrier = self._submitted
+            self._jobs.append((self._submitted, work, future))
         self._wake.set()
         return await future
 
@@ -254,49 +322,86 @@ class BatchWriter:
                 failures = 0
             if self._closed and not self._pending and not self._jobs:
                 return
-            if len(self._pending) >= self.batch_size:
+            if len(self._pending) >= self.chunk:
                 self._wake.set()
 
     async def _cycle(self) -> None:
         """Write pending ops and run queued jobs in submission order."""
         while self._jobs:
-            position, work, future = self._jobs[0]
-            await self._write_until(position)
-            self._jobs.popleft()
+            await self._drain()  # stops at the first job's position
+            with self._lock:
+                _, work, future = self._jobs.popleft()
+                self._barrier = self._jobs[0][0] if self._jobs else None
             if future.done():  # the caller gave up before the job started
                 continue
+            # The caller may be cancelled while its job runs: the job is done anyway, and
+            # its result has nowhere to go (setting it would kill the writer task).
             try:
                 result = await run_in_thread(self._conn, work)
             except Exception as exc:
-                future.set_exception(exc)
+                if not future.done():
+                    future.set_exception(exc)
             else:
-                future.set_result(result)
-        await self._write_until(self._taken + len(self._pending))
+                if not future.done():
+                    future.set_result(result)
+        await self._drain()
 
-    async def _write_until(self, position: int) -> None:
-        count = position - self._taken
-        if count <= 0:
-            return
-        if count == len(self._pending):
-            batch, self._pending = self._pending, []
-        else:
-            batch = self._pending[:count]
-            del self._pending[:count]
-        self._taken += count
+    async def _drain(self) -> None:
+        """Commit pending ops, up to the first job, in batches of at most ``chunk`` ops."""
+        with self._lock:
+            if not self._pending or self._barrier == self._taken:
+                return
+            self._draining = True
         try:
-            dropped = await run_in_thread(self._conn, lambda conn: _write_batch(conn, batch))
+            await run_in_thread(self._conn, self._commit_batches)
         except Exception as exc:
-            # Nothing was committed: put the batch back, in order, for the next attempt.
-            self._pending[:0] = batch
-            self._taken -= count
             raise StorageError(f"{type(exc).__name__}: {exc}") from exc
-        for (sql, params), error in dropped:
-            log.error("storage: dropped a write SQLite rejected (%s): %s %r", error, sql, params)
-        self._done += count
-        self.batches += 1
-        self.committed += count - len(dropped)
-        self.dropped += len(dropped)
-        self._resolve_waiters()
+        finally:
+            with self._lock:
+                self._draining = False
+                self._room.notify_all()
+            self._resolve_waiters()
+
+    def _commit_batches(self, conn: sqlite3.Connection) -> None:
+        """On the database thread: commit batch after batch until none is left to take."""
+        loop = self._loop
+        assert loop is not None
+        while True:
+            with self._lock:
+                count = min(self.chunk, len(self._pending))
+                if self._barrier is not None:
+                    count = min(count, self._barrier - self._taken)
+                if count <= 0:
+                    self._draining = False
+                    self._room.notify_all()
+                    return
+                batch = self._pending[:count]
+                del self._pending[:count]
+                self._taken += count
+            try:
+                dropped = _write_batch(conn, batch)
+            except BaseException:
+                # Nothing of this batch was committed: put it back, in order, for a retry.
+                with self._lock:
+                    self._pending[:0] = batch
+                    self._taken -= count
+                    self._draining = False
+                    self._room.notify_all()
+                raise
+            for (sql, params), error in dropped:
+                log.error(
+                    "storage: dropped a write SQLite rejected (%s): %s %r", error, sql, params
+                )
+            with self._lock:
+                self._done += count
+                self.batches += 1
+                self.batch_sizes[count] += 1
+                self.committed += count - len(dropped)
+                self.dropped += len(dropped)
+                self._stalled = False
+                self._room.notify_all()
+            if self._waiters:
+                loop.call_soon_threadsafe(self._resolve_waiters)
 
     def _resolve_waiters(self) -> None:
         done, waiting = self._done, []
@@ -310,7 +415,9 @@ class BatchWriter:
 
     def _fail_waiters(self, exc: StorageError) -> None:
         waiters, self._waiters = self._waiters, []
-        jobs, self._jobs = self._jobs, deque()
+        with self._lock:
+            jobs, self._jobs = self._jobs, deque()
+            self._barrier = None
         for future in [f for _, f in waiters] + [f for _, _, f in jobs]:
             if not future.done():
                 future.set_exception(exc)

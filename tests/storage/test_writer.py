@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,8 +37,8 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> Non
             await asyncio.sleep(0.005)
 
 
-async def test_a_batch_is_committed_as_soon_as_batch_size_ops_are_pending() -> None:
-    async with temporary_database(batch_size=10, flush_interval=60) as db:
+async def test_a_batch_is_committed_as_soon_as_half_of_batch_size_ops_are_pending() -> None:
+    async with temporary_database(batch_size=20, flush_interval=60) as db:
         await with_log(db)
         for n in range(9):
             db.writer.submit((INSERT, (n, None)))
@@ -150,3 +151,56 @@ async def test_a_cancelled_job_that_has_not_started_does_not_run() -> None:
             await job
         await db.flush()
         assert -1 not in [n for n, _ in committed_rows(db.path)]
+
+
+async def test_a_job_whose_caller_gives_up_while_it_runs_leaves_the_writer_working(
+    tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "p.sqlite3", batch_size=10_000, flush_interval=60)
+    await with_log(db)
+    started, release = threading.Event(), threading.Event()
+
+    def slow(conn: sqlite3.Connection) -> int:
+        started.set()
+        release.wait()
+        conn.execute(INSERT, (-1, "job"))
+        return 1
+
+    job = asyncio.create_task(db.transaction(slow))
+    await asyncio.to_thread(started.wait)
+    job.cancel()  # as shutdown does, while the job is on the database thread
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    release.set()
+    db.writer.submit((INSERT, (1, None)))
+    await db.flush()
+    assert await db.transaction(lambda conn: 2) == 2
+    db.writer.submit((INSERT, (2, None)))
+    started.clear()
+    release.clear()
+    job = asyncio.create_task(db.transaction(slow))  # the same during close
+    await asyncio.to_thread(started.wait)
+    job.cancel()
+    closing = asyncio.create_task(db.close())
+    await asyncio.sleep(0)
+    release.set()
+    await closing
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    rows = committed_rows(tmp_path / "p.sqlite3")
+    assert rows == [(-1, "job"), (1, None), (2, None), (-1, "job")]
+
+
+async def test_a_flood_is_committed_in_batches_of_at_most_half_the_batch_size() -> None:
+    async with temporary_database(batch_size=40, flush_interval=60) as db:
+        await with_log(db)
+        for n in range(5000):
+            db.writer.submit((INSERT, (n, None)))
+            assert db.writer.most_uncommitted <= 40
+            if n % 7 == 0:
+                await asyncio.sleep(0)
+        await db.flush()
+        assert [n for n, _ in committed_rows(db.path)] == list(range(5000))
+        assert max(db.writer.batch_sizes) == db.writer.chunk == 20
+        assert db.writer.most_uncommitted <= 40
+        assert db.writer.stalls == 0

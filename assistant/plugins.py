@@ -483,6 +483,14 @@ class PluginHost:
                 pass
         plugin_logger(name).warning("plugin %s is behind; answering a command anyway", name)
 
+    async def delivered(self) -> None:
+        """Wait until every event queued so far has been handled by its plugin.
+
+        A replay calls this before it moves its clock on past the end of the log, so that
+        what the last lines start is seen before the time jump, not raced by it.
+        """
+        await asyncio.gather(*(box.queue.join() for box in self._mailboxes.values()))
+
     async def stop(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 -- bounds two phases
         """Deliver queued events, call ``assistant_shutdown``, end the tasks.
 

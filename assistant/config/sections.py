@@ -164,7 +164,7 @@ class OpeningsSettings(Section):
         "someone else's one-to-one exchange (a third voice would interrupt it)",
     )
     lines_per_opening: int = Field(
-        default=150,
+        default=200,
         ge=0,
         description="in a busy channel (more than this many lines in the last hour), at most "
         "one opening per this many lines of that hour (0: no limit besides hourly_cap)",

@@ -19,8 +19,9 @@ from assistant.openings.opening import Opening
 
 __all__ = ["Policy", "parse_quiet_hours"]
 
-# Kinds exempt from the per-person cooldown: being spoken to wants an answer whatever was
-# suggested before, and the ask comes once.
+# Kinds outside the per-person cooldown: being spoken to wants an answer whatever was
+# suggested before, and the ask comes once; neither is the owner being pointed at someone
+# again, so neither holds back the next opening about them.
 _NO_COOLDOWN = frozenset(("addressed_you", "ready"))
 
 
@@ -118,7 +119,8 @@ class Policy:
             self._sent_in.setdefault((c.network, c.channel.casefold()), deque()).append(now)
         self._seen.add(key)
         self._said[said] = now
-        self._last_by_person[c.person.name] = now
+        if c.kind not in _NO_COOLDOWN:
+            self._last_by_person[c.person.name] = now
         self._sent.append(now)
         return None
 

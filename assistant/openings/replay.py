@@ -145,6 +145,7 @@ async def replay_events(
             connector.go.set()
             await connector.done.wait()
             await pace()
+            await assistant.plugins.delivered()
             # The log ended, time did not: let the waits started near its end run out (but
             # the end of a log is no silence in the chat: no lulls from it).
             await engine.tick()

@@ -32,10 +32,13 @@ class SharedWork(Detector):
         """Remember a notable member's share of their own work."""
         line = obs.line
         acts = set(line.analysis.acts)
-        if line.notable is None or not acts & {"share_own_work", "work_news"}:
-            return ()
         said = set(line.text.casefold().split())
         own = bool(_OWN & said)
+        # "good things about my DTO <link>": their own thing, linked. "our" is the project's
+        # docs and site, which a helper links to whoever asks.
+        linked_own = "my" in said and bool(line.analysis.links)
+        if line.notable is None or not (acts & {"share_own_work", "work_news"} or linked_own):
+            return ()
         if _ADVICE & said and not own:
             return ()  # "check out the docs if you need help": a pointer, not their news
         where = stance(self.ctx.room, line, self.ctx.settings.conversation_window)

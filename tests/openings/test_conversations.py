@@ -404,6 +404,31 @@ async def test_a_pointer_to_the_docs_for_whoever_needs_help_is_no_share(talk: Ha
     assert "shared_work" not in talk.out.kinds
 
 
+async def test_their_own_thing_linked_in_an_argument_is_a_share(talk: Harness) -> None:
+    asked = await talk.speak("bob", "problogger: your oracle design cannot work", at=0)
+    await talk.speak(
+        "problogger",
+        "bob: people who built oracles said good things about my design "
+        "https://pro.example/oracle-design",
+        at=20,
+        reply_to=(asked,),
+    )
+    await talk.wait(until=700)
+    assert "shared_work" in talk.out.kinds
+
+
+async def test_the_projects_page_linked_to_one_member_is_routine_support(talk: Harness) -> None:
+    asked = await talk.speak("bob", "problogger: where is the whitepaper?", at=0)
+    await talk.speak(
+        "problogger",
+        "bob: https://pro.example/whitepaper and the design section of our forum",
+        at=20,
+        reply_to=(asked,),
+    )
+    await talk.wait(until=700)
+    assert "shared_work" not in talk.out.kinds
+
+
 async def test_a_guide_linked_to_one_member_is_routine_support(talk: Harness) -> None:
     asked = await talk.speak("bob", "problogger: how do I claim rewards?", at=0)
     await talk.speak(

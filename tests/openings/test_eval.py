@@ -161,13 +161,14 @@ def test_the_command_replays_the_labelled_log_and_scores_it(
     assert status == 0
     lines = out.strip().splitlines()
     # The question nobody answers is surfaced (good); "me: you host a podcast" is surfaced
-    # and judged bad; the shared post is not surfaced (held back by the cooldown).
+    # and judged bad; the shared post is surfaced once there was time to read it (being
+    # spoken to does not start the cooldown that would hold it back).
     assert lines[-1] == (
-        "openings: precision=50.0 recall=50.0 f1=50.0 precision_at_20=50.0 surfaced=2 labelled=3"
+        "openings: precision=66.7 recall=100.0 f1=80.0 precision_at_20=66.7 surfaced=3 labelled=3"
     )
     cells = [line.split() for line in lines]
     rows = {row[0]: row[1:] for row in cells if row and row[0] in KINDS}
     # surfaced, good, bad, unjudged, good moments, recall
     assert rows["unanswered_question"] == ["1", "1", "0", "0", "1", "100.0"]
     assert rows["addressed_you"] == ["1", "0", "1", "0", "0", "0.0"]
-    assert rows["shared_work"] == ["0", "0", "0", "0", "1", "0.0"]
+    assert rows["shared_work"] == ["1", "1", "0", "0", "1", "100.0"]

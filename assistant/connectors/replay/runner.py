@@ -261,6 +261,7 @@ async def replay_logs(
         await connector.done.wait()
         result.play_seconds = time.monotonic() - wall_start
         await settle()
+        await assistant.plugins.delivered()  # what the last lines start, before time runs on
         await _run_out(assistant, clock, result.last, last_session, settings)
         if engine is not None:
             await engine.tick()  # the waits that ran out after the last line

@@ -503,7 +503,7 @@ class PluginHost:
         self._state = "stopping"
         try:
             async with asyncio.timeout(timeout):
-                await asyncio.gather(*(box.queue.join() for box in self._mailboxes.values()))
+                await self.delivered()
         except TimeoutError:
             for name, box in self._mailboxes.items():
                 if left := box.queue.qsize():

@@ -25,10 +25,10 @@ __all__ = [
     "Stance",
     "about_themselves",
     "answered",
+    "at_pace",
     "content_words",
     "is_bot_command",
     "own_business",
-    "pace",
     "partners_of",
     "resolves",
     "stance",
@@ -131,6 +131,8 @@ def _thread_people(room: Room, line: Line, window: float) -> set[str]:
 
 
 _FIRST_PERSON = frozenset(("i", "i'm", "im", "i've", "my", "me", "we", "our", "us"))
+_PACE_LINES = 10  # lines whose mean gap is the channel's usual gap
+_PACE_GAPS = 3  # usual gaps: the least time an answer takes at the channel's pace
 _SHORT_QUESTION = 8  # words: "changing branch fixed it?" follows up what a member just said
 
 
@@ -164,21 +166,24 @@ def _asker_before(room: Room, line: Line, window: float) -> str | None:
     return None
 
 
-def pace(room: Room, line: Line, lines: int = 10) -> float:
-    """The channel's mean gap between lines (seconds) over the ``lines`` lines before ``line``.
+def at_pace(room: Room, line: Line, seconds: float) -> float:
+    """``seconds``, or three of the channel's usual gaps between lines before ``line`` if longer.
 
     Time runs at the channel's pace: five minutes for an answer is quick in a support forum
-    that hears a line every ten minutes, and slow in a busy IRC channel. Chat logs often
-    keep only the minute, so this is a mean over a span, not a median of gaps.
+    that hears a line every ten minutes, and slow in a busy IRC channel. The usual gap is the
+    mean over the last ten lines (chat logs often keep only the minute, so no median of gaps).
     """
     before = [
         e.at
-        for e in itertools.islice(reversed(room.recent(line.network, line.channel)), lines + 1)
+        for e in itertools.islice(
+            reversed(room.recent(line.network, line.channel)), _PACE_LINES + 1
+        )
         if e is not line and e.at <= line.at
     ]
     if len(before) < 3:
-        return 0.0
-    return (line.at - before[-1]).total_seconds() / len(before)
+        return seconds
+    gap = (line.at - before[-1]).total_seconds() / len(before)
+    return max(seconds, _PACE_GAPS * gap)
 
 
 def stance(room: Room, line: Line, window: float) -> Stance:
@@ -234,9 +239,6 @@ def resolves(text: str) -> bool:
     """Whether a line says its author's own problem is solved ("nvm, figured it out")."""
     return _RESOLVED.search(text) is not None
 
-
-_THREAD_WINDOW = 300.0
-"""Seconds before a question in which its asker's exchanges count as their own business."""
 
 # Everyday words two unrelated lines share by chance ("after", "every", "trying"): sharing
 # one of these is no sign that a line takes up another.
@@ -346,7 +348,7 @@ def own_business(room: Room, line: Line, question: Line, window: float) -> bool:
     return irc_casefold(line.nick) in partners_of(room, question, window)
 
 
-def answered(room: Room, line: Line, within: timedelta, quiet: int = 10) -> bool:
+def answered(room: Room, line: Line, within: timedelta, window: float, quiet: int = 10) -> bool:
     """Whether someone else took ``line`` up within ``within`` of it.
 
     Taken up: someone replied to it or addressed its author (the engine marks those),
@@ -373,7 +375,7 @@ def answered(room: Room, line: Line, within: timedelta, quiet: int = 10) -> bool
                 return True  # "nvm, figured it out"
             continue
         same_thread = bool(line.thread) and later.thread == line.thread
-        if same_thread and not own_business(room, later, line, _THREAD_WINDOW):
+        if same_thread and not own_business(room, later, line, window):
             return True
         if is_quiet and not later.analysis.addressees and asked & content_words(later.text):
             return True

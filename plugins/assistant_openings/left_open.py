@@ -24,10 +24,10 @@ from assistant.openings import (
     Notable,
     Observation,
     ago,
+    at_pace,
     content_words,
     irc_casefold,
     is_bot_command,
-    pace,
     quote,
     resolves,
     stance,
@@ -111,7 +111,7 @@ class LeftOpen(Detector):
         own. In a slow channel the window is three of its usual gaps between lines, if longer.
         """
         said = content_words(line.text)
-        window = max(self.ctx.settings.conversation_window, 3 * pace(self.ctx.room, line))
+        window = at_pace(self.ctx.room, line, self.ctx.settings.conversation_window)
         since = line.at - timedelta(seconds=window)
         for earlier in itertools.islice(
             reversed(self.ctx.room.recent(line.network, line.channel)), _LOOKBACK

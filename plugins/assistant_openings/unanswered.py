@@ -20,15 +20,14 @@ from assistant.openings import (
     about_themselves,
     ago,
     answered,
+    at_pace,
     is_bot_command,
-    pace,
     quote,
     stance,
 )
 
 __all__ = ["UnansweredQuestion"]
 
-_GAPS = 3  # of the channel's usual gaps between lines: the least wait for an answer
 _BARE = 6  # words: a shorter question with no "anyone" and nothing of the asker's own
 
 
@@ -73,8 +72,8 @@ class UnansweredQuestion(Detector):
         the channel's usual gaps, up to ``away_wait``.
         """
         settings = self.ctx.settings
-        slow = min(_GAPS * pace(self.ctx.room, line), settings.away_wait)
-        return timedelta(seconds=max(settings.unanswered_wait, slow))
+        wait = at_pace(self.ctx.room, line, settings.unanswered_wait)
+        return timedelta(seconds=min(wait, max(settings.unanswered_wait, settings.away_wait)))
 
     def on_tick(self, now: datetime) -> Iterable[Candidate]:
         """Propose the questions whose wait ran out without an answer."""
@@ -82,7 +81,8 @@ class UnansweredQuestion(Detector):
         self.waiting = [item for item in self.waiting if now - item[0].at < item[2]]
         for line, how, wait in due:
             quiet = self.ctx.settings.quiet_channel
-            if line.notable is None or answered(self.ctx.room, line, wait, quiet):
+            window = self.ctx.settings.conversation_window
+            if line.notable is None or answered(self.ctx.room, line, wait, window, quiet):
                 continue
             match = self.ctx.interests.match(
                 line.analysis.topics,

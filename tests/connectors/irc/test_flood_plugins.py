@@ -24,12 +24,9 @@ from assistant_summaries import SummariesPlugin
 from assistant import (
     Event,
     MessageReceived,
-    Plugin,
-    PluginContext,
     PluginFellBehind,
     SessionEnded,
     SessionStarted,
-    hookimpl,
 )
 from assistant.app import Assistant
 from assistant.config import parse_settings
@@ -38,6 +35,7 @@ from assistant.sessions.clock import ManualClock
 from assistant.sessions.schedule import WEEKDAYS
 from assistant.testing.flood import FloodSender, flood_lines
 from assistant.testing.ircd import NgircdServer
+from tests.test_delivery import Gated
 
 pytestmark = pytest.mark.ircd
 
@@ -48,20 +46,10 @@ LINES = SENDERS * (BEFORE_END + AFTER_END)
 POLLS = 12_000  # at most this many looks, 10 ms apart, for something to happen
 
 
-class Slow(Plugin):
+class Slow(Gated):
     """Handles every event, and hears when it fell behind, but nothing until its gate opens."""
 
     handles = (Event, PluginFellBehind)
-
-    def __init__(self, ctx: PluginContext) -> None:
-        super().__init__(ctx)
-        self.gate = asyncio.Event()
-        self.events: list[Event] = []
-
-    @hookimpl
-    async def assistant_event(self, event: Event) -> None:
-        await self.gate.wait()
-        self.events.append(event)
 
 
 def count_messages(path: Path) -> int:

@@ -162,7 +162,7 @@ class Assistant:
             from assistant.web.dashboard import start_dashboard
 
             try:
-                self._web = await start_dashboard(self._db, self.settings)
+                self._web = await start_dashboard(self._db, self.settings, plugins=self._plugins)
             except BaseException:
                 await self.stop()
                 raise

@@ -308,6 +308,10 @@ class PluginHost:
         """What each plugin handles and what it missed, by plugin name (read-only)."""
         return MappingProxyType(self._deliveries)
 
+    def queued(self) -> dict[str, int]:
+        """Events waiting in each plugin's queue right now, by plugin name."""
+        return {name: box.queue.qsize() for name, box in self._mailboxes.items()}
+
     @property
     def shed(self) -> Counter[str]:
         """Events not given to each plugin because it had fallen behind, since start-up."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode
 
 from starlette.applications import Starlette
@@ -25,6 +26,9 @@ from assistant.config import Settings
 from assistant.storage.database import Database
 from assistant.web.access import COOKIE, Access
 from assistant.web.pages import Pages
+
+if TYPE_CHECKING:
+    from assistant.plugins import PluginHost
 
 __all__ = ["create_app"]
 
@@ -141,9 +145,14 @@ async def _form(request: Request) -> dict[str, str]:
     return {name: values[0] for name, values in fields.items()}
 
 
-def create_app(db: Database, settings: Settings, access: Access) -> Starlette:
-    """The dashboard for ``db``, configured by ``settings``, opened by ``access``'s secret."""
-    pages = Pages(db, settings, access)
+def create_app(
+    db: Database, settings: Settings, access: Access, *, plugins: PluginHost | None = None
+) -> Starlette:
+    """The dashboard for ``db``, configured by ``settings``, opened by ``access``'s secret.
+
+    ``plugins``: the running assistant's plugin host, when ``presence run`` serves it.
+    """
+    pages = Pages(db, settings, access, plugins=plugins)
 
     async def login_form(request: Request) -> Response:
         if access.cookie_ok(request.cookies.get(COOKIE)):

@@ -9,12 +9,16 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.storage.database import Database
 from assistant.web.access import load_access
 from assistant.web.app import create_app
 from assistant.web.server import WebServer, is_loopback
+
+if TYPE_CHECKING:
+    from assistant.plugins import PluginHost
 
 __all__ = ["start_dashboard"]
 
@@ -31,9 +35,15 @@ async def start_dashboard(
     *,
     host: str | None = None,
     port: int | None = None,
+    plugins: PluginHost | None = None,
     say: Callable[[str], None] = _say,
 ) -> WebServer:
     """Serve the dashboard of ``db``; ``host`` and ``port`` override ``[web]``.
+
+    ``plugins`` is the running assistant's plugin host (``presence run``): the Health
+    page then shows each plugin's live delivery figures, and the Now page's dismiss
+    button goes through the openings plugin as ``!dismiss`` does. ``presence web``
+    passes none.
 
     ``say`` shows the owner the address (with the token, the one time it is new) and, when
     the address is not loopback, the warning. Stop the returned server when done.
@@ -43,7 +53,7 @@ async def start_dashboard(
     """
     access = load_access(settings)
     server = WebServer(
-        create_app(db, settings, access),
+        create_app(db, settings, access, plugins=plugins),
         host=host if host is not None else settings.web.host,
         port=port if port is not None else settings.web.port,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException
@@ -46,7 +46,10 @@ from assistant.web.queries import (
     session_privacy,
 )
 
-__all__ = ["Pages", "PersonRow", "templates"]
+if TYPE_CHECKING:
+    from assistant.plugins import PluginHost
+
+__all__ = ["Pages", "PersonRow", "PluginRow", "templates"]
 
 PEOPLE_SHOWN = 200
 """Rows the People page shows at most; a search narrows the rest down."""
@@ -108,9 +111,21 @@ _PeopleRead = tuple[list[PersonSummary], list[Notability], set[int]]
 class Pages:
     """The handlers of the dashboard's pages, bound to one database and configuration."""
 
-    def __init__(self, db: Database, settings: Settings, access: Access) -> None:
-        """Serve ``db`` as configured by ``settings``; forms carry ``access``'s CSRF token."""
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        access: Access,
+        *,
+        plugins: PluginHost | None = None,
+    ) -> None:
+        """Serve ``db`` as configured by ``settings``; forms carry ``access``'s CSRF token.
+
+        ``plugins`` is the running assistant's plugin host (``presence run``), read for
+        the Health page's live figures; ``None`` under ``presence web``.
+        """
         self.db = db
+        self.plugins = plugins
         self.settings = settings
         self.access = access
         self.env = templates()
@@ -231,8 +246,56 @@ class Pages:
         files = [path, path.with_name(path.name + "-wal")]
         size = sum(f.stat().st_size for f in files if f.exists())
         return self.render(
-            "health.html", page="health", counts=counts, size=size, database=path.name
+            "health.html",
+            page="health",
+            counts=counts,
+            size=size,
+            database=path.name,
+            live=self.plugins is not None,
+            plugins=plugin_rows(self.plugins) if self.plugins is not None else [],
         )
+
+
+@dataclass(frozen=True)
+class PluginRow:
+    """One plugin's delivery figures since start-up, as the Health page shows them."""
+
+    name: str
+    handles: str
+    """The event types it is given (``"every chat event"`` when it takes them all)."""
+    queued: int
+    shed: int
+    shed_types: str
+    """The missed events by type, most first (``"1200 MessageReceived"``)."""
+    episodes: int
+    behind: bool
+    """Shedding right now: it missed events and has not caught up yet."""
+    errors: int
+
+
+def plugin_rows(host: PluginHost) -> list[PluginRow]:
+    """Each loaded plugin's live delivery figures (queue, shed, fell behind, errors)."""
+    queued = host.queued()
+    rows = []
+    for name, delivery in host.deliveries.items():
+        handles = (
+            "every chat event"
+            if delivery.handles is None
+            else ", ".join(kind.__name__ for kind in delivery.handles) or "no events"
+        )
+        rows.append(
+            PluginRow(
+                name=name,
+                handles=handles,
+                queued=queued.get(name, 0),
+                shed=delivery.missed,
+                shed_types=", ".join(f"{n} {k}" for k, n in delivery.missed_types.most_common()),
+                episodes=len(delivery.episodes),
+                behind=delivery.behind,
+                errors=host.errors.get(name, 0),
+            )
+        )
+    return rows
 
 
 _PersonRead = tuple[PersonSummary, Notability | None, list[str], list[Line]] | None

@@ -159,3 +159,5 @@ def test_the_health_page_says_what_the_database_holds(dashboard: Dashboard) -> N
     assert status == 200
     assert '<td class="num messages">5</td>' in body  # alice 3, bob 1, carol 1
     assert "presence.sqlite3" in body and " MB</td>" in body
+    # presence web runs no plugins: it says where the live figures are
+    assert "Live figures need <code>presence run</code>" in body

@@ -49,6 +49,10 @@ async def test_the_running_assistant_serves_what_it_records(
         await connector.say("dora", "hello from the live chat", "#bloggers")
         status, body = await asyncio.to_thread(_get, url + "people", token)
         assert status == 200 and "dora" in body
+        # the running plugin host was handed over: Health has live figures, not the hint
+        status, body = await asyncio.to_thread(_get, url + "health", token)
+        assert status == 200 and "No plugins are enabled." in body
+        assert "Live figures need" not in body
     finally:
         await assistant.stop()
     with pytest.raises(urllib.error.URLError):

@@ -153,12 +153,23 @@ def read_discord_csv(log: LogFile, scene: Scene, clock: Clock) -> Iterator[Parse
     first = log.lines[0] if log.lines else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        yield 1, BadLine(f"not a CSV header: {exc}")
+        return
     if header is None or tuple(h.strip() for h in header[:3]) != CSV_HEADER[:3]:
         yield 1, BadLine(f"expected the header {','.join(CSV_HEADER)}")
         return
     start = reader.line_num + 1
-    for row in reader:
+    while True:
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:  # a cell over the csv module's size limit, a stray NUL
+            yield start, BadLine(f"cannot read the row: {exc}; the rest of the file is skipped")
+            return
+        if row is None:
+            break
         number, start = start, reader.line_num + 1
         if not any(field.strip() for field in row):
             continue

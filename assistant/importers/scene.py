@@ -98,7 +98,7 @@ class Clock:
         """The datetime of a time of day printed on the current line.
 
         Raises:
-            BadLine: the time is impossible (25:61).
+            BadLine: the time is impossible (25:61), or midnight passes on 9999-12-31.
             MissingDate: no date is known yet.
         """
         if hour > 23 or minute > 59 or second >= 61:
@@ -106,22 +106,33 @@ class Clock:
         if self.day is None:
             raise MissingDate("the log has times but no date")
         offset = timedelta(hours=hour, minutes=minute, seconds=second)
-        if self._last is not None and offset < self._last:
-            self.day += timedelta(days=1)  # midnight passed between two lines
-        self._last = offset
-        local = datetime.combine(self.day, time(), tzinfo=self.zone) + offset
-        return local.astimezone(UTC)
+        try:
+            if self._last is not None and offset < self._last:
+                self.day += timedelta(days=1)  # midnight passed between two lines
+            self._last = offset
+            local = datetime.combine(self.day, time(), tzinfo=self.zone) + offset
+            return local.astimezone(UTC)
+        except OverflowError:
+            raise BadLine(f"the date after {self.day} is past the year 9999") from None
 
     def absolute(self, when: datetime) -> datetime:
-        """A full date and time from the line itself (naive means the log's zone)."""
+        """A full date and time from the line itself (naive means the log's zone).
+
+        Raises:
+            BadLine: the time falls outside the years 1 to 9999 once moved to UTC.
+        """
         if when.tzinfo is None:
             when = when.replace(tzinfo=self.zone)
-        local = when.astimezone(self.zone)
+        try:
+            local = when.astimezone(self.zone)
+            in_utc = when.astimezone(UTC)
+        except OverflowError:
+            raise BadLine(f"{when.isoformat()} is outside the years 1 to 9999 in UTC") from None
         self.day = local.date()
         self._last = timedelta(
             hours=local.hour, minutes=local.minute, seconds=local.second + local.microsecond / 1e6
         )
-        return when.astimezone(UTC)
+        return in_utc
 
 
 @dataclass

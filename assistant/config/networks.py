@@ -170,7 +170,26 @@ class NetworkSettings(Section):
         "direct messages to a user id are always allowed",
     )
 
+    shard_count: int | Literal["auto"] | None = Field(
+        default=None,
+        description="Discord only: split the bot's gateway connection into this many shards, "
+        'or "auto" for the number Discord recommends; needed once the bot is in more '
+        "servers than one connection may hold (2,500); unset: one connection",
+    )
+
     _env = field_validator("sasl_password_env", "token_env")(check_env_name)
+
+    @field_validator("shard_count", mode="before")
+    @classmethod
+    def _shard_count(cls, value: Any) -> Any:
+        ok = value is None or value == "auto"
+        ok = ok or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+        if not ok:
+            raise ValueError(
+                'must be a whole number of shards (1 or more), or "auto" for the number '
+                "Discord recommends"
+            )
+        return value
 
     @model_validator(mode="after")
     def _platform_fields(self) -> NetworkSettings:
@@ -208,7 +227,7 @@ class NetworkSettings(Section):
 
 
 _DISCORD_ONLY = frozenset(
-    {"token_env", "guild", "degrade_intents", "backfill_limit", "send_channels"}
+    {"token_env", "guild", "degrade_intents", "backfill_limit", "send_channels", "shard_count"}
 )
 
 

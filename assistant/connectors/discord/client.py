@@ -1,11 +1,12 @@
 """The discord.py client Presence runs: events straight to the connector, small socket reads.
 
 discord.py's parser calls ``Client.dispatch`` for every gateway event; :class:`RoutedClient`
-hands each one to the connector at once (synchronously, in order) instead of starting a task
-per listener call. discord.py also parses every gateway frame already read without yielding
-to the event loop, and one read takes up to 256 KiB (hundreds of messages, tens of
-milliseconds of parsing); a small socket receive buffer keeps each read, and so each stretch
-without yielding, short. Probing for refused intents uses plain clients.
+(and :class:`RoutedShardedClient`, its sharded twin) hands each one to the connector at once
+(synchronously, in order) instead of starting a task per listener call. discord.py also parses
+every gateway frame already read without yielding to the event loop, and one read takes up to
+256 KiB (hundreds of messages, tens of milliseconds of parsing); a small socket receive buffer
+keeps each read, and so each stretch without yielding, short. Probing for refused intents uses
+plain clients.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import discord
 
 from assistant.connectors.discord.intents import PRIVILEGED, Privileged, with_privileged
 
-__all__ = ["RoutedClient", "probe_refused"]
+__all__ = ["RoutedClient", "RoutedShardedClient", "probe_refused"]
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +37,63 @@ class RoutedClient(discord.Client):
     """A discord.py client whose events go straight to ``sink(name, args)``, in order."""
 
     def __init__(self, sink: Sink, **options: Any) -> None:
-        options.setdefault("connector", aiohttp.TCPConnector(limit=0, socket_factory=_small_reads))
-        # Presence listens to voice channels' member lists but never joins one: discord.py's
-        # start-up warnings about missing voice libraries (PyNaCl, davey) would only alarm.
-        discord.VoiceClient.warn_nacl = False
-        discord.VoiceClient.warn_dave = False
-        super().__init__(**options)
+        super().__init__(**_prepared(options))
         self._sink = sink
 
     def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
         super().dispatch(event, *args, **kwargs)  # keeps wait_for() and on_error working
-        try:
-            self._sink(event, args)
-        except Exception:  # an error here would reach discord.py's parser and drop the link
-            log.exception("discord: cannot translate %s", event)
+        _route(self._sink, event, args)
+
+
+class RoutedShardedClient(discord.AutoShardedClient):
+    """:class:`RoutedClient` over several shards (``shard_count``; None asks Discord).
+
+    discord.py waits 5 s before every IDENTIFY but the first, so four shards take 15 s to
+    start; Discord's rule is per bucket (``shard_id % max_concurrency``, one IDENTIFY per
+    5 s each), so this client waits only when its shard's bucket identified less than
+    :attr:`identify_window` seconds ago.
+    """
+
+    identify_window = 5.0
+
+    def __init__(self, sink: Sink, **options: Any) -> None:
+        super().__init__(**_prepared(options))
+        self._sink = sink
+        self._max_concurrency = 1
+        self._identify_at: dict[int, float] = {}  # bucket -> when its last IDENTIFY may go
+
+    async def setup_hook(self) -> None:
+        limits = await self.fetch_session_start_limits()
+        self._max_concurrency = max(1, limits.max_concurrency)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        bucket = (shard_id or 0) % self._max_concurrency
+        now = asyncio.get_running_loop().time()
+        last = self._identify_at.get(bucket)
+        at = now if last is None else max(now, last + self.identify_window)
+        self._identify_at[bucket] = at  # claimed before sleeping: the next one queues behind
+        if at > now:
+            await asyncio.sleep(at - now)
+
+    def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+        super().dispatch(event, *args, **kwargs)
+        _route(self._sink, event, args)
+
+
+def _prepared(options: dict[str, Any]) -> dict[str, Any]:
+    options.setdefault("connector", aiohttp.TCPConnector(limit=0, socket_factory=_small_reads))
+    # Presence listens to voice channels' member lists but never joins one: discord.py's
+    # start-up warnings about missing voice libraries (PyNaCl, davey) would only alarm.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
+    return options
+
+
+def _route(sink: Sink, event: str, args: tuple[Any, ...]) -> None:
+    try:
+        sink(event, args)
+    except Exception:  # an error here would reach discord.py's parser and drop the link
+        log.exception("discord: cannot translate %s", event)
 
 
 def _small_reads(address: Any) -> socket.socket:

@@ -12,6 +12,11 @@ missed); a lost session means a new READY, which this connector reports as ``Dis
 (at the drop) then ``Connected``, the roster again, and a backfill. A refused token or intent
 is a configuration problem: it is explained once, and the network stays off until restart
 (no hammering) unless ``degrade_intents`` lets it carry on without what was refused.
+
+With ``shard_count`` the client is discord.py's ``AutoShardedClient``: each shard has its own
+session, and only the shard carrying the attended server matters here: its drop, resume or
+new READY (``shard_*`` events) is handled as the one connection's would be; the others'
+are not this network's news.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from assistant.config import ConfigError, NetworkSettings, secret
 from assistant.connectors.base import Emit
 from assistant.connectors.discord import translate
 from assistant.connectors.discord.backfill import LastRecorded, Marks, RecentIds, missed_messages
-from assistant.connectors.discord.client import RoutedClient, probe_refused
+from assistant.connectors.discord.client import RoutedClient, RoutedShardedClient, probe_refused
 from assistant.connectors.discord.intents import (
     PRIVILEGED,
     Privileged,
@@ -43,6 +48,11 @@ from assistant.connectors.discord.intents import (
 )
 from assistant.connectors.discord.selection import find_guild, select_channels
 from assistant.connectors.discord.sending import deliver, resolve_target
+from assistant.connectors.discord.sharding import (
+    SHARDING_REQUIRED,
+    probe_options,
+    sharding_message,
+)
 from assistant.events import Connected, Disconnected, Event, irc_casefold, utcnow
 
 __all__ = ["DiscordConnector"]
@@ -201,7 +211,9 @@ class DiscordConnector:
                 return await self._fail(bad_token_message(self.network, env, str(exc)))
             except discord.PrivilegedIntentsRequired:
                 await self._close_client()
-                self.refused = await probe_refused(token, self.intents, **self._options)
+                self.refused = await probe_refused(
+                    token, self.intents, **probe_options(self.client, self._options)
+                )
                 degrade = self.settings.degrade_intents
                 text = refused_message(self.network, self.refused, degrade=degrade)
                 if not degrade:
@@ -215,6 +227,8 @@ class DiscordConnector:
                     return await self._fail(
                         bad_token_message(self.network, env, "gateway close code 4004")
                     )
+                if exc.code == SHARDING_REQUIRED:
+                    return await self._fail(sharding_message(self.network, self.settings))
                 raise ConnectionError(f"{self.network}: gateway closed ({exc.code})") from exc
             except (OSError, aiohttp.ClientError, discord.GatewayNotFound) as exc:
                 raise ConnectionError(f"{self.network}: cannot reach Discord: {exc}") from exc
@@ -227,8 +241,14 @@ class DiscordConnector:
         log.error("%s", text)
         await self._close_client()
 
-    def _new_client(self) -> RoutedClient:
-        return RoutedClient(self._on_event, intents=self.intents, **self._options)
+    def _new_client(self) -> RoutedClient | RoutedShardedClient:
+        shards = self.settings.shard_count
+        if shards is None:
+            return RoutedClient(self._on_event, intents=self.intents, **self._options)
+        count = None if shards == "auto" else shards  # None: as many as Discord recommends
+        return RoutedShardedClient(
+            self._on_event, intents=self.intents, shard_count=count, **self._options
+        )
 
     async def _close_client(self) -> None:
         client = self.client
@@ -239,7 +259,8 @@ class DiscordConnector:
     # --- events from discord.py (synchronous, in the parser's order) ---------------------------
 
     def _on_event(self, name: str, args: tuple[Any, ...]) -> None:
-        handler = _HANDLERS.get(name)
+        sharded = isinstance(self.client, discord.AutoShardedClient)
+        handler = (_SHARDED_HANDLERS if sharded else _HANDLERS).get(name)
         if handler is not None:
             handler(self, *args)
 
@@ -280,6 +301,29 @@ class DiscordConnector:
         self._put_roster(guild, client.user.id)
         self._put(translate.event_scheduled(self.network, e) for e in guild.scheduled_events)
         self._start_backfill()
+
+    def _first_ready(self) -> None:
+        """Every shard is ready (discord.py says so once): the same start as unsharded."""
+        if not self._ready_once:
+            self._ready()
+
+    def _on_our_shard(self, shard_id: int) -> bool:
+        """Whether ``shard_id`` carries the attended server (other shards' news is not ours)."""
+        guild = self.guild
+        return guild is not None and guild.shard_id == shard_id
+
+    def _shard_ready(self, shard_id: int) -> None:
+        """Our shard identified anew after a lost session (a resume is ``shard_resumed``)."""
+        if self._ready_once and self._on_our_shard(shard_id):
+            self._ready()
+
+    def _shard_disconnect(self, shard_id: int) -> None:
+        if self._on_our_shard(shard_id):
+            self._disconnect()
+
+    def _shard_resumed(self, shard_id: int) -> None:
+        if self._on_our_shard(shard_id):
+            self._resumed()
 
     def _resumed(self) -> None:
         self._connected = True
@@ -512,8 +556,6 @@ class DiscordConnector:
 
 
 _PLACES = (discord.abc.GuildChannel, discord.Thread)
-
-
 _HANDLERS: dict[str, Callable[..., None]] = {
     "ready": DiscordConnector._ready,
     "resumed": DiscordConnector._resumed,
@@ -533,4 +575,16 @@ _HANDLERS: dict[str, Callable[..., None]] = {
     "guild_channel_create": DiscordConnector._channels_changed,
     "guild_channel_update": DiscordConnector._channels_changed,
     "guild_channel_delete": DiscordConnector._channels_changed,
+}
+
+_SHARDED_HANDLERS: dict[str, Callable[..., None] | None] = {
+    **_HANDLERS,
+    # discord.py says "ready" once all shards are, then only per shard; "disconnect" and
+    # "resumed" come from every shard, of which only the attended server's concerns us
+    "ready": DiscordConnector._first_ready,
+    "shard_ready": DiscordConnector._shard_ready,
+    "disconnect": None,
+    "shard_disconnect": DiscordConnector._shard_disconnect,
+    "resumed": None,
+    "shard_resumed": DiscordConnector._shard_resumed,
 }

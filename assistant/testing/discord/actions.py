@@ -58,9 +58,13 @@ class Actions:
 
     # ---- scripting the world (synchronous; dispatched if a client is connected)
 
-    def add_guild(self, name: str) -> str:
-        """A guild with the bot in it (as owner); returns its id."""
-        guild = self.world.add_guild(name)
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> str:
+        """A guild with the bot in it (as owner); returns its id.
+
+        ``shard=(shard_id, shard_count)`` picks an id that shard of a bot sharded that way
+        receives (Discord routes by id), to spread guilds over shards on purpose.
+        """
+        guild = self.world.add_guild(name, shard)
         for session in self.gateway.sessions.values():
             if session.intents & p.GUILDS and session.covers(guild.id):
                 payload = self.world.guild_create_payload(

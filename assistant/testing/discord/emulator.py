@@ -6,6 +6,13 @@ every change is dispatched to connected sessions filtered by their intents as Di
 What the bot sent is recorded in :attr:`DiscordEmulator.sent`. The emulator binds an ephemeral
 port; :meth:`DiscordEmulator.point_discord_py_here` redirects discord.py's two process-global
 URLs to it for the duration of a ``with`` block.
+
+Sharding is Discord's: an IDENTIFY with ``shard: [id, count]`` gets a READY (and events) for
+the guilds with ``(guild_id >> 22) % count == id`` only, each shard its own session, heartbeats
+and RESUME; ``GET /gateway/bot`` recommends :attr:`DiscordEmulator.recommended_shards`; a
+session over :attr:`DiscordEmulator.guilds_per_shard` guilds is closed with 4011.
+``add_guild(name, shard=(id, count))`` places a guild on a shard and
+``drop_connections(shard_id=...)`` drops one shard's sockets.
 """
 
 from __future__ import annotations
@@ -60,6 +67,9 @@ class DiscordEmulator(Actions):
         self.gateway_url = ""
         self.base_url = ""
         self._files: dict[str, bytes] = {}  # attachment id -> bytes
+        self._recommended_shards: int | None = None
+        self.max_concurrency = 1
+        """``session_start_limit.max_concurrency``: shards that may IDENTIFY per 5 s window."""
         self._runner: web.AppRunner | None = None
 
     # ---- counters and settings (live on the gateway)
@@ -112,9 +122,42 @@ class DiscordEmulator(Actions):
         return self.gateway.identifies
 
     @property
+    def readies(self) -> list[tuple[tuple[int, int], list[str]]]:
+        """Every READY sent: the session's ``(shard_id, shard_count)`` and the guild ids in it."""
+        return self.gateway.readies
+
+    @property
     def bot_presences(self) -> list[Json]:
         """Every presence the bot set (gateway op 3), e.g. by ``change_presence``."""
         return self.gateway.bot_presences
+
+    @property
+    def guilds_per_shard(self) -> int:
+        """Guilds one session may hold; more closes it with 4011 Sharding required (2500)."""
+        return self.gateway.guilds_per_shard
+
+    @guilds_per_shard.setter
+    def guilds_per_shard(self, value: int) -> None:
+        if value < 1:
+            raise ValueError(f"guilds_per_shard={value}: use 1 or more")
+        self.gateway.guilds_per_shard = value
+
+    @property
+    def recommended_shards(self) -> int:
+        """Shards ``GET /gateway/bot`` recommends: one per 1000 guilds, or what a test set."""
+        if self._recommended_shards is not None:
+            return self._recommended_shards
+        return max(1, -(-len(self.world.guilds) // 1000))
+
+    @recommended_shards.setter
+    def recommended_shards(self, value: int) -> None:
+        if value < 1:
+            raise ValueError(f"recommended_shards={value}: use 1 or more")
+        self._recommended_shards = value
+
+    def shard_of(self, guild_id: str, shard_count: int) -> int:
+        """The shard that receives ``guild_id`` when a bot runs ``shard_count`` shards."""
+        return (int(guild_id) >> 22) % shard_count
 
     # ---- lifecycle
 
@@ -183,17 +226,24 @@ class DiscordEmulator(Actions):
 
     # ---- connection faults
 
-    async def drop_connections(self, *, forget_sessions: bool = False) -> None:
+    async def drop_connections(
+        self, *, forget_sessions: bool = False, shard_id: int | None = None
+    ) -> None:
         """Abort every gateway socket (no close frame; the client sees 1006 and RESUMEs).
 
         Returns once the sockets are gone, so events posted afterwards are queued for the
         RESUME replay rather than written to a dying socket. ``forget_sessions`` makes the
         sessions unknown, so the RESUME gets op 9 INVALID_SESSION and the client IDENTIFYs anew.
+        ``shard_id`` drops (and forgets) only the sessions of that shard; the others go on.
         """
-        self.gateway.drop_all()
-        await asyncio.wait_for(self.gateway.idle.wait(), _STOP_TIMEOUT)
+        gateway = self.gateway
+        dropped = gateway.drop_all(shard_id)
+        await gateway.until_gone(dropped, _STOP_TIMEOUT)
         if forget_sessions:
-            self.gateway.sessions.clear()
+            for session in [conn.session for conn in dropped if conn.session is not None]:
+                gateway.sessions.pop(session.session_id, None)
+            if shard_id is None:
+                gateway.sessions.clear()
 
     async def request_reconnect(self) -> None:
         """Send op 7 RECONNECT on every live session; the client reconnects and RESUMEs."""

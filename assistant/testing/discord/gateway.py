@@ -28,6 +28,7 @@ CLOSE_TIMEOUT = 2.0  # how long a close handshake may take before the socket is 
 MAX_BUFFERED = 200_000  # unacknowledged events kept per session for RESUME
 DETACHED_SESSION_TTL = 120.0  # seconds a dropped session stays resumable
 MEMBERS_PER_CHUNK = 1000
+GUILDS_PER_SHARD = 2500  # Discord closes a session with more (4011 Sharding required)
 _ACK = op_frame(p.HEARTBEAT_ACK)
 
 
@@ -86,6 +87,7 @@ class Connection:
         self.beat = asyncio.Event()
         self.last_beat = asyncio.get_running_loop().time()
         self.session: Session | None = None
+        self.gone = asyncio.Event()  # set once its handler has finished
 
     def send(self, frame: str) -> None:
         self.pending.append(frame)
@@ -128,6 +130,7 @@ class Gateway:
         self.portal_intents = portal_intents
         self.heartbeat_interval_ms = 41250
         self.heartbeat_grace = 1.0  # seconds past the interval before a heartbeat counts as missed
+        self.guilds_per_shard = GUILDS_PER_SHARD
         self.url = ""  # set by the emulator once it is bound
         self.sessions: dict[str, Session] = {}
         self.connections: set[Connection] = set()
@@ -141,6 +144,7 @@ class Gateway:
         self.heartbeats_missed = 0
         self.heartbeats_received = 0
         self.identifies: list[Json] = []  # IDENTIFY payloads, token removed
+        self.readies: list[tuple[tuple[int, int], list[str]]] = []  # (shard, guild ids) per READY
         self.bot_presences: list[Json] = []  # op 3 payloads the bot sent
         self.bot_voice_requests: list[Json] = []  # op 4 payloads the bot sent
 
@@ -211,6 +215,7 @@ class Gateway:
             await asyncio.gather(pump, watch, return_exceptions=True)
             conn.flushed.set()
             self.connections.discard(conn)
+            conn.gone.set()
             if not self.connections:
                 self.idle.set()
             session = conn.session
@@ -283,12 +288,15 @@ class Gateway:
             return False
         large = int(d.get("large_threshold", 50))
         session = Session(intents, (int(shard[0]), int(shard[1])), large)
+        guilds = [g for g in self.world.guilds.values() if session.covers(g.id)]
+        if len(guilds) > self.guilds_per_shard:
+            conn.close(p.CLOSE_SHARDING_REQUIRED, "Sharding required.")
+            return False
         self.sessions[session.session_id] = session
         session.conn, conn.session = conn, session
         self.identify_count += 1
         self.identifies.append({k: v for k, v in d.items() if k != "token"})
         world = self.world
-        guilds = [g for g in world.guilds.values() if session.covers(g.id)]
         ready = {
             "v": 10,
             "user": world.bot.payload() | {"verified": True, "mfa_enabled": False, "email": None},
@@ -306,6 +314,7 @@ class Gateway:
             "shard": [session.shard_id, session.shard_count],
         }
         session.dispatch("READY", dumps(ready))
+        self.readies.append(((session.shard_id, session.shard_count), [g.id for g in guilds]))
         if intents & p.GUILDS:
             for guild in guilds:
                 payload = world.guild_create_payload(guild, intents, session.large_threshold)
@@ -384,9 +393,22 @@ class Gateway:
 
     # ---- test controls
 
-    def drop_all(self) -> None:
-        for conn in list(self.connections):
+    def drop_all(self, shard_id: int | None = None) -> list[Connection]:
+        """Abort every connection, or only those of sessions on shard ``shard_id``."""
+        dropped = [
+            conn
+            for conn in self.connections
+            if shard_id is None or (conn.session is not None and conn.session.shard_id == shard_id)
+        ]
+        for conn in dropped:
             conn.abort()
+        return dropped
+
+    async def until_gone(self, dropped: list[Connection], timeout: float) -> None:
+        """Wait until the handlers of ``dropped`` connections have finished (bounded)."""
+        async with asyncio.timeout(timeout):
+            for conn in dropped:
+                await conn.gone.wait()
 
     def send_all(self, frame: str) -> None:
         for conn in list(self.connections):

@@ -168,8 +168,16 @@ class Rest:
         )
 
     async def gateway(self, request: web.Request) -> web.Response:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return respond({"url": self.emu.gateway_url, "shards": 1, "session_start_limit": limit})
+        limit = {
+            "total": 1000,
+            "remaining": 999,
+            "reset_after": 0,
+            "max_concurrency": self.emu.max_concurrency,
+        }
+        shards = self.emu.recommended_shards
+        return respond(
+            {"url": self.emu.gateway_url, "shards": shards, "session_start_limit": limit}
+        )
 
     # ---- channels and messages
 

@@ -174,8 +174,8 @@ class World:
         self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str) -> GuildRecord:
-        guild = GuildRecord(snowflake(), name, owner_id=self.bot.id, joined_at=iso())
+    def add_guild(self, name: str, shard: tuple[int, int] | None = None) -> GuildRecord:
+        guild = GuildRecord(_guild_id(shard), name, owner_id=self.bot.id, joined_at=iso())
         guild.roles[guild.id] = "@everyone"
         self.guilds[guild.id] = guild
         guild.members[self.bot.id] = MemberRecord(self.bot.id, None, [], "online", iso())
@@ -465,3 +465,20 @@ class World:
             soundboard_sounds=[],
         )
         return payload
+
+
+def _guild_id(shard: tuple[int, int] | None) -> str:
+    """A fresh guild id; with ``(shard_id, shard_count)``, one that shard receives.
+
+    Discord routes a guild to shard ``(guild_id >> 22) % shard_count``: the id is backdated
+    by the few milliseconds that takes (its low bits stay unique).
+    """
+    value = int(snowflake())
+    if shard is None:
+        return str(value)
+    shard_id, count = shard
+    if not 0 <= shard_id < count:
+        raise ValueError(f"shard={shard}: the shard id must be 0 to {count - 1}")
+    ms = value >> 22
+    ms -= (ms - shard_id) % count
+    return str((ms << 22) | (value & ((1 << 22) - 1)))

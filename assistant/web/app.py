@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 _OPEN_PATHS = ("/login", "/static/")
 _FORM_LIMIT = 16 * 1024
+_OUTCOMES = {"taken": "taken", "dismiss": "dismissed"}
 _COOKIE_DAYS = 30
 _HEADERS = {
     # Everything the pages use is served from here; nothing may frame them, and no other
@@ -177,6 +178,18 @@ def create_app(
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
         return response
 
+    async def opening_outcome(request: Request) -> Response:
+        fields = await _form(request)
+        if not _same_origin(request) or not access.csrf_ok(fields.get("csrf")):
+            raise HTTPException(403, "That form has expired; reload the page and try again.")
+        opening_id: int = request.path_params["opening"]
+        outcome = _OUTCOMES.get(request.path_params["outcome"])
+        if outcome is None:
+            raise HTTPException(404)
+        if not await pages.record_outcome(opening_id, outcome):
+            raise HTTPException(409, f"There is no pending opening #{opening_id}.")
+        return RedirectResponse("/now", 303)
+
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         detail = exc.detail if isinstance(exc, HTTPException) else None
@@ -192,6 +205,9 @@ def create_app(
 
     routes = [
         Route("/", pages.home),
+        Route("/now", pages.now),
+        Route("/now/openings", pages.now_openings),
+        Route("/openings/{opening:int}/{outcome}", opening_outcome, methods=["POST"]),
         Route("/sessions", pages.sessions),
         Route("/people", pages.people),
         Route("/people/{person:int}", pages.person),
@@ -205,6 +221,7 @@ def create_app(
         routes=routes,
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
+    app.state.closing = pages.closing
     app.add_middleware(_RequireLogin, access=access, pages=pages)
     app.add_middleware(_SecurityHeaders)
     return app

@@ -7,17 +7,21 @@ text reaches the page only through Jinja's autoescaping.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from assistant.config import Settings
+from assistant.events import irc_casefold
+from assistant.openings.store import OpeningsStore
 from assistant.people.directory import (
     PersonSummary,
     list_people,
@@ -39,8 +43,14 @@ from assistant.storage.database import Database
 from assistant.web.access import Access
 from assistant.web.queries import (
     Attendee,
+    ChannelNow,
+    Here,
     Line,
+    OpeningRow,
+    channels_now,
     database_counts,
+    openings_version,
+    pending_openings,
     recent_lines,
     session_attendees,
     session_privacy,
@@ -58,6 +68,10 @@ SESSIONS_SHOWN = 50
 ATTENDANCE_SESSIONS = 12
 """Sessions of each recurring chat the Person page's attendance picture covers."""
 LINES_SHOWN = 20
+OPENINGS_SHOWN = 50
+POLL = 0.25
+"""Seconds between the live inbox's looks at the openings table (cheap: two aggregates)."""
+KEEPALIVE = 15.0
 _ORIGINS = {"schedule": "scheduled", "event": "event", "adhoc": "ad hoc"}
 
 
@@ -130,6 +144,8 @@ class Pages:
         self.access = access
         self.env = templates()
         self.zone = zone(settings.summaries.timezone)
+        self.closing = asyncio.Event()
+        """Set when the server stops: the live streams end so it need not wait for them."""
 
     def render(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         """Render template ``name`` with ``context`` plus what every page shows."""
@@ -137,8 +153,91 @@ class Pages:
         return HTMLResponse(page, status_code=status)
 
     async def home(self, request: Request) -> Response:
-        """The front page (the sessions, until the Now page exists)."""
-        return RedirectResponse("/sessions", status_code=303)
+        """The front page is the Now page."""
+        return RedirectResponse("/now", status_code=303)
+
+    def _attended(self) -> list[tuple[str, str, str, bool]]:
+        return [
+            (network, channel.name, irc_casefold(channel.name), channel.private)
+            for network, settings in self.settings.networks.items()
+            for channel in settings.channels
+        ]
+
+    async def now(self, request: Request) -> Response:
+        """Each attended channel with who is here (notables first), its session, the inbox."""
+        settings = self.settings
+        watchlist = [(m.name, m.priority, m.identities) for m in settings.watchlist]
+        attended = self._attended()
+
+        def read(conn: sqlite3.Connection) -> _NowRead:
+            channels = channels_now(conn, attended)
+            ranked: list[Notability] = []
+            if any(channel.present for channel in channels):
+                ranked = rank_people(conn, watchlist=watchlist, exclude=settings.owner.identities)
+            return channels, ranked, pending_openings(conn, OPENINGS_SHOWN)
+
+        channels, ranked, openings = await self.db.run_in_thread(read)
+        by_person = {n.person_id: n for n in ranked}
+        rooms = [_Room(channel, by_person) for channel in channels]
+        return self.render(
+            "now.html",
+            page="now",
+            rooms=rooms,
+            openings=openings,
+            live=self.plugins is not None,
+        )
+
+    async def now_openings(self, request: Request) -> Response:
+        """The openings inbox as server-sent events: the list again whenever it changes."""
+
+        async def events() -> AsyncIterator[str]:
+            yield "retry: 1000\n\n"
+            last: tuple[int, int] | None = None
+            quiet = 0.0
+            while not self.closing.is_set():
+                version = await self.db.run_in_thread(openings_version)
+                if version != last:
+                    last = version
+                    rows = await self.db.run_in_thread(
+                        lambda conn: pending_openings(conn, OPENINGS_SHOWN)
+                    )
+                    yield _event("openings", self.inbox(rows))
+                    quiet = 0.0
+                elif quiet >= KEEPALIVE:
+                    yield ": still here\n\n"
+                    quiet = 0.0
+                try:
+                    await asyncio.wait_for(self.closing.wait(), POLL)
+                except TimeoutError:
+                    quiet += POLL
+
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+        )
+
+    def inbox(self, openings: list[OpeningRow]) -> str:
+        """The inbox's HTML (the Now page's list, and each live update of it)."""
+        template = self.env.get_template("openings.html")
+        return template.render(openings=openings, csrf=self.access.csrf, zone=self.zone)
+
+    async def record_outcome(self, opening_id: int, outcome: str) -> bool:
+        """Mark opening ``opening_id`` taken or dismissed; False when none such is pending.
+
+        A dismissal goes through the running openings plugin when there is one (what
+        ``!dismiss ID`` does, so its engine stops following the opening); otherwise, and for
+        "taken", the outcome is written to the openings' table as the engine writes it.
+        """
+        host = self.plugins
+        if outcome == "dismissed" and host is not None and "openings" in host.names:
+            runtime = getattr(host.instance("openings"), "runtime", None)
+            if runtime is not None:
+                return bool(await runtime.dismiss(opening_id))
+        exists = await self.db.run_in_thread(openings_version)
+        if exists == (0, 0):
+            return False
+        return await OpeningsStore(self.db).set_outcome(opening_id, outcome, datetime.now(UTC))
 
     async def sessions(self, request: Request) -> Response:
         """Recent sessions with their channel, length, head count, lines and who came."""
@@ -296,6 +395,40 @@ def plugin_rows(host: PluginHost) -> list[PluginRow]:
             )
         )
     return rows
+
+
+_NowRead = tuple[list[ChannelNow], list[Notability], list[OpeningRow]]
+
+
+@dataclass(frozen=True)
+class _Present:
+    here: Here
+    notability: Notability | None
+
+    @property
+    def score(self) -> float:
+        return self.notability.score if self.notability else 0.0
+
+    @property
+    def watched(self) -> str | None:
+        return self.notability.watched if self.notability else None
+
+
+class _Room:
+    """One attended channel as the Now page shows it: notable members first."""
+
+    def __init__(self, channel: ChannelNow, by_person: dict[int, Notability]) -> None:
+        self.channel = channel
+        people = [_Present(here, by_person.get(here.person_id)) for here in channel.present]
+        people.sort(key=lambda p: (-(p.watched is not None), -p.score, p.here.nick.casefold()))
+        self.present = people
+        self.where = zone(channel.session_timezone)
+
+
+def _event(name: str, data: str) -> str:
+    """One server-sent event; each line of ``data`` is its own ``data:`` field."""
+    lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
+    return f"event: {name}\n{lines}\n"
 
 
 _PersonRead = tuple[PersonSummary, Notability | None, list[str], list[Line]] | None

@@ -14,8 +14,14 @@ from datetime import UTC, datetime
 
 __all__ = [
     "Attendee",
+    "ChannelNow",
+    "Here",
     "Line",
+    "OpeningRow",
+    "channels_now",
     "database_counts",
+    "openings_version",
+    "pending_openings",
     "recent_lines",
     "session_attendees",
     "session_privacy",
@@ -116,3 +122,145 @@ def database_counts(conn: sqlite3.Connection) -> dict[str, int]:
     ).fetchone()
     counts["schema"] = int(row[0] or 0)
     return counts
+
+
+@dataclass(frozen=True)
+class Here:
+    """Someone in a channel right now (an open presence interval), under their nick there."""
+
+    person_id: int
+    nick: str
+    since: datetime
+
+
+@dataclass(frozen=True)
+class ChannelNow:
+    """One attended channel: who is in it and the session under way, if any."""
+
+    network: str
+    channel: str
+    known: bool
+    """False until Presence has recorded anything in it."""
+    private: bool
+    present: list[Here]
+    session_id: int | None
+    session_name: str
+    session_started: datetime | None
+    session_timezone: str | None
+
+
+_CHANNEL = """
+SELECT c.id, c.name, c.private FROM channels AS c JOIN networks AS n ON n.id = c.network_id
+WHERE n.name = :network AND c.key = :key
+"""
+_PRESENT = """
+SELECT i.person_id, i.nick, min(p.joined_at) AS since
+FROM presence_intervals AS p JOIN identities AS i ON i.id = p.identity_id
+WHERE p.channel_id = :channel AND p.left_at IS NULL AND i.person_id IS NOT NULL
+GROUP BY i.person_id
+"""
+_CURRENT = """
+SELECT id, name, started_at, timezone FROM sessions
+WHERE channel_id = :channel AND ended_at IS NULL AND status != 'upcoming'
+ORDER BY started_at DESC, id DESC LIMIT 1
+"""
+
+
+def channels_now(
+    conn: sqlite3.Connection, attended: Sequence[tuple[str, str, str, bool]]
+) -> list[ChannelNow]:
+    """Each of ``attended`` (network, channel name, channel key, configured private) now.
+
+    Presence is what was last recorded: under ``presence web`` alone (no bot running) it
+    is as of when ``presence run`` last stopped.
+    """
+    found = []
+    for network, name, key, private in attended:
+        row = conn.execute(_CHANNEL, {"network": network, "key": key}).fetchone()
+        if row is None:
+            found.append(ChannelNow(network, name, False, private, [], None, "", None, None))
+            continue
+        present = [
+            Here(int(r["person_id"]), r["nick"], datetime.fromtimestamp(r["since"], UTC))
+            for r in conn.execute(_PRESENT, {"channel": row["id"]})
+        ]
+        current = conn.execute(_CURRENT, {"channel": row["id"]}).fetchone()
+        found.append(
+            ChannelNow(
+                network=network,
+                channel=row["name"],
+                known=True,
+                private=private or bool(row["private"]),
+                present=present,
+                session_id=int(current["id"]) if current else None,
+                session_name=current["name"] if current else "",
+                session_started=(
+                    datetime.fromtimestamp(current["started_at"], UTC) if current else None
+                ),
+                session_timezone=current["timezone"] if current else None,
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class OpeningRow:
+    """A pending opening, as the Now page's inbox shows it."""
+
+    id: int
+    person_id: int
+    person: str
+    nick: str
+    kind: str
+    network: str
+    channel: str
+    message: str
+    at: datetime
+    found_at: datetime
+    score: float
+    reason: str
+    angle: str
+
+
+_OPENINGS_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'openings_found'"
+_PENDING = """
+SELECT id, person_id, person, nick, kind, network, channel, message, at, found_at, score,
+       reason, angle
+FROM openings_found WHERE outcome = 'pending'
+ORDER BY found_at DESC, id DESC LIMIT :limit
+"""
+_VERSION = (
+    "SELECT coalesce(max(id), 0), count(*) FILTER (WHERE outcome = 'pending') FROM openings_found"
+)
+
+
+def pending_openings(conn: sqlite3.Connection, limit: int = 50) -> list[OpeningRow]:
+    """The openings waiting for the owner, newest first (none before the plugin's tables)."""
+    if conn.execute(_OPENINGS_TABLE).fetchone() is None:
+        return []
+    return [
+        OpeningRow(
+            id=int(r["id"]),
+            person_id=int(r["person_id"]),
+            person=r["person"],
+            nick=r["nick"],
+            kind=r["kind"],
+            network=r["network"],
+            channel=r["channel"],
+            message=r["message"],
+            at=datetime.fromtimestamp(r["at"], UTC),
+            found_at=datetime.fromtimestamp(r["found_at"], UTC),
+            score=float(r["score"]),
+            reason=r["reason"],
+            angle=r["angle"],
+        )
+        for r in conn.execute(_PENDING, {"limit": limit})
+    ]
+
+
+def openings_version(conn: sqlite3.Connection) -> tuple[int, int]:
+    """What changes whenever the inbox does: the newest opening's id, how many are pending."""
+    if conn.execute(_OPENINGS_TABLE).fetchone() is None:
+        return (0, 0)
+    row = conn.execute(_VERSION).fetchone()
+    return int(row[0]), int(row[1])

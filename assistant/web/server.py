@@ -118,6 +118,9 @@ class WebServer:
         """Finish the requests under way (a few seconds at most) and close (idempotent)."""
         if self._server is None or self._task is None:
             return
+        closing = getattr(getattr(self.app, "state", None), "closing", None)
+        if isinstance(closing, asyncio.Event):
+            closing.set()  # live streams (the Now page's inbox) end instead of holding on
         self._server.should_exit = True
         done, _ = await asyncio.wait({self._task}, timeout=_STOP_WAIT)
         if not done:

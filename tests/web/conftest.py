@@ -84,6 +84,9 @@ async def _seed(config: Path) -> None:
             clock.set(start + timedelta(minutes=90))
             await tracker.run_due()
         chat.said("carol", XSS, "#bloggers", at=FIRST + timedelta(weeks=4))
+        # Who is in the channel now (no session under way): bob stayed since week 2.
+        chat.joined("zed", "#bloggers", at=FIRST + timedelta(weeks=4, minutes=1))
+        chat.joined("alice", "#bloggers", at=FIRST + timedelta(weeks=4, minutes=2))
         await tracker.stop()
 
 

@@ -244,7 +244,7 @@ class Assistant:
         if self._recorder is None or self._plugins is None:
             return
         self.events_seen += 1
-        self._recorder.record(event)
+        await self._recorder.take(event)  # waits while the writer is a batch behind
         actor = getattr(event, "actor", None)
         if isinstance(actor, Identity) and self._recorder.skips(actor):
             # Ignored nicks reach nothing; opted-out people only their commands (!optin).

@@ -2,10 +2,13 @@
 
 :meth:`Recorder.record` is synchronous and never touches the database: it turns an event
 into plain ``(sql, params)`` writes queued on the database's one writer, so the order of
-events is the order of rows. Rows name their network, channel and identity by *key*;
-SQLite resolves keys to ids inside the batch through unique indexes, so the recorder needs
-no ids and never waits for one. The only state kept here is which networks, channels and
-identities were already upserted, so that each is written once rather than per event.
+events is the order of rows. :meth:`Recorder.take` is the same for live intake, after
+waiting (without blocking the loop) while the writer has a full batch uncommitted: a
+flood is taken in at the disk's pace and a crash loses at most one batch. Rows name their
+network, channel and identity by *key*; SQLite resolves keys to ids inside the batch
+through unique indexes, so the recorder needs no ids and never waits for one. The only
+state kept here is which networks, channels and identities were already upserted, so that
+each is written once rather than per event.
 """
 
 from __future__ import annotations
@@ -199,8 +202,19 @@ class Recorder:
             Disconnected: self._disconnected,
         }
 
+    async def take(self, event: Event) -> None:
+        """Record ``event`` once the writer has room; only the caller waits, never the loop."""
+        writer = self._db.writer
+        if writer.full:
+            await writer.room()
+        self.record(event)
+
     def record(self, event: Event) -> None:
-        """Queue the writes for ``event``; never awaits. Events it does not store are ignored."""
+        """Queue the writes for ``event``; never awaits. Events it does not store are ignored.
+
+        Never holds back: for callers that pace themselves (importers, replays, tests);
+        live intake uses :meth:`take`.
+        """
         handler = self._handlers.get(type(event))
         if handler is None:
             handler = self._handler_for(type(event))

@@ -1,9 +1,9 @@
 """The one writer: every write to the database goes through a single ordered queue.
 
-Callers :meth:`BatchWriter.submit` plain ``(sql, params)`` operations without awaiting; a
-background task commits them in batches, one transaction per batch, run as a single call
-on aiosqlite's own thread so that a batch costs one thread hop rather than one per
-statement. Consecutive operations with the same SQL become one ``executemany``.
+Callers queue plain ``(sql, params)`` operations; a background task commits them in
+batches, one transaction per batch, run as a single call on aiosqlite's own thread so that
+a batch costs one thread hop rather than one per statement. Consecutive operations with the
+same SQL become one ``executemany``.
 
 Why one task owns every write: a transaction half-done when its awaiting coroutine is
 cancelled (shutdown, a timed-out command) would wedge the connection. Callers of
@@ -14,14 +14,20 @@ Bounded loss: ``batch_size`` is the most operations ever left uncommitted. A bat
 transaction) holds at most half of them, so that the next half can fill while one commits;
 it is due when that many are pending or ``flush_interval`` has passed. Once a batch is due
 the writer's thread commits batch after batch until nothing is pending, without waiting
-for the event loop between them. While it does, :meth:`submit` waits (blocking the loop,
-so connectors read no further) whenever ``batch_size`` operations are uncommitted: a flood
-goes at the disk's pace instead of piling up in memory. A crash (even ``kill -9``)
-therefore loses at most ``batch_size`` operations, SQLite's WAL making each batch
-all-or-nothing. Two exceptions, each visible in the writer's counters: a batch that takes
-longer than ``STALL_LIMIT`` seconds to commit (a disk that stalls, a lock held by another
-program) stops holding writes back until it is done, and while the thread is idle one turn
-of the event loop can submit more than the half batch that wakes it.
+for the event loop between them.
+
+Backpressure without blocking the loop: whatever takes in a flood (the recorder, for the
+connectors) awaits :meth:`BatchWriter.room` (or :meth:`BatchWriter.put`) before it queues,
+which suspends it, and only it, while ``batch_size`` operations are uncommitted. The
+connector awaiting the recorder then reads no further, so a flood goes at the disk's pace
+instead of piling up in memory, while keepalives, timers and other connectors go on
+running. A crash (even ``kill -9``) therefore loses at most ``batch_size`` operations (plus
+the few writes of the one event queued after the wait), SQLite's WAL making each batch
+all-or-nothing. :meth:`BatchWriter.submit` never waits: it is for writes that follow from
+what was let in (analyses, openings) or for code that paces itself (importers, replays).
+Exception, visible in :attr:`BatchWriter.stalls`: a batch that takes longer than
+``STALL_LIMIT`` seconds to commit (a disk that stalls, a lock held by another program) stops
+holding writes back until it is done.
 """
 
 from __future__ import annotations
@@ -51,7 +57,7 @@ Op: TypeAlias = tuple[str, Params]
 T = TypeVar("T")
 
 STALL_LIMIT = 1.0
-"""Seconds :meth:`BatchWriter.submit` may block the loop waiting for one batch to commit."""
+"""Seconds :meth:`BatchWriter.room` holds a caller back waiting for one batch to commit."""
 
 # Primary result codes that mean "this statement is wrong" rather than "the database
 # cannot be written": such an operation is dropped so that it cannot block the queue.
@@ -161,7 +167,6 @@ class BatchWriter:
         """The most operations in one transaction; a batch is due when this many are pending."""
         self.flush_interval = flush_interval
         self._lock = threading.Lock()
-        self._room = threading.Condition(self._lock)
         self._pending: list[Op] = []
         # Sequence numbers: _pending[0] is op number _taken; ops before _done are committed
         # (or dropped); _submitted counts every op ever submitted (the loop's alone).
@@ -170,11 +175,11 @@ class BatchWriter:
         self._submitted = 0
         # Ops at or after _barrier wait for the first job; None when no job is queued.
         self._barrier: int | None = None
-        self._draining = False  # the thread is committing batch after batch
         self._stalled = False  # the batch in flight exceeded STALL_LIMIT: stop holding back
         self._jobs: deque[tuple[int, Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]]
         self._jobs = deque()
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._room_waiters: list[asyncio.Future[None]] = []
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -190,7 +195,7 @@ class BatchWriter:
         self.most_uncommitted = 0
         """The most operations ever submitted and not yet committed: what a crash would lose."""
         self.stalls = 0
-        """Times :meth:`submit` gave up waiting after ``STALL_LIMIT`` seconds (each is logged)."""
+        """Times :meth:`room` gave up waiting after ``STALL_LIMIT`` seconds (each is logged)."""
 
     @property
     def pending(self) -> int:
@@ -203,12 +208,16 @@ class BatchWriter:
             self._loop = asyncio.get_running_loop()
             self._task = self._loop.create_task(self._run(), name="storage-writer")
 
-    def submit(self, op: Op) -> None:
-        """Queue one write; never awaits, never touches the database.
+    @property
+    def full(self) -> bool:
+        """True while ``batch_size`` ops are uncommitted: :meth:`room` would wait."""
+        return self._submitted - self._done >= self.batch_size and not self._stalled
 
-        If ``batch_size`` ops are already uncommitted while the writer's thread is
-        committing, this blocks until a batch is committed (at most ``STALL_LIMIT``
-        seconds): a flood goes at the disk's pace and a crash loses at most one batch.
+    def submit(self, op: Op) -> None:
+        """Queue one write; never waits, never touches the database.
+
+        For writes that follow from an event already let in, and for callers that pace
+        themselves; what takes in a flood awaits :meth:`room` first (or uses :meth:`put`).
 
         Raises:
             RuntimeError: the writer is closed (a write after shutdown is a bug, not data to drop).
@@ -216,8 +225,6 @@ class BatchWriter:
         if self._closed:
             raise RuntimeError("the database writer is closed")
         with self._lock:
-            if self._draining and self._submitted - self._done >= self.batch_size:
-                self._wait_for_room()
             pending = self._pending
             pending.append(op)
             self._submitted += 1
@@ -227,23 +234,39 @@ class BatchWriter:
         if len(pending) >= self.chunk:
             self._wake.set()
 
-    def _wait_for_room(self) -> None:
-        """Wait, holding ``_lock``, until fewer than ``batch_size`` ops are uncommitted."""
-        if self._stalled:
-            return
-        # Counted from the first wait for this batch would be fairer; from each is simpler
-        # and the limit only guards against a batch stuck on a lock or a slow disk.
-        if not self._room.wait_for(
-            lambda: not self._draining or self._submitted - self._done < self.batch_size,
-            timeout=STALL_LIMIT,
-        ):
-            self._stalled = True
-            self.stalls += 1
-            log.warning(
-                "storage: a batch took over %.1f s to commit; writes are not held back until "
-                "it is done",
-                STALL_LIMIT,
-            )
+    async def put(self, op: Op) -> None:
+        """Queue one write once there is room for it (see :meth:`room`)."""
+        if self.full:
+            await self.room()
+        self.submit(op)
+
+    async def room(self) -> None:
+        """Return once fewer than ``batch_size`` ops are uncommitted; wait without blocking.
+
+        Only the awaiting task is held back: the loop goes on running everything else.
+        A batch that takes over ``STALL_LIMIT`` seconds to commit lets writes through until
+        it is done (counted in :attr:`stalls` and logged), as does a writer that is closed
+        or not running (:meth:`submit` then says what is wrong).
+        """
+        while self.full:
+            if self._closed or self._task is None or self._task.done():
+                return
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            # No wake-up needed: with this much uncommitted a batch is due or in flight.
+            self._room_waiters.append(future)
+            try:
+                async with asyncio.timeout(STALL_LIMIT):
+                    await future
+            except TimeoutError:
+                if self.full:
+                    self._stalled = True
+                    self.stalls += 1
+                    log.warning(
+                        "storage: a batch took over %.1f s to commit; writes are not held back "
+                        "until it is done",
+                        STALL_LIMIT,
+                    )
+                return
 
     async def flush(self) -> None:
         """Return once every op submitted before this call is committed.
@@ -351,15 +374,11 @@ class BatchWriter:
         with self._lock:
             if not self._pending or self._barrier == self._taken:
                 return
-            self._draining = True
         try:
             await run_in_thread(self._conn, self._commit_batches)
         except Exception as exc:
             raise StorageError(f"{type(exc).__name__}: {exc}") from exc
         finally:
-            with self._lock:
-                self._draining = False
-                self._room.notify_all()
             self._resolve_waiters()
 
     def _commit_batches(self, conn: sqlite3.Connection) -> None:
@@ -372,8 +391,6 @@ class BatchWriter:
                 if self._barrier is not None:
                     count = min(count, self._barrier - self._taken)
                 if count <= 0:
-                    self._draining = False
-                    self._room.notify_all()
                     return
                 batch = self._pending[:count]
                 del self._pending[:count]
@@ -385,8 +402,6 @@ class BatchWriter:
                 with self._lock:
                     self._pending[:0] = batch
                     self._taken -= count
-                    self._draining = False
-                    self._room.notify_all()
                 raise
             for (sql, params), error in dropped:
                 log.error(
@@ -399,11 +414,15 @@ class BatchWriter:
                 self.committed += count - len(dropped)
                 self.dropped += len(dropped)
                 self._stalled = False
-                self._room.notify_all()
-            if self._waiters:
+            if self._waiters or self._room_waiters:
                 loop.call_soon_threadsafe(self._resolve_waiters)
 
     def _resolve_waiters(self) -> None:
+        # Waiters for room check again themselves: waking them all is simplest and cheap.
+        room_waiters, self._room_waiters = self._room_waiters, []
+        for room in room_waiters:
+            if not room.done():
+                room.set_result(None)
         done, waiting = self._done, []
         for target, future in self._waiters:
             if target <= done:

@@ -28,13 +28,16 @@ PER_TURN = 10
 async def main(path: Path, figures: memoryview) -> None:
     """Write until killed; ``figures`` holds the messages submitted and the writer's stalls."""
     db = await Database.open(path, batch_size=BATCH_SIZE, flush_interval=0.01)
-    chat = ChatScript("libera", sink=Recorder(db).record)
+    recorder = Recorder(db)
+    chat = ChatScript("libera")
     speakers = [chat.who(f"n{i}") for i in range(20)]
     n = 0
     while True:
         figures[0] = n + 1
         at = T0 + timedelta(milliseconds=n)
-        chat.said(speakers[n % len(speakers)], f"line {n}", f"#c{n % 3}", message_id=str(n), at=at)
+        line = f"line {n}"
+        said = chat.said(speakers[n % len(speakers)], line, f"#c{n % 3}", message_id=str(n), at=at)
+        await recorder.take(said)  # as the app takes a connector's events
         figures[1] = db.writer.stalls
         n += 1
         if n % PER_TURN == 0:

@@ -195,7 +195,7 @@ async def test_a_flood_is_committed_in_batches_of_at_most_half_the_batch_size() 
     async with temporary_database(batch_size=40, flush_interval=60) as db:
         await with_log(db)
         for n in range(5000):
-            db.writer.submit((INSERT, (n, None)))
+            await db.writer.put((INSERT, (n, None)))
             assert db.writer.most_uncommitted <= 40
             if n % 7 == 0:
                 await asyncio.sleep(0)

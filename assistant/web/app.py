@@ -209,6 +209,7 @@ def create_app(
         Route("/now/openings", pages.now_openings),
         Route("/openings/{opening:int}/{outcome}", opening_outcome, methods=["POST"]),
         Route("/sessions", pages.sessions),
+        Route("/sessions/{session:int}", pages.session),
         Route("/people", pages.people),
         Route("/people/{person:int}", pages.person),
         Route("/health", pages.health),

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -40,6 +41,8 @@ from assistant.sessions.queries import (
     zone,
 )
 from assistant.storage.database import Database
+from assistant.summaries.compose import SessionNotFound, compose_summary
+from assistant.summaries.html import render_html
 from assistant.web.access import Access
 from assistant.web.queries import (
     Attendee,
@@ -266,6 +269,28 @@ class Pages:
             )
         return self.render("sessions.html", page="sessions", rows=rows)
 
+    async def session(self, request: Request) -> Response:
+        """One session: its summary as the HTML summary file shows it (same model, same
+        template: attendance, the activity timeline, discussions), and links to who came."""
+        session_id: int = request.path_params["session"]
+        try:
+            summary = await compose_summary(self.db, session_id, self.settings)
+        except SessionNotFound:
+            raise HTTPException(
+                404, "There is no such session; the Sessions page lists them."
+            ) from None
+        private = await self.db.run_in_thread(lambda conn: session_privacy(conn, [session_id]))
+        response = self.render(
+            "session.html",
+            page="sessions",
+            summary=summary,
+            body=summary_body(render_html(summary)),
+            private=bool(private),
+        )
+        # The summary's timeline picture is a data: image inside the page.
+        response.headers["content-security-policy"] = _SESSION_CSP
+        return response
+
     async def people(self, request: Request) -> Response:
         """Everyone, notable members first; ``?q=`` searches nicks, names and accounts."""
         query = request.query_params.get("q", "").strip()[:100]
@@ -423,6 +448,18 @@ class _Room:
         people.sort(key=lambda p: (-(p.watched is not None), -p.score, p.here.nick.casefold()))
         self.present = people
         self.where = zone(channel.session_timezone)
+
+
+_SESSION_CSP = (
+    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def summary_body(page: str) -> Markup:
+    """The inside of the HTML summary's ``<body>`` (its own styles stay out: the dashboard's
+    style sheet dresses it). Safe as it stands: the summary template escapes every value."""
+    inside = page.split("<body>", 1)[-1].rsplit("</body>", 1)[0]
+    return Markup(inside)
 
 
 def _event(name: str, data: str) -> str:

@@ -161,3 +161,31 @@ def test_the_health_page_says_what_the_database_holds(dashboard: Dashboard) -> N
     assert "presence.sqlite3" in body and " MB</td>" in body
     # presence web runs no plugins: it says where the live figures are
     assert "Live figures need <code>presence run</code>" in body
+
+
+def test_a_sessions_page_shows_its_summary_with_attendance_and_timeline(
+    browser: WebDriver, dashboard: Dashboard
+) -> None:
+    _log_in(browser, dashboard, "/sessions")
+    browser.find_elements(By.CSS_SELECTOR, "a.session-link")[0].click()  # the newest
+    WebDriverWait(browser, WAIT).until(expected_conditions.url_matches(r"/sessions/\d+$"))
+    summary = browser.find_element(By.CSS_SELECTOR, "article.summary")
+    assert summary.find_element(By.TAG_NAME, "h1").text.startswith("Aussie bloggers")
+    assert "#bloggers on libera" in summary.find_element(By.TAG_NAME, "h1").text
+    rows = summary.find_elements(By.CSS_SELECTOR, "#attendance + table tbody tr")
+    cells = [row.find_elements(By.TAG_NAME, "td") for row in rows]
+    by_name = {c[0].text.lstrip("★ "): [cell.text for cell in c[1:]] for c in cells}
+    assert set(by_name) == {"Alice Example (alice)", "bob"}
+    assert by_name["bob"][0] == "19:32" and by_name["bob"][3] == "1"  # arrived, lines
+    picture = summary.find_element(By.CSS_SELECTOR, "img.timeline")
+    assert browser.execute_script("return arguments[0].naturalWidth;", picture) > 0
+    browser.find_element(By.LINK_TEXT, "bob").click()
+    WebDriverWait(browser, WAIT).until(expected_conditions.url_contains("/people/"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "bob"
+
+
+def test_a_session_that_does_not_exist_is_a_404_page(dashboard: Dashboard) -> None:
+    status, body = _status(
+        dashboard.url + "sessions/9999", {"Authorization": f"Bearer {dashboard.token}"}
+    )
+    assert status == 404 and "There is no such session" in body and "Traceback" not in body

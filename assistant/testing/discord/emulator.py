@@ -122,6 +122,11 @@ class DiscordEmulator(Actions):
         return self.gateway.identifies
 
     @property
+    def identified_at(self) -> list[float]:
+        """When each of :attr:`identifies` arrived (event loop time), to check their pacing."""
+        return self.gateway.identified_at
+
+    @property
     def readies(self) -> list[tuple[tuple[int, int], list[str]]]:
         """Every READY sent: the session's ``(shard_id, shard_count)`` and the guild ids in it."""
         return self.gateway.readies

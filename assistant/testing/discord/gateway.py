@@ -144,6 +144,7 @@ class Gateway:
         self.heartbeats_missed = 0
         self.heartbeats_received = 0
         self.identifies: list[Json] = []  # IDENTIFY payloads, token removed
+        self.identified_at: list[float] = []  # loop time of each, in the same order
         self.readies: list[tuple[tuple[int, int], list[str]]] = []  # (shard, guild ids) per READY
         self.bot_presences: list[Json] = []  # op 3 payloads the bot sent
         self.bot_voice_requests: list[Json] = []  # op 4 payloads the bot sent
@@ -296,6 +297,7 @@ class Gateway:
         session.conn, conn.session = conn, session
         self.identify_count += 1
         self.identifies.append({k: v for k, v in d.items() if k != "token"})
+        self.identified_at.append(asyncio.get_running_loop().time())
         world = self.world
         ready = {
             "v": 10,

@@ -248,6 +248,23 @@ async def test_a_shard_that_lost_its_session_identifies_again_and_backfills(
     assert sorted(reconnected) == sorted([*map(network, range(SHARDS)), network(1)])
 
 
+async def test_shards_identify_no_faster_than_discord_allows_per_bucket(
+    presence: Start,
+    emulator: DiscordEmulator,
+    servers: list[Server],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Discord: one IDENTIFY per 5 s in each bucket shard_id % max_concurrency (shortened here)
+    window = 0.3
+    monkeypatch.setattr(RoutedShardedClient, "identify_window", window)
+    emulator.max_concurrency = 2
+    await presence([servers[0].name], shard_count=SHARDS)
+    shards = [identify["shard"][0] for identify in emulator.identifies]
+    at = dict(zip(shards, emulator.identified_at, strict=True))
+    assert sorted(at) == list(range(SHARDS))
+    assert at[2] - at[0] >= window and at[3] - at[1] >= window  # same bucket: spaced
+
+
 async def test_auto_takes_the_shard_count_discord_recommends(
     presence: Start, emulator: DiscordEmulator, servers: list[Server]
 ) -> None:

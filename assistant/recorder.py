@@ -128,6 +128,33 @@ _CLOSE_NETWORK = (
     f"UPDATE presence_intervals {_CLOSE_SET} WHERE left_at IS NULL "
     f"AND channel_id IN (SELECT id FROM channels WHERE network_id = {_NETWORK})"
 )
+# Stays still open when Presence connects were left open by a crash (a clean stop or a lost
+# connection closes them): when each really ended is unknown, so they are closed as
+# "unknown" (not a departure) at the crash, as near as the file knows it: the network's last
+# recorded arrival, departure or line. The gap from there to now is one Presence was away.
+_NETWORK_CHANNELS = f"(SELECT id FROM channels WHERE network_id = {_NETWORK})"
+_CRASHED_AT = (
+    "(SELECT min(:at, max(last)) FROM ("
+    f"SELECT max(at) AS last FROM messages WHERE channel_id IN {_NETWORK_CHANNELS} "
+    f"UNION ALL SELECT max(joined_at) FROM presence_intervals "
+    f"WHERE channel_id IN {_NETWORK_CHANNELS} "
+    f"UNION ALL SELECT max(left_at) FROM presence_intervals "
+    f"WHERE channel_id IN {_NETWORK_CHANNELS}))"
+)
+_STALE_STAYS = (
+    f"SELECT 1 FROM presence_intervals WHERE left_at IS NULL AND channel_id IN {_NETWORK_CHANNELS}"
+)
+_CRASH_GAP = (
+    "INSERT INTO connection_gaps (network_id, started_at, ended_at, reason) "
+    f"SELECT {_NETWORK}, {_CRASHED_AT}, :at, :reason "
+    f"WHERE EXISTS ({_STALE_STAYS}) AND NOT EXISTS (SELECT 1 FROM connection_gaps "
+    f"WHERE network_id = {_NETWORK} AND ended_at IS NULL)"
+)
+_CLOSE_CRASHED = (
+    f"UPDATE presence_intervals SET left_at = max(joined_at, {_CRASHED_AT}), "
+    "left_kind = 'unknown', left_reason = :reason "
+    f"WHERE left_at IS NULL AND channel_id IN {_NETWORK_CHANNELS}"
+)
 _OPEN_GAP = (
     f"INSERT INTO connection_gaps (network_id, started_at, reason) SELECT {_NETWORK}, :at, "
     ":reason WHERE NOT EXISTS (SELECT 1 FROM connection_gaps "
@@ -444,10 +471,9 @@ class Recorder:
         network = event.network
         self._network(network, event.platform)
         at = event.timestamp.timestamp()
-        # Stays still open now were left open by a crash: whatever happened is unknown.
-        reason = "still open when Presence reconnected"
-        stale = {"network": network, "at": at, "kind": "disconnected", "reason": reason}
-        self._submit((_CLOSE_NETWORK, stale))
+        crashed = {"network": network, "at": at, "reason": "Presence stopped unexpectedly"}
+        self._submit((_CRASH_GAP, crashed))
+        self._submit((_CLOSE_CRASHED, crashed))
         self._submit((_CLOSE_GAP, {"network": network, "at": at}))
 
     def _disconnected(self, event: Disconnected) -> None:

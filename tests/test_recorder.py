@@ -159,12 +159,23 @@ async def test_a_disconnect_closes_every_stay_on_the_network_as_unknown(
     ]
 
 
-async def test_a_reconnect_after_a_crash_closes_stays_left_open(
+async def test_a_reconnect_after_a_crash_closes_stays_left_open_as_unknown_at_the_crash(
     db: Database, chat: ChatScript
 ) -> None:
-    chat.joined("alice", "#chat")
+    chat.joined("alice", "#chat")  # t1
+    chat.joined("bob", "#chat")  # t2
+    chat.said("alice", "last line before the crash", "#chat")  # t3
+    chat.connected()  # t4: no Disconnected before it, so Presence had crashed
+    crash, back = (T0 + timedelta(seconds=3)).timestamp(), (T0 + timedelta(seconds=4)).timestamp()
+    assert await rows(db, "SELECT left_at, left_kind, left_reason FROM presence_intervals") == [
+        (crash, "unknown", "Presence stopped unexpectedly"),
+        (crash, "unknown", "Presence stopped unexpectedly"),
+    ]
+    gaps = await rows(db, "SELECT started_at, ended_at, reason FROM connection_gaps")
+    assert gaps == [(crash, back, "Presence stopped unexpectedly")]
+    chat.disconnected("stopped")  # a clean stop after that is no crash
     chat.connected()
-    assert await rows(db, "SELECT left_kind FROM presence_intervals") == [("disconnected",)]
+    assert len(await rows(db, "SELECT 1 FROM connection_gaps")) == 2
 
 
 async def test_edits_and_deletes_find_the_message_by_its_platform_id(

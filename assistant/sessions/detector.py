@@ -96,6 +96,12 @@ class BurstDetector:
                 channel.burst = None
         return over
 
+    def resume(self, where: tuple[str, str], burst: Burst) -> None:
+        """Carry on ``burst`` in ``where``: a session a previous run left under way."""
+        channel = self._channels.setdefault(where, _Channel())
+        channel.clear()
+        channel.burst = burst
+
     def stop(self, where: tuple[str, str]) -> Burst | None:
         """End the session in ``where`` now (a scheduled one takes over); return it."""
         channel = self._channels.get(where)

@@ -36,7 +36,7 @@ from assistant.events import (
 )
 from assistant.sessions import store
 from assistant.sessions.clock import Clock, SystemClock
-from assistant.sessions.detector import BurstDetector, BurstRule
+from assistant.sessions.detector import Burst, BurstDetector, BurstRule
 from assistant.sessions.schedule import Occurrence, WeeklySchedule
 from assistant.storage.database import Database
 
@@ -483,7 +483,23 @@ class SessionTracker:
                 current.session_id = row.id
                 self._scheduled[where] = running
                 continue
-            await self._end(running, await self._recovered_end(row, now))
+            end = await self._recovered_end(row, now)
+            if row.origin == "adhoc" and self._resumable(where, end, now):
+                # Not quiet yet (a crash, a quick restart): the same chat goes on as one session.
+                self._adhoc_running[where] = running
+                self._detector.resume(where, Burst(_time(row.started_at), end))
+                continue
+            await self._end(running, end)
+
+    def _resumable(self, where: Where, last_line: datetime, now: datetime) -> bool:
+        """True when an ad-hoc session left open may go on: recent, and nothing else there."""
+        return (
+            self._adhoc
+            and where not in self._no_adhoc
+            and where not in self._scheduled
+            and where not in self._adhoc_running
+            and now - last_line < self._detector.rule.quiet
+        )
 
     async def _recovered_end(self, row: store.SessionRow, now: datetime) -> datetime:
         if row.planned_end is not None:

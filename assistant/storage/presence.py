@@ -49,8 +49,8 @@ WHERE n.name = :network AND c.key = :channel
 
 # The latest message, arrival and departure of each of the person's identities, in the
 # channels the asker may see: public ones, and the private one the question was asked in.
-# Neither "disconnected" (Presence lost the connection) nor "nick" (the person goes on under
-# a new nick) is a departure, so neither is a sighting.
+# Neither "disconnected" (Presence lost the connection), "unknown" (Presence crashed) nor
+# "nick" (the person goes on under a new nick) is a departure, so none is a sighting.
 _SIGHTINGS = """
 WITH mine AS (SELECT id FROM identities WHERE person_id = :person),
 visible AS (SELECT id FROM channels WHERE private = 0 OR id = :asked)
@@ -72,7 +72,7 @@ FROM (
     FROM mine JOIN presence_intervals AS p ON p.id = (
         SELECT id FROM presence_intervals
         WHERE identity_id = mine.id AND channel_id IN visible
-        AND left_at IS NOT NULL AND left_kind NOT IN ('disconnected', 'nick')
+        AND left_at IS NOT NULL AND left_kind NOT IN ('disconnected', 'unknown', 'nick')
         ORDER BY left_at DESC LIMIT 1)
 ) AS s
 JOIN identities AS i ON i.id = s.identity_id

@@ -280,6 +280,30 @@ async def test_a_session_left_open_by_a_crash_ends_when_it_ended(track: Track) -
     assert [e.timestamp for e in again.ended] == [start + timedelta(seconds=7)]
 
 
+async def test_an_ad_hoc_chat_that_spans_a_crash_and_a_quick_restart_is_one_session(
+    track: Track,
+) -> None:
+    start = datetime(2026, 5, 6, 12, 0, tzinfo=UTC)
+    first = await track(settings_with([{"name": "#general"}]), start)
+    for i in range(8):
+        line(first, ("ann", "ben", "cat")[i % 3], start + timedelta(seconds=i))
+    await first.tracker.run_due()
+    [began] = first.started
+    await first.tracker.stop()  # killed: nothing ended the session
+    back = start + timedelta(minutes=2)
+    again = await track(settings_with([{"name": "#general"}]), back)
+    assert again.ended == []
+    for i in range(3):
+        line(again, ("ann", "ben")[i % 2], back + timedelta(seconds=i))
+    await again.tracker.run_due()
+    assert again.started == []
+    await again.at(back + timedelta(minutes=30))  # quiet for 20 minutes after its last line
+    assert [(e.session_id, e.timestamp) for e in again.ended] == [
+        (began.session_id, back + timedelta(seconds=2))
+    ]
+    assert await again.rows("SELECT count(*) FROM sessions") == [(1,)]
+
+
 async def test_presence_started_during_the_chat_joins_at_once(track: Track) -> None:
     h = await track(bloggers(), sydney(1, 20, 0))
     await h.tracker.run_due()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -122,7 +123,7 @@ class SessionRow:
     where: tzinfo
 
 
-_PeopleRead = tuple[list[PersonSummary], list[Notability], set[int]]
+_PeopleRead = tuple[list[PersonSummary], set[int]]
 
 
 class Pages:
@@ -147,6 +148,7 @@ class Pages:
         self.access = access
         self.env = templates()
         self.zone = zone(settings.summaries.timezone)
+        self.ranking = Ranking(db, settings)
         self.closing = asyncio.Event()
         """Set when the server stops: the live streams end so it need not wait for them."""
 
@@ -168,19 +170,15 @@ class Pages:
 
     async def now(self, request: Request) -> Response:
         """Each attended channel with who is here (notables first), its session, the inbox."""
-        settings = self.settings
-        watchlist = [(m.name, m.priority, m.identities) for m in settings.watchlist]
         attended = self._attended()
 
         def read(conn: sqlite3.Connection) -> _NowRead:
-            channels = channels_now(conn, attended)
-            ranked: list[Notability] = []
-            if any(channel.present for channel in channels):
-                ranked = rank_people(conn, watchlist=watchlist, exclude=settings.owner.identities)
-            return channels, ranked, pending_openings(conn, OPENINGS_SHOWN)
+            return channels_now(conn, attended), pending_openings(conn, OPENINGS_SHOWN)
 
-        channels, ranked, openings = await self.db.run_in_thread(read)
-        by_person = {n.person_id: n for n in ranked}
+        channels, openings = await self.db.run_in_thread(read)
+        by_person: dict[int, Notability] = {}
+        if any(channel.present for channel in channels):
+            by_person = (await self.ranking.get()).by_person
         rooms = [_Room(channel, by_person) for channel in channels]
         return self.render(
             "now.html",
@@ -295,12 +293,10 @@ class Pages:
         """Everyone, notable members first; ``?q=`` searches nicks, names and accounts."""
         query = request.query_params.get("q", "").strip()[:100]
         settings = self.settings
-        watchlist = [(m.name, m.priority, m.identities) for m in settings.watchlist]
         groups = configured_groups(settings)
 
         def read(conn: sqlite3.Connection) -> _PeopleRead:
             people = list_people(conn)
-            ranked = rank_people(conn, watchlist=watchlist, exclude=settings.owner.identities)
             named: set[int] = set()
             if query:
                 for name, _ in groups:
@@ -308,10 +304,11 @@ class Pages:
                         found = resolve_person(conn, name, groups)
                         if found is not None:
                             named.add(found)
-            return people, ranked, named
+            return people, named
 
-        people, ranked, named = await self.db.run_in_thread(read)
-        by_person = {n.person_id: n for n in ranked}
+        people, named = await self.db.run_in_thread(read)
+        ranking = await self.ranking.get()
+        ranked, by_person = ranking.ranked, ranking.by_person
         rows = [PersonRow(person, by_person.get(person.person_id)) for person in people]
         if query:
             rows = [row for row in rows if row.person.person_id in named or _matches(row, query)]
@@ -333,14 +330,20 @@ class Pages:
         settings = self.settings
         watchlist = [(m.name, m.priority, m.identities) for m in settings.watchlist]
 
+        ranking = await self.ranking.get()
+        known = ranking.by_person.get(person_id)
+
         def read(conn: sqlite3.Connection) -> _PersonRead:
             summary = person_summary(conn, person_id)
             if summary is None:
                 return None
-            ranked = rank_people(
-                conn, watchlist=watchlist, exclude=settings.owner.identities, only=person_id
-            )
-            notability = next((n for n in ranked if n.person_id == person_id), None)
+            notability = known
+            if notability is None and summary.last_at and summary.last_at >= ranking.taken:
+                # not notable at the latest ranking, but active since: ask for them alone
+                ranked = rank_people(
+                    conn, watchlist=watchlist, exclude=settings.owner.identities, only=person_id
+                )
+                notability = next((n for n in ranked if n.person_id == person_id), None)
             topics = recent_topics(conn, person_id)
             return summary, notability, topics, recent_lines(conn, person_id, LINES_SHOWN)
 
@@ -422,7 +425,69 @@ def plugin_rows(host: PluginHost) -> list[PluginRow]:
     return rows
 
 
-_NowRead = tuple[list[ChannelNow], list[Notability], list[OpeningRow]]
+RANKING_FRESH = 60.0
+"""Seconds a notability ranking is used before it is worked out again in the background."""
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Everyone's notability, highest first, and the same by person; when it was worked out."""
+
+    ranked: list[Notability]
+    by_person: dict[int, Notability]
+    at: float
+    """When it was begun (``time.monotonic``)."""
+    taken: datetime
+    """The same, as a UTC time."""
+
+
+class Ranking:
+    """Everyone's notability for the Now and People pages, kept for :data:`RANKING_FRESH`.
+
+    Ranking scores every person from the whole history (replies, mentions, sessions), a
+    second or more on a big database, and it changes slowly; so the pages use the latest
+    ranking and a stale one is replaced in the background. The work runs in a worker
+    thread on a read-only connection of its own, so neither the event loop nor the
+    database thread the other pages (and the recorder) use waits for it. Only the first
+    page after start-up waits.
+    """
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self._latest: Ranked | None = None
+        self._task: asyncio.Task[Ranked] | None = None
+
+    def _work(self) -> Ranked:
+        settings = self.settings
+        watchlist = [(m.name, m.priority, m.identities) for m in settings.watchlist]
+        began, taken = time.monotonic(), datetime.now(UTC)
+        conn = sqlite3.connect(f"{self.db.path.as_uri()}?mode=ro", uri=True)
+        try:
+            conn.row_factory = sqlite3.Row
+            ranked = rank_people(conn, watchlist=watchlist, exclude=settings.owner.identities)
+        finally:
+            conn.close()
+        return Ranked(ranked, {n.person_id: n for n in ranked}, began, taken)
+
+    async def _refresh(self) -> Ranked:
+        await self.db.flush()  # what was recorded so far is counted
+        self._latest = await asyncio.to_thread(self._work)
+        return self._latest
+
+    async def get(self) -> Ranked:
+        """The latest ranking (waits only when there is none yet)."""
+        latest = self._latest
+        stale = latest is None or time.monotonic() - latest.at > RANKING_FRESH
+        if stale and (self._task is None or self._task.done()):
+            self._task = asyncio.create_task(self._refresh(), name="web:ranking")
+        if latest is None:
+            assert self._task is not None
+            return await asyncio.shield(self._task)
+        return latest
+
+
+_NowRead = tuple[list[ChannelNow], list[OpeningRow]]
 
 
 @dataclass(frozen=True)

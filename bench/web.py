@@ -1,0 +1,279 @@
+"""Dashboard benchmark: each page's server-side time on a big store, next to bare queries.
+
+Run ``python bench/web.py [--messages N] [--people N] [--sessions N] [--runs N]``. It builds
+the store ``bench/queries.py`` builds (by default 1,000,000 messages from 5,000 identities —
+``--people`` counts identities, one in ten of them a second nick of the person before it —
+over 200 weekly sessions, with every session's attendance worked out by the tracker's own
+code), then adds what the Now page reads: 150 people in ``#aussie`` right now, a session
+under way there, and 100 pending openings. Then it times, in the same run:
+
+- each page, as the time the dashboard's ASGI application takes from the request to the
+  last byte of the response (server-side: no socket, no browser), with the access token in
+  an ``Authorization`` header; the target is p99 < 100 ms;
+- next to each, a bare indexed SELECT of the same data through the same database.
+
+It prints the figures; it is not a test. At the issue's scale (the defaults) it takes
+several minutes, most of it in the People pages; ``--messages 200000`` runs in about one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import random
+import sqlite3
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from assistant.config import parse_settings
+from assistant.openings.store import MIGRATIONS
+from assistant.sessions import store
+from assistant.storage.database import Database
+from assistant.web.access import load_access
+from assistant.web.app import create_app
+
+_spec = importlib.util.spec_from_file_location(
+    "bench_queries", Path(__file__).with_name("queries.py")
+)
+assert _spec is not None and _spec.loader is not None
+bench_queries = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_queries)
+
+TARGET_MS = 100.0
+HERE_NOW = 150
+OPENINGS = 100
+
+
+def _settings(path: Path) -> Any:
+    channels = [{"name": f"#{name.split()[0].lower()}"} for name in bench_queries.SERIES]
+    return parse_settings(
+        {
+            "networks": {"libera": {"host": "127.0.0.1", "channels": channels}},
+            "storage": {"path": str(path)},
+            "analysis": {"enabled": False},
+            "watchlist": [
+                {"name": f"Member {i}", "identities": [{"platform": "irc", "nick": f"user{i}"}]}
+                for i in range(1, 40, 7)
+            ],
+        }
+    )
+
+
+def add_now(path: Path, identities: int, seed: int) -> None:
+    """People in #aussie now, a session under way there, and pending openings."""
+    rng = random.Random(seed + 2)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    last = conn.execute("SELECT max(coalesce(ended_at, started_at)) FROM sessions").fetchone()[0]
+    now = float(last) + 7 * 86400
+    conn.execute(
+        "INSERT INTO sessions (channel_id, name, started_at, origin, status, series, timezone) "
+        "VALUES (1, 'Aussie bloggers', ?, 'schedule', 'active', 'Aussie bloggers', "
+        "'Australia/Sydney')",
+        (now - 1200,),
+    )
+    here = rng.sample(range(1, identities + 1), min(HERE_NOW, identities))
+    conn.executemany(
+        "INSERT INTO presence_intervals (identity_id, channel_id, joined_at) VALUES (?, 1, ?)",
+        [(who, now - rng.uniform(0, 3600)) for who in here],
+    )
+    conn.executemany(
+        "INSERT INTO openings_found (person_id, person, kind, network, channel, nick, message, "
+        "at, found_at, score, parts, reason, angle) VALUES "
+        "(?, ?, 'unanswered', 'libera', '#aussie', ?, ?, ?, ?, 0.7, '{}', ?, ?)",
+        [
+            (
+                who,
+                f"Member {who}",
+                f"user{who}",
+                "anyone interviewing over skype this week?",
+                now - i,
+                now - i,
+                "asked the room and nobody answered",
+                "Answer: you record interviews weekly",
+            )
+            for i, who in enumerate(rng.sample(range(1, identities // 2), OPENINGS))
+        ],
+    )
+    conn.execute("COMMIT")
+    conn.close()
+
+
+async def timed(
+    runs: int, work: Callable[[int], Awaitable[Any]], rng: random.Random, upto: int
+) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        arg = rng.randrange(1, upto + 1)
+        began = time.perf_counter()
+        await work(arg)
+        samples.append(time.perf_counter() - began)
+    return samples
+
+
+async def measure(path: Path, args: argparse.Namespace) -> list[tuple[Any, ...]]:
+    rng = random.Random(args.seed + 1)
+    settings = _settings(path)
+    results: list[tuple[Any, ...]] = []
+    async with await Database.open(path) as db:
+        await db.apply_migrations("plugin:openings", list(MIGRATIONS))
+        ids = [row[0] for row in await db.fetchall("SELECT id FROM sessions")]
+        for session_id in ids:
+            await db.transaction(lambda conn, sid=session_id: store.compute_attendance(conn, sid))
+        await asyncio.to_thread(add_now, path, args.people, args.seed)
+        access = load_access(settings)
+        app = create_app(db, settings, access)
+        bearer = {"Authorization": f"Bearer {access.secret}"}
+        persons = int((await db.fetchone("SELECT max(id) FROM persons") or (1,))[0])
+        sessions = len(ids)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+
+            def page(address: Callable[[int], str]) -> Callable[[int], Awaitable[Any]]:
+                async def get(i: int) -> Any:
+                    response = await client.get(address(i), headers=bearer)
+                    assert response.status_code == 200, (address(i), response.status_code)
+                    return response
+
+                return get
+
+            def bare(sql: str, params: Callable[[int], tuple[Any, ...]]) -> Callable[[int], Any]:
+                async def query(i: int) -> Any:
+                    return await db.fetchall(sql, params(i))
+
+                return query
+
+            pages: list[tuple[str, Callable[[int], Any], str, Callable[[int], Any], int]] = [
+                (
+                    "Now",
+                    page(lambda i: "/now"),
+                    "open stays in one channel",
+                    bare(
+                        "SELECT identity_id FROM presence_intervals "
+                        "WHERE channel_id = 1 AND left_at IS NULL",
+                        lambda i: (),
+                    ),
+                    1,
+                ),
+                (
+                    "Sessions",
+                    page(lambda i: "/sessions"),
+                    "latest 50 sessions",
+                    bare(
+                        "SELECT id, started_at FROM sessions ORDER BY started_at DESC LIMIT 50",
+                        lambda i: (),
+                    ),
+                    1,
+                ),
+                (
+                    "one session",
+                    page(lambda i: f"/sessions/{i}"),
+                    "its messages",
+                    bare(
+                        "SELECT m.at, m.text FROM messages AS m JOIN sessions AS s "
+                        "ON s.channel_id = m.channel_id WHERE s.id = ? "
+                        "AND m.at BETWEEN s.started_at AND s.ended_at",
+                        lambda i: (i,),
+                    ),
+                    sessions - 1,
+                ),
+                (
+                    "People",
+                    page(lambda i: "/people"),
+                    "200 identities",
+                    bare("SELECT id, nick FROM identities ORDER BY id LIMIT 200", lambda i: ()),
+                    1,
+                ),
+                (
+                    "People ?q=",
+                    page(lambda i: f"/people?q=user{i}"),
+                    "nick prefix",
+                    bare(
+                        "SELECT id, nick FROM identities WHERE nick LIKE ?",
+                        lambda i: (f"user{i}%",),
+                    ),
+                    args.people,
+                ),
+                (
+                    "Person",
+                    page(lambda i: f"/people/{i}"),
+                    "their latest 20 lines",
+                    bare(
+                        "SELECT at, text FROM messages WHERE identity_id = ? "
+                        "ORDER BY at DESC LIMIT 20",
+                        lambda i: (i,),
+                    ),
+                    persons,
+                ),
+                (
+                    "Health",
+                    page(lambda i: "/health"),
+                    "count(*) of messages",
+                    bare("SELECT count(*) FROM messages", lambda i: ()),
+                    1,
+                ),
+            ]
+            for name, work, baseline_name, baseline, upto in pages:
+                await timed(3, work, rng, upto)  # warm the page cache
+                samples = await timed(args.runs, work, rng, upto)
+                p50, p99 = bench_queries.percentiles(samples)
+                await timed(3, baseline, rng, upto)
+                b50, b99 = bench_queries.percentiles(await timed(args.runs, baseline, rng, upto))
+                results.append((name, p50, p99, baseline_name, b50, b99))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--people", type=int, default=5_000, help="identities (default 5,000)")
+    parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=30, help="timed requests per page")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    console = Console()
+    with tempfile.TemporaryDirectory(prefix="presence-bench-web-") as folder:
+        path = Path(folder) / "presence.sqlite3"
+
+        async def migrate() -> None:
+            async with await Database.open(path) as db:
+                await db.apply_migrations("plugin:openings", list(MIGRATIONS))
+
+        asyncio.run(migrate())
+        began = time.perf_counter()
+        bench_queries.build(path, args.messages, args.people, args.sessions, args.seed)
+        console.print(
+            f"built {args.messages:,} messages, {args.people:,} identities, "
+            f"{args.sessions} sessions in {time.perf_counter() - began:.1f} s"
+        )
+        results = asyncio.run(measure(path, args))
+    table = Table(
+        title=f"Dashboard pages, server-side (ms, {args.runs} requests each; "
+        "baseline = a bare SELECT of the same data through the same database)"
+    )
+    for column in ("page", "p50", "p99", "target", "baseline", "base p50", "base p99"):
+        table.add_column(column, justify="left" if column in ("page", "baseline") else "right")
+    for name, p50, p99, baseline, b50, b99 in results:
+        ok = "[green]✓[/]" if p99 < TARGET_MS else "[red]✗[/]"
+        table.add_row(
+            name,
+            f"{p50:.1f}",
+            f"{p99:.1f}",
+            f"< {TARGET_MS:g} {ok}",
+            baseline,
+            f"{b50:.2f}",
+            f"{b99:.2f}",
+        )
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
 from pathlib import Path
 
 from assistant.connectors.irc.text import casefold
@@ -142,12 +143,21 @@ def _guild_from_name(path: Path) -> str | None:
     return exporter[1].split(" - ")[0].strip() if exporter else None
 
 
-def _base_key(event: Event) -> str | None:
-    """What makes an event the same event when a log is imported again."""
-    at = f"{event.timestamp.timestamp():.3f}"
+@lru_cache(maxsize=256)
+def _folded(channel: str) -> str:
+    """A channel name case-folded, remembered: a log's lines are all in one or a few."""
+    return casefold(channel)
+
+
+def _base_key(event: Event, timestamp: float | None = None) -> str | None:
+    """What makes an event the same event when a log is imported again.
+
+    ``timestamp`` is the event's POSIX time when the caller has it already.
+    """
+    at = f"{event.timestamp.timestamp() if timestamp is None else timestamp:.3f}"
     parts: tuple[str, ...]
     if isinstance(event, MessageReceived):
-        channel = casefold(event.channel or "")
+        channel = _folded(event.channel or "")
         parts = ("m", event.network, channel, event.actor.key, event.kind, at, event.text)
     elif isinstance(event, MemberJoined | MemberLeft | TopicChanged):
         detail = event.kind if isinstance(event, MemberLeft) else ""
@@ -339,40 +349,41 @@ class LogImporter:
     ) -> None:
         if not pending:
             return
-        keyed: list[tuple[Event, str | None]] = []
+        keyed: list[tuple[Event, float, str | None]] = []
         for _, event in pending:
-            key = _base_key(event)
+            at = event.timestamp.timestamp()
+            key = _base_key(event, at)
             if key is None:
-                keyed.append((event, None))
+                keyed.append((event, at, None))
                 continue
-            counts[key] += 1
-            keyed.append((event, _digest(key, counts[key])))
-        known = await self._known(
-            [(e.timestamp.timestamp(), digest) for e, digest in keyed if digest is not None]
-        )
+            occurrence = counts[key] = counts.get(key, 0) + 1
+            keyed.append((event, at, _digest(key, occurrence)))
+        known = await self._known([(at, digest) for _, at, digest in keyed if digest is not None])
         record, submit, skips = (
             self._recorder.record,
             self._db.writer.submit,
             self._recorder.skips,
         )
-        for event, digest in keyed:
-            report.events += 1
+        seen = self._seen
+        recorded = duplicates = 0
+        for event, at, digest in keyed:
             if digest is not None:
-                if digest in known or digest in self._seen:
-                    report.duplicates += 1
+                if digest in seen or digest in known:
+                    duplicates += 1
                     continue
-                self._seen.add(digest)
+                seen.add(digest)
             record(event)
-            report.recorded += 1
-            if digest is None or not isinstance(event, ChannelEvent | NickChanged):
+            recorded += 1
+            if digest is None:
                 continue
-            if skips(event.actor):
-                continue  # ignored or opted out, so not recorded: no row for a digest to refer to
-            at = event.timestamp.timestamp()
             if isinstance(event, MessageReceived):
-                submit((_MESSAGE_DIGEST, (digest, at)))
-            else:
+                if not skips(event.actor):  # else not recorded: no row for a digest to refer to
+                    submit((_MESSAGE_DIGEST, (digest, at)))
+            elif isinstance(event, ChannelEvent | NickChanged) and not skips(event.actor):
                 submit((_IDENTITY_DIGEST, (digest, event.network, event.actor.key, at)))
+        report.events += len(keyed)
+        report.recorded += recorded
+        report.duplicates += duplicates
         if self._db.writer.pending > _MAX_PENDING:
             await self._db.flush()
         else:

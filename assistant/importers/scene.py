@@ -88,6 +88,7 @@ class Clock:
         self.day = day
         self.zone = zone
         self._last: timedelta | None = None
+        self._midnight: datetime | None = None  # the current day's start, built once a day
 
     def set_day(self, day: date) -> None:
         """A header named the date: later times are on that day until they go backwards."""
@@ -110,8 +111,10 @@ class Clock:
             if self._last is not None and offset < self._last:
                 self.day += timedelta(days=1)  # midnight passed between two lines
             self._last = offset
-            local = datetime.combine(self.day, time(), tzinfo=self.zone) + offset
-            return local.astimezone(UTC)
+            if self._midnight is None or self._midnight.date() != self.day:
+                self._midnight = datetime.combine(self.day, time(), tzinfo=self.zone)
+            local = self._midnight + offset
+            return local if self.zone is UTC else local.astimezone(UTC)
         except OverflowError:
             raise BadLine(f"the date after {self.day} is past the year 9999") from None
 
@@ -124,8 +127,9 @@ class Clock:
         if when.tzinfo is None:
             when = when.replace(tzinfo=self.zone)
         try:
-            local = when.astimezone(self.zone)
-            in_utc = when.astimezone(UTC)
+            # Most logs are in UTC or the log's own zone: no conversion to pay for per line.
+            local = when if when.tzinfo is self.zone else when.astimezone(self.zone)
+            in_utc = when if when.tzinfo is UTC else when.astimezone(UTC)
         except OverflowError:
             raise BadLine(f"{when.isoformat()} is outside the years 1 to 9999 in UTC") from None
         self.day = local.date()

@@ -264,3 +264,45 @@ def test_a_w3c_log_whose_tabs_became_spaces_is_read_alike(tmp_path: Path) -> Non
         assert not isinstance(parsed, BadLine)
         events.extend(parsed)
     assert said(events) == said(parse("irc.log")[0])
+
+
+EXCERPTS = FIXTURES / "excerpts"
+
+
+def test_a_real_ubuntu_excerpt_is_read_line_for_line() -> None:
+    # Ten unchanged lines of the irc-disentangle corpus (CC BY 4.0, see excerpts/README.md).
+    path = EXCERPTS / "2004-11-15_03.raw.txt"
+    log = read_log(path)
+    found = detect_format(log)
+    assert found is not None and found.name == "ubuntu"
+    events, bad = parse("excerpts/2004-11-15_03.raw.txt")
+    assert bad == [] and len(events) == len(log.lines) == 10
+    assert said(events)[:2] == [
+        (
+            "|trey|",
+            "message",
+            "Matt|, it does... default is -386... but yeah...",
+            at("2004-11-15T12:23:00"),
+        ),
+        ("Matt|", "message", "must have missed that", at("2004-11-15T12:23:00")),
+    ]
+    action = events[3]
+    assert isinstance(action, MessageReceived) and action.kind == "action"
+    assert (action.actor.nick, action.text) == ("Matt|", "scrolls up")
+    joined = events[8]
+    assert isinstance(joined, MemberJoined) and joined.actor.nick == "tvon"
+    assert joined.timestamp == at("2004-11-15T12:24:00")  # a system line takes the time before it
+
+
+def test_a_real_meetbot_excerpt_is_read_line_for_line() -> None:
+    # An unchanged excerpt of a lightningd/meetings log (MIT, see meetbot/README.md).
+    name = "meetbot/spec_meeting/2021/spec_meeting.2021-03-15-19.01.log.txt"
+    log = read_log(FIXTURES / name)
+    found = detect_format(log)
+    assert found is not None and found.name == "meetbot"
+    events, bad = parse(name)
+    assert bad == [] and len(events) == len(log.lines) == 14
+    first, last = said(events)[0], said(events)[-1]
+    assert first == ("t-bast", "message", "#startmeeting Spec Meeting", at("2021-03-15T19:01:57"))
+    assert last == ("t-bast", "message", "#endmeeting", at("2021-03-15T20:24:20"))
+    assert {e.actor.nick for e in events} == {"t-bast", "lndev-bot", "cdecker", "ariard", "rusty"}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import json
+import re
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,8 +79,16 @@ class Settings(Section):
         return self.source.parent / path
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _loc(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
+    """The dotted path to a value, with keys TOML would quote quoted (a key may hold a newline)."""
+    parts = (
+        str(part) if isinstance(part, int) or _BARE_KEY.fullmatch(part) else json.dumps(part)
+        for part in loc
+    )
+    return ".".join(parts) or "(top level)"
 
 
 def _unwrap(annotation: Any, key_step: bool) -> Any:

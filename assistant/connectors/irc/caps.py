@@ -142,8 +142,15 @@ class CapConnection(irc.client_aio.AioConnection):  # type: ignore[misc]
     def _process_line(self, line: str) -> None:
         try:
             super()._process_line(line)
-        except Exception:
-            log.exception("skipping a line the irc library could not handle: %r", line)
+        except Exception as exc:
+            # The server's fault, not ours: one line in the log, the traceback only in debug.
+            log.warning(
+                "skipping a line the irc library could not handle (%s: %s): %r",
+                type(exc).__name__,
+                exc,
+                line,
+            )
+            log.debug("the irc library failed on %r", line, exc_info=True)
 
     def _handle_event(self, event: Any) -> None:
         # The library announces every line as ``all_raw_messages`` before the event it means;

@@ -272,7 +272,29 @@ def translate(ev: IrcEventLike, ctx: Context, *, channels: Sequence[str] = ()) -
     ``channels`` lists the channels the event's source was in before the event; only QUIT needs
     it. Lines from Presence itself (own JOIN/PART/QUIT/NICK, echoed messages) give nothing: the
     connector tracks its own state. A KICK of Presence is still reported, since someone did it.
+    A line that names no one, or no channel where it needs one (``PART :`` from no source),
+    gives nothing either: recorded, it would close or open stays nobody had.
     """
+    events = _translate(ev, ctx, channels)
+    if not events or all(map(_well_formed, events)):
+        return events
+    return [event for event in events if _well_formed(event)]
+
+
+def _well_formed(event: Event) -> bool:
+    actor = getattr(event, "actor", None)
+    if isinstance(actor, Identity) and not actor.nick:
+        return False
+    if isinstance(event, NickChanged):
+        return bool(event.new_nick)
+    if isinstance(event, MemberLeft) and event.kind in ("part", "kick"):
+        return bool(event.channel)
+    if isinstance(event, MemberJoined | TopicChanged | MemberModeChanged):
+        return bool(event.channel)
+    return getattr(event, "channel", None) != ""
+
+
+def _translate(ev: IrcEventLike, ctx: Context, channels: Sequence[str]) -> list[Event]:
     tags = tag_dict(ev.tags)
     when = event_time(tags, ctx.now)
     raw = _raw(ev, ctx, tags)

@@ -19,8 +19,8 @@ from assistant.config import parse_settings
 from assistant.testing.fake import FakeConnector
 
 BATCH_SIZE = 100
-MESSAGES = 1200
-ROW_DELAY = 0.002  # seconds the database thread sleeps per message row
+MESSAGES = 800
+ROW_DELAY = 0.004  # seconds the database thread sleeps per message row
 
 
 def slow_down(conn: sqlite3.Connection) -> None:
@@ -74,8 +74,8 @@ async def test_a_flood_into_a_slow_database_leaves_the_loop_running(tmp_path: Pa
         assert batches >= MESSAGES // writer.chunk - 3
         assert writer.most_uncommitted <= BATCH_SIZE + 1
         assert writer.stalls == 0
-        # ...while the loop kept turning: each batch sleeps 0.1 s on the database thread, so
-        # a ticker on a free loop ticks about ten times per batch. A loop blocked while the
+        # ...while the loop kept turning: each batch sleeps 0.2 s on the database thread, so
+        # a ticker on a free loop ticks about twenty times per batch. A loop blocked while the
         # writer catches up would tick about once per batch.
         assert ticks >= 4 * batches, f"{ticks} ticks of 10 ms during {batches} batches"
         rows = await assistant.db.fetchall("SELECT text FROM messages ORDER BY id")

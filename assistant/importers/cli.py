@@ -35,6 +35,7 @@ FORMAT_NAMES = (
     "discord-json",
     "discord-csv",
     "discord-text",
+    "discord-html",
     "slack",
 )
 

@@ -26,7 +26,16 @@ from assistant.events import Event
 from assistant.importers.reading import LogFile, clean_text
 from assistant.importers.scene import BadLine, Clock, Scene
 
-__all__ = ["CSV_HEADER", "TEXT_RULE", "read_discord_csv", "read_discord_json", "read_discord_text"]
+__all__ = [
+    "CSV_HEADER",
+    "TEXT_RULE",
+    "discord_date",
+    "discord_nick",
+    "discord_tag",
+    "read_discord_csv",
+    "read_discord_json",
+    "read_discord_text",
+]
 
 CSV_HEADER = ("AuthorID", "Author", "Date", "Content", "Attachments", "Reactions")
 _DISCRIMINATOR = re.compile(r"#\d{4}$")
@@ -67,6 +76,25 @@ def _when(text: str, clock: Clock) -> datetime:
 
 def _nick(author: str) -> str:
     return _DISCRIMINATOR.sub("", author.strip())
+
+
+def discord_date(text: str, clock: Clock) -> datetime:
+    """An export's date (ISO 8601 or the exporter's local formats) as an aware UTC datetime.
+
+    Raises:
+        BadLine: no known format reads it.
+    """
+    return _when(text, clock)
+
+
+def discord_nick(author: str) -> str:
+    """The nick of an export's author: the name without its ``#1234`` discriminator."""
+    return _nick(author)
+
+
+def discord_tag(name: str) -> str | None:
+    """The ``name#1234`` tag users know (None without one, or for ``#0000``)."""
+    return _tag(name)
 
 
 def _tag(name: str, discriminator: str = "") -> str | None:

@@ -18,6 +18,7 @@ from assistant.importers.discord_export import (
     read_discord_json,
     read_discord_text,
 )
+from assistant.importers.discord_html import detect_discord_html, read_discord_html
 from assistant.importers.irc_logs import (
     LineReader,
     hexchat_reader,
@@ -213,6 +214,13 @@ FORMATS: tuple[LogFormat, ...] = (
         "DiscordChatExporter plain text",
         _detect_discord_text,
         read_discord_text,
+        platform="discord",
+    ),
+    LogFormat(
+        "discord-html",
+        "DiscordChatExporter HTML",
+        detect_discord_html,
+        read_discord_html,
         platform="discord",
     ),
     LogFormat(

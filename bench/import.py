@@ -16,6 +16,12 @@ layout, then times, in the same run:
 It prints chat lines (one event each) per second for each, the import's rate per CPU second
 (what it costs whatever else the machine runs), its share of the raw rate, and whether the
 target is met. Every imported log is checked: all its lines recorded, none bad.
+
+``python bench/import.py --share FOLDER...`` instead imports every file under the folders
+(as ``presence import FOLDER --date-from mtime`` would, into a scratch database) and prints,
+per format, the share of chat lines recorded: of the lines (rows, messages) that are chat —
+every one that gave events or was reported bad, not headers and mode lines, which give
+none — those whose events were recorded. Files no format knows are counted apart.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import sqlite3
 import tempfile
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -399,6 +406,104 @@ def report(figures: list[Figures], console: Console) -> bool:
     return met
 
 
+class Share(NamedTuple):
+    """What importing one real file did, in units of its format (lines, rows, messages)."""
+
+    format: str
+    units: int
+    chat: int
+    """Units that gave events or were bad: chat lines, not headers or mode changes."""
+    recorded: float
+    bad: int
+
+
+def count_units(path: Path, name: str) -> tuple[int, int, int]:
+    """Units the format's reader yields for ``path``: all, with events, bad."""
+    log_format = format_named(name)
+    scene = Scene("share", "#share", log_format.platform)
+    units = with_events = bad = 0
+    for _, parsed in log_format.read(read_log(path), scene, Clock(date(2000, 1, 1), UTC)):
+        units += 1
+        if isinstance(parsed, BadLine):
+            bad += 1
+        elif parsed:
+            with_events += 1
+    return units, with_events, bad
+
+
+async def import_for_share(
+    files: list[Path], db_path: Path
+) -> tuple[list[Share], list[Path], list[str]]:
+    """Import ``files`` into one database: each file's share, the files no format knew and
+    the bad lines reported."""
+    shares: list[Share] = []
+    unknown: list[Path] = []
+    problems: list[str] = []
+    async with await Database.open(db_path, batch_size=2000) as db:
+        recorder = Recorder(db)
+        for path in files:
+            report = await LogImporter(db, recorder, ImportOptions(date_from="mtime")).import_file(
+                path
+            )
+            if not report.format:
+                unknown.append(path)
+                continue
+            units, with_events, bad = count_units(path, report.format)
+            # A line another file already brought (overlapping logs) is in the database too.
+            stored = report.recorded + report.duplicates
+            if report.error:  # stopped part-way: only what was read before the stop is in
+                recorded = float(min(stored, with_events))
+            else:
+                recorded = with_events * (stored / report.events if report.events else 0.0)
+            shares.append(Share(report.format, units, with_events + bad, recorded, bad))
+            problems.extend(str(problem) for problem in report.problems)
+            if report.error:
+                problems.append(f"{path}: stopped: {report.error}")
+    return shares, unknown, problems
+
+
+def share_report(folders: list[Path], console: Console) -> None:
+    """Import every file under ``folders`` and print the share of chat lines recorded."""
+    files = sorted(
+        path
+        for folder in folders
+        for path in (folder.rglob("*") if folder.is_dir() else [folder])
+        if path.is_file() and not path.name.startswith(".")
+    )
+    with tempfile.TemporaryDirectory(prefix="presence-bench-share-") as folder:
+        shares, unknown, problems = asyncio.run(
+            import_for_share(files, Path(folder) / "share.sqlite3")
+        )
+    table = Table(title=f"Share of chat lines recorded ({len(files)} files)")
+    for column in ("format", "files", "units", "chat lines", "recorded", "bad", "share"):
+        table.add_column(column, justify="left" if column == "format" else "right")
+    for name in sorted({share.format for share in shares}):
+        mine = [share for share in shares if share.format == name]
+        chat = sum(share.chat for share in mine)
+        recorded = sum(share.recorded for share in mine)
+        table.add_row(
+            name,
+            f"{len(mine):,}",
+            f"{sum(share.units for share in mine):,}",
+            f"{chat:,}",
+            f"{recorded:,.0f}",
+            f"{sum(share.bad for share in mine):,}",
+            f"{recorded / chat:.2%}" if chat else "-",
+        )
+    console.print(table)
+    for problem in problems[:10]:
+        console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
+    kinds = Counter("".join(path.suffixes[-2:]) or path.name for path in unknown)
+    console.print(
+        f"files no format recognised: {len(unknown)} ("
+        + ", ".join(f"{kind} {count}" for kind, count in kinds.most_common())
+        + ")",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+
+
 def main() -> None:
     """Parse arguments, measure every format asked for, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -407,7 +512,17 @@ def main() -> None:
         "--formats", default=",".join(WRITERS), help=f"comma-separated, of {', '.join(WRITERS)}"
     )
     parser.add_argument("--seed", type=int, default=7, help="random seed for the traffic")
+    parser.add_argument(
+        "--share",
+        nargs="+",
+        type=Path,
+        metavar="FOLDER",
+        help="instead: import real logs and print the share of chat lines recorded per format",
+    )
     args = parser.parse_args()
+    if args.share:
+        share_report(args.share, Console(width=max(Console().width, 110)))
+        return
     names = [name.strip() for name in args.formats.split(",") if name.strip()]
     unknown = [name for name in names if name not in WRITERS]
     if unknown:

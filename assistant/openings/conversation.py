@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -41,6 +42,7 @@ DYAD_WINDOW = 180.0
 lines still belong to it (a clarifying question needs no nick in a quiet channel)."""
 
 _LOOKBACK = 120  # lines searched back
+_KEEP_SCAN = 600  # lines searched for a line to read what came before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,22 @@ class Stance:
         if self.role == "asking_room":
             return "asking the room"
         return "talking to the room"
+
+
+def _before(room: Room, line: Line) -> Iterator[Line]:
+    """The channel's remembered lines said before ``line``, newest first.
+
+    Detectors also read a line again later (an unanswered question when its wait ends), when
+    newer lines are remembered after it: those are no part of what came before it.
+    """
+    lines = room.recent(line.network, line.channel)
+    newest = reversed(lines)
+    if any(e is line for e in itertools.islice(reversed(lines), _KEEP_SCAN)):
+        for e in newest:
+            if e is line:
+                break
+        return newest
+    return (e for e in newest if e.at <= line.at)
 
 
 def _targets(room: Room, line: Line) -> list[str]:
@@ -87,7 +105,7 @@ def partners_of(room: Room, line: Line, window: float) -> list[str]:
     me = irc_casefold(line.nick)
     since = line.at - timedelta(seconds=window)
     found: list[str] = []
-    for earlier in itertools.islice(reversed(room.recent(line.network, line.channel)), _LOOKBACK):
+    for earlier in itertools.islice(_before(room, line), _LOOKBACK):
         if earlier.at < since:
             break
         if earlier.key == line.key:
@@ -109,7 +127,7 @@ def _speakers(room: Room, line: Line, window: float) -> set[str]:
     """Who (case-folded) spoke in the line's channel within ``window`` before it."""
     since = line.at - timedelta(seconds=window)
     found: set[str] = set()
-    for earlier in itertools.islice(reversed(room.recent(line.network, line.channel)), _LOOKBACK):
+    for earlier in itertools.islice(_before(room, line), _LOOKBACK):
         if earlier.at < since:
             break
         found.add(irc_casefold(earlier.nick))
@@ -122,7 +140,7 @@ def _thread_people(room: Room, line: Line, window: float) -> set[str]:
     if not line.thread:
         return people
     since = line.at - timedelta(seconds=window)
-    for earlier in itertools.islice(reversed(room.recent(line.network, line.channel)), _LOOKBACK):
+    for earlier in itertools.islice(_before(room, line), _LOOKBACK):
         if earlier.at < since:
             break
         if earlier.thread == line.thread and not earlier.by_owner:
@@ -154,7 +172,7 @@ def _asker_before(room: Room, line: Line, window: float) -> str | None:
     short = len(line.text.split()) <= _SHORT_QUESTION
     me = irc_casefold(line.nick)
     since = line.at - timedelta(seconds=window if short else DYAD_WINDOW)
-    for earlier in itertools.islice(reversed(room.recent(line.network, line.channel)), 20):
+    for earlier in itertools.islice(_before(room, line), 20):
         if earlier.at < since:
             break
         if earlier is line or irc_casefold(earlier.nick) == me or earlier.by_owner:
@@ -173,13 +191,7 @@ def at_pace(room: Room, line: Line, seconds: float) -> float:
     that hears a line every ten minutes, and slow in a busy IRC channel. The usual gap is the
     mean over the last ten lines (chat logs often keep only the minute, so no median of gaps).
     """
-    before = [
-        e.at
-        for e in itertools.islice(
-            reversed(room.recent(line.network, line.channel)), _PACE_LINES + 1
-        )
-        if e is not line and e.at <= line.at
-    ]
+    before = [e.at for e in itertools.islice(_before(room, line), _PACE_LINES)]
     if len(before) < 3:
         return seconds
     gap = (line.at - before[-1]).total_seconds() / len(before)
@@ -337,15 +349,38 @@ def own_business(room: Room, line: Line, question: Line, window: float) -> bool:
     Someone who names the asker (or whom the reply linker ties to the asker's latest line)
     to ask their own question, or to go on with the help they were already getting from
     them, has not taken up the question to the room — unless their line is about the same
-    thing (shares a content word with it).
+    thing (shares a content word with it). Going on with that help shows as a line that
+    takes up words of something the asker said to them earlier ("can you post a
+    screenshot?" … "and I have a screenshot"), however long ago.
     """
-    if "asks_room" not in question.analysis.acts or question.analysis.addressees:
-        return False  # only a question worded to the room ("anyone know ...?") is the room's
-    if content_words(line.text) & content_words(question.text):
+    if question.analysis.addressees or not question.analysis.is_question:
+        return False  # only a question put to the room is the room's to take up
+    said = content_words(line.text)
+    if said & content_words(question.text):
         return False
-    if line.analysis.is_question and "short_question" not in line.analysis.acts:
-        return True  # a question of their own, put to the asker
-    return irc_casefold(line.nick) in partners_of(room, question, window)
+    partner = irc_casefold(line.nick) in partners_of(room, question, window)
+    if "asks_room" in question.analysis.acts:  # "anyone know ...?"
+        if line.analysis.is_question and "short_question" not in line.analysis.acts:
+            return True  # a question of their own, put to the asker
+        if partner:
+            return True
+    elif partner:
+        return False  # the asker's partner answering a question of their exchange
+    return _takes_up_earlier(room, line, question, said)
+
+
+def _takes_up_earlier(room: Room, line: Line, question: Line, said: set[str]) -> bool:
+    """Whether ``line`` shares words with a line the asker directed at its author before."""
+    me = irc_casefold(line.nick)
+    asker = irc_casefold(question.nick)
+    for earlier in itertools.islice(_before(room, question), _LOOKBACK):
+        if (
+            irc_casefold(earlier.nick) == asker
+            and me in _targets(room, earlier)
+            and said & content_words(earlier.text)
+        ):
+            return True
+    return False
 
 
 def answered(room: Room, line: Line, within: timedelta, window: float, quiet: int = 10) -> bool:

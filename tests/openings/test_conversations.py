@@ -134,6 +134,34 @@ async def test_naming_the_asker_answers_their_room_question_only_about_it(
     assert ("unanswered_question" not in talk.out.kinds) is answers
 
 
+@pytest.mark.parametrize(
+    ("bobs_line", "answers"),
+    [
+        ("and here is the screenshot: https://paste.example/shot.png", False),  # asked for
+        ("the headset drifts here too, pulseaudio restart fixes it", True),  # takes it up
+    ],
+)
+async def test_coming_back_with_what_the_notable_asked_for_earlier_is_no_answer(
+    talk: Harness, bobs_line: str, answers: bool
+) -> None:
+    """The reply linker ties bob's line to problogger's newest: their question to the room."""
+    asked = await talk.speak(
+        "bob", "problogger: my partition editor refuses the disk", at=0, thread="b"
+    )
+    await talk.speak(
+        "problogger", "bob: can you post a screenshot of it?", at=20, reply_to=(asked,), thread="b"
+    )
+    question = await talk.speak(
+        "problogger",
+        "my headset audio drifts out of sync after a minute, how can I fix it?",
+        at=900,
+        thread="q",
+    )
+    await talk.speak("bob", bobs_line, at=930, reply_to=(question,), thread="q")
+    await talk.wait(until=1200)
+    assert ("unanswered_question" not in talk.out.kinds) is answers
+
+
 async def test_a_question_to_one_member_about_someone_is_not_put_to_the_room(
     talk: Harness,
 ) -> None:

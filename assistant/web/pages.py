@@ -69,6 +69,8 @@ PEOPLE_SHOWN = 200
 """Rows the People page shows at most; a search narrows the rest down."""
 SUGGESTIONS = 5
 SESSIONS_SHOWN = 50
+ATTENDEES_SHOWN = 15
+"""Attendees named on each row of the Sessions page (the most talkative); the rest counted."""
 ATTENDANCE_SESSIONS = 12
 """Sessions of each recurring chat the Person page's attendance picture covers."""
 LINES_SHOWN = 20
@@ -246,7 +248,7 @@ class Pages:
         ids = [item.id for item in found]
 
         def extra(conn: sqlite3.Connection) -> tuple[dict[int, list[Attendee]], set[int]]:
-            return session_attendees(conn, ids), session_privacy(conn, ids)
+            return session_attendees(conn, ids, ATTENDEES_SHOWN), session_privacy(conn, ids)
 
         attendees, private = await self.db.run_in_thread(extra)
         rows = []

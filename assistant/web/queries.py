@@ -37,12 +37,18 @@ class Attendee:
     lines: int
 
 
+# The nick is looked up only for the attendees shown: the most talkative :limit of each.
 _ATTENDEES = """
-SELECT a.session_id, a.person_id, a.lines,
-       (SELECT i.nick FROM identities AS i WHERE i.person_id = a.person_id
+WITH ranked AS (
+    SELECT a.session_id, a.person_id, a.lines,
+           row_number() OVER (PARTITION BY a.session_id ORDER BY a.lines DESC) AS place
+    FROM session_attendance AS a
+    WHERE a.session_id IN (SELECT value FROM json_each(:ids)))
+SELECT r.session_id, r.person_id, r.lines,
+       (SELECT i.nick FROM identities AS i WHERE i.person_id = r.person_id
         ORDER BY i.id DESC LIMIT 1) AS nick
-FROM session_attendance AS a
-WHERE a.session_id IN (SELECT value FROM json_each(:ids))
+FROM ranked AS r
+WHERE :limit < 0 OR r.place <= :limit
 """
 _LINES = """
 SELECT m.at, m.text, m.kind, c.name AS channel, c.private, n.name AS network
@@ -88,11 +94,13 @@ def recent_lines(conn: sqlite3.Connection, person: int, limit: int = 20) -> list
 
 
 def session_attendees(
-    conn: sqlite3.Connection, session_ids: Sequence[int]
+    conn: sqlite3.Connection, session_ids: Sequence[int], limit: int | None = None
 ) -> dict[int, list[Attendee]]:
-    """Who came to each of ``session_ids``: most lines first, then by nick."""
+    """Who came to each of ``session_ids`` (the ``limit`` who said most): most lines first,
+    then by nick."""
     found: dict[int, list[Attendee]] = {session: [] for session in session_ids}
-    for row in conn.execute(_ATTENDEES, {"ids": json.dumps(list(session_ids))}):
+    params = {"ids": json.dumps(list(session_ids)), "limit": -1 if limit is None else limit}
+    for row in conn.execute(_ATTENDEES, params):
         found[row["session_id"]].append(
             Attendee(row["person_id"], row["nick"] or f"person {row['person_id']}", row["lines"])
         )

@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from assistant.events import Event
@@ -60,18 +61,31 @@ _SPOKEN_TYPES = frozenset({"Default", "Reply", "ThreadStarterMessage", ""})
 Parsed = tuple[int, Sequence[Event] | BadLine]
 
 
-def _when(text: str, clock: Clock) -> datetime:
-    text = text.strip()
+@lru_cache(maxsize=4096)
+def _parsed_date(text: str) -> datetime | None:
+    """The date and time ``text`` writes (naive: the log's zone), or None.
+
+    Remembered: exports print minutes, so many messages share one date text, and trying
+    strptime's formats one by one is most of what reading a row costs.
+    """
     try:
-        return clock.absolute(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         pass
     for pattern in _CSV_DATES:
         try:
-            return clock.absolute(datetime.strptime(text, pattern))
+            return datetime.strptime(text, pattern)
         except ValueError:
             continue
-    raise BadLine(f"cannot read the date {text!r} (expected ISO 8601 or '18-Sep-20 07:40 PM')")
+    return None
+
+
+def _when(text: str, clock: Clock) -> datetime:
+    text = text.strip()
+    found = _parsed_date(text)
+    if found is None:
+        raise BadLine(f"cannot read the date {text!r} (expected ISO 8601 or '18-Sep-20 07:40 PM')")
+    return clock.absolute(found)
 
 
 def _nick(author: str) -> str:

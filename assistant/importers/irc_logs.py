@@ -73,7 +73,7 @@ def irssi_reader(scene: Scene, clock: Clock) -> LineReader:
     """irssi's default log format (also MeetBot's ``.log.txt``)."""
 
     def read(line: str) -> Sequence[Event]:
-        day = _IRSSI_DAY.fullmatch(line)
+        day = _IRSSI_DAY.fullmatch(line) if line.startswith("--- ") else None
         if day is not None:
             found = _header_date(day[1])
             if found is None:

@@ -207,7 +207,10 @@ def _start_from_mtime(log: LogFile, log_format: LogFormat, zone: tzinfo) -> date
             last = parsed[-1].timestamp
     if last is None:
         return end
-    return end - (last.astimezone(zone).date() - end)
+    try:
+        return end - (last.astimezone(zone).date() - end)
+    except OverflowError:  # a line dated near year 9999: no day before year 1 to start on
+        return end
 
 
 def _read_and_hash(path: Path) -> tuple[LogFile, str]:

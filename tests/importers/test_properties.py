@@ -287,3 +287,14 @@ def test_a_csv_cell_too_big_to_read_is_a_bad_line_not_a_crash() -> None:
 def test_midnight_after_the_last_day_python_knows_is_a_bad_line() -> None:
     lines = ["--- Day changed Fri Dec 31 9999", "23:59 <ann> last", "00:01 <ann> after"]
     assert check(_format("irssi"), lines) == 1
+
+
+async def test_an_undated_log_reaching_year_9999_imports_with_date_from_mtime(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "#chan.log"
+    path.write_text("10:00 <ann> first\n--- Day changed Fri Dec 31 9999\n10:00 <ann> last\n")
+    async with temporary_database() as db:
+        options = ImportOptions(date_from="mtime")
+        report = await LogImporter(db, Recorder(db), options).import_file(path)
+    assert (report.error, report.skipped, report.recorded) == ("", "", 2)

@@ -166,8 +166,9 @@ class OpeningsSettings(Section):
     lines_per_opening: int = Field(
         default=200,
         ge=0,
-        description="in a busy channel (more than this many lines in the last hour), at most "
-        "one opening per this many lines of that hour (0: no limit besides hourly_cap)",
+        description="in a busy channel (more than this many lines in the last hour), at least "
+        "this many lines between one opening about it and the next (0: no limit besides "
+        "hourly_cap)",
     )
     lull_wait: float = Field(
         default=300, gt=0, description="seconds of silence after a notable member's line: a lull"

@@ -1,8 +1,9 @@
 """Whether a scored opening reaches the owner: score floor, dedupe, cooldown, caps, quiet hours.
 
 The caps are ``hourly_cap`` openings an hour, and in a busy channel (more than
-``lines_per_opening`` lines in the last hour) one opening per ``lines_per_opening`` lines of
-that hour.
+``lines_per_opening`` lines in the last hour) at least ``lines_per_opening`` lines of chat
+between one opening about it and the next: one per that many lines, spread out rather than
+two in a row after a long stretch of none.
 
 Holding back while the owner is already in the conversation is decided by the engine (it
 knows the conversations); everything here depends only on time and the openings sent.
@@ -54,30 +55,31 @@ class Policy:
         self._sent: deque[datetime] = deque()
         self._lines: dict[tuple[str, str], deque[datetime]] = {}
         """Per channel: when its lines of the last hour were said."""
-        self._sent_in: dict[tuple[str, str], deque[datetime]] = {}
-        """Per channel: when the openings of the last hour about it were sent."""
+        self._since_sent: dict[tuple[str, str], int] = {}
+        """Per channel: lines said since the last opening about it (absent: none yet)."""
 
     def line_seen(self, network: str, channel: str, at: datetime) -> None:
         """Count a channel line said at ``at`` towards the channel's volume."""
         if self.settings.lines_per_opening > 0:
-            lines = self._lines.setdefault((network, channel.casefold()), deque())
+            key = (network, channel.casefold())
+            lines = self._lines.setdefault(key, deque())
             lines.append(at)
             _forget_before(lines, at - timedelta(hours=1))
+            if key in self._since_sent:
+                self._since_sent[key] += 1
 
     def _too_busy(self, network: str, channel: str, now: datetime) -> bool:
-        """Whether one more opening would pass one per ``lines_per_opening`` lines this hour.
+        """Whether fewer than ``lines_per_opening`` lines passed since the last opening here.
 
         Only a busy channel (more lines in the hour than ``lines_per_opening``) is limited:
         a weekly chat of a hundred lines keeps every opening the other rules let through.
         """
         per = self.settings.lines_per_opening
         key = (network, channel.casefold())
-        hour_ago = now - timedelta(hours=1)
         lines = self._lines.get(key, deque())
-        sent = self._sent_in.get(key, deque())
-        _forget_before(lines, hour_ago)
-        _forget_before(sent, hour_ago)
-        return len(lines) > per and (len(sent) + 1) * per > len(lines)
+        _forget_before(lines, now - timedelta(hours=1))
+        since = self._since_sent.get(key)
+        return len(lines) > per and since is not None and since < per
 
     def in_quiet_hours(self, now: datetime) -> bool:
         """Whether ``now`` falls in the owner's quiet hours (in their time zone)."""
@@ -116,7 +118,7 @@ class Policy:
         if limited and self._too_busy(c.network, c.channel, now):
             return f"busy channel: at most one opening per {per} lines"
         if limited:
-            self._sent_in.setdefault((c.network, c.channel.casefold()), deque()).append(now)
+            self._since_sent[(c.network, c.channel.casefold())] = 0
         self._seen.add(key)
         self._said[said] = now
         if c.kind not in _NO_COOLDOWN:

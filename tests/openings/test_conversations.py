@@ -477,7 +477,7 @@ async def test_one_conversation_gives_one_opening(talk: Harness) -> None:
     assert why == "already told you about this conversation (request)"
 
 
-async def test_a_busy_channel_gets_about_one_opening_per_200_lines(
+async def test_a_busy_channel_gets_one_opening_per_200_lines(
     database: Database, pipeline: Language
 ) -> None:
     chat = talk_with(
@@ -489,9 +489,13 @@ async def test_a_busy_channel_gets_about_one_opening_per_200_lines(
     await chat.speak("casey", "testers for the beta are welcome", at=601, thread="b")
     assert chat.out.kinds == ["request"]
     assert chat.engine.held[-1][1] == "busy channel: at most one opening per 200 lines"
-    for i in range(100):  # 400 lines in the hour: room for a second
+    for i in range(150):  # 150 lines since the first opening: still too soon
         await chat.say("bob", f"more {i}", at=602 + i, thread="c")
     await chat.speak("casey", "translations are welcome too", at=800, thread="d")
+    assert chat.out.kinds == ["request"]
+    for i in range(50):  # 200 lines since: room for a second
+        await chat.say("bob", f"again {i}", at=801 + i, thread="c")
+    await chat.speak("casey", "testers for the new release are welcome", at=900, thread="e")
     assert chat.out.kinds == ["request", "request"]
 
 

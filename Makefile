@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # ngircd is the default test peer; InspIRCd with atheme-services brings IRCv3, SASL, accounts.
 # chromium with chromium-driver runs the dashboard's browser tests (tests/web).
-APT_PACKAGES := ngircd inspircd atheme-services chromium chromium-driver
+# postgresql gives initdb/pg_ctl for the throwaway clusters of the PostgreSQL storage tests.
+APT_PACKAGES := ngircd inspircd atheme-services chromium chromium-driver postgresql
 
 .PHONY: demo test lint typecheck pytest bench setup system-deps clean
 

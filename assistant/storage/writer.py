@@ -1,7 +1,8 @@
 """The one writer: every write to the database goes through a single ordered queue.
 
 Callers queue plain ``(sql, params)`` operations; a background task commits them in
-batches, one transaction per batch, run as a single call on aiosqlite's own thread so that
+batches, one transaction per batch, run as a single call on the backend's own thread
+(:class:`~assistant.storage.backend.Backend`; aiosqlite's for SQLite) so that
 a batch costs one thread hop rather than one per statement. Consecutive operations with the
 same SQL become one ``executemany``.
 
@@ -34,111 +35,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import threading
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from itertools import groupby
-from operator import itemgetter
-from typing import Any, TypeAlias, TypeVar, cast
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-import aiosqlite
+from assistant.storage.backend import Backend, Op, Params
 
-__all__ = ["STALL_LIMIT", "BatchWriter", "Op", "Params", "StorageError", "run_in_thread"]
+__all__ = ["STALL_LIMIT", "BatchWriter", "Op", "Params", "StorageError"]
 
 log = logging.getLogger(__name__)
-
-Params: TypeAlias = Sequence[object] | Mapping[str, object]
-"""Statement parameters: a sequence for ``?``/``?N`` placeholders, a mapping for ``:name``."""
-
-Op: TypeAlias = tuple[str, Params]
-"""One write: an SQL statement and its parameters."""
 
 T = TypeVar("T")
 
 STALL_LIMIT = 1.0
 """Seconds :meth:`BatchWriter.room` holds a caller back waiting for one batch to commit."""
 
-# Primary result codes that mean "this statement is wrong" rather than "the database
-# cannot be written": such an operation is dropped so that it cannot block the queue.
-_OP_FAULTS = frozenset(
-    {
-        sqlite3.SQLITE_ERROR,
-        sqlite3.SQLITE_CONSTRAINT,
-        sqlite3.SQLITE_MISMATCH,
-        sqlite3.SQLITE_RANGE,
-        sqlite3.SQLITE_TOOBIG,
-    }
-)
-
 
 class StorageError(Exception):
     """The database could not be written; the unwritten operations stay queued for a retry."""
-
-
-def _is_op_fault(exc: Exception) -> bool:
-    """Tell an operation's own fault (drop it) from the database's (keep it, retry later)."""
-    if not isinstance(exc, sqlite3.Error):
-        return True  # e.g. a parameter object that fails while being bound
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is None:
-        # Binding errors (wrong parameter count or type) come without an SQLite code.
-        return isinstance(exc, sqlite3.ProgrammingError | sqlite3.InterfaceError)
-    return (code & 0xFF) in _OP_FAULTS
-
-
-async def run_in_thread(conn: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
-    """Run ``work`` with the raw connection on aiosqlite's thread, in one hop.
-
-    aiosqlite has no public "run this function on the connection thread" call; its
-    ``_execute`` has been that function since its first releases. Using it keeps a
-    whole batch to one thread hop (a hop costs ~0.2-0.4 ms here, so a statement per hop
-    would cap ingestion far below the target). This is the only private use.
-    """
-    execute = cast(Callable[..., Awaitable[T]], conn._execute)
-    return await execute(work, conn._conn)
-
-
-def _write_batch(conn: sqlite3.Connection, batch: list[Op]) -> list[tuple[Op, Exception]]:
-    """Commit ``batch`` in one transaction; return the operations dropped as faulty.
-
-    The fast path groups consecutive operations sharing their SQL into ``executemany``.
-    If one operation is faulty the transaction is rolled back and the batch replayed one
-    statement at a time, so a single bad row costs only itself. Errors that are not the
-    operation's fault (disk full, I/O, locked) are raised with nothing committed.
-    """
-    cursor = conn.cursor()
-    try:
-        cursor.execute("BEGIN IMMEDIATE")
-        for sql, group in groupby(batch, key=itemgetter(0)):
-            rows = [params for _, params in group]
-            if len(rows) == 1:
-                cursor.execute(sql, rows[0])
-            else:
-                cursor.executemany(sql, rows)
-        cursor.execute("COMMIT")
-        return []
-    except Exception as exc:
-        if conn.in_transaction:
-            conn.rollback()
-        if not _is_op_fault(exc):
-            raise
-    dropped: list[tuple[Op, Exception]] = []
-    try:
-        cursor.execute("BEGIN IMMEDIATE")
-        for op in batch:
-            try:
-                cursor.execute(*op)
-            except Exception as exc:
-                if not (_is_op_fault(exc) and conn.in_transaction):
-                    raise
-                dropped.append((op, exc))
-        cursor.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.rollback()
-        raise
-    return dropped
 
 
 class BatchWriter:
@@ -150,18 +65,23 @@ class BatchWriter:
     (:meth:`run`) is ordered after everything submitted before it. A crash loses at most
     ``batch_size`` ops, never corrupts.
 
-    The batches are written on aiosqlite's thread; ``_lock`` guards what that thread and
-    the loop share (the pending ops, the sequence numbers, the counters).
+    The batches are written on the backend's thread (:meth:`Backend.run`, aiosqlite's for
+    SQLite); ``_lock`` guards what that thread and the loop share (the pending ops, the
+    sequence numbers, the counters).
     """
 
     def __init__(
-        self, conn: aiosqlite.Connection, *, batch_size: int = 2000, flush_interval: float = 0.25
+        self,
+        backend: Backend[Any],
+        *,
+        batch_size: int = 2000,
+        flush_interval: float = 0.25,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         if flush_interval <= 0:
             raise ValueError("flush_interval must be positive")
-        self._conn = conn
+        self._backend = backend
         self.batch_size = batch_size
         self.chunk = max(1, batch_size // 2)
         """The most operations in one transaction; a batch is due when this many are pending."""
@@ -176,7 +96,7 @@ class BatchWriter:
         # Ops at or after _barrier wait for the first job; None when no job is queued.
         self._barrier: int | None = None
         self._stalled = False  # the batch in flight exceeded STALL_LIMIT: stop holding back
-        self._jobs: deque[tuple[int, Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]]
+        self._jobs: deque[tuple[int, Callable[[Any], Any], asyncio.Future[Any]]]
         self._jobs = deque()
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._room_waiters: list[asyncio.Future[None]] = []
@@ -283,7 +203,7 @@ class BatchWriter:
         self._wake.set()
         await future
 
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def run(self, work: Callable[[Any], T]) -> T:
         """Run ``work(conn)`` on the database thread as the writer, after all pending ops.
 
         ``work`` owns its transaction (begin, commit or roll back); nothing else writes
@@ -360,7 +280,7 @@ class BatchWriter:
             # The caller may be cancelled while its job runs: the job is done anyway, and
             # its result has nowhere to go (setting it would kill the writer task).
             try:
-                result = await run_in_thread(self._conn, work)
+                result = await self._backend.run(work)
             except Exception as exc:
                 if not future.done():
                     future.set_exception(exc)
@@ -375,13 +295,13 @@ class BatchWriter:
             if not self._pending or self._barrier == self._taken:
                 return
         try:
-            await run_in_thread(self._conn, self._commit_batches)
+            await self._backend.run(self._commit_batches)
         except Exception as exc:
             raise StorageError(f"{type(exc).__name__}: {exc}") from exc
         finally:
             self._resolve_waiters()
 
-    def _commit_batches(self, conn: sqlite3.Connection) -> None:
+    def _commit_batches(self, conn: Any) -> None:
         """On the database thread: commit batch after batch until none is left to take."""
         loop = self._loop
         assert loop is not None
@@ -396,7 +316,7 @@ class BatchWriter:
                 del self._pending[:count]
                 self._taken += count
             try:
-                dropped = _write_batch(conn, batch)
+                dropped = self._backend.write_batch(conn, batch)
             except BaseException:
                 # Nothing of this batch was committed: put it back, in order, for a retry.
                 with self._lock:

@@ -1,0 +1,85 @@
+"""Versioned, checksummed migrations: the scripts, how they are split and fingerprinted.
+
+Engine-neutral bookkeeping shared by the backends; each backend applies the scripts in its
+own transactions (:meth:`assistant.storage.backend.Backend.apply_migrations`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from importlib import resources
+
+__all__ = [
+    "CORE_NAMESPACE",
+    "SCHEMA_MIGRATIONS",
+    "MigrationError",
+    "checksum",
+    "core_migrations",
+    "split_statements",
+]
+
+CORE_NAMESPACE = "core"
+"""The migration namespace of the core schema; plugins use ``plugin:NAME``."""
+
+SCHEMA_MIGRATIONS = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    namespace TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    applied_at REAL NOT NULL,
+    checksum TEXT NOT NULL,
+    PRIMARY KEY (namespace, version)
+)
+"""
+"""The table recording which migration of which namespace was applied, when, with what text."""
+
+_AROUND_PUNCTUATION = re.compile(r"\s*([(),;])\s*")
+
+
+class MigrationError(Exception):
+    """A migration could not be applied, or the database does not match the code."""
+
+
+def core_migrations() -> list[str]:
+    """Return the core migration scripts shipped in the package, in version order.
+
+    Files are ``NNNN_name.sql`` numbered from 0001 without gaps, so that a missing or
+    misnamed file is caught at start-up rather than skipped.
+    """
+    folder = resources.files("assistant.storage").joinpath("migrations")
+    files = sorted(
+        (entry for entry in folder.iterdir() if entry.name.endswith(".sql")),
+        key=lambda entry: entry.name,
+    )
+    scripts = []
+    for version, entry in enumerate(files, 1):
+        if not entry.name.startswith(f"{version:04d}_"):
+            raise MigrationError(f"core migration {entry.name}: expected number {version:04d}")
+        scripts.append(entry.read_text(encoding="utf-8"))
+    return scripts
+
+
+def split_statements(script: str) -> list[str]:
+    """Split an SQL script into statements, keeping trigger bodies and literals whole."""
+    statements, buffer = [], ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if _has_code(buffer):
+                statements.append(buffer.strip())
+            buffer = ""
+    if _has_code(buffer):
+        raise MigrationError(f"incomplete SQL statement: {buffer.strip()[:60]!r}")
+    return statements
+
+
+def _has_code(sql: str) -> bool:
+    lines = (line.split("--", 1)[0] for line in sql.splitlines())
+    return any(line.strip(" \t;") for line in lines)
+
+
+def checksum(script: str) -> str:
+    """Fingerprint a migration, insensitive to layout (re-indenting is not an edit)."""
+    canonical = _AROUND_PUNCTUATION.sub(r"\1", " ".join(script.split()).strip())
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.connectors.base import ChannelControl, Connector
-from assistant.events import Event, Identity, MessageAnalyzed, MessageReceived
+from assistant.events import Connected, Event, Identity, MessageAnalyzed, MessageReceived
 from assistant.lag import LoopLagMonitor
 from assistant.nlp.stage import Analyzer
 from assistant.nlp.worker import WorkerOptions
@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 _BACKOFF_START = 1.0
 _BACKOFF_MAX = 300.0
 _HEALTHY_AFTER = 60.0  # a run that lasted this long resets the back-off
+# So does one that stayed connected this long: a server that restarted several times in a
+# minute must not leave the bot minutes behind, yet one that drops us right after the welcome
+# still meets a growing back-off.
+_STEADY_AFTER = 5.0
 # Keepalives and heartbeats time out after tens of seconds; a loop blocked for a quarter of
 # a second is already a bug worth a log line (at most one a minute).
 _LAG_WARNING = 0.25
@@ -373,10 +377,18 @@ class Assistant:
     async def _supervise(self, connector: Connector) -> None:
         """Run ``connector`` until stopped, restarting it with back-off when it fails."""
         delay = self.reconnect_delay
+        welcomed: list[float] = []  # when this run first emitted Connected
+
+        async def emit(event: Event) -> None:
+            if isinstance(event, Connected) and not welcomed:
+                welcomed.append(time.monotonic())
+            await self._emit(event)
+
         while not self._stopping.is_set():
             started = time.monotonic()
+            welcomed.clear()
             try:
-                await connector.run(self._emit)
+                await connector.run(emit)
                 if self._stopping.is_set():
                     return
                 log.warning("network %s: connection ended unexpectedly", connector.network)
@@ -388,7 +400,9 @@ class Assistant:
                 )
             except Exception:
                 log.exception("network %s: connector crashed", connector.network)
-            if time.monotonic() - started > _HEALTHY_AFTER:
+            ended = time.monotonic()
+            steady = bool(welcomed) and ended - welcomed[0] >= _STEADY_AFTER
+            if steady or ended - started > _HEALTHY_AFTER:
                 delay = self.reconnect_delay
             wait = delay * random.uniform(0.5, 1.5)
             log.info("network %s: reconnecting in %.1f s", connector.network, wait)

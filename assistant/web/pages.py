@@ -26,10 +26,12 @@ from assistant.events import irc_casefold
 from assistant.openings.store import OpeningsStore
 from assistant.people.directory import (
     PersonSummary,
-    list_people,
+    people_order,
+    people_summaries,
     person_summary,
     recent_topics,
     resolve_person,
+    search_people,
 )
 from assistant.people.linking import configured_groups
 from assistant.people.notability import Notability, rank_people
@@ -125,7 +127,8 @@ class SessionRow:
     where: tzinfo
 
 
-_PeopleRead = tuple[list[PersonSummary], set[int]]
+_PeopleRead = tuple[list[PersonSummary], int]
+_EVERYONE = "SELECT DISTINCT person_id FROM identities"
 
 
 class Pages:
@@ -297,32 +300,40 @@ class Pages:
         settings = self.settings
         groups = configured_groups(settings)
 
-        def read(conn: sqlite3.Connection) -> _PeopleRead:
-            people = list_people(conn)
-            named: set[int] = set()
-            if query:
-                for name, _ in groups:
-                    if query.casefold() in name.casefold():
-                        found = resolve_person(conn, name, groups)
-                        if found is not None:
-                            named.add(found)
-            return people, named
-
-        people, named = await self.db.run_in_thread(read)
         ranking = await self.ranking.get()
         ranked, by_person = ranking.ranked, ranking.by_person
+        # Notable members first; among equals, the most recently active as of the ranking
+        # (people who came since, newest first, before those the ranking knew).
+        position = ranking.order
+        watched = {n.person_id for n in ranked if query and n.watched and _has(n.watched, query)}
+
+        def key(person: int) -> tuple[float, int]:
+            known = by_person.get(person)
+            return -(known.score if known else 0.0), position.get(person, -person)
+
+        def read(conn: sqlite3.Connection) -> _PeopleRead:
+            everyone = {row[0] for row in conn.execute(_EVERYONE)}
+            if query:
+                chosen = search_people(conn, query) | watched
+                for name, _ in groups:
+                    if _has(name, query):
+                        found = resolve_person(conn, name, groups)
+                        if found is not None:
+                            chosen.add(found)
+                everyone &= chosen
+            shown = sorted(everyone, key=key)[:PEOPLE_SHOWN]
+            return people_summaries(conn, shown), len(everyone)
+
+        people, total = await self.db.run_in_thread(read)
         rows = [PersonRow(person, by_person.get(person.person_id)) for person in people]
-        if query:
-            rows = [row for row in rows if row.person.person_id in named or _matches(row, query)]
-        # Notable members first; among equals, the most recently active (list_people's order).
-        rows.sort(key=lambda row: -row.score)
+        rows.sort(key=lambda row: key(row.person.person_id))
         suggestions = [n for n in ranked if n.watched is None and n.score > 0][:SUGGESTIONS]
         return self.render(
             "people.html",
             page="people",
             query=query,
-            rows=rows[:PEOPLE_SHOWN],
-            total=len(rows),
+            rows=rows,
+            total=total,
             suggestions=suggestions if not query else [],
         )
 
@@ -437,6 +448,9 @@ class Ranked:
 
     ranked: list[Notability]
     by_person: dict[int, Notability]
+    order: dict[int, int]
+    """Each person's place in the People list among equal scores (most recently active
+    first, as :func:`~assistant.people.directory.list_people` orders them)."""
     at: float
     """When it was begun (``time.monotonic``)."""
     taken: datetime
@@ -444,7 +458,8 @@ class Ranked:
 
 
 class Ranking:
-    """Everyone's notability for the Now and People pages, kept for :data:`RANKING_FRESH`.
+    """Everyone's notability for the Now and People pages, and the People list's order
+    (:func:`~assistant.people.directory.people_order`), kept for :data:`RANKING_FRESH`.
 
     Ranking scores every person from the whole history (replies, mentions, sessions), a
     second or more on a big database, and it changes slowly; so the pages use the latest
@@ -468,9 +483,10 @@ class Ranking:
         try:
             conn.row_factory = sqlite3.Row
             ranked = rank_people(conn, watchlist=watchlist, exclude=settings.owner.identities)
+            order = {person: place for place, person in enumerate(people_order(conn))}
         finally:
             conn.close()
-        return Ranked(ranked, {n.person_id: n for n in ranked}, began, taken)
+        return Ranked(ranked, {n.person_id: n for n in ranked}, order, began, taken)
 
     async def _refresh(self) -> Ranked:
         await self.db.flush()  # what was recorded so far is counted
@@ -553,11 +569,5 @@ class _Record:
         return list(reversed(self.record.visits))
 
 
-def _matches(row: PersonRow, query: str) -> bool:
-    wanted = query.casefold()
-    for identity in row.person.identities:
-        for value in (identity.nick, identity.account):
-            if value and wanted in value.casefold():
-                return True
-    watched = row.notability.watched if row.notability else None
-    return watched is not None and wanted in watched.casefold()
+def _has(value: str, query: str) -> bool:
+    return query.casefold() in value.casefold()

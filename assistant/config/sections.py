@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import (
     Field,
     field_validator,
+    model_validator,
 )
 
 from assistant.config.base import IdentityRef, Section, check_env_name, check_zone
@@ -47,9 +48,23 @@ class OwnerSettings(Section):
 class StorageSettings(Section):
     """Where and how Presence records."""
 
+    backend: Literal["sqlite", "postgresql"] = Field(
+        default="sqlite",
+        description=(
+            '"sqlite" (one file, the default) or "postgresql" (a server, which several '
+            "instances can share; needs dsn_env)"
+        ),
+    )
     path: Path = Field(
         default=Path("presence.sqlite3"),
         description="SQLite database file (relative paths are relative to the config file)",
+    )
+    dsn_env: str | None = Field(
+        default=None,
+        description=(
+            'with backend = "postgresql": the NAME of the environment variable holding the '
+            "DSN, postgresql://user:password@host:port/database (the password is never logged)"
+        ),
     )
     batch_size: int = Field(
         default=2000,
@@ -62,6 +77,19 @@ class StorageSettings(Section):
         le=60,
         description="commit pending writes at least this often, in seconds",
     )
+
+    _env = field_validator("dsn_env")(check_env_name)
+
+    @model_validator(mode="after")
+    def _postgresql_needs_a_dsn(self) -> StorageSettings:
+        if self.backend == "postgresql" and not self.dsn_env:
+            raise ValueError(
+                'backend = "postgresql" needs dsn_env: the NAME of the environment variable '
+                "holding the DSN (postgresql://user:password@host:port/database)"
+            )
+        if self.backend == "sqlite" and self.dsn_env:
+            raise ValueError('dsn_env is for backend = "postgresql"; remove it or set backend')
+        return self
 
 
 class AnalysisSettings(Section):

@@ -19,8 +19,10 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
+from assistant.config.base import secret
+from assistant.config.sections import StorageSettings
 from assistant.storage.backend import Backend
 from assistant.storage.schema import (
     CORE_NAMESPACE,
@@ -29,7 +31,7 @@ from assistant.storage.schema import (
     split_statements,
 )
 from assistant.storage.sqlite import BUSY_TIMEOUT_MS, SQLiteBackend
-from assistant.storage.writer import BatchWriter, Params
+from assistant.storage.writer import BatchWriter, Params, StorageError
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -42,6 +44,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+POSTGRESQL_INSTALL_HINT = "pip install 'chat-presence-assistant[postgresql]'"
+
 T = TypeVar("T")
 
 
@@ -53,17 +57,14 @@ class Database:
     recorder writes through :attr:`writer`.
     """
 
-    path: Path
     writer: BatchWriter
 
-    def __init__(
-        self, path: Path, backend: Backend[sqlite3.Connection], writer: BatchWriter
-    ) -> None:
+    def __init__(self, path: Path | None, backend: Backend[Any], writer: BatchWriter) -> None:
         """Wrap an open backend and its started writer; use :meth:`open` instead."""
-        self.path = path
+        self._path = path
         self.writer = writer
         self.backend = backend
-        """The engine behind this database (:class:`~assistant.storage.sqlite.SQLiteBackend`)."""
+        """The engine behind this database: SQLite (the default) or PostgreSQL."""
         self._closed = False
         self.identity_epoch = 0
         """Bumped when identities, channels or networks are deleted, so caches of them reset."""
@@ -80,6 +81,58 @@ class Database:
         """
         path = Path(path)
         backend = await SQLiteBackend.open(path)
+        return await cls._start(path, backend, "sqlite", batch_size, flush_interval)
+
+    @classmethod
+    async def open_postgresql(
+        cls, dsn: str, *, batch_size: int = 2000, flush_interval: float = 0.25
+    ) -> Database:
+        """Connect to a PostgreSQL database, apply its core migrations, start the writer.
+
+        Raises:
+            StorageError: asyncpg is missing (with the install hint).
+            ConnectionError: the server cannot be reached or refused the login (the message
+                shows the DSN with its password masked).
+            MigrationError: the core schema cannot be brought up to date.
+        """
+        try:
+            from assistant.storage.postgresql import PostgreSQLBackend
+        except ImportError as exc:
+            raise StorageError(
+                f"the PostgreSQL backend needs asyncpg ({exc}): {POSTGRESQL_INSTALL_HINT}"
+            ) from None
+        backend = await PostgreSQLBackend.open(dsn)
+        return await cls._start(None, backend, "postgresql", batch_size, flush_interval)
+
+    @classmethod
+    async def open_configured(cls, storage: StorageSettings, path: Path) -> Database:
+        """Open what ``[storage]`` names: the SQLite file at ``path`` or PostgreSQL.
+
+        ``path`` is ``storage.path`` resolved against the config file's folder. For
+        PostgreSQL the DSN is read from the environment variable ``storage.dsn_env``.
+
+        Raises:
+            ConfigError: the DSN's environment variable is not set.
+        """
+        if storage.backend == "postgresql":
+            assert storage.dsn_env is not None  # the settings' validator makes sure
+            dsn = secret(storage.dsn_env).get_secret_value()
+            return await cls.open_postgresql(
+                dsn, batch_size=storage.batch_size, flush_interval=storage.flush_interval
+            )
+        return await cls.open(
+            path, batch_size=storage.batch_size, flush_interval=storage.flush_interval
+        )
+
+    @classmethod
+    async def _start(
+        cls,
+        path: Path | None,
+        backend: Backend[Any],
+        dialect: str,
+        batch_size: int,
+        flush_interval: float,
+    ) -> Database:
         try:
             writer = BatchWriter(backend, batch_size=batch_size, flush_interval=flush_interval)
         except BaseException:
@@ -88,11 +141,22 @@ class Database:
         writer.start()
         db = cls(path, backend, writer)
         try:
-            await db.apply_migrations(CORE_NAMESPACE, core_migrations())
+            await db.apply_migrations(CORE_NAMESPACE, core_migrations(dialect))
         except BaseException:
             await db.close()
             raise
         return db
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file.
+
+        Raises:
+            StorageError: the database is not an SQLite file (PostgreSQL).
+        """
+        if self._path is None:
+            raise StorageError(f"a {self.backend.name} database has no file: {self.backend!r}")
+        return self._path
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Run a query and return every row, after committing pending writes."""
@@ -174,4 +238,6 @@ class Database:
         await self.close()
 
     def __repr__(self) -> str:
-        return f"Database({str(self.path)!r})"
+        if self._path is None:
+            return f"Database({self.backend!r})"
+        return f"Database({str(self._path)!r})"

@@ -52,17 +52,23 @@ class Translation:
     sql: str
     names: tuple[str, ...] | None
     """The parameter names in ``$k`` order when the original used ``:name``, else None."""
+    count: int = 0
+    """How many parameters the statement takes (the highest ``$k``)."""
 
     def bind(self, params: Params) -> Sequence[object]:
         """Lay ``params`` out for the translated statement (``$1`` first).
 
         Raises:
             DialectError: named parameters for ``?`` placeholders, or the other way round,
-                or a name the mapping lacks.
+                a name the mapping lacks, or too many or too few parameters.
         """
         if self.names is None:
             if isinstance(params, Mapping):
                 raise DialectError(f"positional placeholders given named parameters: {self.sql}")
+            if len(params) != self.count:
+                raise DialectError(
+                    f"{self.count} parameters expected, {len(params)} given: {self.sql}"
+                )
             return params
         if not isinstance(params, Mapping):
             raise DialectError(f"named placeholders given positional parameters: {self.sql}")
@@ -121,7 +127,7 @@ def _translate(sql: str) -> Translation:
     text = "".join(out)
     if ignore:
         text = _add_on_conflict(text)
-    return Translation(text, tuple(names) if names else None)
+    return Translation(text, tuple(names) if names else None, len(names) or positional)
 
 
 def _add_on_conflict(sql: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+from collections.abc import Sequence
 from importlib import resources
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "MigrationError",
     "checksum",
     "core_migrations",
+    "pending_migrations",
     "split_statements",
 ]
 
@@ -41,13 +43,16 @@ class MigrationError(Exception):
     """A migration could not be applied, or the database does not match the code."""
 
 
-def core_migrations() -> list[str]:
-    """Return the core migration scripts shipped in the package, in version order.
+def core_migrations(dialect: str = "sqlite") -> list[str]:
+    """Return the core migration scripts of ``dialect`` shipped in the package, in order.
 
-    Files are ``NNNN_name.sql`` numbered from 0001 without gaps, so that a missing or
+    SQLite's are ``migrations/NNNN_name.sql``, PostgreSQL's ``migrations/postgresql/``,
+    version for version. Files are numbered from 0001 without gaps, so that a missing or
     misnamed file is caught at start-up rather than skipped.
     """
     folder = resources.files("assistant.storage").joinpath("migrations")
+    if dialect != "sqlite":
+        folder = folder.joinpath(dialect)
     files = sorted(
         (entry for entry in folder.iterdir() if entry.name.endswith(".sql")),
         key=lambda entry: entry.name,
@@ -58,6 +63,36 @@ def core_migrations() -> list[str]:
             raise MigrationError(f"core migration {entry.name}: expected number {version:04d}")
         scripts.append(entry.read_text(encoding="utf-8"))
     return scripts
+
+
+def pending_migrations(
+    namespace: str, known: dict[int, str], scripts: Sequence[str]
+) -> list[tuple[int, str, str]]:
+    """Check ``known`` (version → checksum, as recorded) against ``scripts``; list the rest.
+
+    Returns ``(version, script, checksum)`` for every script not applied yet, in order.
+
+    Raises:
+        MigrationError: the database is newer than ``scripts``, or an applied migration's
+            text was changed since.
+    """
+    newest = max(known, default=0)
+    if newest > len(scripts):
+        raise MigrationError(
+            f"{namespace}: the database is at version {newest} but this code knows only "
+            f"{len(scripts)}; upgrade Presence (or the plugin) instead of downgrading"
+        )
+    missing = []
+    for version, script in enumerate(scripts, 1):
+        fingerprint = checksum(script)
+        if version not in known:
+            missing.append((version, script, fingerprint))
+        elif known[version] != fingerprint:
+            raise MigrationError(
+                f"{namespace} migration {version} was changed after it was applied; "
+                "add a new migration instead of editing an applied one"
+            )
+    return missing
 
 
 def split_statements(script: str) -> list[str]:

@@ -18,7 +18,12 @@ import aiosqlite
 
 from assistant.events import utcnow
 from assistant.storage.backend import Backend, Dropped, Op, Params
-from assistant.storage.schema import SCHEMA_MIGRATIONS, MigrationError, checksum, split_statements
+from assistant.storage.schema import (
+    SCHEMA_MIGRATIONS,
+    MigrationError,
+    pending_migrations,
+    split_statements,
+)
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -171,22 +176,8 @@ class SQLiteBackend(Backend[sqlite3.Connection]):
                 "SELECT version, checksum FROM schema_migrations WHERE namespace = ?", (namespace,)
             ).fetchall()
         )
-        newest = max(known, default=0)
-        if newest > len(scripts):
-            raise MigrationError(
-                f"{namespace}: the database is at version {newest} but this code knows only "
-                f"{len(scripts)}; upgrade Presence (or the plugin) instead of downgrading"
-            )
         applied = []
-        for version, script in enumerate(scripts, 1):
-            fingerprint = checksum(script)
-            if version in known:
-                if known[version] != fingerprint:
-                    raise MigrationError(
-                        f"{namespace} migration {version} was changed after it was applied; "
-                        "add a new migration instead of editing an applied one"
-                    )
-                continue
+        for version, script, fingerprint in pending_migrations(namespace, known, scripts):
             statements = split_statements(script)
             conn.execute("BEGIN IMMEDIATE")
             try:

@@ -111,7 +111,7 @@ class BatchWriter:
         self.committed = 0
         """Operations committed, in submission order."""
         self.dropped = 0
-        """Operations dropped because SQLite rejected them (each is logged)."""
+        """Operations dropped because the database rejected them (each is logged)."""
         self.most_uncommitted = 0
         """The most operations ever submitted and not yet committed: what a crash would lose."""
         self.stalls = 0
@@ -325,7 +325,7 @@ class BatchWriter:
                 raise
             for (sql, params), error in dropped:
                 log.error(
-                    "storage: dropped a write SQLite rejected (%s): %s %r", error, sql, params
+                    "storage: dropped a write the database rejected (%s): %s %r", error, sql, params
                 )
             with self._lock:
                 self._done += count

@@ -1,11 +1,13 @@
-"""Storage fixtures: a real PostgreSQL server for the whole session, a database per test."""
+"""Storage fixtures: a real PostgreSQL server for the session, a database per test."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from assistant.storage.database import Database
 from assistant.testing.postgres import PostgresCluster, run_postgres
 
 
@@ -23,3 +25,29 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
 def postgres_dsn(postgres_cluster: PostgresCluster) -> str:
     """The DSN of a new, empty database on the session's cluster."""
     return postgres_cluster.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Run the test once on each storage backend."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def open_database(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Callable[..., Awaitable[Database]]:
+    """Open a fresh, migrated database on ``backend`` (reopening gives the same one)."""
+    dsn = request.getfixturevalue("postgres_dsn") if backend == "postgresql" else ""
+
+    async def open_(*, batch_size: int = 500, flush_interval: float = 0.25) -> Database:
+        if backend == "postgresql":
+            return await Database.open_postgresql(
+                dsn, batch_size=batch_size, flush_interval=flush_interval
+            )
+        return await Database.open(
+            tmp_path / "presence.sqlite3", batch_size=batch_size, flush_interval=flush_interval
+        )
+
+    return open_

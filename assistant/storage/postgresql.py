@@ -1,0 +1,305 @@
+"""The PostgreSQL backend: one asyncpg connection, driven from a thread of its own.
+
+Storage code is synchronous ``work(conn)`` functions run on the backend's thread (see
+:mod:`assistant.storage.backend`). Here that thread holds a :class:`PgConnection`, a small
+DB-API-like bridge: each statement is translated from the callers' SQLite dialect
+(:mod:`assistant.storage.dialect`) and handed to the asyncpg connection on the event loop,
+the thread waiting for the answer while the loop goes on running. One thread for the
+connection keeps work functions from interleaving, as aiosqlite's thread does for SQLite.
+
+The DSN comes from the environment (``[storage] dsn_env``) and is only ever shown with its
+password masked (:func:`redact_dsn`), in logs and errors alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import re
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from itertools import groupby
+from operator import itemgetter
+from typing import Any, TypeVar
+
+import asyncpg
+
+from assistant.events import utcnow
+from assistant.storage.backend import Backend, Dropped, Op, Params
+from assistant.storage.dialect import to_postgresql
+from assistant.storage.schema import MigrationError, pending_migrations
+
+__all__ = ["PgConnection", "PostgreSQLBackend", "redact_dsn"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SCHEMA_MIGRATIONS = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    namespace TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    applied_at DOUBLE PRECISION NOT NULL,
+    checksum TEXT NOT NULL,
+    PRIMARY KEY (namespace, version)
+)
+"""
+
+# Migrations of every instance sharing the database wait for each other on this lock.
+_MIGRATION_LOCK = 0x70726573  # "pres"
+
+# SQLSTATE classes that mean "this statement is wrong": data exceptions, integrity
+# violations, syntax errors and unknown names. Anything else (connection lost, disk full,
+# serialization failure, shutdown) is the database's and the batch is kept for a retry.
+_OP_FAULT_CLASSES = frozenset({"22", "23", "42"})
+
+# Up to the last "@": a password written with a raw "@" in it is masked whole too.
+_DSN_PASSWORD = re.compile(r"(?P<head>[a-z]+://[^:/@]*:).*(?=@[^@]*$)", re.IGNORECASE)
+_KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def redact_dsn(dsn: str) -> str:
+    """``dsn`` with any password replaced by ``***``, fit for logs and error messages."""
+    masked = _DSN_PASSWORD.sub(r"\g<head>***", dsn)
+    return _KEYWORD_PASSWORD.sub(r"\1***", masked)
+
+
+class _Cursor:
+    """The rows of one statement, read the way callers read ``sqlite3.Cursor``."""
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = rows
+        self._next = 0
+        self.rowcount = rowcount
+
+    @property
+    def lastrowid(self) -> int:
+        raise AttributeError(
+            "lastrowid is SQLite's: write INSERT ... RETURNING id and read the row"
+        )
+
+    def fetchone(self) -> Any:
+        if self._next >= len(self._rows):
+            return None
+        row = self._rows[self._next]
+        self._next += 1
+        return row
+
+    def fetchall(self) -> list[Any]:
+        rows, self._next = self._rows[self._next :], len(self._rows)
+        return rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
+def _rowcount(status: str | None) -> int:
+    # "INSERT 0 3", "UPDATE 2", "DELETE 0", "SELECT 5": the last word is the row count.
+    if status:
+        last = status.rsplit(" ", 1)[-1]
+        if last.isdigit():
+            return int(last)
+    return -1
+
+
+class PgConnection:
+    """What a ``work(conn)`` function gets on the PostgreSQL backend's thread.
+
+    ``execute``/``executemany`` take the callers' SQLite-dialect SQL and parameters; rows
+    are asyncpg ``Record``s (by name and by position, like ``sqlite3.Row``). Only call it
+    from the backend's thread: each call waits there for the event loop to answer.
+    """
+
+    def __init__(
+        self, conn: asyncpg.Connection[asyncpg.Record], loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self._conn = conn
+        self._loop = loop
+
+    def _wait(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def execute(self, sql: str, parameters: Params = (), /) -> _Cursor:
+        """Run one statement and return its rows."""
+        translation = to_postgresql(sql)
+        args = translation.bind(parameters)
+        rows, status = self._wait(self._fetch(translation.sql, args))
+        return _Cursor(rows, _rowcount(status))
+
+    def executemany(self, sql: str, parameters: Any, /) -> _Cursor:
+        """Run one statement once per parameter set."""
+        translation = to_postgresql(sql)
+        args = [translation.bind(params) for params in parameters]
+        self._wait(self._conn.executemany(translation.sql, args))
+        return _Cursor([], -1)
+
+    def script(self, sql: str) -> None:
+        """Run several statements at once, as written (migrations: no translation)."""
+        self._wait(self._conn.execute(sql))
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on the connection."""
+        return bool(self._conn.is_in_transaction())
+
+    async def _fetch(self, sql: str, args: Sequence[object]) -> tuple[list[Any], str | None]:
+        statement = await self._conn.prepare(sql)
+        rows = await statement.fetch(*args)
+        return list(rows), statement.get_statusmsg()
+
+
+def _rollback(conn: PgConnection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+class PostgreSQLBackend(Backend[PgConnection]):
+    """One PostgreSQL database through one asyncpg connection; use :meth:`open`."""
+
+    name = "postgresql"
+
+    def __init__(
+        self, dsn: str, conn: asyncpg.Connection[asyncpg.Record], loop: asyncio.AbstractEventLoop
+    ) -> None:
+        """Wrap an open connection; use :meth:`open` instead."""
+        self.dsn = redact_dsn(dsn)
+        """The DSN with its password masked."""
+        self._conn = conn
+        self._bridge = PgConnection(conn, loop)
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="postgresql")
+
+    @classmethod
+    async def open(cls, dsn: str, *, connect_timeout: float = 30) -> PostgreSQLBackend:
+        """Connect to ``dsn``.
+
+        Raises:
+            ConnectionError: the server cannot be reached or refused the login; the message
+                shows the DSN with its password masked.
+        """
+        shown = redact_dsn(dsn)
+        try:
+            conn = await asyncpg.connect(dsn, timeout=connect_timeout)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            reason = str(exc).replace(dsn, shown)
+            raise ConnectionError(f"cannot connect to PostgreSQL at {shown}: {reason}") from None
+        log.info("storage: connected to PostgreSQL at %s", shown)
+        return cls(dsn, conn, asyncio.get_running_loop())
+
+    async def run(self, work: Callable[[PgConnection], T]) -> T:
+        """Run ``work(conn)`` on the backend's thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, work, self._bridge)
+
+    def write_batch(self, conn: PgConnection, batch: list[Op]) -> Dropped:
+        """Commit ``batch`` in one transaction; return the operations dropped as faulty.
+
+        As on SQLite: consecutive operations sharing their SQL go as one ``executemany``;
+        if one is faulty the batch is replayed one statement at a time, each under a
+        savepoint (PostgreSQL aborts the whole transaction at an error otherwise).
+        """
+        try:
+            conn.execute("BEGIN")
+            for sql, group in groupby(batch, key=itemgetter(0)):
+                rows = [params for _, params in group]
+                if len(rows) == 1:
+                    conn.execute(sql, rows[0])
+                else:
+                    conn.executemany(sql, rows)
+            conn.execute("COMMIT")
+            return []
+        except Exception as exc:
+            _rollback(conn)
+            if not self.is_op_fault(exc):
+                raise
+        dropped: Dropped = []
+        try:
+            conn.execute("BEGIN")
+            for op in batch:
+                conn.execute("SAVEPOINT presence_op")
+                try:
+                    conn.execute(*op)
+                except Exception as exc:
+                    if not (self.is_op_fault(exc) and conn.in_transaction):
+                        raise
+                    conn.execute("ROLLBACK TO SAVEPOINT presence_op")
+                    dropped.append((op, exc))
+                else:
+                    conn.execute("RELEASE SAVEPOINT presence_op")
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
+        return dropped
+
+    def transaction(self, conn: PgConnection, work: Callable[[PgConnection], T]) -> T:
+        """Run ``work(conn)`` in ``BEGIN`` … ``COMMIT``, rolled back if it raises."""
+        conn.execute("BEGIN")
+        try:
+            result = work(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
+        return result
+
+    def apply_migrations(
+        self, conn: PgConnection, namespace: str, scripts: Sequence[str]
+    ) -> list[int]:
+        """Apply the missing migrations of ``namespace``; return the versions applied.
+
+        Instances sharing the database take turns (an advisory lock), and each migration
+        is checked again once the lock is held, so two starting at once apply it once.
+        """
+        conn.script(SCHEMA_MIGRATIONS)
+        rows = conn.execute(
+            "SELECT version, checksum FROM schema_migrations WHERE namespace = ?", (namespace,)
+        ).fetchall()
+        known = {row["version"]: row["checksum"] for row in rows}
+        applied = []
+        for version, script, fingerprint in pending_migrations(namespace, known, scripts):
+            conn.execute("BEGIN")
+            try:
+                conn.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+                if conn.execute(
+                    "SELECT 1 FROM schema_migrations WHERE namespace = ? AND version = ?",
+                    (namespace, version),
+                ).fetchone():
+                    conn.execute("COMMIT")
+                    continue
+                conn.script(script)
+                conn.execute(
+                    "INSERT INTO schema_migrations (namespace, version, applied_at, checksum) "
+                    "VALUES (?, ?, ?, ?)",
+                    (namespace, version, utcnow().timestamp(), fingerprint),
+                )
+                conn.execute("COMMIT")
+            except Exception as exc:
+                _rollback(conn)
+                raise MigrationError(f"{namespace} migration {version} failed: {exc}") from exc
+            applied.append(version)
+        return applied
+
+    def is_op_fault(self, exc: Exception) -> bool:
+        """Tell an operation's own fault (drop it) from the database's (keep it, retry later)."""
+        # DialectError (a wrong parameter count too) and asyncpg's own DataError (a value
+        # it cannot encode, such as a str for a BIGINT) are ValueErrors.
+        if isinstance(exc, TypeError | ValueError):
+            return True
+        if isinstance(exc, asyncpg.PostgresError):
+            state = str(getattr(exc, "sqlstate", "") or "")
+            return state[:2] in _OP_FAULT_CLASSES
+        return False
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
+        """Run one read on the backend's thread and return every row."""
+        return await self.run(lambda conn: conn.execute(sql, params).fetchall())
+
+    async def close(self) -> None:
+        """Close the connection and stop the thread."""
+        try:
+            await self._conn.close(timeout=10)
+        finally:
+            self._thread.shutdown(wait=False)
+
+    def __repr__(self) -> str:
+        return f"PostgreSQLBackend({self.dsn!r})"

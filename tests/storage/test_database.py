@@ -207,3 +207,19 @@ async def test_both_backends_have_the_same_tables_and_columns(
         )
         postgresql_columns = {(row["table_name"], row["column_name"]) for row in rows}
     assert postgresql_columns == sqlite_columns
+
+
+async def test_nicks_compare_without_case_as_the_callers_write_it(
+    open_database: OpenDatabase,
+) -> None:
+    async with await open_database() as db:
+        await db.execute("INSERT INTO networks (name, platform) VALUES ('libera', 'irc')")
+        await db.execute(
+            "INSERT INTO identities (platform, network_id, key, nick, first_seen) "
+            "VALUES ('irc', 1, 'alice', 'Alice', 0)"
+        )
+        row = await db.fetchone(
+            "SELECT nick, person_id FROM identities WHERE nick = ? COLLATE NOCASE", ("aLICE",)
+        )
+        assert row is not None and row["nick"] == "Alice"
+        assert row["person_id"] is not None  # each new identity is its own person

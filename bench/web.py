@@ -12,8 +12,14 @@ under way there, and 100 pending openings. Then it times, in the same run:
   an ``Authorization`` header; the target is p99 < 100 ms;
 - next to each, a bare indexed SELECT of the same data through the same database.
 
+One session's page is timed three ways, each first view on a session not viewed before:
+composed at its first view (the summaries module reads and analyses every line), read at
+its first view from the JSON summary file ``presence run`` writes after each chat (the
+bench writes those files for other sessions first, untimed), and viewed again (the
+dashboard keeps composed summaries by session, end and lines so far).
+
 It prints the figures; it is not a test. At the issue's scale (the defaults) it takes
-several minutes, most of it in the People pages; ``--messages 200000`` runs in about one.
+several minutes, most of it composing summaries; ``--messages 200000`` runs in about two.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ from assistant.config import parse_settings
 from assistant.openings.store import MIGRATIONS
 from assistant.sessions import store
 from assistant.storage.database import Database
+from assistant.summaries.compose import compose_summary
+from assistant.summaries.deliver import configured_formats, folder_for, write_files
 from assistant.web.access import load_access
 from assistant.web.app import create_app
 
@@ -58,6 +66,7 @@ def _settings(path: Path) -> Any:
         {
             "networks": {"libera": {"host": "127.0.0.1", "channels": channels}},
             "storage": {"path": str(path)},
+            "summaries": {"folder": str(path.parent / "summaries")},
             "analysis": {"enabled": False},
             "watchlist": [
                 {"name": f"Member {i}", "identities": [{"platform": "irc", "nick": f"user{i}"}]}
@@ -127,7 +136,11 @@ async def measure(path: Path, args: argparse.Namespace) -> list[tuple[Any, ...]]
         await db.apply_migrations("plugin:openings", list(MIGRATIONS))
         ids = [row[0] for row in await db.fetchall("SELECT id FROM sessions")]
         for session_id in ids:
-            await db.transaction(lambda conn, sid=session_id: store.compute_attendance(conn, sid))
+
+            def attendance(conn: sqlite3.Connection, sid: int = session_id) -> None:
+                store.compute_attendance(conn, sid)
+
+            await db.transaction(attendance)
         await asyncio.to_thread(add_now, path, args.people, args.seed)
         access = load_access(settings)
         app = create_app(db, settings, access)
@@ -174,18 +187,6 @@ async def measure(path: Path, args: argparse.Namespace) -> list[tuple[Any, ...]]
                     1,
                 ),
                 (
-                    "one session",
-                    page(lambda i: f"/sessions/{i}"),
-                    "its messages",
-                    bare(
-                        "SELECT m.at, m.text FROM messages AS m JOIN sessions AS s "
-                        "ON s.channel_id = m.channel_id WHERE s.id = ? "
-                        "AND m.at BETWEEN s.started_at AND s.ended_at",
-                        lambda i: (i,),
-                    ),
-                    sessions - 1,
-                ),
-                (
                     "People",
                     page(lambda i: "/people"),
                     "200 identities",
@@ -221,6 +222,50 @@ async def measure(path: Path, args: argparse.Namespace) -> list[tuple[Any, ...]]
                     1,
                 ),
             ]
+            # One session's page, three ways: composed at its first view, read from the
+            # summary file written after the chat at its first view, and viewed again
+            # (from the dashboard's cache). Each first view is of a session not seen before.
+            finished = ids[:-1]  # the last one is under way (add_now)
+            rng.shuffle(finished)
+            fresh = args.runs + 3
+            composed, from_file = finished[:fresh], finished[fresh : 2 * fresh]
+            for session_id in from_file:  # what presence run wrote after each chat
+                summary = await compose_summary(db, session_id, settings)
+                formats = configured_formats(settings.summaries)
+                await asyncio.to_thread(write_files, summary, folder_for(settings), formats)
+            messages = bare(
+                "SELECT m.at, m.text FROM messages AS m JOIN sessions AS s "
+                "ON s.channel_id = m.channel_id WHERE s.id = ? "
+                "AND m.at BETWEEN s.started_at AND s.ended_at",
+                lambda i: (i,),
+            )
+
+            def each(chosen: list[int]) -> Callable[[int], Awaitable[Any]]:
+                left = iter(chosen)
+                view = page(lambda i: f"/sessions/{i}")
+
+                async def get(i: int) -> Any:
+                    return await view(next(left))
+
+                return get
+
+            pages[2:2] = [
+                ("one session, 1st view", each(composed), "its messages", messages, sessions - 1),
+                (
+                    "one session, 1st, file",
+                    each(from_file),
+                    "its messages",
+                    messages,
+                    sessions - 1,
+                ),
+                (
+                    "one session, again",
+                    page(lambda i: f"/sessions/{composed[i % fresh]}"),
+                    "its messages",
+                    messages,
+                    sessions - 1,
+                ),
+            ]
             for name, work, baseline_name, baseline, upto in pages:
                 await timed(3, work, rng, upto)  # warm the page cache
                 samples = await timed(args.runs, work, rng, upto)
@@ -239,6 +284,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30, help="timed requests per page")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    if args.sessions < 2 * (args.runs + 3) + 1:
+        least = 2 * (args.runs + 3) + 1
+        parser.error(f"--sessions must be at least {least} for --runs {args.runs}")
     console = Console()
     with tempfile.TemporaryDirectory(prefix="presence-bench-web-") as folder:
         path = Path(folder) / "presence.sqlite3"

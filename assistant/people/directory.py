@@ -18,8 +18,10 @@ from assistant.people.linking import Groups, link_people
 from assistant.people.notability import ref_matches
 
 __all__ = [
+    "Activity",
     "IdentityInfo",
     "PersonSummary",
+    "identity_activity",
     "identity_id_for",
     "list_people",
     "people_order",
@@ -43,6 +45,20 @@ class IdentityInfo:
     account: str | None
     userhost: str | None
     status: str | None
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Each identity's public lines and latest public line, counted up to message ``upto``.
+
+    A snapshot a page keeps for a while (see :func:`identity_activity`), so that showing
+    a few hundred busy people does not count their lines again each time.
+    """
+
+    upto: int
+    """The newest message id counted."""
+    by_identity: dict[int, tuple[int, float]]
+    """Identity id → (lines, time of the latest)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +113,14 @@ SELECT i.person_id, max((
 FROM identities AS i GROUP BY i.person_id
 """
 _SEARCHED = "SELECT person_id, nick, account FROM identities"
+# Lines and latest public line per identity: of every message (from the index alone), or
+# of the messages after :after (a range of ids: NOT INDEXED keeps SQLite from scanning the
+# whole index for the GROUP BY; the id range is still used).
+_BY_IDENTITY = """
+SELECT m.identity_id, count(*), max(m.at) FROM messages AS m {hint}
+WHERE {after} AND m.channel_id IN (SELECT id FROM channels WHERE private = 0)
+GROUP BY m.identity_id
+"""
 _TOPICS = """
 SELECT a.topics FROM message_analyses AS a
 JOIN messages AS m ON m.id = a.message_id
@@ -110,15 +134,21 @@ def _time(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
-def _summaries(conn: sqlite3.Connection, persons: Sequence[int] | None) -> list[PersonSummary]:
+def _summaries(
+    conn: sqlite3.Connection, persons: Sequence[int] | None, counted: Activity | None = None
+) -> list[PersonSummary]:
     clause = _EVERYONE if persons is None else _CHOSEN
     params = {"persons": json.dumps(list(persons or ()))}
     by_person: dict[int, list[sqlite3.Row]] = {}
     for row in conn.execute(_IDENTITIES_OF.format(persons=clause), params):
         by_person.setdefault(row["person_id"], []).append(row)
-    activity = {
-        row["person_id"]: row for row in conn.execute(_ACTIVITY.format(persons=clause), params)
-    }
+    if counted is None:
+        activity = {
+            row["person_id"]: (row["lines"], row["last_at"])
+            for row in conn.execute(_ACTIVITY.format(persons=clause), params)
+        }
+    else:
+        activity = _from_snapshot(identity_activity(conn, counted), by_person)
     stays = {
         row["person_id"]: row["last_at"]
         for row in conn.execute(_STAYS.format(persons=clause), params)
@@ -127,7 +157,7 @@ def _summaries(conn: sqlite3.Connection, persons: Sequence[int] | None) -> list[
     result = []
     for person_id, rows in by_person.items():
         said = activity.get(person_id)
-        times = [t for t in (said["last_at"] if said else None, stays.get(person_id)) if t]
+        times = [t for t in (said[1] if said else None, stays.get(person_id)) if t]
         latest = max(rows, key=lambda row: row["id"])
         result.append(
             PersonSummary(
@@ -145,7 +175,7 @@ def _summaries(conn: sqlite3.Connection, persons: Sequence[int] | None) -> list[
                     )
                     for row in sorted(rows, key=lambda row: row["id"])
                 ),
-                lines=said["lines"] if said else 0,
+                lines=said[0] if said else 0,
                 last_at=_time(max(times)) if times else None,
                 sessions=sessions.get(person_id, 0),
             )
@@ -166,13 +196,48 @@ def list_people(conn: sqlite3.Connection) -> list[PersonSummary]:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def people_summaries(conn: sqlite3.Connection, persons: Sequence[int]) -> list[PersonSummary]:
+def people_summaries(
+    conn: sqlite3.Connection, persons: Sequence[int], counted: Activity | None = None
+) -> list[PersonSummary]:
     """The summaries of ``persons`` (those that exist), most recently active first.
 
-    Reads only what those persons need, so a page of 200 people costs the same on a
-    small database and on one with millions of messages.
+    Reads only what those persons need. With ``counted`` (an earlier
+    :func:`identity_activity`), their lines are its counts plus the messages recorded
+    since, so a page of busy people costs the same on a small database and on one with
+    millions of messages.
     """
-    return _recent_first(_summaries(conn, persons)) if persons else []
+    return _recent_first(_summaries(conn, persons, counted)) if persons else []
+
+
+def identity_activity(conn: sqlite3.Connection, since: Activity | None = None) -> Activity:
+    """Every identity's public lines and latest public line: counted from the index, or
+    ``since``'s figures plus the messages recorded after it (cheap: by message id)."""
+    upto = conn.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
+    after = since.upto if since is not None else 0
+    if since is not None and upto == after:
+        return since
+    by_identity = dict(since.by_identity) if since is not None else {}
+    if after:
+        query = _BY_IDENTITY.format(hint="NOT INDEXED", after="m.id > :after")
+    else:
+        query = _BY_IDENTITY.format(hint="", after="1")
+    for identity, lines, last_at in conn.execute(query, {"after": after}):
+        before = by_identity.get(identity)
+        if before is not None:
+            lines, last_at = before[0] + lines, max(before[1], last_at)
+        by_identity[identity] = (lines, last_at)
+    return Activity(int(upto), by_identity)
+
+
+def _from_snapshot(
+    counted: Activity, by_person: dict[int, list[sqlite3.Row]]
+) -> dict[int, tuple[int, float]]:
+    activity = {}
+    for person, rows in by_person.items():
+        found = [counted.by_identity[row["id"]] for row in rows if row["id"] in counted.by_identity]
+        if found:
+            activity[person] = (sum(f[0] for f in found), max(f[1] for f in found))
+    return activity
 
 
 def people_order(conn: sqlite3.Connection) -> list[int]:

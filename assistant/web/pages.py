@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -26,7 +24,6 @@ from assistant.events import irc_casefold
 from assistant.openings.store import OpeningsStore
 from assistant.people.directory import (
     PersonSummary,
-    people_order,
     people_summaries,
     person_summary,
     recent_topics,
@@ -44,8 +41,7 @@ from assistant.sessions.queries import (
     zone,
 )
 from assistant.storage.database import Database
-from assistant.summaries.compose import SessionNotFound, compose_summary
-from assistant.summaries.html import render_html
+from assistant.summaries.compose import SessionNotFound
 from assistant.web.access import Access
 from assistant.web.queries import (
     Attendee,
@@ -61,14 +57,16 @@ from assistant.web.queries import (
     session_attendees,
     session_privacy,
 )
+from assistant.web.ranking import Ranking
+from assistant.web.summaries import SummaryCache
 
 if TYPE_CHECKING:
     from assistant.plugins import PluginHost
 
 __all__ = ["Pages", "PersonRow", "PluginRow", "templates"]
 
-PEOPLE_SHOWN = 200
-"""Rows the People page shows at most; a search narrows the rest down."""
+PEOPLE_SHOWN = 100
+"""Rows on each page of the People list (``?page=2`` and on); a search narrows it down."""
 SUGGESTIONS = 5
 SESSIONS_SHOWN = 50
 ATTENDEES_SHOWN = 15
@@ -154,6 +152,7 @@ class Pages:
         self.env = templates()
         self.zone = zone(settings.summaries.timezone)
         self.ranking = Ranking(db, settings)
+        self.summaries = SummaryCache(db, settings)
         self.closing = asyncio.Event()
         """Set when the server stops: the live streams end so it need not wait for them."""
 
@@ -277,7 +276,7 @@ class Pages:
         template: attendance, the activity timeline, discussions), and links to who came."""
         session_id: int = request.path_params["session"]
         try:
-            summary = await compose_summary(self.db, session_id, self.settings)
+            shown = await self.summaries.get(session_id)
         except SessionNotFound:
             raise HTTPException(
                 404, "There is no such session; the Sessions page lists them."
@@ -286,8 +285,8 @@ class Pages:
         response = self.render(
             "session.html",
             page="sessions",
-            summary=summary,
-            body=summary_body(render_html(summary)),
+            summary=shown.summary,
+            body=shown.body,
             private=bool(private),
         )
         # The summary's timeline picture is a data: image inside the page.
@@ -295,8 +294,13 @@ class Pages:
         return response
 
     async def people(self, request: Request) -> Response:
-        """Everyone, notable members first; ``?q=`` searches nicks, names and accounts."""
+        """Everyone, notable members first; ``?q=`` searches nicks, names and accounts;
+        ``?page=`` pages through :data:`PEOPLE_SHOWN` at a time."""
         query = request.query_params.get("q", "").strip()[:100]
+        number = request.query_params.get("page", "1")
+        if not number.isdigit() or not 1 <= int(number) <= 100_000:
+            raise HTTPException(400, "The page number must be a whole number from 1, e.g. ?page=2.")
+        first = (int(number) - 1) * PEOPLE_SHOWN
         settings = self.settings
         groups = configured_groups(settings)
 
@@ -321,8 +325,8 @@ class Pages:
                         if found is not None:
                             chosen.add(found)
                 everyone &= chosen
-            shown = sorted(everyone, key=key)[:PEOPLE_SHOWN]
-            return people_summaries(conn, shown), len(everyone)
+            shown = sorted(everyone, key=key)[first : first + PEOPLE_SHOWN]
+            return people_summaries(conn, shown, ranking.counted), len(everyone)
 
         people, total = await self.db.run_in_thread(read)
         rows = [PersonRow(person, by_person.get(person.person_id)) for person in people]
@@ -334,7 +338,10 @@ class Pages:
             query=query,
             rows=rows,
             total=total,
-            suggestions=suggestions if not query else [],
+            first=first,
+            number=int(number),
+            more=first + len(rows) < total,
+            suggestions=suggestions if not query and first == 0 else [],
         )
 
     async def person(self, request: Request) -> Response:
@@ -438,73 +445,6 @@ def plugin_rows(host: PluginHost) -> list[PluginRow]:
     return rows
 
 
-RANKING_FRESH = 60.0
-"""Seconds a notability ranking is used before it is worked out again in the background."""
-
-
-@dataclass(frozen=True)
-class Ranked:
-    """Everyone's notability, highest first, and the same by person; when it was worked out."""
-
-    ranked: list[Notability]
-    by_person: dict[int, Notability]
-    order: dict[int, int]
-    """Each person's place in the People list among equal scores (most recently active
-    first, as :func:`~assistant.people.directory.list_people` orders them)."""
-    at: float
-    """When it was begun (``time.monotonic``)."""
-    taken: datetime
-    """The same, as a UTC time."""
-
-
-class Ranking:
-    """Everyone's notability for the Now and People pages, and the People list's order
-    (:func:`~assistant.people.directory.people_order`), kept for :data:`RANKING_FRESH`.
-
-    Ranking scores every person from the whole history (replies, mentions, sessions), a
-    second or more on a big database, and it changes slowly; so the pages use the latest
-    ranking and a stale one is replaced in the background. The work runs in a worker
-    thread on a read-only connection of its own, so neither the event loop nor the
-    database thread the other pages (and the recorder) use waits for it. Only the first
-    page after start-up waits.
-    """
-
-    def __init__(self, db: Database, settings: Settings) -> None:
-        self.db = db
-        self.settings = settings
-        self._latest: Ranked | None = None
-        self._task: asyncio.Task[Ranked] | None = None
-
-    def _work(self) -> Ranked:
-        settings = self.settings
-        watchlist = [(m.name, m.priority, m.identities) for m in settings.watchlist]
-        began, taken = time.monotonic(), datetime.now(UTC)
-        conn = sqlite3.connect(f"{self.db.path.as_uri()}?mode=ro", uri=True)
-        try:
-            conn.row_factory = sqlite3.Row
-            ranked = rank_people(conn, watchlist=watchlist, exclude=settings.owner.identities)
-            order = {person: place for place, person in enumerate(people_order(conn))}
-        finally:
-            conn.close()
-        return Ranked(ranked, {n.person_id: n for n in ranked}, order, began, taken)
-
-    async def _refresh(self) -> Ranked:
-        await self.db.flush()  # what was recorded so far is counted
-        self._latest = await asyncio.to_thread(self._work)
-        return self._latest
-
-    async def get(self) -> Ranked:
-        """The latest ranking (waits only when there is none yet)."""
-        latest = self._latest
-        stale = latest is None or time.monotonic() - latest.at > RANKING_FRESH
-        if stale and (self._task is None or self._task.done()):
-            self._task = asyncio.create_task(self._refresh(), name="web:ranking")
-        if latest is None:
-            assert self._task is not None
-            return await asyncio.shield(self._task)
-        return latest
-
-
 _NowRead = tuple[list[ChannelNow], list[OpeningRow]]
 
 
@@ -536,13 +476,6 @@ class _Room:
 _SESSION_CSP = (
     "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
 )
-
-
-def summary_body(page: str) -> Markup:
-    """The inside of the HTML summary's ``<body>`` (its own styles stay out: the dashboard's
-    style sheet dresses it). Safe as it stands: the summary template escapes every value."""
-    inside = page.split("<body>", 1)[-1].rsplit("</body>", 1)[0]
-    return Markup(inside)
 
 
 def _event(name: str, data: str) -> str:

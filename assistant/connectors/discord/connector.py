@@ -201,6 +201,9 @@ class DiscordConnector:
         marks = await self._last_recorded(self.network) if self._last_recorded else {}
         self._gap = Marks(marks)
         self._gap.by_id = dict(self._marks.by_id)
+        # The recorded marks stay known past this backfill: a session lost in the middle of it
+        # must backfill again from them the channels it had not reached yet.
+        self._marks.by_name = dict(self._gap.by_name)
         while not self._stopping.is_set():
             client = self._new_client()
             self.client = client

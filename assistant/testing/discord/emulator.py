@@ -13,6 +13,11 @@ and RESUME; ``GET /gateway/bot`` recommends :attr:`DiscordEmulator.recommended_s
 session over :attr:`DiscordEmulator.guilds_per_shard` guilds is closed with 4011.
 ``add_guild(name, shard=(id, count))`` places a guild on a shard and
 ``drop_connections(shard_id=...)`` drops one shard's sockets.
+
+Faults for chaos tests: ``drop_connections`` (no close frame), ``close_connections(code)``
+(a 4000-series close), ``close_on_history(code)`` (that close in the middle of a backfill),
+``make_zombies`` (heartbeats no longer acknowledged), ``request_reconnect`` (op 7) and
+``invalidate_sessions(resumable=...)`` (op 9).
 """
 
 from __future__ import annotations
@@ -71,6 +76,8 @@ class DiscordEmulator(Actions):
         self.max_concurrency = 1
         """``session_start_limit.max_concurrency``: shards that may IDENTIFY per 5 s window."""
         self._runner: web.AppRunner | None = None
+        self.history_close: tuple[int, bool, int, bool] | None = None
+        """Set by :meth:`close_on_history`: code, forget sessions, requests to let by, pause."""
 
     # ---- counters and settings (live on the gateway)
 
@@ -261,6 +268,61 @@ class DiscordEmulator(Actions):
                 if conn.session is not None:
                     self.gateway.sessions.pop(conn.session.session_id, None)
         self.gateway.send_all(op_frame(p.INVALID_SESSION, resumable))
+
+    def make_zombies(self, *, shard_id: int | None = None) -> int:
+        """Turn the live gateway connections into zombies; returns how many there were.
+
+        A zombie stops acknowledging heartbeats and writes nothing more (events go on being
+        kept by the session, for a RESUME), while its socket stays open, as a connection that
+        died without closing. discord.py notices after its ``heartbeat_timeout``, closes it and
+        RESUMEs on a new one; new connections are healthy. ``shard_id`` limits it to one shard.
+        """
+        return self.gateway.silence(shard_id)
+
+    async def close_connections(
+        self, code: int, reason: str = "closed by the test", *, forget_sessions: bool = False
+    ) -> None:
+        """Close every identified gateway connection with ``code`` (e.g. 4000 Unknown error).
+
+        Returns once the sockets are gone. ``forget_sessions`` makes the sessions unknown, as
+        4009 Session timed out does on Discord, so the RESUME that follows gets op 9.
+        """
+        gateway = self.gateway
+        closing = gateway.close_all_with(code, reason)
+        if forget_sessions:
+            for session in [conn.session for conn in closing if conn.session is not None]:
+                gateway.sessions.pop(session.session_id, None)
+        await gateway.until_gone(closing, _STOP_TIMEOUT * 3)
+
+    def close_on_history(
+        self,
+        code: int,
+        *,
+        forget_sessions: bool = False,
+        after_requests: int = 0,
+        pause: bool = False,
+    ) -> None:
+        """Close the gateway with ``code`` in the middle of the bot's backfill (once).
+
+        The history request that comes after ``after_requests`` others is answered only after
+        :meth:`close_connections` has closed every gateway connection; later requests are
+        served as usual. ``pause`` also refuses new gateway connections from then on, until
+        :meth:`resume_gateway`, so a test can act while the bot is away.
+        """
+        self.history_close = (code, forget_sessions, after_requests, pause)
+
+    async def before_history(self) -> None:
+        """Called by REST before it serves a channel's history: fires :meth:`close_on_history`."""
+        if self.history_close is None:
+            return
+        code, forget, left, pause = self.history_close
+        if left > 0:
+            self.history_close = (code, forget, left - 1, pause)
+            return
+        self.history_close = None
+        if pause:
+            self.pause_gateway()
+        await self.close_connections(code, "closed during backfill", forget_sessions=forget)
 
     def pause_gateway(self) -> None:
         """Refuse new gateway connections (HTTP 503) until :meth:`resume_gateway`."""

@@ -88,14 +88,20 @@ class Connection:
         self.last_beat = asyncio.get_running_loop().time()
         self.session: Session | None = None
         self.gone = asyncio.Event()  # set once its handler has finished
+        self.silent = False  # a zombie: writes nothing more (no ACK, no event) but still reads
+        self.closed_by_us = False  # the gateway sent the close frame (the client only echoed it)
 
     def send(self, frame: str) -> None:
+        if self.silent:
+            return  # the session keeps its events for a RESUME; this socket gets none
         self.pending.append(frame)
         self.flushed.clear()
         self.wake.set()
 
     def close(self, code: int, reason: str) -> None:
         """Close after everything queued before it has been written."""
+        self.silent = False
+        self.closed_by_us = True
         self.pending.append((code, reason))
         self.wake.set()
 
@@ -223,7 +229,9 @@ class Gateway:
             if session is not None and session.conn is conn:
                 session.conn = None
                 session.detached_at = asyncio.get_running_loop().time()
-                if ws.close_code in (1000, 1001):  # a clean close ends the session, as on Discord
+                # A clean close by the client ends the session, as on Discord; the echo of
+                # our own close frame (the client answers 1000) does not.
+                if ws.close_code in (1000, 1001) and not conn.closed_by_us:
                     self.sessions.pop(session.session_id, None)
         return ws
 
@@ -411,6 +419,22 @@ class Gateway:
         async with asyncio.timeout(timeout):
             for conn in dropped:
                 await conn.gone.wait()
+
+    def silence(self, shard_id: int | None = None) -> int:
+        """Turn the live connections (of shard ``shard_id``) into zombies; returns how many."""
+        silenced = 0
+        for conn in self.connections:
+            if shard_id is None or (conn.session is not None and conn.session.shard_id == shard_id):
+                conn.silent = True
+                silenced += 1
+        return silenced
+
+    def close_all_with(self, code: int, reason: str) -> list[Connection]:
+        """Close every identified connection with ``code`` (a close frame, then the socket)."""
+        closing = [conn for conn in self.connections if conn.session is not None]
+        for conn in closing:
+            conn.close(code, reason)
+        return closing
 
     def send_all(self, frame: str) -> None:
         for conn in list(self.connections):

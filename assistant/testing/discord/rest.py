@@ -186,6 +186,7 @@ class Rest:
 
     async def get_messages(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
+        await self.emu.before_history()
         raw_limit = request.query.get("limit", "50")
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
             raise _form_error("limit", "NUMBER_TYPE_MAX", "limit must be between 1 and 100.")

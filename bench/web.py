@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib.util
 import random
 import sqlite3
@@ -144,6 +145,7 @@ async def measure(path: Path, args: argparse.Namespace) -> list[tuple[Any, ...]]
         await asyncio.to_thread(add_now, path, args.people, args.seed)
         access = load_access(settings)
         app = create_app(db, settings, access)
+        gc.freeze()  # as `presence web` does once it is up
         bearer = {"Authorization": f"Bearer {access.secret}"}
         persons = int((await db.fetchone("SELECT max(id) FROM persons") or (1,))[0])
         sessions = len(ids)

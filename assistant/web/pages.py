@@ -285,8 +285,7 @@ class Pages:
         response = self.render(
             "session.html",
             page="sessions",
-            summary=shown.summary,
-            body=shown.body,
+            shown=shown,
             private=bool(private),
         )
         # The summary's timeline picture is a data: image inside the page.

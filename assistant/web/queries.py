@@ -50,6 +50,17 @@ SELECT r.session_id, r.person_id, r.lines,
 FROM ranked AS r
 WHERE :limit < 0 OR r.place <= :limit
 """
+# The `limit` who said most at one session, read backwards off the (session_id, lines)
+# index: a few rows a session instead of ranking every attendee of every session shown.
+_TOP_ATTENDEES = """
+SELECT a.person_id, a.lines,
+       (SELECT i.nick FROM identities AS i WHERE i.person_id = a.person_id
+        ORDER BY i.id DESC LIMIT 1) AS nick
+FROM session_attendance AS a
+WHERE a.session_id = :session
+ORDER BY a.lines DESC
+LIMIT :limit
+"""
 _LINES = """
 SELECT m.at, m.text, m.kind, c.name AS channel, c.private, n.name AS network
 FROM messages AS m
@@ -99,9 +110,17 @@ def session_attendees(
     """Who came to each of ``session_ids`` (the ``limit`` who said most): most lines first,
     then by nick."""
     found: dict[int, list[Attendee]] = {session: [] for session in session_ids}
-    params = {"ids": json.dumps(list(session_ids)), "limit": -1 if limit is None else limit}
-    for row in conn.execute(_ATTENDEES, params):
-        found[row["session_id"]].append(
+    if limit is None:
+        params = {"ids": json.dumps(list(session_ids)), "limit": -1}
+        rows = [(row["session_id"], row) for row in conn.execute(_ATTENDEES, params)]
+    else:
+        rows = [
+            (session, row)
+            for session in found
+            for row in conn.execute(_TOP_ATTENDEES, {"session": session, "limit": limit})
+        ]
+    for session, row in rows:
+        found[session].append(
             Attendee(row["person_id"], row["nick"] or f"person {row['person_id']}", row["lines"])
         )
     for people in found.values():

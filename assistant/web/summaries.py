@@ -55,13 +55,23 @@ GROUP BY s.id
 
 @dataclass(frozen=True)
 class Shown:
-    """A session's summary as the session page shows it."""
+    """A session's summary as the session page shows it: text only, so that keeping many
+    is cheap (a composed summary is tens of thousands of objects the garbage collector
+    would walk again and again)."""
 
-    summary: Summary
+    title: str
+    attendees: tuple[tuple[int, str], ...]
+    """Who came, notable members first: person id and label, for links to their pages."""
     body: Markup
     """The inside of the HTML summary's ``<body>``."""
     source: str
     """``"composed"`` or ``"file"`` (read from the summaries folder)."""
+
+    @classmethod
+    def of(cls, summary: Summary, html: str, source: str) -> Shown:
+        """What the page shows of ``summary``, whose HTML page is ``html``."""
+        attendees = tuple((row.person_id, row.label) for row in summary.attendance)
+        return cls(summary.session.title, attendees, summary_body(html), source)
 
 
 def summary_body(page: str) -> Markup:
@@ -106,12 +116,12 @@ def _from_file(folder: Path, session_id: int, ended: float) -> Shown | None:
             html = page.read_text(encoding="utf-8")
         except OSError:
             html = render_html(summary)
-        return Shown(summary, summary_body(html), "file")
+        return Shown.of(summary, html, "file")
     return None
 
 
 def _rendered(summary: Summary) -> Shown:
-    return Shown(summary, summary_body(render_html(summary)), "composed")
+    return Shown.of(summary, render_html(summary), "composed")
 
 
 class SummaryCache:

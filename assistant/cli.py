@@ -93,6 +93,9 @@ def build_parser(area_handlers: dict[str, Handler] | None = None) -> argparse.Ar
     demo.add_argument(
         "--keep", type=Path, default=None, help="keep the demo's config and database in this folder"
     )
+    demo.add_argument(
+        "--web", action="store_true", help="then serve the dashboard of the chat until Ctrl-C"
+    )
 
     evaluate = sub.add_parser(
         "eval", help="measure reply linking or unanswered questions on annotated IRC logs"
@@ -222,7 +225,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Run the scripted demo chat against a local IRC server."""
     from assistant.demo import run_demo
 
-    return asyncio.run(run_demo(console, keep=args.keep))
+    return asyncio.run(run_demo(console, keep=args.keep, web=args.web))
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

@@ -6,7 +6,9 @@ IRC connector while simulated members act out the chat: the session starts by th
 openings about the notable member print on the terminal and reach the owner privately on IRC.
 Once the script is played the demo fast-forwards the session clock (:mod:`assistant.demo_clock`)
 to the scheduled end, so the tracker ends the session and the summaries plugin writes the
-summary; the demo then prints the attendance and where the summary files are.
+summary; the demo then prints the attendance and where the summary files are, and last the
+dashboard's address: with ``--web`` it serves the dashboard on the demo's database until
+Ctrl-C, else it says how ``presence web`` serves it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import signal
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,7 +29,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from assistant.app import Assistant
-from assistant.config import load_settings
+from assistant.config import ConfigError, Settings, load_settings
 from assistant.demo_clock import DemoClock
 from assistant.demo_script import (
     CHANNEL,
@@ -314,8 +317,67 @@ async def _attend(
     return answer, files
 
 
-async def run_demo(console: Console, keep: Path | None = None) -> int:
-    """Run the demo; its config, database and summaries stay in ``keep`` (else a temp folder)."""
+async def _dashboard(console: Console, settings: Settings) -> int:
+    """Serve the dashboard of the demo's database until Ctrl-C (or SIGTERM)."""
+    from assistant.web.dashboard import start_dashboard
+
+    def say(text: str) -> None:
+        console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with await Database.open(settings.resolve(settings.storage.path)) as db:
+            try:
+                server = await start_dashboard(db, settings, say=say)
+            except ConfigError:  # the port is taken (another dashboard?): any free one
+                console.print(
+                    f"Port {settings.web.port} is taken; the dashboard takes a free one.",
+                    highlight=False,
+                )
+                try:
+                    server = await start_dashboard(db, settings, port=0, say=say)
+                except ConfigError as exc:
+                    console.print(f"[bold red]The dashboard did not start:[/] {escape(str(exc))}")
+                    return 1
+            console.print("The dashboard stays up until Ctrl-C.", highlight=False)
+            try:
+                await stop.wait()
+            finally:
+                await server.stop()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    return 0
+
+
+def _dashboard_address(console: Console, settings: Settings, config: Path) -> None:
+    """Say where ``presence web`` serves the demo's dashboard (its token made now)."""
+    from assistant.web.access import load_access
+
+    access = load_access(settings)
+    host = settings.web.host
+    url = f"http://{f'[{host}]' if ':' in host else host}:{settings.web.port}/"
+    if access.new_token:
+        address = f"{url}?token={access.secret}"
+    else:
+        address = f"{url} (log in with the token or password from {access.source})"
+    console.print(
+        f"\nDashboard: {address} once `presence web -c {config}` serves it "
+        "(`presence demo --web` keeps it up after the chat)",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+async def run_demo(console: Console, keep: Path | None = None, *, web: bool = False) -> int:
+    """Run the demo; its config, database and summaries stay in ``keep`` (else a temp folder).
+
+    ``web``: then serve the dashboard of what was recorded until Ctrl-C.
+    """
     workdir = keep or Path(tempfile.mkdtemp(prefix="presence-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "presence.sqlite3").unlink(missing_ok=True)
@@ -339,4 +401,10 @@ async def run_demo(console: Console, keep: Path | None = None) -> int:
     for line in _excerpt(markdown):
         console.print(f"  │ {line}", highlight=False, markup=False)
     console.print(f"\nConfig, database and summaries are in {workdir}", highlight=False)
+    config = workdir / "presence.toml"
+    settings = load_settings(config)
+    if web:
+        console.print()
+        return await _dashboard(console, settings)
+    _dashboard_address(console, settings, config)
     return 0

@@ -127,11 +127,7 @@ class Assistant:
     async def start(self) -> None:
         """Open storage, load plugins, and start every connector under a supervisor."""
         storage = self.settings.storage
-        self._db = await Database.open(
-            self.settings.resolve(storage.path),
-            batch_size=storage.batch_size,
-            flush_interval=storage.flush_interval,
-        )
+        self._db = await Database.open_configured(storage, self.settings.resolve(storage.path))
         private = [
             (network_name, channel.name)
             for network_name, network in self.settings.networks.items()

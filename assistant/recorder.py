@@ -51,11 +51,12 @@ _CHANNEL_2 = f"(SELECT id FROM channels WHERE network_id = {_NETWORK_1} AND key 
 _IDENTITY_3 = f"(SELECT id FROM identities WHERE network_id = {_NETWORK_1} AND key = ?3)"
 
 # A platform message id is stored once per channel: history fetched after a reconnect
-# (backfill) may repeat messages that were already recorded live.
+# (backfill) may repeat messages that were already recorded live. (The CAST gives ?7 a type
+# where PostgreSQL meets it first.)
 _INSERT_MESSAGE = (
     "INSERT INTO messages (channel_id, identity_id, at, kind, text, message_id, reply_to) "
-    f"SELECT c, {_IDENTITY_3}, ?4, ?5, ?6, ?7, ?8 FROM (SELECT {_CHANNEL_2} AS c) "
-    "WHERE ?7 IS NULL OR NOT EXISTS "
+    f"SELECT c, {_IDENTITY_3}, ?4, ?5, ?6, ?7, ?8 FROM (SELECT {_CHANNEL_2} AS c) AS k "
+    "WHERE CAST(?7 AS TEXT) IS NULL OR NOT EXISTS "
     "(SELECT 1 FROM messages WHERE channel_id = c AND message_id = ?7)"
 )
 # A second join while already there (a roster after a missed part) keeps the open stay.
@@ -63,7 +64,7 @@ _INSERT_MESSAGE = (
 _OPEN_STAY = (
     "INSERT INTO presence_intervals "
     "(identity_id, channel_id, joined_at, already_present, modes, via) "
-    f"SELECT i, c, ?4, ?5, ?6, ?7 FROM (SELECT {_IDENTITY_3} AS i, {_CHANNEL_2} AS c) "
+    f"SELECT i, c, ?4, ?5, ?6, ?7 FROM (SELECT {_IDENTITY_3} AS i, {_CHANNEL_2} AS c) AS k "
     "WHERE NOT EXISTS (SELECT 1 FROM presence_intervals "
     "WHERE identity_id = i AND channel_id = c AND via = ?7 AND left_at IS NULL)"
 )
@@ -79,11 +80,13 @@ _ENSURE_NETWORK = (
     "ON CONFLICT (name) DO NOTHING"
 )
 # `private` only ever turns on here: a recorder built without the owner's settings (an
-# importer, a test) must not make a private channel public again.
+# importer, a test) must not make a private channel public again. (CASE rather than
+# SQLite's two-argument max(), which PostgreSQL spells GREATEST: both engines read it.)
 _ENSURE_CHANNEL = (
     "INSERT INTO channels (network_id, key, name, private) "
     f"VALUES ({_NETWORK}, :channel, :name, :private) "
-    "ON CONFLICT (network_id, key) DO UPDATE SET private = max(private, excluded.private)"
+    "ON CONFLICT (network_id, key) DO UPDATE SET private = CASE "
+    "WHEN excluded.private > channels.private THEN excluded.private ELSE channels.private END"
 )
 _IDENTITY_COLUMNS = "platform, network_id, key, nick, account, user_id, userhost, first_seen"
 _IDENTITY_VALUES = f":platform, {_NETWORK}, :identity, :nick, :account, :user_id, :userhost, :at"
@@ -132,14 +135,15 @@ _CLOSE_NETWORK = (
 # connection closes them): when each really ended is unknown, so they are closed as
 # "unknown" (not a departure) at the crash, as near as the file knows it: the network's last
 # recorded arrival, departure or line. The gap from there to now is one Presence was away.
+# (The scalar min/max are CASEs, as both engines read them; NULL stays NULL as with min().)
 _NETWORK_CHANNELS = f"(SELECT id FROM channels WHERE network_id = {_NETWORK})"
 _CRASHED_AT = (
-    "(SELECT min(:at, max(last)) FROM ("
+    "(SELECT CASE WHEN max(last) > :at THEN :at ELSE max(last) END FROM ("
     f"SELECT max(at) AS last FROM messages WHERE channel_id IN {_NETWORK_CHANNELS} "
     f"UNION ALL SELECT max(joined_at) FROM presence_intervals "
     f"WHERE channel_id IN {_NETWORK_CHANNELS} "
     f"UNION ALL SELECT max(left_at) FROM presence_intervals "
-    f"WHERE channel_id IN {_NETWORK_CHANNELS}))"
+    f"WHERE channel_id IN {_NETWORK_CHANNELS}) AS ends)"
 )
 _STALE_STAYS = (
     f"SELECT 1 FROM presence_intervals WHERE left_at IS NULL AND channel_id IN {_NETWORK_CHANNELS}"
@@ -151,7 +155,8 @@ _CRASH_GAP = (
     f"WHERE network_id = {_NETWORK} AND ended_at IS NULL)"
 )
 _CLOSE_CRASHED = (
-    f"UPDATE presence_intervals SET left_at = max(joined_at, {_CRASHED_AT}), "
+    "UPDATE presence_intervals SET left_at = "
+    f"CASE WHEN joined_at >= {_CRASHED_AT} THEN joined_at ELSE {_CRASHED_AT} END, "
     "left_kind = 'unknown', left_reason = :reason "
     f"WHERE left_at IS NULL AND channel_id IN {_NETWORK_CHANNELS}"
 )
@@ -171,7 +176,7 @@ _SET_STATUS = (
 _SET_TOPIC = (
     f"INSERT INTO topics (channel_id, at, identity_id, topic) "
     f"SELECT {_CHANNEL}, :at, {_IDENTITY}, :topic "
-    f"WHERE :topic IS NOT (SELECT topic FROM topics WHERE channel_id = {_CHANNEL} "
+    f"WHERE :topic IS DISTINCT FROM (SELECT topic FROM topics WHERE channel_id = {_CHANNEL} "
     "ORDER BY at DESC, id DESC LIMIT 1)"
 )
 _EDIT_MESSAGE = (

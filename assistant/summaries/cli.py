@@ -21,7 +21,7 @@ __all__ = ["add_commands", "run_topics_eval"]
 
 Handler = Callable[[argparse.Namespace], int]
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
@@ -78,7 +78,106 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
         default=Path(os.environ.get("PRESENCE_CONFIG", "presence.toml")),
         help="configuration file (default: $PRESENCE_CONFIG or presence.toml)",
     )
-    return {"summary": cmd_summary, "brief": cmd_brief}
+    catchup = sub.add_parser(
+        "catchup",
+        help="catch up on a channel: discussions, open questions, notable members, links",
+        description="Summarise what was said in CHANNEL over a span (by default the last 2 h).",
+    )
+    catchup.add_argument("channel", metavar="CHANNEL", help='e.g. "#bloggers"')
+    catchup.add_argument(
+        "--network", default=None, help="the network (default: the only one with CHANNEL)"
+    )
+    catchup.add_argument(
+        "--since",
+        default="2h",
+        help="where the span starts: how long before --until (2h, 90m, 1h30m, 2d) or when "
+        "(2026-12-06T19:30, 19:30; read in [summaries] timezone without an offset); default 2h",
+    )
+    catchup.add_argument(
+        "--until", default=None, help="where the span ends, in the same forms (default: now)"
+    )
+    catchup.add_argument("--json", action="store_true", help="print JSON instead of text")
+    catchup.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        default=Path(os.environ.get("PRESENCE_CONFIG", "presence.toml")),
+        help="configuration file (default: $PRESENCE_CONFIG or presence.toml)",
+    )
+    return {"summary": cmd_summary, "brief": cmd_brief, "catchup": cmd_catchup}
+
+
+def cmd_catchup(args: argparse.Namespace) -> int:
+    """Print the catch-up of a channel over a span."""
+    from rich.console import Console
+
+    return asyncio.run(_catchup(args, Console(stderr=True)))
+
+
+async def _catchup(args: argparse.Namespace, errors: object) -> int:
+    import json
+    import sys
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from rich.console import Console
+    from rich.markup import escape
+
+    from assistant.config import load_settings
+    from assistant.storage.database import Database
+    from assistant.summaries.catchup import (
+        CatchupError,
+        catchup_json,
+        compose_catchup,
+        parse_when,
+        render_catchup,
+    )
+
+    assert isinstance(errors, Console)
+
+    def fail(text: str) -> int:
+        errors.print(f"[bold red]Error[/] {escape(text)}", highlight=False, soft_wrap=True)
+        return EXIT_USAGE
+
+    settings = load_settings(args.config)
+    zone = ZoneInfo(settings.summaries.timezone)
+    path = settings.resolve(settings.storage.path)
+    if not path.exists():
+        return fail(
+            f"no database at {path}: nothing was recorded yet "
+            f"(check [storage] path in {args.config})"
+        )
+    try:
+        now = datetime.now(UTC)
+        end = parse_when(args.until, now, zone, option="--until") if args.until else now
+        start = parse_when(args.since, end, zone)
+        async with await Database.open(path) as db:
+            catchup = await compose_catchup(
+                db, settings, network=args.network, channel=args.channel, start=start, end=end
+            )
+    except CatchupError as exc:
+        return fail(str(exc))
+    if args.json:
+        sys.stdout.write(json.dumps(catchup_json(catchup), indent=2, ensure_ascii=False) + "\n")
+    if catchup.summary.messages:
+        if not args.json:
+            sys.stdout.write(render_catchup(catchup))
+        return EXIT_OK
+    before = catchup.last_before
+    hint = (
+        f"the latest line before it was said at {before.astimezone(zone):%Y-%m-%dT%H:%M}: "
+        "start earlier with --since"
+        if before is not None
+        else "nothing was recorded there before it either"
+    )
+    first, last = (start.astimezone(zone), end.astimezone(zone))
+    errors.print(
+        f"[bold red]Error[/] nothing was said in {escape(catchup.summary.session.channel)} "
+        f"from {first:%Y-%m-%dT%H:%M} to {last:%Y-%m-%dT%H:%M}; {escape(hint)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return EXIT_NOTHING
 
 
 def cmd_brief(args: argparse.Namespace) -> int:

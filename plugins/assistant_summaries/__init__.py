@@ -8,7 +8,8 @@ task of its own, so the plugin's next events are not held up; at shutdown the su
 still being written are awaited (bounded by the stop timeout) before the database closes.
 It is given only ``SessionEnded`` events, so a flood of messages never queues up for it.
 ``brief_before`` minutes before each scheduled chat it delivers the pre-chat brief the
-same way.
+same way. ``!missed``, from the verified owner, answers privately with what was said in
+their channels while they were away.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime
 
-from assistant import Plugin, PluginContext, SessionEnded, hookimpl
+from assistant import CommandContext, Plugin, PluginContext, SessionEnded, command, hookimpl
 from assistant.summaries import (
+    CatchupError,
     DueBrief,
     SessionNotFound,
     compose_brief,
+    compose_missed,
     compose_summary,
     deliver_brief,
     deliver_summary,
@@ -30,6 +33,8 @@ from assistant.summaries import (
 )
 
 __all__ = ["SummariesPlugin"]
+
+_MAX_LINE = 400  # one IRC line once the server adds its prefix
 
 
 class SummariesPlugin(Plugin):
@@ -128,3 +133,47 @@ class SummariesPlugin(Plugin):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._briefs
         await self.wait_idle()
+
+    @command("missed", example="!missed #bloggers 2h", owner_only=True)
+    async def missed(self, cmd: CommandContext) -> None:
+        """Tell the owner privately what was said while they were away: discussions, questions.
+
+        Without arguments: every channel they were in, since their last line or departure
+        there. ``!missed #chan`` keeps one channel; a span (``2h``, ``90m``, ``19:30``)
+        replaces where it starts.
+        """
+        words = cmd.args.split()
+        channel = next((w for w in words if w[:1] in "#&"), None)
+        rest = [w for w in words if w is not channel]
+        if len(rest) > 1:
+            await self._private(
+                cmd,
+                f"Say {cmd.prefix}missed, {cmd.prefix}missed #channel or {cmd.prefix}missed "
+                "#channel 2h.",
+            )
+            return
+        actor = cmd.event.actor
+        try:
+            lines = await compose_missed(
+                self.ctx.db,
+                self.ctx.settings,
+                network=cmd.event.network,
+                account=actor.account,
+                user_id=actor.user_id,
+                now=cmd.event.timestamp,
+                channel=channel,
+                since=rest[0] if rest else None,
+            )
+        except CatchupError as exc:
+            lines = [f"Sorry: {exc}."]
+        for line in lines:
+            await self._private(cmd, line)
+
+    async def _private(self, cmd: CommandContext, text: str) -> None:
+        """Send ``text`` to the asker alone, on one line, even when asked in a channel."""
+        actor = cmd.event.actor
+        target = actor.user_id if actor.platform == "discord" and actor.user_id else actor.nick
+        line = " ".join(text.split())
+        if len(line) > _MAX_LINE:
+            line = line[: _MAX_LINE - 1] + "…"
+        await cmd.send(cmd.event.network, target, line)

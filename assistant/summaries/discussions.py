@@ -530,6 +530,10 @@ def _closeness(a: _Group, b: _Group) -> float:
 def _score(a: _Group, b: _Group) -> float:
     if a.segment != b.segment or (a.heading and b.heading):
         return -1.0
+    if bool(a.agenda) != bool(b.agenda) and min(len(a.lines), len(b.lines)) >= SMALL:
+        # A standing item is short: the talk cut off after it is the next subject, not
+        # more of it (only asides of a line or two join it).
+        return -1.0
     return _similarity(a, b) + 0.5 * _closeness(a, b)
 
 

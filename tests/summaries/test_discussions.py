@@ -255,6 +255,55 @@ def test_a_chairs_standing_agenda_items_start_their_own_discussions(nlp: Languag
     assert not any(d.heading for d in found)  # named by what was said, not by a #topic
 
 
+# The subject of the day after the standing items, in the same scribed thread.
+DASHBOARD_TALK: list[Line] = [
+    (16 + i, [5, 1, 2, 4][i % 4], "call", text)
+    for i, text in enumerate(
+        [
+            "darren: today's main topic is the soil moisture dashboard prototype",
+            "alice: the soil moisture dashboard reads every probe once a minute",
+            "bob: the soil moisture dashboard should show the irrigation schedule too",
+            "dave: can the soil moisture dashboard export a weekly chart?",
+            "darren: a weekly chart export is planned for the soil moisture dashboard",
+            "alice: the moisture probes send their readings over the mesh radio",
+            "bob: the mesh radio drops readings when the moisture probes are far apart",
+            "dave: a repeater near the far beds would keep the mesh radio stable",
+            "darren: the soil moisture dashboard flags a probe that stops reporting",
+            "alice: the dashboard prototype runs on a spare laptop in the shed",
+            "bob: the shed laptop sleeps at night, so the dashboard prototype misses data",
+            "dave: a small always-on board could host the soil moisture dashboard",
+            "darren: let's try the soil moisture dashboard on a board next month",
+            "alice: I'll write down the dashboard prototype setup for the board",
+            "bob: the irrigation schedule view can wait for the board version",
+            "dave: the weekly chart export matters most to the allotment members",
+            "darren: agreed, the soil moisture dashboard demo is next call",
+            "alice: the moisture probes' battery level belongs on the dashboard too",
+            "bob: battery level is in every probe reading already",
+            "dave: then the soil moisture dashboard can warn before a probe dies",
+        ]
+    )
+]
+
+
+MORE_ACTIONS: list[Line] = [
+    (14, 4, "call", "dave: the library booking for the meetup is confirmed, closing it"),
+    (14.5, 5, "call", "darren: the review of the firmware changelog is still open"),
+    (15, 2, "call", "bob: I'll finish the firmware changelog review this week"),
+    (15.5, 1, "call", "alice: the sensor calibration guide review can close after carol's pass"),
+]
+
+
+def test_the_talk_after_a_standing_item_is_a_discussion_of_its_own(nlp: Language) -> None:
+    found = build_discussions(rows(nlp, CALL + MORE_ACTIONS + DASHBOARD_TALK), PEOPLE)
+
+    by_start = sorted(found, key=lambda d: d.started_at)
+    headlines = [d.headline for d in by_start]
+    assert headlines[:3] == ["Introductions", "Announcements and reminders", "Action items"]
+    # The action items stay the few lines they were; the day's subject is named for itself.
+    assert by_start[2].lines < 10
+    assert any("dashboard" in h or "moisture" in h for h in headlines[3:])
+
+
 def test_a_link_to_the_announcements_page_starts_the_announcements(nlp: Language) -> None:
     call = [
         *CALL[:5],

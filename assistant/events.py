@@ -33,6 +33,7 @@ __all__ = [
     "SessionEnded",
     "SessionStarted",
     "TopicChanged",
+    "analysis_key",
     "irc_casefold",
     "utcnow",
 ]
@@ -222,12 +223,34 @@ class EventScheduled(Event):
     location: str = ""
 
 
+def analysis_key(message: MessageReceived, nth: int = 1) -> str:
+    """The key the analysis of ``message`` goes by: see :attr:`MessageAnalyzed.message_id`.
+
+    ``nth`` numbers the lines one author said in one instant in one channel (IRC has no
+    message ids, and a line's author and instant name it): the second one gets ``#2``.
+    """
+    if message.message_id:
+        return message.message_id
+    key = f"{message.actor.key}@{message.timestamp.timestamp():.6f}"
+    return key if nth == 1 else f"{key}#{nth}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class MessageAnalyzed(Event):
-    """The core's understanding of one recorded message."""
+    """The core's understanding of one recorded channel message, with the message itself.
+
+    ``platform``, ``network`` and ``timestamp`` are the message's; who said it, what, how
+    (``kind``) and whether it was recovered after the fact (``backfill``) are in ``message``.
+    """
 
     channel: str
+    """The channel's name as the message wrote it."""
     message_id: str
+    """The analysis key: the platform's message id, else ``<author key>@<POSIX time with six
+    decimals>`` and ``#n`` for the n-th line of that author in that instant and channel
+    (:func:`analysis_key`). Other analyses name the message by it (``reply_to``, ``thread``)."""
+    message: MessageReceived
+    """The message analysed, as its connector reported it."""
     topics: tuple[str, ...] = ()
     is_question: bool = False
     addressees: tuple[str, ...] = ()

@@ -33,8 +33,7 @@ from rich.table import Table
 from assistant import Event, MessageAnalyzed
 from assistant.app import Assistant
 from assistant.config import parse_settings
-from assistant.events import MessageReceived, utcnow
-from assistant.openings.engine import analysis_key
+from assistant.events import MessageReceived, analysis_key, utcnow
 from assistant.testing.fake import FakeConnector
 
 CHANNEL = "#bloggers"

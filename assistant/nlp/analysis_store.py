@@ -14,17 +14,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from assistant.events import MessageAnalyzed
+from assistant.events import MessageAnalyzed, MessageReceived
 from assistant.nlp.threads import ConversationThreads
 from assistant.nlp.worker import Request, Result
 from assistant.storage.database import Database
 
-__all__ = ["AnalysisStore", "MessageMeta"]
+__all__ = ["AnalysisStore"]
 
 log = logging.getLogger(__name__)
-
-MessageMeta = tuple[str, str, str]
-"""Per message: (platform, identity key, channel name as written), for storing and publishing."""
 
 # The message row is found by what the recorder wrote (it writes by key, without ids): the
 # first row of that channel, author, time and text that has no analysis yet, so two equal
@@ -54,7 +51,7 @@ class AnalysisStore:
     def store(
         self,
         requests: Sequence[Request],
-        meta: Sequence[MessageMeta],
+        messages: Sequence[MessageReceived],
         results: Sequence[Result],
         links: Sequence[tuple[str, ...]] | None,
     ) -> int:
@@ -70,9 +67,7 @@ class AnalysisStore:
         submit = self._db.writer.submit
         now = time.time()
         publish = self._publish
-        for request, (platform, identity, channel_name), result in zip(
-            requests, meta, results, strict=True
-        ):
+        for request, message, result in zip(requests, messages, results, strict=True):
             thread = self._threads.assign(
                 result.network, result.channel, result.key, result.reply_to
             )
@@ -82,7 +77,7 @@ class AnalysisStore:
                     (
                         result.network,
                         result.channel,
-                        identity,
+                        message.actor.key,
                         request.at.timestamp(),
                         request.text,
                         result.key,
@@ -100,11 +95,13 @@ class AnalysisStore:
             try:
                 publish(
                     MessageAnalyzed(
-                        platform=platform,
+                        platform=message.platform,
                         network=result.network,
                         timestamp=request.at,
-                        channel=channel_name,
+                        # Only channel messages are analysed: the channel is always set.
+                        channel=message.channel or result.channel,
                         message_id=result.key,
+                        message=message,
                         topics=result.topics,
                         is_question=result.is_question,
                         addressees=result.addressees,

@@ -34,8 +34,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from assistant.events import Event, MessageAnalyzed, MessageReceived, irc_casefold
-from assistant.nlp.analysis_store import AnalysisStore, MessageMeta
+from assistant.events import Event, MessageAnalyzed, MessageReceived, analysis_key, irc_casefold
+from assistant.nlp.analysis_store import AnalysisStore
 from assistant.nlp.channel_rosters import ChannelRosters, SystemLine
 from assistant.nlp.worker import (
     AnalysisWorker,
@@ -78,8 +78,8 @@ _MAIN, _SPARE, _LINKS = "analysis", "analysis-spare", "links"
 @dataclass(slots=True)
 class _Sent:
     batch: Batch
-    meta: tuple[MessageMeta, ...]
-    """Per message that is not a system line, for storing and publishing."""
+    messages: tuple[MessageReceived, ...]
+    """The messages of its requests that are not system lines, for storing and publishing."""
     pipeline: str
     """The pipeline worker that parses it."""
     waiting: set[str]
@@ -134,8 +134,8 @@ class Analyzer:
         self._workers: dict[str, AnalysisWorker] = {}
         self._restarting: dict[str, asyncio.Task[None]] = {}
         self._closing = False
-        self._backlog: deque[tuple[Request, MessageMeta | None]] = deque()
-        """Messages with their meta, and system lines (no meta), in the order they came."""
+        self._backlog: deque[tuple[Request, MessageReceived | None]] = deque()
+        """Messages with their event, and system lines (none), in the order they came."""
         self._rosters = ChannelRosters()
         self._in_flight: dict[int, _Sent] = {}
         self._numbers = 0
@@ -251,12 +251,11 @@ class Analyzer:
                     self.stats.dropped,
                 )
             return
-        at = event.timestamp.timestamp()
-        key = event.message_id or self._make_key(network, channel_key, event.actor.key, at)
+        key = event.message_id or self._make_key(network, channel_key, event)
         request = Request(
             network, channel_key, key, author, event.text, event.timestamp, event.reply_to
         )
-        self._queue(request, (event.platform, event.actor.key, channel))
+        self._queue(request, event)
 
     def _system(self, line: SystemLine, event: Event) -> None:
         if len(self._backlog) >= self.backlog_limit:
@@ -266,8 +265,8 @@ class Analyzer:
         )
         self._queue(request, None)
 
-    def _queue(self, request: Request, meta: MessageMeta | None) -> None:
-        self._backlog.append((request, meta))
+    def _queue(self, request: Request, message: MessageReceived | None) -> None:
+        self._backlog.append((request, message))
         self._idle.clear()
         if len(self._backlog) >= self.batch_size or not self._in_flight:
             # Idle workers take a message at once: waiting for company only adds latency.
@@ -276,14 +275,13 @@ class Analyzer:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(self.batch_wait, self._wait_over)
 
-    def _make_key(self, network: str, channel: str, identity: str, at: float) -> str:
+    def _make_key(self, network: str, channel: str, event: MessageReceived) -> str:
         # IRC has no message ids: the author and the instant name a line, and a rare second
         # line in the same microsecond gets a suffix.
-        key = f"{identity}@{at:.6f}"
+        key = analysis_key(event)
         last = self._last_keys.get((network, channel))
         if last is not None and (last == key or last.startswith(key + "#")):
-            suffix = int(last.rpartition("#")[2]) + 1 if "#" in last else 2
-            key = f"{key}#{suffix}"
+            key = analysis_key(event, int(last.rpartition("#")[2]) + 1 if "#" in last else 2)
         self._last_keys[network, channel] = key
         return key
 
@@ -309,11 +307,11 @@ class Analyzer:
             self._numbers += 1
             changes = self._rosters.take_changes()
             batch = Batch(self._numbers, changes, tuple(item[0] for item in items))
-            meta = tuple(item[1] for item in items if item[1] is not None)
+            messages = tuple(item[1] for item in items if item[1] is not None)
             pipeline = self._least_busy()
             waiting = {pipeline, _LINKS} if _LINKS in self._names else {pipeline}
             now = asyncio.get_running_loop().time()
-            self._in_flight[batch.number] = _Sent(batch, meta, pipeline, waiting, sent_at=now)
+            self._in_flight[batch.number] = _Sent(batch, messages, pipeline, waiting, sent_at=now)
             for name in self._pipelines:
                 if name != pipeline and changes:
                     self._send(name, Batch(0, changes, ()))  # every pipeline keeps the rosters
@@ -427,7 +425,7 @@ class Analyzer:
         del self._in_flight[first.batch.number]
         if first.analyses is not None and not first.lost:
             self.stats.analysed += self._store.store(
-                first.batch.analysed(), first.meta, first.analyses, first.links
+                first.batch.analysed(), first.messages, first.analyses, first.links
             )
         if self._in_flight and not next(iter(self._in_flight.values())).waiting:
             self._flushing = True
@@ -448,7 +446,7 @@ class Analyzer:
             sent.waiting.discard(name)  # the other pipeline worker parses it too
             return
         else:
-            self.stats.dropped += len(sent.meta)
+            self.stats.dropped += len(sent.messages)
             sent.lost = True
         self._answered(sent, name)
 
@@ -478,7 +476,7 @@ class Analyzer:
             if sent.attempts[name] >= 2:
                 log.error(
                     "analysis: a batch of %d message(s) was lost twice by the %s worker; skipped",
-                    len(sent.meta),
+                    len(sent.messages),
                     name,
                 )
                 self._give_up(sent, name)

@@ -1,12 +1,13 @@
 """The openings engine: events in, detectors asked, openings scored, filtered, stored, sent.
 
-One engine belongs to the ``openings`` plugin of one running assistant. It joins each
-analysed message to its raw line, keeps the :class:`~assistant.openings.room.Room` and the
-relationship ledgers up to date, asks every detector for candidates, scores them from
-explicit parts, holds back those in a conversation the owner is already in, lets the
-:class:`~assistant.openings.policy.Policy` decide, then stores each opening and hands it to
-the notifiers. It also follows what became of each opening: taken when the owner speaks
-to that person or in that conversation soon after, missed when the window passes.
+One engine belongs to the ``openings`` plugin of one running assistant. It makes a line of
+each analysed message (the analysis carries the message), keeps the
+:class:`~assistant.openings.room.Room` and the relationship ledgers up to date, asks every
+detector for candidates, scores them from explicit parts, holds back those in a
+conversation the owner is already in, lets the :class:`~assistant.openings.policy.Policy`
+decide, then stores each opening and hands it to the notifiers. It also follows what became
+of each opening: taken when the owner speaks to that person or in that conversation soon
+after, missed when the window passes.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from assistant.openings.policy import Policy
 from assistant.openings.room import Line, Observation, Room, channel_key
 from assistant.openings.store import OpeningsStore
 
-__all__ = ["OpeningsEngine", "analysis_key"]
+__all__ = ["OpeningsEngine"]
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,6 @@ _A = TypeVar("_A")
 _NEVER_HELD = frozenset(("ready",))
 _BY_PERSON_ONLY = frozenset(("addressed_you",))
 _ANSWER_LOOKBACK = 100  # lines searched back for the questions of someone a line names
-
-
-def analysis_key(event: MessageReceived) -> str:
-    """The key the analyzer gives this message (its id, else author key and instant)."""
-    return event.message_id or f"{event.actor.key}@{event.timestamp.timestamp():.6f}"
 
 
 @dataclass(slots=True)
@@ -93,7 +89,7 @@ class OpeningsEngine:
         self._open: list[_Sent] = []
         self._recent_by_person: dict[str, list[datetime]] = {}
         self.pair_analyses = True
-        """Keep each line until its analysis arrives (off when analysis is disabled)."""
+        """Unused: an analysis carries its message, so no line is kept waiting for one."""
         self.ctx = DetectorContext(settings, self.room, notability, interests, self.relationship)
         self.detectors = [make(self.ctx) for make in detectors]
 
@@ -163,13 +159,6 @@ class OpeningsEngine:
         if self._is_owner(event.actor):
             self.room.owner_nicks[event.network] = event.actor.nick
             self.room.owner_here.add(channel_key(event.network, event.channel))
-        if not self.pair_analyses:
-            return
-        pending = self.room.pending
-        if len(pending) > 10_000:  # analyses that never came: forget the oldest
-            pending.pop(next(iter(pending)))
-        # Two lines of one author in one instant share a key (the analyzer numbers them).
-        pending.setdefault(analysis_key(event), []).append(event)
 
     def _presence(self, event: MemberJoined | MemberLeft) -> None:
         if event.channel is None:
@@ -183,14 +172,8 @@ class OpeningsEngine:
                 self.room.owner_here.discard(key)
 
     async def _analysed(self, analysis: MessageAnalyzed) -> Observation | None:
-        key = analysis.message_id.partition("#")[0]
-        waiting = self.room.pending.get(key)
-        if not waiting:
-            return None
-        raw = waiting.pop(0)
-        if not waiting:
-            del self.room.pending[key]
-        if raw.backfill:
+        raw = analysis.message
+        if raw.kind == "notice" or raw.backfill:
             return None
         by_owner = self._is_owner(raw.actor)
         notable = None if by_owner else self.notability.lookup(raw.actor)

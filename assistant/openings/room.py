@@ -1,8 +1,8 @@
 """What the openings engine knows of the chats: recent lines, the owner's whereabouts, questions.
 
-Detectors read this view; only the engine changes it. Analysed messages are joined to the
-raw message they describe by the analyzer's key (the platform's message id, else the
-author's key and the instant), so a detector sees who said what and how it was understood.
+Detectors read this view; only the engine changes it. Each line is an analysed message
+with the message it describes (the analysis carries it), so a detector sees who said what
+and how it was understood.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from assistant.events import Identity, MessageAnalyzed, MessageReceived, irc_casefold
+from assistant.events import Identity, MessageAnalyzed, irc_casefold
 from assistant.openings.notable import Notable
 from assistant.openings.pacing import Relationship
 
@@ -105,7 +105,6 @@ class Room:
         self.owner_here: set[tuple[str, str]] = set()
         self.owner_in_thread: dict[tuple[str, str, str], datetime] = {}
         self.owner_topics: Counter[str] = Counter()
-        self.pending: dict[str, list[MessageReceived]] = {}
 
     def add(self, line: Line) -> None:
         """Remember a line, forgetting the oldest of its channel past the limit."""

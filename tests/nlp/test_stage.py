@@ -112,6 +112,7 @@ async def test_messages_are_analysed_stored_per_message_and_published(rig: Rig) 
         timestamp=question.timestamp,
         channel="#Bloggers",
         message_id=first.message_id,
+        message=question,
         topics=first.topics,
         is_question=True,
         addressees=(),

@@ -11,11 +11,17 @@ from assistant_openings import DETECTORS
 from spacy.language import Language
 
 from assistant.config import parse_settings
-from assistant.events import Identity, MemberJoined, MessageAnalyzed, MessageReceived
+from assistant.events import (
+    Identity,
+    MemberJoined,
+    MessageAnalyzed,
+    MessageReceived,
+    analysis_key,
+)
 from assistant.nlp.analysis import analysis_of
 from assistant.nlp.pipeline import load_pipeline
 from assistant.openings.clock import ReplayClock
-from assistant.openings.engine import OpeningsEngine, analysis_key
+from assistant.openings.engine import OpeningsEngine
 from assistant.openings.interests import InterestMatcher
 from assistant.openings.notable import build_notability
 from assistant.openings.opening import Opening
@@ -149,6 +155,7 @@ class Harness:
                 timestamp=self.at(at),
                 channel=channel,
                 message_id=key,
+                message=message,
                 topics=tuple(topics),
                 is_question=question,
                 addressees=tuple(addressees),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.events import utcnow
+from assistant.storage.backend import Connection
 
 __all__ = ["MergeError", "SplitResult", "merge_persons", "split_identity"]
 
@@ -29,6 +30,7 @@ _LATEST = frozenset({"last_message_id", "already_present"})
 _SUMMED = frozenset({"lines", "present_seconds"})
 _OPEN_ENDED = frozenset({"left_at"})  # NULL (still there) wins, else the latest
 _KEYS = ("session_id", "person_id")
+_UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE for a broken unique key
 
 
 class MergeError(ValueError):
@@ -69,15 +71,51 @@ def _attendance(conn: sqlite3.Connection, person: int) -> dict[int, dict[str, An
 
 
 def _put(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
+    """Write ``row`` as the attendance of its session and person, replacing any there."""
     columns = ", ".join(row)
     marks = ", ".join(f":{column}" for column in row)
-    conn.execute(f"INSERT OR REPLACE INTO session_attendance ({columns}) VALUES ({marks})", row)
+    update = ", ".join(f"{column} = excluded.{column}" for column in row if column not in _KEYS)
+    conn.execute(
+        f"INSERT INTO session_attendance ({columns}) VALUES ({marks}) "
+        f"ON CONFLICT (session_id, person_id) DO UPDATE SET {update}",
+        row,
+    )
+
+
+def _foreign_keys(conn: sqlite3.Connection | Connection, table: str) -> list[tuple[str, str]]:
+    """``(column, referenced table)`` for each foreign-key column of ``table``."""
+    if isinstance(conn, sqlite3.Connection):
+        found = conn.execute("SELECT * FROM pragma_foreign_key_list(?)", (table,))
+        return [(ref["from"], ref["table"]) for ref in found]
+    refs = conn.execute(
+        "SELECT a.attname, r.relname FROM pg_constraint AS c "
+        "JOIN pg_class AS t ON t.oid = c.conrelid "
+        "JOIN pg_namespace AS s ON s.oid = t.relnamespace AND s.nspname = current_schema() "
+        "JOIN pg_class AS r ON r.oid = c.confrelid "
+        "JOIN pg_attribute AS a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) "
+        "WHERE c.contype = 'f' AND t.relname = ? ORDER BY c.oid, a.attnum",
+        (table,),
+    )
+    return [(ref[0], ref[1]) for ref in refs]
+
+
+def _tables(conn: sqlite3.Connection | Connection) -> list[str]:
+    """The database's own tables, oldest first."""
+    if isinstance(conn, sqlite3.Connection):
+        names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return [name for (name,) in names if not name.startswith("sqlite_")]
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS s ON s.oid = c.relnamespace "
+        "WHERE s.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY c.oid"
+    )
+    return [row[0] for row in rows]
 
 
 def _message_refs(conn: sqlite3.Connection) -> list[str]:
     """Attendance columns that refer to messages (which may be gone by the time of a split)."""
-    refs = conn.execute("SELECT * FROM pragma_foreign_key_list('session_attendance')")
-    return [ref["from"] for ref in refs if ref["table"] == "messages"]
+    return [
+        column for column, table in _foreign_keys(conn, "session_attendance") if table == "messages"
+    ]
 
 
 def _restore(conn: sqlite3.Connection, row: dict[str, Any], person: int) -> None:
@@ -95,14 +133,42 @@ def _restore(conn: sqlite3.Connection, row: dict[str, Any], person: int) -> None
 def _person_tables(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """Every (table, column) that refers to persons, besides the ones handled by name."""
     found = []
-    tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-    for (table,) in tables:
-        if table in _HANDLED or table.startswith("sqlite_"):
+    for table in _tables(conn):
+        if table in _HANDLED:
             continue
-        for ref in conn.execute("SELECT * FROM pragma_foreign_key_list(?)", (table,)):
-            if ref["table"] == "persons":
-                found.append((table, ref["from"]))
+        for column, referenced in _foreign_keys(conn, table):
+            if referenced == "persons":
+                found.append((table, column))
     return found
+
+
+def _move_rows(
+    conn: sqlite3.Connection | Connection, table: str, column: str, params: dict[str, int]
+) -> None:
+    """Give ``gone``'s rows of ``table`` to ``keep``; a row ``keep`` already has stays theirs.
+
+    "Already has" is a unique key the move would break: SQLite's ``UPDATE OR IGNORE`` skips
+    those rows; PostgreSQL has no such clause, so each row moves under a savepoint of its own.
+    """
+    if isinstance(conn, sqlite3.Connection):
+        conn.execute(
+            f"UPDATE OR IGNORE {table} SET {column} = :keep WHERE {column} = :gone", params
+        )
+    else:
+        rows = conn.execute(f"SELECT ctid FROM {table} WHERE {column} = :gone", params)
+        for (ctid,) in rows.fetchall():
+            conn.execute("SAVEPOINT presence_move")
+            try:
+                conn.execute(
+                    f"UPDATE {table} SET {column} = :keep WHERE ctid = :ctid",
+                    {**params, "ctid": ctid},
+                )
+            except Exception as exc:
+                if getattr(exc, "sqlstate", None) != _UNIQUE_VIOLATION:
+                    raise
+                conn.execute("ROLLBACK TO SAVEPOINT presence_move")
+            conn.execute("RELEASE SAVEPOINT presence_move")
+    conn.execute(f"DELETE FROM {table} WHERE {column} = :gone", params)
 
 
 def _exists(conn: sqlite3.Connection, person: int) -> bool:
@@ -125,9 +191,9 @@ def merge_persons(conn: sqlite3.Connection, keep: int, gone: int, reason: str = 
             raise MergeError(f"there is no person {person}")
     params = {"keep": keep, "gone": gone}
     merge = conn.execute(
-        "INSERT INTO people_merges (person_id, at, reason) VALUES (?, ?, ?)",
+        "INSERT INTO people_merges (person_id, at, reason) VALUES (?, ?, ?) RETURNING id",
         (keep, utcnow().timestamp(), reason),
-    ).lastrowid
+    ).fetchone()[0]
     conn.execute(
         "INSERT INTO people_merge_identities (merge_id, identity_id) "
         "SELECT ?, id FROM identities WHERE person_id = ?",
@@ -149,13 +215,10 @@ def merge_persons(conn: sqlite3.Connection, keep: int, gone: int, reason: str = 
     conn.execute("UPDATE people_merges SET person_id = :keep WHERE person_id = :gone", params)
     for table, column in _person_tables(conn):
         # A row the survivor already has (a unique key) keeps the survivor's version.
-        conn.execute(
-            f"UPDATE OR IGNORE {table} SET {column} = :keep WHERE {column} = :gone", params
-        )
-        conn.execute(f"DELETE FROM {table} WHERE {column} = :gone", params)
+        _move_rows(conn, table, column, params)
     conn.execute("UPDATE identities SET person_id = :keep WHERE person_id = :gone", params)
     conn.execute("DELETE FROM persons WHERE id = :gone", params)
-    assert merge is not None
+    assert isinstance(merge, int)
     return merge
 
 
@@ -193,9 +256,9 @@ def split_identity(conn: sqlite3.Connection, person: int, identity: int) -> Spli
     if moving == mine:  # the merged-in side is all that is left: split the other side off
         moving = {identity}
     new = conn.execute(
-        "INSERT INTO persons (created_at) VALUES (?)", (utcnow().timestamp(),)
-    ).lastrowid
-    assert new is not None
+        "INSERT INTO persons (created_at) VALUES (?) RETURNING id", (utcnow().timestamp(),)
+    ).fetchone()[0]
+    assert isinstance(new, int)
     marks = ",".join("?" * len(moving))
     conn.execute(f"UPDATE identities SET person_id = ? WHERE id IN ({marks})", (new, *moving))
     # Earlier merges into what moved (say, its own alternate nick) go with it.

@@ -6,6 +6,7 @@ import json
 import sqlite3
 
 from assistant.events import irc_casefold
+from assistant.storage.backend import Connection
 from assistant.storage.database import Database
 
 __all__ = ["PERSON_ROWS", "analyses_naming", "find_person", "forget_person", "person_id_for"]
@@ -67,15 +68,14 @@ WHERE m.identity_id IN {_MINE}
 """
 # Found through the reverse indexes (people_addressed, people_reply_links, the thread
 # index) rather than by reading every analysis: forgetting stays fast in a large store.
+# The person's message keys are read in place (they may be many); their names, a handful
+# per identity, are bound one placeholder each (NAMES: ":n0, :n1, ...").
 _OTHERS_ANALYSES = f"""
 SELECT a.message_id, a.addressees, a.reply_to, a.thread FROM message_analyses AS a
 WHERE a.message_id IN (
-    SELECT message_id FROM people_addressed
-    WHERE name IN (SELECT value FROM json_each(:names))
-    UNION SELECT message_id FROM people_reply_links
-    WHERE target IN (SELECT value FROM json_each(:keys))
-    UNION SELECT message_id FROM message_analyses
-    WHERE thread IN (SELECT value FROM json_each(:keys)))
+    SELECT message_id FROM people_addressed WHERE name IN (NAMES)
+    UNION SELECT message_id FROM people_reply_links WHERE target IN ({_KEYS})
+    UNION SELECT message_id FROM message_analyses WHERE thread IN ({_KEYS}))
 AND a.message_id NOT IN (SELECT id FROM messages WHERE identity_id IN {_MINE})
 """
 
@@ -90,8 +90,10 @@ def _others_analyses(
     keys = {row[0] for row in conn.execute(_KEYS, params)}
     if not names and not keys:
         return names, keys, []
-    found = {"names": json.dumps(sorted(names)), "keys": json.dumps(sorted(keys))}
-    return names, keys, conn.execute(_OTHERS_ANALYSES, {**params, **found}).fetchall()
+    bound = {f"n{index}": name for index, name in enumerate(sorted(names))}
+    # No names (an identity never seen) still needs a list PostgreSQL accepts: (NULL).
+    sql = _OTHERS_ANALYSES.replace("NAMES", ", ".join(f":{n}" for n in bound) or "NULL")
+    return names, keys, conn.execute(sql, {**params, **bound}).fetchall()
 
 
 def analyses_naming(conn: sqlite3.Connection, person_id: int) -> list[int]:
@@ -122,11 +124,22 @@ def _forget(conn: sqlite3.Connection, person_id: int) -> int:
     params: dict[str, object] = {"person": person_id}
     conn.execute(_UNLINK_KICKS, params)
     _scrub_analyses(conn, params)
-    before = conn.total_changes
+    before = _deleted_so_far(conn)
     for statement in _FORGET:
         conn.execute(statement, params)
-    # total_changes also counts rows that plugin tables dropped through ON DELETE CASCADE.
-    return conn.total_changes - before
+    return _deleted_so_far(conn) - before
+
+
+def _deleted_so_far(conn: sqlite3.Connection | Connection) -> int:
+    """Rows changed so far, counting those that ON DELETE CASCADE took from plugin tables.
+
+    SQLite counts them in ``total_changes``; PostgreSQL in its statistics of the current
+    transaction (``pg_stat_xact_user_tables``), the only place its cascades are counted.
+    """
+    if isinstance(conn, sqlite3.Connection):
+        return conn.total_changes
+    row = conn.execute("SELECT coalesce(sum(n_tup_del), 0) FROM pg_stat_xact_user_tables")
+    return int(row.fetchone()[0])
 
 
 async def forget_person(db: Database, person_id: int) -> int:

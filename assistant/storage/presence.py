@@ -59,19 +59,19 @@ FROM (
     SELECT 1 AS what, m.at, m.text, 'channel' AS via, m.identity_id, m.channel_id
     FROM mine JOIN messages AS m ON m.id = (
         SELECT id FROM messages
-        WHERE identity_id = mine.id AND deleted = 0 AND channel_id IN visible
+        WHERE identity_id = mine.id AND deleted = 0 AND channel_id IN (SELECT id FROM visible)
         ORDER BY at DESC LIMIT 1)
     UNION ALL
     SELECT 0, p.joined_at, NULL, p.via, p.identity_id, p.channel_id
     FROM mine JOIN presence_intervals AS p ON p.id = (
         SELECT id FROM presence_intervals
-        WHERE identity_id = mine.id AND channel_id IN visible
+        WHERE identity_id = mine.id AND channel_id IN (SELECT id FROM visible)
         ORDER BY joined_at DESC LIMIT 1)
     UNION ALL
     SELECT 2, p.left_at, NULL, p.via, p.identity_id, p.channel_id
     FROM mine JOIN presence_intervals AS p ON p.id = (
         SELECT id FROM presence_intervals
-        WHERE identity_id = mine.id AND channel_id IN visible
+        WHERE identity_id = mine.id AND channel_id IN (SELECT id FROM visible)
         AND left_at IS NOT NULL AND left_kind NOT IN ('disconnected', 'unknown', 'nick')
         ORDER BY left_at DESC LIMIT 1)
 ) AS s
@@ -92,7 +92,8 @@ SELECT EXISTS (
 _ATTENDANCE = """
 WITH stays AS (
     SELECT identity_id, min(joined_at) AS arrived, max(left_at) AS left_at,
-           max(left_at IS NULL) AS present, max(coalesce(left_at, joined_at)) AS last_stay
+           max(CASE WHEN left_at IS NULL THEN 1 ELSE 0 END) AS present,
+           max(coalesce(left_at, joined_at)) AS last_stay
     FROM presence_intervals WHERE channel_id = :channel GROUP BY identity_id),
 said AS (
     SELECT identity_id, count(*) AS lines, min(at) AS first_said, max(at) AS last_said

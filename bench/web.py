@@ -48,6 +48,7 @@ from assistant.summaries.compose import compose_summary
 from assistant.summaries.deliver import configured_formats, folder_for, write_files
 from assistant.web.access import load_access
 from assistant.web.app import create_app
+from assistant.web.summaries import CACHED
 
 _spec = importlib.util.spec_from_file_location(
     "bench_queries", Path(__file__).with_name("queries.py")
@@ -242,6 +243,8 @@ async def measure(path: Path, args: argparse.Namespace) -> list[tuple[Any, ...]]
                 lambda i: (i,),
             )
 
+            kept = (composed + from_file)[-CACHED:]  # those the dashboard still keeps
+
             def each(chosen: list[int]) -> Callable[[int], Awaitable[Any]]:
                 left = iter(chosen)
                 view = page(lambda i: f"/sessions/{i}")
@@ -262,7 +265,7 @@ async def measure(path: Path, args: argparse.Namespace) -> list[tuple[Any, ...]]
                 ),
                 (
                     "one session, again",
-                    page(lambda i: f"/sessions/{composed[i % fresh]}"),
+                    page(lambda i: f"/sessions/{kept[i % len(kept)]}"),
                     "its messages",
                     messages,
                     sessions - 1,
@@ -275,6 +278,7 @@ async def measure(path: Path, args: argparse.Namespace) -> list[tuple[Any, ...]]
                 await timed(3, baseline, rng, upto)
                 b50, b99 = bench_queries.percentiles(await timed(args.runs, baseline, rng, upto))
                 results.append((name, p50, p99, baseline_name, b50, b99))
+        app.state.ranking.close()
     return results
 
 

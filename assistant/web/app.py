@@ -223,6 +223,7 @@ def create_app(
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
     app.state.closing = pages.closing
+    app.state.ranking = pages.ranking
     app.add_middleware(_RequireLogin, access=access, pages=pages)
     app.add_middleware(_SecurityHeaders)
     return app

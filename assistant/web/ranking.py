@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import sqlite3
 import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from assistant.config import Settings
+from assistant.config import IdentityRef, Settings
 from assistant.people.directory import Activity, identity_activity, people_order
 from assistant.people.notability import Notability, rank_people
 from assistant.storage.database import Database
@@ -36,16 +40,36 @@ class Ranked:
     """The same, as a UTC time."""
 
 
+_Work = tuple[list[Notability], list[int], Activity]
+
+
+def _rank(
+    uri: str,
+    watchlist: Sequence[tuple[str, int, Sequence[IdentityRef]]],
+    exclude: Sequence[IdentityRef],
+) -> _Work:
+    """Rank everyone, order the People list and count lines (in the ranking process)."""
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+    try:
+        conn.row_factory = sqlite3.Row
+        ranked = rank_people(conn, watchlist=watchlist, exclude=exclude)
+        return ranked, people_order(conn), identity_activity(conn)
+    finally:
+        conn.close()
+
+
 class Ranking:
     """Everyone's notability for the Now and People pages, and the People list's order
     (:func:`~assistant.people.directory.people_order`), kept for :data:`RANKING_FRESH`.
 
-    Ranking scores every person from the whole history (replies, mentions, sessions), a
-    second or more on a big database, and it changes slowly; so the pages use the latest
-    ranking and a stale one is replaced in the background. The work runs in a worker
-    thread on a read-only connection of its own, so neither the event loop nor the
-    database thread the other pages (and the recorder) use waits for it. Only the first
-    page after start-up waits.
+    Ranking scores every person from the whole history (replies, mentions, sessions):
+    seconds of Python on a big database, and it changes slowly; so the pages use the latest
+    ranking and a stale one is replaced in the background. The work runs in a process of
+    its own (started at the first page, spawned, kept until :meth:`close`) on a read-only
+    connection: a worker thread would share the interpreter lock with the event loop and
+    slow every page served meanwhile (and, under ``presence run``, the bot). Neither the
+    event loop nor the database thread waits for it; only the first page after start-up
+    does.
     """
 
     def __init__(self, db: Database, settings: Settings) -> None:
@@ -53,24 +77,27 @@ class Ranking:
         self.settings = settings
         self._latest: Ranked | None = None
         self._task: asyncio.Task[Ranked] | None = None
-
-    def _work(self) -> Ranked:
-        settings = self.settings
-        watchlist = [(m.name, m.priority, m.identities) for m in settings.watchlist]
-        began, taken = time.monotonic(), datetime.now(UTC)
-        conn = sqlite3.connect(f"{self.db.path.as_uri()}?mode=ro", uri=True)
-        try:
-            conn.row_factory = sqlite3.Row
-            ranked = rank_people(conn, watchlist=watchlist, exclude=settings.owner.identities)
-            order = {person: place for place, person in enumerate(people_order(conn))}
-            counted = identity_activity(conn)
-        finally:
-            conn.close()
-        return Ranked(ranked, {n.person_id: n for n in ranked}, order, counted, began, taken)
+        self._pool: ProcessPoolExecutor | None = None
 
     async def _refresh(self) -> Ranked:
         await self.db.flush()  # what was recorded so far is counted
-        self._latest = await asyncio.to_thread(self._work)
+        settings = self.settings
+        watchlist = [(m.name, m.priority, list(m.identities)) for m in settings.watchlist]
+        began, taken = time.monotonic(), datetime.now(UTC)
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        uri, exclude = self.db.path.as_uri(), list(settings.owner.identities)
+        loop = asyncio.get_running_loop()
+        try:
+            ranked, order, counted = await loop.run_in_executor(
+                self._pool, _rank, uri, watchlist, exclude
+            )
+        except BrokenProcessPool:
+            self._pool = None  # the process died (killed?): a new one next time
+            raise
+        places = {person: place for place, person in enumerate(order)}
+        by_person = {n.person_id: n for n in ranked}
+        self._latest = Ranked(ranked, by_person, places, counted, began, taken)
         return self._latest
 
     async def get(self) -> Ranked:
@@ -83,3 +110,9 @@ class Ranking:
             assert self._task is not None
             return await asyncio.shield(self._task)
         return latest
+
+    def close(self) -> None:
+        """Stop the ranking process (idempotent); a later page starts another."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

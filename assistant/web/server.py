@@ -128,5 +128,8 @@ class WebServer:
             self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
+        ranking = getattr(getattr(self.app, "state", None), "ranking", None)
+        if ranking is not None:
+            ranking.close()  # the notability ranking's process
         self._server = None
         self._task = None

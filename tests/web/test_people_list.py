@@ -59,6 +59,7 @@ def test_the_people_page_pages_through_everyone_with_the_watched_member_first(
                 for path in ("/people", "/people?page=2", "/people?q=acct12", "/people?page=x"):
                     response = await client.get(path, headers=bearer)
                     pages[path] = (response.status_code, response.text)
+            app.state.ranking.close()
         return pages
 
     pages = asyncio.run(scenario())

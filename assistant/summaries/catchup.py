@@ -293,9 +293,11 @@ def owner_spans(
     spans = []
     for channel_id in sorted(set(lines) | set(left), key=lambda c: str(names.get(c, ""))):
         said, went = float(lines.get(channel_id) or 0), float(left.get(channel_id) or 0)
-        since, reason = (said, "your last line") if said >= went else (went, "you left")
+        since, reason = (said, "your last line") if said > went else (went, "you left")
         if since < floor:
-            since, reason = floor, f"the last {minutes(MISSED_LOOKBACK.total_seconds() / 60)}"
+            since, reason = floor, f"the last {MISSED_LOOKBACK.total_seconds() / 3600:g} hours"
+        if since == said:  # a microsecond after: the owner's own last line is not news to them
+            since += 1e-6
         spans.append((str(names[channel_id]), since, reason))
     return spans
 

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from assistant.events import MessageAnalyzed, MessageReceived
 from assistant.nlp.threads import ConversationThreads
-from assistant.nlp.worker import Request, Result
+from assistant.nlp.worker_messages import Request, Result
 from assistant.storage.database import Database
 
 __all__ = ["AnalysisStore"]

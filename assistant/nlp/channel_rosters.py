@@ -2,10 +2,11 @@
 
 Joins, parts, quits and nick changes reach the analysis workers two ways. The pipeline
 worker keeps each channel's roster (only nicks present in a message's channel can be its
-addressees), so every change becomes a :data:`~assistant.nlp.worker.RosterChange`. The reply
-linker learned from IRC logs in which those events are written as system lines ("=== alice
-[~a@host]  has joined #ubuntu"), and a join or a nick change is often what the next message
-answers or names; so each one also becomes a system line in that channel, written the same way.
+addressees), so every change becomes a
+:data:`~assistant.nlp.worker_messages.RosterChange`. The reply linker learned from IRC logs
+in which those events are written as system lines ("=== alice [~a@host]  has joined
+#ubuntu"), and a join or a nick change is often what the next message answers or names; so
+each one also becomes a system line in that channel, written the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.events import Event, MemberJoined, MemberLeft, NickChanged, irc_casefold
-from assistant.nlp.worker import RosterChange
+from assistant.nlp.worker_messages import RosterChange
 
 __all__ = ["ChannelRosters", "SystemLine"]
 

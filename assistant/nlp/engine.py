@@ -25,7 +25,7 @@ from spacy.language import Language
 from assistant.nlp.analysis import MessageAnalysis, analysis_of
 from assistant.nlp.pipeline import load_pipeline, normalize_text, set_rosters
 from assistant.nlp.reply_linker import LinkerModel, ReplyLinker, Utterance
-from assistant.nlp.worker import (
+from assistant.nlp.worker_messages import (
     Batch,
     Request,
     Result,

@@ -1,7 +1,7 @@
 """The analyzer stage: channel messages in, stored and published analyses out, off the loop.
 
 :meth:`Analyzer.submit` is synchronous and cheap: it turns a recorded channel message into a
-plain :class:`~assistant.nlp.worker.Request` and queues it. Requests leave in micro-batches
+plain :class:`~assistant.nlp.worker_messages.Request` and queues it. Requests leave in micro-batches
 for the worker processes: a message that finds them idle leaves at once, alone; what arrives
 while they are busy waits and leaves together as soon as they are done (``batch_size`` messages
 at most, and never more than ``batch_wait`` seconds), so a quiet channel gets each analysis in
@@ -37,13 +37,12 @@ from typing import Any, cast
 from assistant.events import Event, MessageAnalyzed, MessageReceived, analysis_key, irc_casefold
 from assistant.nlp.analysis_store import AnalysisStore
 from assistant.nlp.channel_rosters import ChannelRosters, SystemLine
-from assistant.nlp.worker import (
-    AnalysisWorker,
+from assistant.nlp.worker import AnalysisWorker, WorkerDied
+from assistant.nlp.worker_messages import (
     Batch,
     Request,
     Result,
     Role,
-    WorkerDied,
     WorkerOptions,
     explicit_links,
     usable_cpus,

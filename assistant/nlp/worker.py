@@ -2,11 +2,12 @@
 
 spaCy holds the GIL while it parses, so in a thread of the bot's own process it would delay
 every keepalive; in a process of its own it costs the event loop nothing. The process loads
-the pipeline once, then takes batches of plain :class:`Request` values (and roster changes)
+the pipeline once, then takes batches of plain requests (and roster changes)
 from a queue, runs ``nlp.pipe`` over each batch inside ``nlp.memory_zone()`` (so its string
 store stays flat for weeks), links each message to the earlier message(s) it answers with a
-per-channel :class:`~assistant.nlp.reply_linker.ReplyLinker`, and sends plain
-:class:`Result` values back through a pipe.
+per-channel :class:`~assistant.nlp.reply_linker.ReplyLinker`, and sends plain results back
+through a pipe. Those values are in :mod:`assistant.nlp.worker_messages`; the process runs
+:mod:`assistant.nlp.engine`.
 
 :class:`AnalysisWorker` is the bot's side: it starts and stops the process, queues batches
 without blocking (the queue's feeder thread does the writing), and reads results on a
@@ -19,135 +20,25 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
-import os
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable
 from multiprocessing.connection import Connection
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any
+
+from assistant.nlp.worker_messages import Batch, Role, WorkerOptions
 
 if TYPE_CHECKING:
     from multiprocessing.context import SpawnProcess
     from multiprocessing.queues import Queue
 
-    from spacy.language import Language
-
-__all__ = [
-    "AnalysisWorker",
-    "Batch",
-    "PipelineFactory",
-    "Request",
-    "Result",
-    "Role",
-    "RosterChange",
-    "WorkerDied",
-    "WorkerOptions",
-    "explicit_links",
-    "usable_cpus",
-]
+# WorkerOptions is here too: it is what the bot's side gives an AnalysisWorker.
+__all__ = ["AnalysisWorker", "WorkerDied", "WorkerOptions"]
 
 log = logging.getLogger(__name__)
 
 
-class PipelineFactory(Protocol):
-    """Builds the spaCy pipeline inside the worker (must be picklable: a module-level callable)."""
-
-    def __call__(
-        self, name: str | None, *, roster: Iterable[str] = (), entities: bool = False
-    ) -> Language: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    """One channel message to analyse, as plain values."""
-
-    network: str
-    channel: str
-    key: str
-    """The message's key: the platform's id, else one the analyzer made up; results name it."""
-    author: str
-    text: str
-    at: datetime
-    reply_to: str | None = None
-    """The platform's explicit reply reference (Discord), which wins over the linker."""
-    system: bool = False
-    """A join, part, quit or nick change written as the IRC logs the linker learned from write
-    it ("nick [user@host]  has joined #chan"): context for the reply linker only, never
-    analysed, stored or answered for."""
-
-
-Role = Literal["analysis", "links", "both"]
-"""What a worker process does: the pipeline, the reply linkers, or both in one process."""
-
-RosterChange = tuple[Literal["add", "remove", "reset"], str, str, tuple[str, ...]]
-"""``(op, network, channel, nicks)``: nicks joined, left, or the channel's whole roster."""
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """What the worker gets at once: roster changes first, then messages in channel order.
-
-    Answers hold one value per message that is not a ``system`` line, in order.
-    """
-
-    number: int
-    roster: tuple[RosterChange, ...]
-    messages: tuple[Request, ...]
-
-    def analysed(self) -> list[Request]:
-        """The messages answered for: all but the system lines."""
-        return [request for request in self.messages if not request.system]
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """The analysis of one message, as plain values."""
-
-    network: str
-    channel: str
-    key: str
-    topics: tuple[str, ...]
-    is_question: bool
-    addressees: tuple[str, ...]
-    links: tuple[str, ...]
-    acts: tuple[str, ...]
-    reply_to: tuple[str, ...]
-    """Keys of the earlier messages it answers; empty when it starts a new conversation."""
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerOptions:
-    """How the worker builds what it needs (everything here crosses the process boundary)."""
-
-    pipeline: str | None = None
-    """Pipeline package or path; ``None`` lets the pipeline module choose."""
-    pipeline_factory: PipelineFactory | None = None
-    """Overrides the pipeline module's ``load_pipeline`` (tests, benchmarks)."""
-    entities: bool = False
-    """Run the pipeline's entity recognizer too (named entities become topics)."""
-    linker_model: Path | None = None
-    """Reply-linker parameters; ``None`` means the packaged ``assistant/nlp/reply_linker.json``."""
-    link_replies: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
 class WorkerDied(RuntimeError):
     """The worker process ended without being asked to."""
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (it decides the workers' priorities and the spare)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-def explicit_links(request: Request) -> tuple[str, ...]:
-    """The links a message carries itself: the platform's reply reference, if any."""
-    return (request.reply_to,) if request.reply_to is not None else ()
 
 
 def _serve(*args: Any) -> None:

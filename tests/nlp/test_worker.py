@@ -17,7 +17,8 @@ from assistant.nlp.disentangle_format import read_transcript
 from assistant.nlp.engine import Engine, _Intake
 from assistant.nlp.evaluate import predict_replies
 from assistant.nlp.reply_linker import LinkerModel
-from assistant.nlp.worker import AnalysisWorker, Batch, Request, Result, WorkerOptions
+from assistant.nlp.worker import AnalysisWorker
+from assistant.nlp.worker_messages import Batch, Request, Result, WorkerOptions
 
 if TYPE_CHECKING:
     from multiprocessing.queues import Queue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -11,16 +11,20 @@ import pytest
 from assistant.events import Identity, MemberModeChanged
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
-from assistant.testing.database import temporary_database
 from assistant.testing.factories import ChatScript
+from tests.storage.conftest import backend, open_database, postgres_cluster, postgres_dsn
+
+# The storage tests' fixtures: every recorder test runs on SQLite and on PostgreSQL.
+__all__ = ["backend", "open_database", "postgres_cluster", "postgres_dsn"]
 
 NET = "libera"
 T0 = datetime(2024, 1, 7, 8, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db() -> AsyncIterator[Database]:
-    async with temporary_database() as database:
+async def db(open_database: Callable[..., Awaitable[Database]]) -> AsyncIterator[Database]:
+    """A fresh database on each backend (SQLite, PostgreSQL)."""
+    async with await open_database() as database:
         yield database
 
 

@@ -135,8 +135,8 @@ class _Linker:
         sql = (
             "SELECT i.id, i.account FROM identities AS i JOIN networks AS n "
             "ON n.id = i.network_id WHERE i.platform = :platform "
-            "AND (:network IS NULL OR n.name = :network) AND ("
-            "i.key = :key OR (:account IS NOT NULL AND i.account = :account COLLATE NOCASE))"
+            "AND (CAST(:network AS TEXT) IS NULL OR n.name = :network) AND (i.key = :key "
+            "OR (CAST(:account AS TEXT) IS NOT NULL AND i.account = :account COLLATE NOCASE))"
         )
         key = ref.user_id if ref.platform == "discord" else None
         if key is None and ref.nick:

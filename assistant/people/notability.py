@@ -10,7 +10,6 @@ judgement. :func:`rank_people` is the one entry point; discovery (``presence peo
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -59,7 +58,8 @@ JOIN identities AS source ON source.id = m.identity_id
 JOIN message_analyses AS b ON b.key = l.target
 JOIN messages AS tm ON tm.id = b.message_id AND tm.channel_id = m.channel_id
 JOIN identities AS target ON target.id = tm.identity_id
-WHERE target.person_id != source.person_id AND (:only IS NULL OR target.person_id = :only)
+WHERE target.person_id != source.person_id
+AND (CAST(:only AS BIGINT) IS NULL OR target.person_id = :only)
 UNION ALL
 SELECT target.person_id, source.person_id
 FROM messages AS m
@@ -67,14 +67,14 @@ JOIN identities AS source ON source.id = m.identity_id
 JOIN messages AS tm ON tm.channel_id = m.channel_id AND tm.message_id = m.reply_to
 JOIN identities AS target ON target.id = tm.identity_id
 WHERE m.reply_to IS NOT NULL AND target.person_id != source.person_id
-AND (:only IS NULL OR target.person_id = :only)
+AND (CAST(:only AS BIGINT) IS NULL OR target.person_id = :only)
 """
 _ADDRESSED = """
 SELECT i.person_id AS source, i.network_id, a.name
 FROM people_addressed AS a
 JOIN messages AS m ON m.id = a.message_id
 JOIN identities AS i ON i.id = m.identity_id
-WHERE :only IS NULL OR a.name IN (SELECT value FROM json_each(:names))
+WHERE CAST(:only AS BIGINT) IS NULL OR a.name IN (NAMES)
 """
 _IDENTITIES = """
 SELECT i.id, i.person_id, i.network_id, i.platform, i.key, i.nick, i.account, i.user_id,
@@ -84,17 +84,17 @@ FROM identities AS i JOIN networks AS n ON n.id = i.network_id
 _MODES = """
 SELECT i.person_id, c.name AS channel, p.modes FROM presence_intervals AS p
 JOIN identities AS i ON i.id = p.identity_id JOIN channels AS c ON c.id = p.channel_id
-WHERE p.modes != '' AND c.private = 0 AND (:only IS NULL OR i.person_id = :only)
+WHERE p.modes != '' AND c.private = 0 AND (CAST(:only AS BIGINT) IS NULL OR i.person_id = :only)
 """
 _SESSIONS = """
 SELECT person_id, count(*) FROM session_attendance
-WHERE :only IS NULL OR person_id = :only GROUP BY person_id
+WHERE CAST(:only AS BIGINT) IS NULL OR person_id = :only GROUP BY person_id
 """
 _DAYS = """
 SELECT i.person_id, count(DISTINCT CAST(m.at / 86400 AS INTEGER)) AS days,
        max(m.at) AS last_at
 FROM messages AS m JOIN identities AS i ON i.id = m.identity_id
-WHERE :only IS NULL OR i.person_id = :only GROUP BY i.person_id
+WHERE CAST(:only AS BIGINT) IS NULL OR i.person_id = :only GROUP BY i.person_id
 """
 
 
@@ -147,7 +147,11 @@ def rank_people(
         if row["person_id"] == only
         for name in (irc_casefold(row["nick"]), row["nick"].lower(), row["key"].lower())
     }
-    params = {"only": only, "names": json.dumps(sorted(own_names))}
+    # The person's names (a handful per identity) are bound one placeholder each; no names
+    # still needs a list PostgreSQL accepts: (NULL).
+    names = {f"n{index}": name for index, name in enumerate(sorted(own_names))}
+    params: dict[str, object] = {"only": only, **names}
+    addressed = _ADDRESSED.replace("NAMES", ", ".join(f":{n}" for n in names) or "NULL")
     signals: dict[int, Counter[str]] = defaultdict(Counter)
     why: dict[int, list[str]] = defaultdict(list)
     repliers: dict[int, set[int]] = defaultdict(set)
@@ -160,7 +164,7 @@ def rank_people(
             f"{_plural(signals[person]['reply'], 'reply', 'replies')} from "
             f"{_plural(len(people), 'person', 'people')}"
         )
-    for row in conn.execute(_ADDRESSED, params):
+    for row in conn.execute(addressed, params):
         name = row["name"]
         target = person_by_name.get((row["network_id"], name))
         if target is None:

@@ -17,7 +17,7 @@ from assistant.config import Settings
 from assistant.events import Identity, irc_casefold, utcnow
 from assistant.people.optouts import OptOuts
 from assistant.storage.database import Database
-from assistant.storage.people import forget_person
+from assistant.storage.people import deleted_so_far, forget_person
 
 __all__ = [
     "PurgeResult",
@@ -98,11 +98,11 @@ async def opt_in(db: Database, identity: Identity) -> bool:
         optouts.discard(*entry)
 
     def forget_optout(conn: sqlite3.Connection) -> int:
-        before = conn.total_changes
+        before = deleted_so_far(conn)
         conn.executemany(
             "DELETE FROM people_optouts WHERE network = ? AND kind = ? AND value = ?", entries
         )
-        return conn.total_changes - before
+        return deleted_so_far(conn) - before
 
     removed = await db.transaction(forget_optout)
     return blocked or removed > 0

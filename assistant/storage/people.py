@@ -9,7 +9,14 @@ from assistant.events import irc_casefold
 from assistant.storage.backend import Connection
 from assistant.storage.database import Database
 
-__all__ = ["PERSON_ROWS", "analyses_naming", "find_person", "forget_person", "person_id_for"]
+__all__ = [
+    "PERSON_ROWS",
+    "analyses_naming",
+    "deleted_so_far",
+    "find_person",
+    "forget_person",
+    "person_id_for",
+]
 
 # By key first (the case-folded IRC nick, or a Discord user id), else by display nick; the
 # most recent identity wins when several Discord users share a display name.
@@ -124,17 +131,18 @@ def _forget(conn: sqlite3.Connection, person_id: int) -> int:
     params: dict[str, object] = {"person": person_id}
     conn.execute(_UNLINK_KICKS, params)
     _scrub_analyses(conn, params)
-    before = _deleted_so_far(conn)
+    before = deleted_so_far(conn)
     for statement in _FORGET:
         conn.execute(statement, params)
-    return _deleted_so_far(conn) - before
+    return deleted_so_far(conn) - before
 
 
-def _deleted_so_far(conn: sqlite3.Connection | Connection) -> int:
-    """Rows changed so far, counting those that ON DELETE CASCADE took from plugin tables.
+def deleted_so_far(conn: sqlite3.Connection | Connection) -> int:
+    """A running count of rows deleted (on SQLite, changed): take it before and after.
 
-    SQLite counts them in ``total_changes``; PostgreSQL in its statistics of the current
-    transaction (``pg_stat_xact_user_tables``), the only place its cascades are counted.
+    It counts the rows that ON DELETE CASCADE took from plugin tables: SQLite in
+    ``total_changes``, PostgreSQL in the statistics of the current transaction
+    (``pg_stat_xact_user_tables``), the only place its cascades are counted.
     """
     if isinstance(conn, sqlite3.Connection):
         return conn.total_changes

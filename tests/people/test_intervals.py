@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +11,6 @@ from assistant.events import Identity, MemberJoined, MemberLeft
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 from assistant.storage.presence import last_seen
-from assistant.testing.database import temporary_database
 from assistant.testing.factories import ChatScript
 
 NET = "libera"
@@ -23,8 +22,9 @@ def t(seconds: int) -> float:
 
 
 @pytest.fixture
-async def db() -> AsyncIterator[Database]:
-    async with temporary_database() as database:
+async def db(open_database: Callable[..., Awaitable[Database]]) -> AsyncIterator[Database]:
+    """A fresh database on each backend (SQLite, PostgreSQL)."""
+    async with await open_database() as database:
         yield database
 
 

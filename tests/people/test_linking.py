@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -12,15 +12,15 @@ from assistant.people.linking import alternate_base, relink_people
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 from assistant.storage.people import person_id_for
-from assistant.testing.database import temporary_database
 from assistant.testing.factories import ChatScript
 
 NET = "libera"
 
 
 @pytest.fixture
-async def db() -> AsyncIterator[Database]:
-    async with temporary_database() as database:
+async def db(open_database: Callable[..., Awaitable[Database]]) -> AsyncIterator[Database]:
+    """A fresh database on each backend (SQLite, PostgreSQL)."""
+    async with await open_database() as database:
         yield database
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -13,7 +13,6 @@ from assistant.people.merging import MergeError, merge_persons, split_identity
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 from assistant.storage.people import person_id_for
-from assistant.testing.database import temporary_database
 from assistant.testing.factories import ChatScript
 
 NET = "libera"
@@ -24,8 +23,9 @@ NOTES = (
 
 
 @pytest.fixture
-async def db() -> AsyncIterator[Database]:
-    async with temporary_database() as database:
+async def db(open_database: Callable[..., Awaitable[Database]]) -> AsyncIterator[Database]:
+    """A fresh database on each backend (SQLite, PostgreSQL)."""
+    async with await open_database() as database:
         yield database
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +12,6 @@ from assistant.people.optouts import OptOuts
 from assistant.people.privacy import opt_in, opt_out, purge_expired, retention_days
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
-from assistant.testing.database import temporary_database
 from assistant.testing.factories import ChatScript
 
 NET = "libera"
@@ -21,8 +20,9 @@ DAY = timedelta(days=1)
 
 
 @pytest.fixture
-async def db() -> AsyncIterator[Database]:
-    async with temporary_database() as database:
+async def db(open_database: Callable[..., Awaitable[Database]]) -> AsyncIterator[Database]:
+    """A fresh database on each backend (SQLite, PostgreSQL)."""
+    async with await open_database() as database:
         yield database
 
 

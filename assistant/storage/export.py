@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from assistant.storage.backend import Connection
 from assistant.storage.people import PERSON_ROWS, analyses_naming
 
 __all__ = ["EXPORT_FORMAT", "person_export", "person_rows"]
@@ -38,7 +39,34 @@ class _ForeignKey:
     cascades: bool
 
 
-def _tables(conn: sqlite3.Connection) -> list[str]:
+# The schema is read from each engine's catalogue: SQLite's sqlite_master and pragmas,
+# PostgreSQL's pg_class and pg_constraint (its tables in the connection's schema).
+_PG_TABLES = """
+SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS s ON s.oid = c.relnamespace
+WHERE s.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY c.relname COLLATE "C"
+"""
+# Every foreign key of a table, its columns and the parent's in order (PostgreSQL always
+# names the parent's columns); confdeltype 'c' is ON DELETE CASCADE.
+_PG_FOREIGN_KEYS = """
+SELECT p.relname AS parent, k.confdeltype = 'c' AS cascades,
+    ARRAY(SELECT CAST(a.attname AS TEXT) FROM unnest(k.conkey) WITH ORDINALITY AS u(n, o)
+          JOIN pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = u.n
+          ORDER BY u.o) AS columns,
+    ARRAY(SELECT CAST(a.attname AS TEXT) FROM unnest(k.confkey) WITH ORDINALITY AS u(n, o)
+          JOIN pg_attribute AS a ON a.attrelid = k.confrelid AND a.attnum = u.n
+          ORDER BY u.o) AS parent_columns
+FROM pg_constraint AS k
+JOIN pg_class AS t ON t.oid = k.conrelid
+JOIN pg_namespace AS s ON s.oid = t.relnamespace AND s.nspname = current_schema()
+JOIN pg_class AS p ON p.oid = k.confrelid
+WHERE k.contype = 'f' AND t.relname = ?
+ORDER BY k.oid
+"""
+
+
+def _tables(conn: sqlite3.Connection | Connection) -> list[str]:
+    if not isinstance(conn, sqlite3.Connection):
+        return [row[0] for row in conn.execute(_PG_TABLES)]
     rows = conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
         "ORDER BY name"
@@ -55,7 +83,21 @@ def _primary_key(conn: sqlite3.Connection, table: str) -> tuple[str, ...]:
     return tuple(row[1] for row in sorted(info, key=lambda row: row[5]) if row[5] > 0)
 
 
-def _foreign_keys(conn: sqlite3.Connection, tables: Iterable[str]) -> list[_ForeignKey]:
+def _foreign_keys(
+    conn: sqlite3.Connection | Connection, tables: Iterable[str]
+) -> list[_ForeignKey]:
+    if not isinstance(conn, sqlite3.Connection):
+        return [
+            _ForeignKey(
+                table=table,
+                columns=tuple(row["columns"]),
+                parent=row["parent"],
+                parent_columns=tuple(row["parent_columns"]),
+                cascades=bool(row["cascades"]),
+            )
+            for table in tables
+            for row in conn.execute(_PG_FOREIGN_KEYS, (table,))
+        ]
     keys = []
     for table in tables:
         grouped: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
@@ -80,9 +122,17 @@ def _foreign_keys(conn: sqlite3.Connection, tables: Iterable[str]) -> list[_Fore
 
 
 def _select(
-    conn: sqlite3.Connection, table: str, columns: tuple[str, ...], values: set[tuple[Any, ...]]
+    conn: sqlite3.Connection | Connection,
+    table: str,
+    columns: tuple[str, ...],
+    values: set[tuple[Any, ...]],
 ) -> Iterator[Row]:
     if not values:
+        return
+    if len(columns) == 1 and not isinstance(conn, sqlite3.Connection):
+        sql = f"SELECT * FROM {_quote(table)} WHERE {_quote(columns[0])} = ANY (?)"
+        for row in conn.execute(sql, ([v[0] for v in values],)):
+            yield dict(row)
         return
     if len(columns) == 1:
         sql = (

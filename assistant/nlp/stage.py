@@ -20,14 +20,13 @@ may give the spare no CPU at all).
 
 Joins, parts, quits and nick changes keep each channel's roster for the pipeline worker and
 reach the reply linker as system lines (:mod:`assistant.nlp.channel_rosters`); results are
-stored and published by :mod:`assistant.nlp.analysis_store`. A worker that dies is restarted;
-the batches it held are sent again once, then given up.
+stored and published by :mod:`assistant.nlp.analysis_store`. A worker that dies is restarted
+(:mod:`assistant.nlp.supervision`); the batches it held are sent again once, then given up.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -37,12 +36,11 @@ from typing import Any, cast
 from assistant.events import Event, MessageAnalyzed, MessageReceived, analysis_key, irc_casefold
 from assistant.nlp.analysis_store import AnalysisStore
 from assistant.nlp.channel_rosters import ChannelRosters, SystemLine
-from assistant.nlp.worker import AnalysisWorker, WorkerDied
+from assistant.nlp.supervision import WorkerPool, WorkerSpec
 from assistant.nlp.worker_messages import (
     Batch,
     Request,
     Result,
-    Role,
     WorkerOptions,
     explicit_links,
     usable_cpus,
@@ -52,8 +50,6 @@ from assistant.storage.database import Database
 __all__ = ["Analyzer", "AnalyzerStats"]
 
 log = logging.getLogger(__name__)
-
-_RESTART_DELAYS = (0.5, 2.0, 10.0, 30.0)
 
 
 @dataclass(slots=True)
@@ -120,18 +116,19 @@ class Analyzer:
         self.batch_wait = batch_wait
         self.max_in_flight = max_in_flight
         self.backlog_limit = backlog
-        self._start_timeout = start_timeout
         self.stats = AnalyzerStats()
         # The pipeline and the reply linker each get a process: they run in parallel. With a
         # CPU to spare, a second pipeline process at idle priority takes batches too.
         self._pipelines: tuple[str, ...] = (
             (_MAIN, _SPARE) if spare_worker and usable_cpus() > 1 else (_MAIN,)
         )
-        self._names: tuple[str, ...] = self._pipelines + (
-            (_LINKS,) if self.options.link_replies else ()
+        names: tuple[str, ...] = self._pipelines + ((_LINKS,) if self.options.link_replies else ())
+        specs: dict[str, WorkerSpec] = {
+            name: ("links" if name == _LINKS else "analysis", name == _SPARE) for name in names
+        }
+        self._pool = WorkerPool(
+            self.options, specs, self._on_worker, self._restarted, start_timeout=start_timeout
         )
-        self._workers: dict[str, AnalysisWorker] = {}
-        self._restarting: dict[str, asyncio.Task[None]] = {}
         self._closing = False
         self._backlog: deque[tuple[Request, MessageReceived | None]] = deque()
         """Messages with their event, and system lines (none), in the order they came."""
@@ -155,13 +152,7 @@ class Analyzer:
     def worker_pids(self) -> dict[str, int]:
         """The id of each running worker process, by name: ``analysis``, ``links`` and
         ``analysis-spare`` (the spare pipeline worker, when there is one)."""
-        return {
-            name: pid for name, worker in self._workers.items() if (pid := worker.pid) is not None
-        }
-
-    @property
-    def _ready(self) -> bool:
-        return len(self._workers) == len(self._names) and not self._restarting
+        return self._pool.pids
 
     @property
     def pending(self) -> int:
@@ -175,11 +166,7 @@ class Analyzer:
         Raises:
             WorkerDied: the pipeline could not be loaded (the message says why).
         """
-        try:
-            await asyncio.gather(*(self._start_worker(name) for name in self._names))
-        except BaseException:
-            await self._stop_workers()
-            raise
+        await self._pool.start()
         self._pump(force=True)
 
     def submit(self, event: Event) -> None:
@@ -211,27 +198,18 @@ class Analyzer:
         """Analyse what is pending (for at most ``timeout`` seconds), then end the worker."""
         if self._closing:
             return
-        drained = await self.drain(timeout) if self._workers or self._restarting else False
+        drained = await self.drain(timeout) if self._pool.running else False
         self._closing = True
         for timer in (self._timer, self._steal_timer):
             if timer is not None:
                 timer.cancel()
         self._timer = self._steal_timer = None
-        for task in list(self._restarting.values()):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
         left = self.pending
         if not drained and left:
             self.stats.dropped += left
             log.warning("analysis: stopped with %d message(s) not analysed", left)
         self._idle.set()  # nothing more will be analysed: whoever waits in drain goes on
-        await self._stop_workers()
-
-    async def _stop_workers(self) -> None:
-        workers = list(self._workers.values())
-        self._workers.clear()
-        await asyncio.gather(*(worker.stop(timeout=5) for worker in workers))
+        await self._pool.stop()
 
     # ------------------------------------------------------------------ intake
 
@@ -295,7 +273,7 @@ class Analyzer:
 
     def _pump(self, *, force: bool) -> None:
         """Send batches while there is room: full ones, or a partial one when ``force``."""
-        if not self._ready or self._closing:
+        if not self._pool.ready or self._closing:
             return
         room = self.max_in_flight * len(self._pipelines)
         while len(self._in_flight) < room and self._backlog:
@@ -308,7 +286,7 @@ class Analyzer:
             batch = Batch(self._numbers, changes, tuple(item[0] for item in items))
             messages = tuple(item[1] for item in items if item[1] is not None)
             pipeline = self._least_busy()
-            waiting = {pipeline, _LINKS} if _LINKS in self._names else {pipeline}
+            waiting = {pipeline, _LINKS} if _LINKS in self._pool.names else {pipeline}
             now = asyncio.get_running_loop().time()
             self._in_flight[batch.number] = _Sent(batch, messages, pipeline, waiting, sent_at=now)
             for name in self._pipelines:
@@ -365,10 +343,7 @@ class Analyzer:
         return min(self._pipelines, key=lambda name: load[name])
 
     def _send(self, name: str, batch: Batch) -> None:
-        try:
-            self._workers[name].send(batch)
-        except Exception:
-            log.exception("analysis: cannot send a batch to the %s worker", name)
+        self._pool.send(name, batch)
 
     def _check_idle(self) -> None:
         if not self._backlog and not self._in_flight:
@@ -451,23 +426,9 @@ class Analyzer:
 
     # ------------------------------------------------------------------ the workers
 
-    async def _start_worker(self, name: str) -> None:
-        role: Role = "links" if name == _LINKS else "analysis"
-        worker = AnalysisWorker(
-            self.options,
-            lambda kind, payload: self._on_worker(name, kind, payload),
-            role=role,
-            spare=name == _SPARE,
-        )
-        await worker.start(timeout=self._start_timeout)
-        self._workers[name] = worker
-        log.info("analysis: %s worker %s ready", name, worker.pid)
-
     def _worker_died(self, name: str, exitcode: object) -> None:
-        if self._closing or name in self._restarting:
+        if not self._pool.died(name, exitcode):
             return
-        log.error("analysis: the %s worker died (exit code %s); restarting it", name, exitcode)
-        dead = self._workers.pop(name, None)
         for sent in list(self._in_flight.values()):
             if name not in sent.waiting:
                 continue
@@ -479,34 +440,10 @@ class Analyzer:
                     name,
                 )
                 self._give_up(sent, name)
-        self._restarting[name] = asyncio.create_task(
-            self._restart(name, dead), name=f"analysis-restart-{name}"
-        )
 
-    async def _restart(self, name: str, dead: AnalysisWorker | None) -> None:
-        if dead is not None:
-            with contextlib.suppress(Exception):
-                await dead.stop(timeout=1)
-        attempt = 0
-        try:
-            while not self._closing:
-                try:
-                    await self._start_worker(name)
-                except (WorkerDied, TimeoutError, OSError) as exc:
-                    delay = _RESTART_DELAYS[min(attempt, len(_RESTART_DELAYS) - 1)]
-                    log.error(
-                        "analysis: the %s worker did not start (%s); again in %.1f s",
-                        name,
-                        exc,
-                        delay,
-                    )
-                    attempt += 1
-                    await asyncio.sleep(delay)
-                    continue
-                self.stats.restarts += 1
-                break
-        finally:
-            del self._restarting[name]
+    def _restarted(self, name: str) -> None:
+        """A new ``name`` worker is ready: it gets the rosters and the batches it lost."""
+        self.stats.restarts += 1
         if name in self._pipelines:
             # A new process knows nothing: every roster first, then the batches it lost.
             self._send(name, Batch(0, self._rosters.everything(), ()))

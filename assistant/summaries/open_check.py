@@ -9,13 +9,13 @@ was left open.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from assistant.summaries.model import Question
+from assistant.summaries.still_open import reply_threads
 
 __all__ = ["OpenQuestion", "check_open_questions"]
 
@@ -30,31 +30,6 @@ class OpenQuestion:
     answer_text: str | None = None
 
 
-def _keys(value: object) -> list[str]:
-    if not value:
-        return []
-    parsed = json.loads(str(value)) if isinstance(value, str) else value
-    return [str(key) for key in parsed] if isinstance(parsed, list) else []
-
-
-def _threads(messages: Sequence[Mapping[str, Any]]) -> list[int]:
-    """The thread (a root index) of each message, joining messages by their reply links."""
-    parent = list(range(len(messages)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    by_key = {str(m["key"]): i for i, m in enumerate(messages) if m["key"] is not None}
-    for index, message in enumerate(messages):
-        for key in _keys(message["reply_to"]):
-            if key in by_key:
-                parent[root(index)] = root(by_key[key])
-    return [root(i) for i in range(len(messages))]
-
-
 def check_open_questions(
     messages: Sequence[Mapping[str, Any]], unanswered: Sequence[Question]
 ) -> list[OpenQuestion]:
@@ -63,7 +38,7 @@ def check_open_questions(
     ``messages`` are the session's rows as :func:`~assistant.summaries.compose.read_session`
     reads them (``at``, ``nick``, ``text``, ``key``, ``reply_to``), in order.
     """
-    threads = _threads(messages)
+    threads = reply_threads(messages)
     checked = []
     for question in unanswered:
         stamp = question.at.timestamp()

@@ -10,10 +10,13 @@ An asked question is *answered* when, later in the session, a line by another vo
 
 - links to it as a reply (the analyzer's ``reply_to`` or the platform's reply reference);
 - addresses the asker while the question is still the asker's latest line;
+- comes within :data:`FOLLOW_SECONDS` in its thread (the lines joined to it by reply links);
 - or follows within :data:`FOLLOW_LINES` lines and :data:`FOLLOW_SECONDS` and shares a
-  content word with it: in a meeting the next speakers on the same subject answer it.
+  content word with it, takes it up ("good question"), or opens with a yes or a no: in a
+  meeting the next speakers on the same subject answer it.
 
-The asker closing it themselves ("never mind, found it") also ends it. A *voice* is the
+The asker closing it themselves ("never mind, found it"), or thanking after someone else
+spoke ("ah I see, thanks"), also ends it. A *voice* is the
 person who wrote the line, except in a scribed meeting (``Scribe: nick``), where the
 scribe's ``name: text`` lines are that name speaking and ``... text`` lines continue it:
 a scribe's next line is usually somebody else's answer.
@@ -43,6 +46,7 @@ __all__ = [
     "Asked",
     "asked_questions",
     "is_substantive",
+    "reply_threads",
     "still_open",
     "voices",
 ]
@@ -85,7 +89,10 @@ _CLARIFY = re.compile(
 _CALL = re.compile(
     r"\b(?:re-?)?introduc\w*\b|\bare\s+you\s+(?:here|there|with\s+us|on\s+the\s+call)\b|"
     r"\b(?:take\s*over|close\s*out)\b|\bdial\s*in\b|\bhear\s+(?:me|us)\b|\bmuted?\b|"
-    r"\bscreen\s*shar|\blet'?s\s+(?:start|begin|move|go\s+on)\b|\bfill\s+in\s+on\b|\b(?:re-?)?(?:post|share|paste|drop)\s+(?:the|that|a)\s+(?:link|url)",
+    r"\bscreen\s*shar|\blet'?s\s+(?:start|begin|move|go\s+on)\b|\bfill\s+in\s+on\b|"
+    r"\b(?:re-?)?(?:post|share|paste|drop)\s+(?:the|that|a)\s+(?:[\w-]+\s+){0,3}(?:link|url)\b|"
+    r"\b(?:on\s+)?(?:today'?s|this)\s+call\b|\bdid\s+i\s+(?:cover|miss|forget)\b|"
+    r"\bwhat'?s\s+going\s+on\s+(?:here|in\s+here)\b",
     re.IGNORECASE,
 )
 # A real question mark: right after a word (a scribe's "and ?" marks a word they missed).
@@ -94,6 +101,15 @@ _LINK_ASKED = re.compile(r"\b(?:link|url|slides?|deck|doc(?:ument)?)\b", re.IGNO
 _URL = re.compile(r"https?://\S+")
 _TAG = re.compile(r"(?:,\s*|\s)(?:right|no|eh|huh|innit|isn'?t\s+it|ok|okay|yes)\s*\?+\s*$", re.I)
 _NOT_ASKING = frozenset({"short_question", "aside"})
+_ASIDE = re.compile(r"\([^()]*\)")
+"""A parenthesis: "(again?)" inside a line asks nothing of anyone."""
+_TAKES_UP = re.compile(
+    r"^(?:yes|yeah|yep|yup|no|nope|nah|not\s+yet|sure|correct|exactly)\b|\bgood\s+(?:question|point)\b",
+    re.IGNORECASE,
+)
+_SEES = re.compile(
+    r"\b(?:thanks|thank\s+you|thx|ty|i\s+see|got\s+it|makes\s+sense)\b", re.IGNORECASE
+)
 _POLITE = frozenset({"greeting", "thanks"})
 """A greeting or thanks asks nothing, unless a real question follows it ("evening all! what…")."""
 _POLITE_WORDS = 3
@@ -136,7 +152,7 @@ def is_substantive(text: str, acts: set[str] | frozenset[str] = frozenset()) -> 
     if is_procedural(text) or acts & _NOT_ASKING:
         return False
     said = _PREFIX.sub("", text, count=1).strip()
-    if not (_ASKS.search(_URL.sub("", said)) or acts & _KEEN):
+    if not (_ASKS.search(_ASIDE.sub("", _URL.sub("", said))) or acts & _KEEN):
         return False  # a statement the analyzer read as a question
     if _ROUTINE.match(said) or _CLARIFY.match(said) or _CALL.search(said) or _TAG.search(said):
         return False
@@ -189,6 +205,7 @@ def asked_questions(
     ``counted`` the people whose questions count (Presence itself is left out).
     """
     spoken, scribed_lines = voices(messages)
+    threads = reply_threads(messages)
     found: list[Asked] = []
     for index in questions:
         message = messages[index]
@@ -218,11 +235,21 @@ def asked_questions(
                 if scribed and not followers and seconds <= FOLLOW_SECONDS / 3:
                     rhetorical = True  # the speaker went straight on: a point, not a question
                     break
-                answered = bool(_acts(after) & _CLOSES)  # "never mind, found it"
+                # "never mind, found it"; "ah I see, thanks" once someone else spoke (their
+                # next words: thanks later in the talk are for something else).
+                answered = bool(_acts(after) & _CLOSES) or bool(
+                    latest and followers and _SEES.search(after_text)
+                )
                 latest = False
                 continue
             if latest and voice in _addressees(after):
                 answered = True
+            elif (
+                threads[later] == threads[index]
+                and seconds <= FOLLOW_SECONDS
+                and not is_procedural(after_text)
+            ):
+                answered = True  # a reply in its thread
             elif (
                 followers < FOLLOW_LINES
                 and seconds <= FOLLOW_SECONDS
@@ -234,6 +261,7 @@ def asked_questions(
                     (scribed and followers == 1)
                     or bool(words & set(content_words(after_text)))
                     or (wants_link and bool(_URL.search(after_text)))
+                    or bool(_TAKES_UP.search(_PREFIX.sub("", after_text, count=1).strip()))
                 )
         if rhetorical:
             continue
@@ -249,6 +277,24 @@ def asked_questions(
             )
         )
     return found
+
+
+def reply_threads(messages: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The thread (a root index) of each message, joining messages by their reply links."""
+    parent = list(range(len(messages)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    by_key = {str(m["key"]): i for i, m in enumerate(messages) if m.get("key") is not None}
+    for index, message in enumerate(messages):
+        for key in json_list(message.get("reply_to")):
+            if key in by_key:
+                parent[root(index)] = root(by_key[key])
+    return [root(i) for i in range(len(messages))]
 
 
 def still_open(

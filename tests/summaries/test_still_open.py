@@ -45,6 +45,11 @@ def test_procedural_questions_clarifications_and_fragments_are_not_listed() -> N
         "any other questions?",
         "which version?",
         "isn't it a new chain, right?",
+        "can someone share the sip web client url?",  # the call's own mechanics
+        "will we have the storage discussion on today's call?",
+        "did I cover everything you wanted me to cover?",
+        "whats going on here?",
+        "we can have that debate (again?) later",  # the only "?" is in an aside
     ):
         assert not is_substantive(text), text
     assert is_substantive("how do we rotate the signing keys of the registry?")
@@ -99,3 +104,38 @@ def test_at_most_a_handful_per_hour_listed() -> None:
     lines += [(minute * 10 + 5, 1 + minute % 3, "the cat sat down") for minute in range(6)]
     lines.sort()
     assert len(open_texts(lines, hours=1.0)) == 5
+
+
+def test_a_reply_in_its_thread_answers_it_whatever_its_words() -> None:
+    messages = rows(
+        [
+            (0, 1, "what's this about italian prices?"),
+            (0.2, 2, "oh it's prezi, the slides tool"),
+            (0.4, 3, "my cat sat on the keyboard"),
+        ]
+    )
+    messages[0]["key"], messages[1]["key"] = "k1", "k2"
+    messages[1]["reply_to"] = '["k1"]'
+    asked = asked_questions(messages, [0], set(), frozenset(NICKS))
+    assert [a.answered for a in asked] == [True]
+    messages[1]["reply_to"] = "[]"  # no link, no shared word: nothing says it answers
+    asked = asked_questions(messages, [0], set(), frozenset(NICKS))
+    assert [a.answered for a in asked] == [False]
+
+
+def test_a_yes_or_no_or_good_question_takes_it_up() -> None:
+    for reply in ("yes in 25519 but it is a challenge", "good question, the verifier does"):
+        lines = [(0, 1, "is the new signature suite secure?"), (0.5, 2, reply)]
+        assert open_texts(lines) == [], reply
+
+
+def test_the_asker_thanking_after_an_answer_closes_it() -> None:
+    lines = [
+        (0, 1, "i'm not sure what the issue is with this diagram, any insight?"),
+        (0.5, 2, "rene was asking for feedback on the layering"),
+        (1, 1, "ah i see, thanks all"),
+    ]
+    assert open_texts(lines) == []
+    # Thanks later in the talk, after the asker moved on, are for something else.
+    moved_on = [*lines[:2], (1, 1, "here is my new post on layering"), (2, 1, "thanks bob")]
+    assert open_texts(moved_on) == [lines[0][2]]

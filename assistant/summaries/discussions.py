@@ -149,6 +149,8 @@ _LABELS = frozenset(
 _AGENDA_WORDS = 20
 """A line longer than this is talk, even when it opens with an agenda item."""
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.+\-]*[a-z0-9]|[a-z0-9]")
+_TITLE_WORD = re.compile(r"(?<=[\w,;:] )[A-Z][a-z]+\b")
+"""A capitalised word after another word: a name more than a sentence start."""
 _PHRASE_WORD = re.compile(r"^[a-z][a-z0-9\-]*[a-z0-9]$|^[a-z0-9]+$")
 _CHATTER = (
     FILLERS
@@ -343,6 +345,25 @@ def _scribed_names(lines: Iterable[_Line]) -> frozenset[str]:
         for word in re.split(r"[_\-\[\]`|^{}]+", name)
         if len(word) > 2 and word not in _stop_words() and word not in _CHATTER
     )
+
+
+def _nick_names(lines: Sequence[_Line], messages: Sequence[Mapping[str, Any]]) -> frozenset[str]:
+    """Words that name a participant by the start of their nick ("Kim" for kimhd).
+
+    Only a word written capitalised inside a line counts (a name, not "key" for keybot).
+    """
+    nicks = {w for m in messages for w in _WORD.findall(str(m.get("nick") or "").lower())}
+    said = {w for line in lines for w in line.words}
+    named = {w for w in said if len(w) >= 3 and any(n != w and n.startswith(w) for n in nicks)}
+    if not named:
+        return frozenset()
+    titled = {
+        word.lower()
+        for line in lines
+        for word in _TITLE_WORD.findall(line.text)
+        if word.lower() in named
+    }
+    return frozenset(titled)
 
 
 def _agenda_page(text: str) -> tuple[str, str] | None:
@@ -799,7 +820,7 @@ def map_discussions(
     names = frozenset(
         w for speaker in people.values() for w in _WORD.findall(speaker.name.lower())
     ) | frozenset(w for m in messages for w in _WORD.findall(str(m.get("nick") or "").lower()))
-    names |= _scribed_names(lines)
+    names |= _scribed_names(lines) | _nick_names(lines, messages)
     used: set[str] = set()
     for group in sorted(groups, key=lambda g: -len(g.lines)):
         headline = _headline(group, spread, len(groups), names, used)

@@ -304,6 +304,24 @@ def test_the_talk_after_a_standing_item_is_a_discussion_of_its_own(nlp: Language
     assert any("dashboard" in h or "moisture" in h for h in headlines[3:])
 
 
+def test_a_participant_named_by_the_start_of_their_nick_is_no_headline(nlp: Language) -> None:
+    talk: list[Line] = [
+        (0, 1, "t", "so Carolyn found the bug in the probes"),
+        (1, 2, "t", "Carolyn wrote the patch for the probes last night"),
+        (2, 3, "t", "the probes look fine now, I tested them"),
+        (3, 1, "t", "ask Carolyn about the firmware too"),
+        (4, 2, "t", "I think Carolyn knows the firmware best"),
+        (5, 3, "t", "yes, the firmware comes next week"),
+    ]
+    messages = rows(nlp, talk)
+    for message in messages:
+        if message["person_id"] == 3:
+            message["nick"] = "carolyn_w"
+    [found] = build_discussions(messages, PEOPLE)
+
+    assert found.headline == "probe"  # carolyn_w is "Carolyn", however often she is named
+
+
 def test_a_link_to_the_announcements_page_starts_the_announcements(nlp: Language) -> None:
     call = [
         *CALL[:5],

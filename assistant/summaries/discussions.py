@@ -33,9 +33,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import numpy as np
 
 from assistant.nlp.chat_words import FILLERS, GENERIC_WORDS, GREETING_WORDS
 from assistant.summaries.model import Discussion, KeyLine, Participant
@@ -74,6 +76,8 @@ _MULTIWORD = 5.0
 """How much more a phrase of several words is worth as a headline than a single word."""
 """Discussions far apart in time that share (almost) no words are never merged."""
 _RANKED_LINES = 150
+_DENSE = 12
+"""From this many targets a node on average, PageRank adds a node's shares with numpy."""
 _SIGNPOST_BOOST = 10.0
 """How much more a phrase is worth as a headline when a line named it alone ("Action items")."""
 
@@ -271,6 +275,7 @@ def _fallback_phrases(text: str) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=16384)
 def _good_phrase(phrase: str) -> bool:
     words = phrase.split()
     return (
@@ -637,18 +642,47 @@ def _merge(groups: list[_Group], target: int) -> list[_Group]:
 def _pagerank(edges: Mapping[int, Mapping[int, float]], size: int, rounds: int = 20) -> list[float]:
     if not size:
         return []
+    # Each round, every node (in the order of ``edges``) adds its share to each of its
+    # targets. A dense graph (many lines sharing words) does one node's targets at once
+    # with numpy: the same additions in the same order, so the very same ranks.
+    plan = [
+        (node, total, targets)
+        for node, targets in edges.items()
+        if (total := sum(targets.values())) > 0
+    ]
+    if plan and sum(len(targets) for _, _, targets in plan) >= _DENSE * len(plan):
+        return _dense_pagerank(plan, size, rounds)
     rank = [1.0 / size] * size
-    out = {node: sum(targets.values()) for node, targets in edges.items()}
+    steps = [(node, total, tuple(targets.items())) for node, total, targets in plan]
     for _ in range(rounds):
         new = [0.15 / size] * size
-        for node, targets in edges.items():
-            if out[node] <= 0:
-                continue
-            share = 0.85 * rank[node] / out[node]
-            for target, weight in targets.items():
+        for node, total, pairs in steps:
+            share = 0.85 * rank[node] / total
+            for target, weight in pairs:
                 new[target] += share * weight
         rank = new
     return rank
+
+
+def _dense_pagerank(
+    plan: Sequence[tuple[int, float, Mapping[int, float]]], size: int, rounds: int
+) -> list[float]:
+    steps = [
+        (
+            node,
+            total,
+            np.fromiter(targets.keys(), dtype=np.intp, count=len(targets)),
+            np.fromiter(targets.values(), dtype=np.float64, count=len(targets)),
+        )
+        for node, total, targets in plan
+    ]
+    rank = np.full(size, 1.0 / size)
+    for _ in range(rounds):
+        new = np.full(size, 0.15 / size)
+        for node, total, to, weights in steps:
+            new[to] += 0.85 * float(rank[node]) / total * weights
+        rank = new
+    return [float(value) for value in rank]
 
 
 def _word_ranks(lines: Sequence[_Line]) -> dict[str, float]:
@@ -737,13 +771,13 @@ def _line_ranks(lines: Sequence[_Line]) -> list[tuple[_Line, float]]:
     if not candidates:
         return []
     edges: dict[int, dict[int, float]] = defaultdict(dict)
-    for i, a in enumerate(candidates):
+    words = [line.words for line in candidates]
+    logs = [math.log(1 + len(w)) for w in words]
+    for i, (mine, own) in enumerate(zip(words, logs, strict=True)):
         for j in range(i + 1, len(candidates)):
-            b = candidates[j]
-            shared = len(a.words & b.words)
+            shared = len(mine & words[j])
             if shared:
-                weight = shared / (math.log(1 + len(a.words)) + math.log(1 + len(b.words)))
-                edges[i][j] = edges[j][i] = weight
+                edges[i][j] = edges[j][i] = shared / (own + logs[j])
     ranks = _pagerank(edges, len(candidates))
     order = sorted(range(len(candidates)), key=lambda i: (-ranks[i], candidates[i].index))
     return [(candidates[i], ranks[i] * len(candidates)) for i in order]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 __all__ = ["clock", "day_and_time", "json_list", "minutes", "plural", "span"]
@@ -19,11 +20,17 @@ def json_list(value: object) -> list[str]:
     """
     if not value or not isinstance(value, str):
         return []
+    return list(_decoded(value))
+
+
+@lru_cache(maxsize=16384)
+def _decoded(value: str) -> tuple[str, ...]:
+    """``value`` decoded once: a summary reads the same columns many times over."""
     try:
         loaded = json.loads(value)
     except ValueError:
-        return []
-    return [str(v) for v in loaded] if isinstance(loaded, list) else []
+        return ()
+    return tuple(str(v) for v in loaded) if isinstance(loaded, list) else ()
 
 
 def clock(at: datetime | None, zone: ZoneInfo) -> str:

@@ -98,6 +98,7 @@ _CUES = (
     *("with me", " to "),
 )
 """Words without which a line neither decides nor assigns (a quick test before the rules)."""
+_CUE = re.compile("|".join(re.escape(cue) for cue in _CUES))
 _BARE_WORDS = 3
 """An agreement with more content words than this says something of its own."""
 _SELF = (
@@ -170,7 +171,7 @@ def _classify(said: str, nicks: set[str]) -> tuple[str, str] | None:
 
     ``assignee`` is ``""`` for a decision and ``"*"`` for the author themselves.
     """
-    if not said or not any(cue in said for cue in _CUES) or is_procedural(said):
+    if not said or not _CUE.search(said) or is_procedural(said):
         return None
     label = _LABEL.match(said)
     if label is not None:
@@ -326,7 +327,7 @@ def _agreed_with(
     if addressed:
         target = latest.get(addressed)
         return target if fits(target) else None
-    for target in list(reversed(recent))[:AGREE_LINES]:
+    for target in reversed(recent[-AGREE_LINES:]):
         if spoken[target] == voice:
             continue  # the agreer's own earlier line
         return target if fits(target) else None  # the line just before must propose

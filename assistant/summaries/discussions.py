@@ -26,6 +26,7 @@ the summary of a long session stays fast.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import re
@@ -255,10 +256,15 @@ def _stop_words() -> frozenset[str]:
     return frozenset(STOP_WORDS)
 
 
+@cache
+def _unwanted() -> frozenset[str]:
+    """Chat words and stop words: no content word is one."""
+    return _CHATTER | _stop_words()
+
+
 def _words_of(phrases: Iterable[str]) -> frozenset[str]:
-    return frozenset(
-        w for p in phrases for w in p.split() if w not in _CHATTER and w not in _stop_words()
-    )
+    unwanted = _unwanted()
+    return frozenset(w for p in phrases for w in p.split() if w not in unwanted)
 
 
 def content_words(text: str) -> list[str]:
@@ -268,10 +274,11 @@ def content_words(text: str) -> list[str]:
 
 def _fallback_phrases(text: str) -> list[str]:
     """Content words of a line nobody analysed (no pipeline ran on it)."""
+    unwanted = _unwanted()
     return [
         w
         for w in _WORD.findall(text.lower())
-        if len(w) > 2 and w not in _stop_words() and w not in _CHATTER and not w.isdigit()
+        if len(w) > 2 and w not in unwanted and not w.isdigit()
     ]
 
 
@@ -302,7 +309,7 @@ def _signpost(text: str, phrases: Sequence[str]) -> bool:
     return (
         not body.startswith("s/")  # a correction of an earlier line
         and bool(content)
-        and not any(w.isdigit() or w in _CHATTER or w in _stop_words() for w in content)
+        and not any(w.isdigit() or w in _unwanted() for w in content)
         # Every word belongs to a noun phrase (the phrases are lemmas: "reminders" is "reminder").
         and all(w in said or w.rstrip("s") in said for w in content)
     )
@@ -488,6 +495,16 @@ def _cosine(a: Counter[str], b: Counter[str]) -> float:
     return shared / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
 
 
+def _count(counts: Counter[str], words: Iterable[str], step: int) -> None:
+    """Add ``step`` to each word's count; a word counted nowhere leaves ``counts``."""
+    for word in words:
+        left = counts[word] + step
+        if left:
+            counts[word] = left
+        else:
+            del counts[word]
+
+
 def _split(group: _Group) -> list[_Group]:
     """Cut a long thread where its vocabulary changes (TextTiling: depth of cohesion valleys).
 
@@ -502,11 +519,17 @@ def _split(group: _Group) -> list[_Group]:
     ):
         return [group]
     gaps: list[float] = []
+    # The windows slide one line at a time: a line joins one side and leaves the other.
+    before: Counter[str] = Counter(lines[0].words)
+    after: Counter[str] = Counter(w for line in lines[1 : 1 + _TILE] for w in line.words)
     for i in range(1, len(lines)):
-        before: Counter[str] = Counter(
-            w for line in lines[max(0, i - _TILE) : i] for w in line.words
-        )
-        after: Counter[str] = Counter(w for line in lines[i : i + _TILE] for w in line.words)
+        if i > 1:
+            _count(before, lines[i - 1].words, 1)
+            if i - 1 - _TILE >= 0:
+                _count(before, lines[i - 1 - _TILE].words, -1)
+            _count(after, lines[i - 1].words, -1)
+            if i - 1 + _TILE < len(lines):
+                _count(after, lines[i - 1 + _TILE].words, 1)
         gaps.append(_cosine(before, after))
     depths: list[float] = []
     for i, value in enumerate(gaps):
@@ -519,15 +542,21 @@ def _split(group: _Group) -> list[_Group]:
     mean = sum(depths) / len(depths)
     spread = math.sqrt(sum((d - mean) ** 2 for d in depths) / len(depths))
     cutoff = mean + spread / 2
-    cuts: list[int] = []
+    cuts: list[int] = []  # sorted
     for i in sorted(range(len(depths)), key=lambda i: -depths[i]):
         at = i + 1
         if depths[i] <= cutoff:
             break
-        if all(abs(at - c) >= _TILE for c in cuts) and _TILE <= at <= len(lines) - _TILE // 2:
-            cuts.append(at)
+        # At least a tile away from every cut so far: from the nearest on either side.
+        place = bisect.bisect(cuts, at)
+        if (
+            (place == 0 or at - cuts[place - 1] >= _TILE)
+            and (place == len(cuts) or cuts[place] - at >= _TILE)
+            and _TILE <= at <= len(lines) - _TILE // 2
+        ):
+            cuts.insert(place, at)
     parts: list[_Group] = []
-    for start, end in zip([0, *sorted(cuts)], [*sorted(cuts), len(lines)], strict=True):
+    for start, end in zip([0, *cuts], [*cuts, len(lines)], strict=True):
         # A standing agenda item is short: only the talk before the first cut is under it.
         first = not parts
         part = _Group(
@@ -706,7 +735,7 @@ def _candidates(phrases: Iterable[str]) -> Iterable[str]:
         words = phrase.split()
         for start in range(len(words)):
             tail = words[start:]
-            if tail[0] not in _CHATTER and tail[0] not in _stop_words():
+            if tail[0] not in _unwanted():
                 yield " ".join(tail)
 
 

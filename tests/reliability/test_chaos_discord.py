@@ -247,14 +247,6 @@ async def test_a_close_in_the_middle_of_backfill_ends_connected_with_nothing_los
     everything = said("before", 2) + said("missed", 8) + said("during", 6) + said("after", 2)
     await second.until_recorded(everything)
     assert second.connector.connected
-    print(
-        "BF",
-        [
-            (e.text, e.channel, e.backfill)
-            for e in second.witness.events
-            if isinstance(e, MessageReceived)
-        ],
-    )
     recorded_once(second, said("missed", 8) + said("during", 6) + said("after", 2))
     connected = [e for e in second.witness.events if isinstance(e, Connected)]
     assert len(connected) == (2 if forget else 1)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.ircd
 
 STAYS = (
     "SELECT i.nick, p.left_kind, p.left_reason FROM presence_intervals p "
-    "JOIN identities i ON i.id = p.identity_id ORDER BY p.id"
+    "JOIN identities i ON i.id = p.identity_id ORDER BY i.nick, p.id"
 )
 
 
@@ -59,7 +59,11 @@ name = "#chat"
             encoding="utf-8",
         )
         alice = await SimulatedMember.connect(server.host, server.port, "alice")
+        bob = await SimulatedMember.connect(server.host, server.port, "bob")
         await alice.join("#chat")
+        await bob.join("#chat")
+        log_path = tmp_path / "presence.log"
+        log_file = await asyncio.to_thread(log_path.open, "wb")
         environ = {k: v for k, v in os.environ.items() if k != "PRESENCE_CONFIG"}
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -70,15 +74,19 @@ name = "#chat"
             str(config),
             cwd=tmp_path,
             env=environ | {"PRESENCE_TEST_DSN": postgres_dsn, "COLUMNS": "200"},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+            # A file, not a pipe: worker processes outliving a killed run keep no one waiting.
+            stdout=log_file,
+            stderr=log_file,
         )
         try:
             await alice.wait_for(r":presence!\S+ JOIN :?#chat", timeout=20)
             await alice.say("#chat", "hello from alice")
-            await until_rows(postgres_dsn, STAYS, [("alice", None, None)])
+            await until_rows(postgres_dsn, STAYS, [("alice", None, None), ("bob", None, None)])
             await alice.part("#chat", "lunch")
-            await until_rows(postgres_dsn, STAYS, [("alice", "part", "lunch")])
+            await until_rows(postgres_dsn, STAYS, [("alice", "part", "lunch"), ("bob", None, None)])
+            await bob.say("#chat", "!seen alice")
+            reply = await bob.wait_for(r":presence!\S+ PRIVMSG #chat :", timeout=10)
+            assert "alice" in reply and "hello from alice" in reply, reply
             process.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(process.wait(), timeout=20) == 0
         finally:
@@ -86,8 +94,9 @@ name = "#chat"
                 process.kill()
                 await process.wait()
             await alice.quit("bye")
-            _, stderr = await process.communicate()
-    log = stderr.decode()
+            await bob.quit("bye")
+            log_file.close()
+    log = await asyncio.to_thread(log_path.read_text, encoding="utf-8")
     assert postgres_cluster.password not in log, log
     assert "dropped a write" not in log, log
     assert "connected to PostgreSQL at postgresql://presence:***@127.0.0.1" in log
@@ -99,5 +108,11 @@ name = "#chat"
             "JOIN channels c ON c.id = m.channel_id WHERE c.name = '#chat' ORDER BY m.id"
         )
         stays = await db.fetchall(STAYS)
-    assert [tuple(row) for row in messages] == [("alice", "hello from alice")]
-    assert [tuple(row) for row in stays] == [("alice", "part", "lunch")]
+    assert [tuple(row) for row in messages] == [
+        ("alice", "hello from alice"),
+        ("bob", "!seen alice"),
+    ]
+    assert [tuple(row) for row in stays] == [
+        ("alice", "part", "lunch"),
+        ("bob", "disconnected", "stopped"),
+    ]

@@ -365,8 +365,9 @@ def _nick_names(lines: Sequence[_Line], messages: Sequence[Mapping[str, Any]]) -
     Only a word written capitalised inside a line counts (a name, not "key" for keybot).
     """
     nicks = {w for m in messages for w in _WORD.findall(str(m.get("nick") or "").lower())}
+    ordered = sorted(nicks)
     said = {w for line in lines for w in line.words}
-    named = {w for w in said if len(w) >= 3 and any(n != w and n.startswith(w) for n in nicks)}
+    named = {w for w in said if len(w) >= 3 and _starts_longer(w, ordered)}
     if not named:
         return frozenset()
     titled = {
@@ -376,6 +377,15 @@ def _nick_names(lines: Sequence[_Line], messages: Sequence[Mapping[str, Any]]) -
         if word.lower() in named
     }
     return frozenset(titled)
+
+
+def _starts_longer(word: str, ordered: Sequence[str]) -> bool:
+    """Whether some string of ``ordered`` (sorted) starts with ``word`` and is longer."""
+    # Those that start with ``word`` follow it in sorted order, ``word`` itself first.
+    place = bisect.bisect_left(ordered, word)
+    if place < len(ordered) and ordered[place] == word:
+        place += 1
+    return place < len(ordered) and ordered[place].startswith(word)
 
 
 def _agenda_page(text: str) -> tuple[str, str] | None:

@@ -83,6 +83,8 @@ async def test_the_health_page_shows_each_plugins_live_delivery_figures(tmp_path
             assert token, said
             status, body = await asyncio.to_thread(_get, server.url + "health", token.group(1))
             assert status == 200
+            assert "<title>Health · Presence</title>" in body
+            assert body.count('<table class="plugins">') == 1  # once, in the page, not the title
             assert "Live figures need" not in body
             assert _cell(body, "gated", "shed") == "4 (4 MessageReceived)"
             assert _cell(body, "gated", "queued") == "3"  # and one in its hands

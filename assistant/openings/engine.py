@@ -88,8 +88,6 @@ class OpeningsEngine:
         self.held: list[tuple[Opening, str]] = []
         self._open: list[_Sent] = []
         self._recent_by_person: dict[str, list[datetime]] = {}
-        self.pair_analyses = True
-        """Unused: an analysis carries its message, so no line is kept waiting for one."""
         self.ctx = DetectorContext(settings, self.room, notability, interests, self.relationship)
         self.detectors = [make(self.ctx) for make in detectors]
 

@@ -99,8 +99,6 @@ class OpeningsRuntime:
         self._ticker: asyncio.Task[None] | None = None
         self._started = time.monotonic()
         self._unseen_checked = False
-        # Without analysis no MessageAnalyzed comes to pair a line with: keep none waiting.
-        self.engine.pair_analyses = settings.analysis.enabled
 
     def _notifiers(self) -> list[Notifier]:
         settings = self.ctx.settings

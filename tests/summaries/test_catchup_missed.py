@@ -195,6 +195,9 @@ async def test_missed_on_a_real_irc_server_answers_the_owner_privately(tmp_path:
             await asyncio.wait_for(present(assistant, "#away", {"boss", "darren"}), WAIT)
             await boss.say("#away", "back in a bit")
             await boss.part("#away", "lunch")
+            # Apart in time from the departure: a line in the same millisecond as it is not
+            # reliably counted as missed (seen once; see the session-40 closing note).
+            await asyncio.sleep(0.05)
             await darren.say("#away", QUESTION)
             await darren.say("#away", f"I wrote up my podcast gear here: {LINK}")
             await asyncio.wait_for(recorded(assistant, LINK), WAIT)

@@ -30,9 +30,20 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
-__all__ = ["Backend", "ConnT", "Connection", "Cursor", "Dropped", "Op", "Params"]
+__all__ = [
+    "Backend",
+    "ConnT",
+    "Connection",
+    "Cursor",
+    "Dropped",
+    "Op",
+    "Params",
+    "execute_grouped",
+]
 
 Params: TypeAlias = Sequence[object] | Mapping[str, object]
 """Statement parameters: a sequence for ``?``/``?N`` placeholders, a mapping for ``:name``."""
@@ -77,6 +88,16 @@ class Connection(Protocol):
 
     def executemany(self, sql: str, parameters: Any, /) -> Cursor:
         """Run one statement once per parameter set."""
+
+
+def execute_grouped(target: Connection, batch: Sequence[Op]) -> None:
+    """Run ``batch`` in order, consecutive operations sharing their SQL as one ``executemany``."""
+    for sql, group in groupby(batch, key=itemgetter(0)):
+        rows = [params for _, params in group]
+        if len(rows) == 1:
+            target.execute(sql, rows[0])
+        else:
+            target.executemany(sql, rows)
 
 
 ConnT = TypeVar("ConnT")

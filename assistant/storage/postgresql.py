@@ -18,14 +18,12 @@ import concurrent.futures
 import logging
 import re
 from collections.abc import Callable, Coroutine, Iterator, Sequence
-from itertools import groupby
-from operator import itemgetter
 from typing import Any, TypeVar
 
 import asyncpg
 
 from assistant.events import utcnow
-from assistant.storage.backend import Backend, Dropped, Op, Params
+from assistant.storage.backend import Backend, Dropped, Op, Params, execute_grouped
 from assistant.storage.dialect import to_postgresql
 from assistant.storage.schema import MigrationError, pending_migrations
 
@@ -199,12 +197,7 @@ class PostgreSQLBackend(Backend[PgConnection]):
         """
         try:
             conn.execute("BEGIN")
-            for sql, group in groupby(batch, key=itemgetter(0)):
-                rows = [params for _, params in group]
-                if len(rows) == 1:
-                    conn.execute(sql, rows[0])
-                else:
-                    conn.executemany(sql, rows)
+            execute_grouped(conn, batch)
             conn.execute("COMMIT")
             return []
         except Exception as exc:

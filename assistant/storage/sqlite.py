@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
-from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 from typing import TypeVar, cast
 
 import aiosqlite
 
 from assistant.events import utcnow
-from assistant.storage.backend import Backend, Dropped, Op, Params
+from assistant.storage.backend import Backend, Dropped, Op, Params, execute_grouped
 from assistant.storage.schema import (
     SCHEMA_MIGRATIONS,
     MigrationError,
@@ -127,12 +125,7 @@ class SQLiteBackend(Backend[sqlite3.Connection]):
         cursor = conn.cursor()
         try:
             cursor.execute("BEGIN IMMEDIATE")
-            for sql, group in groupby(batch, key=itemgetter(0)):
-                rows = [params for _, params in group]
-                if len(rows) == 1:
-                    cursor.execute(sql, rows[0])
-                else:
-                    cursor.executemany(sql, rows)
+            execute_grouped(cursor, batch)
             cursor.execute("COMMIT")
             return []
         except Exception as exc:

@@ -41,6 +41,7 @@ SELECT DISTINCT s.channel_id, s.series
 FROM session_attendance AS a JOIN sessions AS s ON s.id = a.session_id
 WHERE a.person_id = :person AND s.status = 'ended'
 """
+# "series IS :series" is SQLite's; IS NOT DISTINCT FROM needs SQLite 3.39, so spelled out.
 _VISITS = """
 SELECT s.id, s.name, s.started_at, s.ended_at, s.timezone, c.name AS channel,
        n.name AS network, a.person_id IS NOT NULL AS attended, a.arrived_at, a.left_at,
@@ -51,7 +52,8 @@ JOIN networks AS n ON n.id = c.network_id
 LEFT JOIN session_attendance AS a ON a.session_id = s.id AND a.person_id = :person
 LEFT JOIN messages AS f ON f.id = a.first_message_id AND f.deleted = 0
 LEFT JOIN messages AS l ON l.id = a.last_message_id AND l.deleted = 0
-WHERE s.channel_id = :channel AND s.series IS :series AND s.status = 'ended'
+WHERE s.channel_id = :channel AND s.status = 'ended'
+AND (s.series = :series OR (s.series IS NULL AND :series IS NULL))
 ORDER BY s.started_at DESC
 LIMIT :last
 """

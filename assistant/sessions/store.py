@@ -1,4 +1,4 @@
-"""Sessions and their attendance in SQLite: opening, closing, and working out who attended.
+"""Sessions and their attendance in the database: opening, closing, and working out who attended.
 
 Attendance is derived when a session closes, from what the recorder stored: presence stays
 (``presence_intervals``) and lines (``messages``) in the session's channel between its start
@@ -12,8 +12,8 @@ and end, per *person* (so a nick change mid-chat is one attendee). For each pers
 - ``present_seconds``: the union of their stays clipped to the session;
 - ``lines``, ``first_message_id``, ``last_message_id``: what they said during it.
 
-Every function here is synchronous SQLite code for the database thread (run it through
-``Database.transaction``/``run_in_thread``).
+Every function here is synchronous, backend-neutral code for the database thread (run it
+through ``Database.transaction``/``run_in_thread``).
 """
 
 from __future__ import annotations
@@ -122,7 +122,8 @@ def open_session(
     channel_id = _channel_id(conn, network, platform, channel)
     cursor = conn.execute(
         "INSERT INTO sessions (channel_id, name, started_at, origin, status, series, timezone, "
-        "event_id, planned_start, planned_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "event_id, planned_start, planned_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING id",
         (
             channel_id,
             name,
@@ -136,7 +137,7 @@ def open_session(
             planned_end,
         ),
     )
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
 def set_status(

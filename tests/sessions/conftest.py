@@ -1,4 +1,5 @@
-"""A session tracker on a real SQLite file, fed recorded events, on a clock the test moves."""
+"""A session tracker on a real database (SQLite and PostgreSQL), fed recorded events, on a clock
+the test moves."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from assistant.recorder import Recorder
 from assistant.sessions.clock import ManualClock
 from assistant.sessions.tracker import SessionTracker
 from assistant.storage.database import Database
-from assistant.testing.database import temporary_database
 from assistant.testing.factories import ChatScript
+from tests.storage.conftest import backend, open_database, postgres_cluster, postgres_dsn
+
+__all__ = ["backend", "open_database", "postgres_cluster", "postgres_dsn"]
 
 NET = "libera"
 
@@ -53,10 +56,13 @@ Track = Callable[..., Awaitable[Harness]]
 
 
 @pytest.fixture
-async def track() -> AsyncIterator[Track]:
-    """Start a tracker: ``await track(settings, start=datetime)``; stopped afterwards."""
+async def track(open_database: Callable[..., Awaitable[Database]]) -> AsyncIterator[Track]:
+    """Start a tracker: ``await track(settings, start=datetime)``; stopped afterwards.
+
+    Runs once per storage backend; a restart (a second ``track``) finds the same database.
+    """
     made: list[Harness] = []
-    async with temporary_database(flush_interval=0.01) as db:
+    async with await open_database(flush_interval=0.01) as db:
 
         async def start(settings: Settings, start: datetime) -> Harness:
             clock = ManualClock(start)

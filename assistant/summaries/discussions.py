@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, lru_cache
+from itertools import pairwise
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -141,6 +142,26 @@ _SELF_INTRODUCTION = re.compile(
     r"\b(?:i'?m\s+with|i\s+am\s+with|(?:i\s+)?work(?:s|ing)?\s+(?:at|for)|re-?\s?introduc\w*)\s+\S",
     re.IGNORECASE,
 )
+# A person named with where they come from, the way a scribe notes a round of introductions
+# ("Jorge del Prado, DIACC", "Simone R. from Digitary", "joelh from usaa"): a full name of
+# capitalised words (or one nick) before "from", "of", "with", "at", a comma or a dash.
+_NAMED_FROM = re.compile(
+    r"^(?:(?:[A-Z][\w'\u2019.\-]*)(?:\s+(?:(?:de|del|da|van|von|der|le|la|st\.?)\s+)?"
+    r"[A-Z][\w'\u2019.\-]*){1,3}\s*(?:,|\(|[\-\u2013\u2014]\s|\b(?:of|from|with|at|@)\b)"
+    r"|@?[\w\-\[\]`|^{}]+\s+(?:from|with|@)\s)\s*\S"
+)
+# Saying one's own name or role and where: "I'm Jo Smith from Acme", "I'm a program manager
+# at Acme", "bob, researcher at the Institute of X" (case matters: a name, an organisation).
+_NAMED_SELF = re.compile(
+    r"\bI'?m\s+(?:[A-Z][\w'\u2019\-]*\s+){1,3}(?:from|with|at|of)\s+\S"
+    r"|\bI'?m\s+an?\s+(?:[\w\-]+\s+){0,3}(?:at|for|with)\s+[A-Z]"
+    r"|\b(?:researcher|engineer|developer|manager|founder|director|architect|student"
+    r"|consultant|cto|ceo|lead)\s+(?:at|with|for)\s+(?:the\s+)?[A-Z]"
+)
+_NAMED_WORDS = 10
+"""A line that names someone and where they come from is short."""
+_NAMED_APART = 300.0
+"""Two such lines this close start a round of introductions."""
 _AGENDA_PREFIX = re.compile(r"^\s*(?:[.…]+\s*)?(?:[\w\-\[\]`|^{}@]+\s*:\s*)?")
 # An issue list filtered by a label that names actions: ``label:"action: review next"``.
 _ACTION_LABEL = re.compile(r"\blabel:\s*\"?action(?:[\s\-]*items?)?\b", re.IGNORECASE)
@@ -315,6 +336,38 @@ def _signpost(text: str, phrases: Sequence[str]) -> bool:
     )
 
 
+_LONG_WORD = re.compile(r"\b[A-Za-z][a-z\-]{7,}\b")
+_AGENDA_SPELLINGS = (
+    *("introduction", "introductions", "reintroduction", "reintroductions"),
+    *("announcement", "announcements", "reminder", "reminders"),
+)
+
+
+def _one_edit(word: str, right: str) -> bool:
+    """Whether ``word`` is ``right`` with one letter missing, added or changed."""
+    if abs(len(word) - len(right)) > 1 or word == right:
+        return False
+    start = 0
+    while start < min(len(word), len(right)) and word[start] == right[start]:
+        start += 1
+    end = 0
+    while end < min(len(word), len(right)) - start and word[-1 - end] == right[-1 - end]:
+        end += 1
+    return max(len(word), len(right)) - start - end <= 1
+
+
+def _respelled(found: re.Match[str]) -> str:
+    """A long word one typo away from an agenda item's name, spelled right ("reitroduction")."""
+    word = found.group(0)
+    lower = word.lower().replace("-", "")
+    if lower in _AGENDA_SPELLINGS:
+        return word
+    for right in _AGENDA_SPELLINGS:
+        if _one_edit(lower, right):
+            return right.capitalize() if word[0].isupper() else right
+    return word
+
+
 def agenda_item(text: str) -> tuple[str, str] | None:
     """The standing agenda item a line moves on to: (kind, the words naming it), or None.
 
@@ -325,6 +378,7 @@ def agenda_item(text: str) -> tuple[str, str] | None:
     body = _URL.sub(" ", text)
     if len(body.split()) > _AGENDA_WORDS:
         return None
+    body = _LONG_WORD.sub(_respelled, body)
     if not _AGENDA_PREFIX.sub("", body).strip():
         return _agenda_page(text)
     for _ in range(3):  # the item itself may look like a prefix ("Announcements: …")
@@ -454,12 +508,33 @@ def _lines(messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker])
 def _opens_introductions(line: _Line) -> bool:
     """Whether a line is someone introducing themselves ("alice: I work at Acme, on …")."""
     return len(line.text.split()) <= 2 * _AGENDA_WORDS and bool(
-        _SELF_INTRODUCTION.search(line.text)
+        _SELF_INTRODUCTION.search(line.text) or _NAMED_SELF.search(line.text)
     )
+
+
+def _named(line: _Line) -> bool:
+    """Whether a line names someone and where they come from ("Don W. of DIACC")."""
+    body = _SPEAKER_PREFIX.sub("", _URL.sub(" ", line.text), count=1).strip()
+    return len(body.split()) <= _NAMED_WORDS and bool(_NAMED_FROM.match(body))
+
+
+def _introduced(lines: Sequence[_Line]) -> set[int]:
+    """The lines (indices) that show a round of introductions under way.
+
+    Someone saying who they are and where they work does on its own; a line that names a
+    person and where they come from does when another follows within :data:`_NAMED_APART`.
+    """
+    found = {line.index for line in lines if _opens_introductions(line)}
+    named = [line for line in lines if line.agenda is None and _named(line)]
+    for first, second in pairwise(named):
+        if second.at - first.at <= _NAMED_APART:
+            found |= {first.index, second.index}
+    return found
 
 
 def _groups(lines: list[_Line]) -> list[_Group]:
     """Threads, cut at each heading line (a heading starts a segment and heads its group)."""
+    introduced = _introduced(lines)
     segment = 0
     agenda = ""
     by_unit: dict[tuple[int, str], _Group] = {}
@@ -469,7 +544,7 @@ def _groups(lines: list[_Line]) -> list[_Group]:
             segment += 1
             agenda = ""
             group = by_unit[segment, "#heading"] = _Group(segment=segment, heading=heading)
-        elif line.agenda is None and not agenda and not segment and _opens_introductions(line):
+        elif line.agenda is None and not agenda and not segment and line.index in introduced:
             # Nobody named the round of introductions, but it has started: people say who
             # they are before any other standing item of the meeting.
             segment += 1

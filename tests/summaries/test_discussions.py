@@ -358,6 +358,53 @@ def test_people_saying_where_they_work_before_any_other_item_are_the_introductio
     assert by_start[0].lines == 3
 
 
+def test_a_scribe_naming_people_and_where_they_come_from_starts_the_introductions(
+    nlp: Language,
+) -> None:
+    scribed: list[Line] = [
+        (0, 5, "call", "darren: welcome everyone, the agenda is in the mailing list post"),
+        (1, 4, "call", "Alice Smith from the Perth Garden Co-op"),
+        (2, 4, "call", "Bob Jones, Irrigation Project"),
+        (3, 4, "call", "carol: I'm Carol Lee from Sensor Docs"),
+        *CALL[5:],
+        # One person named with where they come from, later on, is talk.
+        (14, 4, "call", "Erin Park from the library booked the sensor meetup room"),
+    ]
+    found = build_discussions(rows(nlp, scribed), PEOPLE)
+
+    by_start = sorted(found, key=lambda d: d.started_at)
+    assert [d.headline for d in by_start][:3] == [
+        "Introductions",
+        "Announcements and reminders",
+        "Action items",
+    ]
+    assert by_start[0].lines == 3
+
+
+def test_one_name_with_an_organisation_is_no_round_of_introductions(nlp: Language) -> None:
+    talk: list[Line] = [
+        (0, 4, "t", "Erin Park from the library booked the sensor meetup room"),
+        (1, 1, "t", "alice: the sensor meetup needs a projector for the calibration demo"),
+        (2, 2, "t", "bob: the library has a projector, the sensor meetup can use it"),
+        (3, 3, "t", "carol: I will bring the calibration demo sensors to the meetup"),
+        # Two such lines far apart are not a round either.
+        (30, 4, "t", "Frank Hill from the co-op brings the calibration sensors"),
+        (31, 1, "t", "alice: the calibration sensors need fresh batteries"),
+    ]
+    found = build_discussions(rows(nlp, talk), PEOPLE)
+
+    assert "Introductions" not in [d.headline for d in found]
+
+
+def test_a_misspelt_agenda_item_still_starts_it(nlp: Language) -> None:
+    call = [CALL[0], (1, 5, "call", "darren: reitroductions?"), *CALL[2:]]
+    found = build_discussions(rows(nlp, call), PEOPLE)
+
+    by_start = sorted(found, key=lambda d: d.started_at)
+    assert by_start[0].headline.lower() == "reintroductions"
+    assert by_start[0].lines >= 3
+
+
 def test_a_link_to_the_issues_labelled_as_actions_starts_the_action_items(
     nlp: Language,
 ) -> None:

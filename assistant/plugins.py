@@ -33,6 +33,7 @@ from assistant.events import Event, MessageReceived
 from assistant.hooks import HookResult, call_hook, new_plugin_manager, plugin_logger
 from assistant.kvstore import KeyValueStore
 from assistant.storage.database import Database, MigrationError
+from assistant.storage.schema import DIALECTS, Migrations, migrations_for
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -42,6 +43,7 @@ __all__ = [
     "PluginError",
     "PluginHost",
     "discover_plugins",
+    "plugin_migrations",
     "validate_plugin_settings",
 ]
 
@@ -134,7 +136,9 @@ class Plugin:
 
     Hooks are methods marked ``@hookimpl`` and named after ``assistant.hookspecs``;
     chat commands are methods marked ``@command``. Tables and indexes created by
-    ``migrations`` must be named ``<plugin name>_...``.
+    ``migrations`` must be named ``<plugin name>_...``. ``migrations`` is a list of
+    SQLite scripts, or a list per dialect (``{"sqlite": [...], "postgresql": [...]}``,
+    version for version) for a plugin that also runs on PostgreSQL.
 
     ``assistant_event`` is given only the event types named by ``handles`` or, when that
     is ``None``, by the annotation of its ``event`` parameter (``Event``: all of them).
@@ -143,7 +147,7 @@ class Plugin:
     """
 
     Config: ClassVar[type[BaseModel]] = PluginConfig
-    migrations: ClassVar[Sequence[str]] = ()
+    migrations: ClassVar[Migrations] = ()
     handles: ClassVar[tuple[type[Event], ...] | None] = None
     must_deliver: ClassVar[tuple[type[Event], ...]] = ()
 
@@ -242,6 +246,34 @@ def validate_plugin_settings(
     return {name: config for name, (_, config) in _resolve(settings, plugin_classes).items()}
 
 
+def _migrations_by_dialect(cls: type[Plugin]) -> Mapping[str, Sequence[str]]:
+    """``cls.migrations`` per dialect: a plain list is SQLite's, no migrations suit all."""
+    migrations = cls.migrations
+    if isinstance(migrations, Mapping):
+        return migrations
+    if not migrations:
+        return dict.fromkeys(DIALECTS, ())
+    return {"sqlite": migrations}
+
+
+def plugin_migrations(name: str, cls: type[Plugin], dialect: str) -> list[str]:
+    """The scripts of plugin ``name``'s migrations to apply on a ``dialect`` database.
+
+    Raises:
+        PluginError: the plugin has none in ``dialect`` (a plain list is SQLite's only),
+            or its lists per dialect are malformed; the message says what to write.
+    """
+    try:
+        return migrations_for(f"plugin:{name}", _migrations_by_dialect(cls), dialect)
+    except MigrationError as exc:
+        raise PluginError(
+            name,
+            f"{exc}; write its migrations per dialect, version for version "
+            f"(migrations = {{{', '.join(f'{d!r}: [...]' for d in DIALECTS)}}}), "
+            f"or set `enabled = false` in [plugins.{name}]",
+        ) from None
+
+
 def check_plugin_class(name: str, cls: type[Plugin]) -> None:
     """Check what can be checked before a plugin runs: migrations' names and config help.
 
@@ -249,17 +281,22 @@ def check_plugin_class(name: str, cls: type[Plugin]) -> None:
         PluginError: a migration creates an unprefixed name, or a config field has no help.
     """
     prefix = f"{name}_"
-    for number, sql in enumerate(cls.migrations, 1):
-        names = [m.group(1) for m in _DDL_NAME.finditer(sql)]
-        names += [m.group(1) or m.group(2) for m in _ON_TABLE.finditer(sql)]
-        names += [next(g for g in m.groups() if g) for m in _DML_NAME.finditer(sql)]
-        for table in names:
-            if not table.lower().startswith(prefix):
-                raise PluginError(
-                    name,
-                    f"migration {number} uses {table!r}; a plugin's migrations may create and "
-                    f"write only its own tables, indexes, views and triggers, named {prefix}...",
-                )
+    by_dialect = _migrations_by_dialect(cls)
+    for dialect in by_dialect:
+        scripts = plugin_migrations(name, cls, dialect)
+        shown = "" if not isinstance(cls.migrations, Mapping) else f" ({dialect})"
+        for number, sql in enumerate(scripts, 1):
+            names = [m.group(1) for m in _DDL_NAME.finditer(sql)]
+            names += [m.group(1) or m.group(2) for m in _ON_TABLE.finditer(sql)]
+            names += [next(g for g in m.groups() if g) for m in _DML_NAME.finditer(sql)]
+            for table in names:
+                if not table.lower().startswith(prefix):
+                    raise PluginError(
+                        name,
+                        f"migration {number}{shown} uses {table!r}; a plugin's migrations may "
+                        "create and write only its own tables, indexes, views and triggers, "
+                        f"named {prefix}...",
+                    )
     for field_name, info in cls.Config.model_fields.items():
         if not info.description:
             raise PluginError(
@@ -327,11 +364,14 @@ class PluginHost:
         if self._state != "new":
             raise RuntimeError("PluginHost.start() may be called once")
         resolved = _resolve(self.settings, self._plugin_classes)
+        scripts: dict[str, list[str]] = {}
         for name, (cls, _) in resolved.items():
             check_plugin_class(name, cls)
-        for name, (cls, _) in resolved.items():
+            # Every plugin must suit the backend before any is migrated.
+            scripts[name] = plugin_migrations(name, cls, self.db.backend.name)
+        for name in resolved:
             try:
-                await self.db.apply_migrations(f"plugin:{name}", list(cls.migrations))
+                await self.db.apply_migrations(f"plugin:{name}", scripts[name])
             except MigrationError as exc:
                 raise PluginError(name, str(exc)) from exc
         for name, (cls, config) in resolved.items():

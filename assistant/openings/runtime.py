@@ -28,7 +28,7 @@ from assistant.openings.notifiers import (
     Notifier,
     WebhookNotifier,
 )
-from assistant.openings.store import MIGRATIONS, OpeningsStore
+from assistant.openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
 
 if TYPE_CHECKING:
     from assistant.plugins import PluginContext
@@ -61,8 +61,8 @@ def load_detector(path: str) -> type[Detector]:
 class OpeningsRuntime:
     """One run's openings: the engine, its notifiers and its periodic tick."""
 
-    migrations: tuple[str, ...] = MIGRATIONS
-    """The migrations of the plugin's own tables (``openings_*``)."""
+    migrations: dict[str, tuple[str, ...]] = MIGRATIONS_BY_DIALECT
+    """The migrations of the plugin's own tables (``openings_*``), per dialect."""
 
     def __init__(
         self,

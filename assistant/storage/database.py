@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -27,7 +27,9 @@ from assistant.storage.backend import Backend
 from assistant.storage.schema import (
     CORE_NAMESPACE,
     MigrationError,
+    Migrations,
     core_migrations,
+    migrations_for,
     split_statements,
 )
 from assistant.storage.sqlite import BUSY_TIMEOUT_MS, SQLiteBackend
@@ -187,20 +189,23 @@ class Database:
         """Commit every write submitted so far."""
         await self.writer.flush()
 
-    async def apply_migrations(self, namespace: str, migrations: Sequence[str]) -> None:
+    async def apply_migrations(self, namespace: str, migrations: Migrations) -> None:
         """Apply ``migrations[i]`` as version ``i + 1`` of ``namespace`` unless already applied.
 
+        ``migrations`` is one list of scripts, or a list per dialect
+        (``{"sqlite": [...], "postgresql": [...]}``), of which this backend's is applied.
         Each migration runs in its own transaction and is recorded in ``schema_migrations``
         with a checksum, so an applied migration that was later edited is an error. Core
         uses namespace ``"core"``; a plugin uses ``"plugin:NAME"`` and prefixes its tables.
 
         Raises:
             MigrationError: a migration failed (it is rolled back), was edited after being
-                applied, or the database is newer than ``migrations``.
+                applied, the database is newer than ``migrations``, or there are none in
+                this backend's dialect.
         """
         if not namespace:
             raise ValueError("a migration namespace is required")
-        scripts = list(migrations)
+        scripts = migrations_for(namespace, migrations, self.backend.name)
         applied = await self.writer.run(
             lambda conn: self.backend.apply_migrations(conn, namespace, scripts)
         )

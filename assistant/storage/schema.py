@@ -9,18 +9,29 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
+from typing import TypeAlias
 
 __all__ = [
     "CORE_NAMESPACE",
+    "DIALECTS",
     "SCHEMA_MIGRATIONS",
     "MigrationError",
+    "Migrations",
     "checksum",
     "core_migrations",
+    "migrations_for",
     "pending_migrations",
     "split_statements",
 ]
+
+DIALECTS = ("sqlite", "postgresql")
+"""The SQL dialects migrations can be written in: one per storage backend, by its name."""
+
+Migrations: TypeAlias = Sequence[str] | Mapping[str, Sequence[str]]
+"""A namespace's migrations: one list of scripts, or a list per dialect, version for version
+(``{"sqlite": [...], "postgresql": [...]}``)."""
 
 CORE_NAMESPACE = "core"
 """The migration namespace of the core schema; plugins use ``plugin:NAME``."""
@@ -63,6 +74,37 @@ def core_migrations(dialect: str = "sqlite") -> list[str]:
             raise MigrationError(f"core migration {entry.name}: expected number {version:04d}")
         scripts.append(entry.read_text(encoding="utf-8"))
     return scripts
+
+
+def migrations_for(namespace: str, migrations: Migrations, dialect: str) -> list[str]:
+    """The scripts of ``migrations`` to apply on a ``dialect`` database.
+
+    A plain list is taken as it is; a mapping gives each dialect its own list.
+
+    Raises:
+        MigrationError: the mapping names an unknown dialect, its lists differ in length
+            (they must be version for version), or it has no list for ``dialect``.
+    """
+    if not isinstance(migrations, Mapping):
+        return list(migrations)
+    unknown = sorted(set(migrations) - set(DIALECTS))
+    if unknown:
+        raise MigrationError(
+            f"{namespace}: migrations for unknown dialect {', '.join(unknown)} "
+            f"(known: {', '.join(DIALECTS)})"
+        )
+    lengths = {name: len(scripts) for name, scripts in migrations.items()}
+    if len(set(lengths.values())) > 1:
+        counts = ", ".join(f"{count} for {name}" for name, count in sorted(lengths.items()))
+        raise MigrationError(
+            f"{namespace}: each dialect needs the same versions, one script each ({counts})"
+        )
+    if dialect not in migrations:
+        raise MigrationError(
+            f"{namespace} has no {dialect} migrations "
+            f"(only {', '.join(sorted(migrations)) or 'none'})"
+        )
+    return list(migrations[dialect])
 
 
 def pending_migrations(

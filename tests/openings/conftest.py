@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,10 +25,13 @@ from assistant.openings.engine import OpeningsEngine
 from assistant.openings.interests import InterestMatcher
 from assistant.openings.notable import build_notability
 from assistant.openings.opening import Opening
-from assistant.openings.store import MIGRATIONS, OpeningsStore
+from assistant.openings.store import MIGRATIONS, MIGRATIONS_BY_DIALECT, OpeningsStore
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 from assistant.testing.database import temporary_database
+from tests.storage.conftest import backend, open_database, postgres_cluster, postgres_dsn
+
+__all__ = ["backend", "open_database", "postgres_cluster", "postgres_dsn"]
 
 START = datetime(2024, 5, 5, 9, 30, tzinfo=UTC)
 NET = "libera"
@@ -207,6 +210,16 @@ def build_engine(
 async def database() -> AsyncIterator[Database]:
     async with temporary_database() as db:
         await db.apply_migrations("plugin:openings", list(MIGRATIONS))
+        yield db
+
+
+@pytest.fixture
+async def stored_database(
+    open_database: Callable[..., Awaitable[Database]],
+) -> AsyncIterator[Database]:
+    """A migrated database on each backend (SQLite, PostgreSQL), for the store's tests."""
+    async with await open_database() as db:
+        await db.apply_migrations("plugin:openings", MIGRATIONS_BY_DIALECT)
         yield db
 
 

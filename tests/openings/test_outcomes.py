@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
+from assistant.storage.database import Database
 from assistant.storage.people import forget_person, person_id_for
 from tests.openings.conftest import Harness
+
+
+@pytest.fixture
+def database(stored_database: Database) -> Database:
+    """The openings store's tables on each backend: what is kept must read the same on both."""
+    return stored_database
 
 
 async def test_speaking_to_the_person_soon_after_takes_the_opening(chat: Harness) -> None:

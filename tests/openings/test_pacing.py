@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from assistant.config import PacingThresholds
 from assistant.openings.pacing import Exchange, Ledger
+from assistant.storage.database import Database
 from tests.openings.conftest import Harness
+
+
+@pytest.fixture
+def database(stored_database: Database) -> Database:
+    """The openings store's tables on each backend: what is kept must read the same on both."""
+    return stored_database
+
 
 T0 = datetime(2024, 5, 5, 9, 0, tzinfo=UTC)
 LIMITS = PacingThresholds()

@@ -120,13 +120,15 @@ _AGENDA_LEAD = re.compile(
     r"^(?:(?:ok(?:ay)?|so|now|then|and|next(?:\s+up)?|on\s+to|mov(?:e|ing)\s+(?:on\s+)?to"
     r"|let'?s\s+(?:do|have|go\s+to|start\s+with|move\s+(?:on\s+)?to)"
     r"|(?:now\s+)?we\s*(?:are|'re)\s+(?:on\s+)?to|time\s+for|any(?:\s+other)?"
-    r"|(?:a\s+)?(?:quick\s+)?review\s+of|topic)\b[\s,:.\-\u2013\u2014]*)+",
+    r"|(?:a\s+)?(?:quick\s+)?review\s+of|topic|(?:a|one|another)?\s*(?:general|quick|friendly))\b[\s,:.\-\u2013\u2014]*)+",
     re.IGNORECASE,
 )
 _ANY_ITEM = "|".join(_AGENDA_ITEMS.values())
 _AGENDA = {
     name: re.compile(
-        rf"^(?:{pattern})(?:\s*(?:and|&|/|,)\s*(?:{_ANY_ITEM}))*(?=\s*(?:$|[.?!:;,(…\-\u2013\u2014]))",
+        rf"^(?:{pattern})(?:\s*(?:and|&|/|,)\s*(?:{_ANY_ITEM}))*"
+        # … alone, or before what it is about ("reminder about the DID calls").
+        r"(?=\s*(?:$|[.?!:;,(…\-\u2013\u2014])|\s+(?:about|that|for|of)\b)",
         re.IGNORECASE,
     )
     for name, pattern in _AGENDA_ITEMS.items()
@@ -139,7 +141,11 @@ _INTRODUCTIONS = re.compile(
 # Someone saying who they are and where they work ("I'm with Acme", "work at Acme", "happy to
 # re-introduce"): before any other standing item, a round of introductions is under way.
 _SELF_INTRODUCTION = re.compile(
-    r"\b(?:i'?m\s+with|i\s+am\s+with|(?:i\s+)?work(?:s|ing)?\s+(?:at|for)|re-?\s?introduc\w*)\s+\S",
+    r"\b(?:i'?m\s+with|i\s+am\s+with|(?:i\s+)?work(?:s|ing)?\s+(?:at|for)|re-?\s?introduc\w*)\s+\S"
+    # … or that they are new here ("first time caller", "glad to be here", "newbie here").
+    r"|\b(?:(?:glad|happy|great|excited|nice)\s+to\s+(?:be\s+here|join)|newbie"
+    r"|first[\s\-]time\s+(?:here|caller|on|joining|attend\w*)|new\s+(?:here|to\s+(?:the|this)\s+"
+    r"(?:call|group|community|meeting)))\b",
     re.IGNORECASE,
 )
 # A person named with where they come from, the way a scribe notes a round of introductions
@@ -158,6 +164,20 @@ _NAMED_SELF = re.compile(
     r"|\b(?:researcher|engineer|developer|manager|founder|director|architect|student"
     r"|consultant|cto|ceo|lead)\s+(?:at|with|for)\s+(?:the\s+)?[A-Z]"
 )
+# What announcements say: a date or time to come, an event, a deadline ("RWOT is March
+# 16th-20th, sign up above", "the early bird deadline is Friday", "next week is the F2F").
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DAYS = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_ANNOUNCING = re.compile(
+    rf"\b(?:next\s+(?:week|month|{_DAYS})|this\s+(?:week|{_DAYS})|{_DAYS}s?|tomorrow"
+    r"|coming\s+soon|deadline|early[\s\-]?bird|tickets?|sign\s+up|register|registration|save\s+the\s+date"
+    r"|coming\s+up|reminders?|webinar|workshop|conference|summit|hackathon|meetup|f2f"
+    r"|face[\s\-]to[\s\-]face|call\s+for\s+(?:papers|proposals|participation)"
+    rf"|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}(?=\s|$))\b",
+    re.IGNORECASE,
+)
+_ANNOUNCED_APART = 180.0
+"""Two announcing lines this close, after the introductions, are the announcements."""
 _NAMED_WORDS = 10
 """A line that names someone and where they come from is short."""
 _NAMED_APART = 300.0
@@ -532,15 +552,45 @@ def _introduced(lines: Sequence[_Line]) -> set[int]:
     return found
 
 
+def _announcing(lines: Sequence[_Line], introduced: set[int]) -> set[int]:
+    """Lines that announce something (a date, an event) with another such line soon after."""
+    said = [
+        line
+        for line in lines
+        if line.index not in introduced and line.agenda is None and _ANNOUNCING.search(line.text)
+    ]
+    found: set[int] = set()
+    for first, second in pairwise(said):
+        if second.at - first.at <= _ANNOUNCED_APART:
+            found |= {first.index, second.index}
+    return found
+
+
 def _groups(lines: list[_Line]) -> list[_Group]:
     """Threads, cut at each heading line (a heading starts a segment and heads its group)."""
     introduced = _introduced(lines)
+    announcing = _announcing(lines, introduced)
+    announced = any(line.agenda is not None and line.agenda[0] == "announcements" for line in lines)
     segment = 0
     agenda = ""
     by_unit: dict[tuple[int, str], _Group] = {}
     for line in lines:
         heading = topic_heading(line.text)
-        if heading is not None:
+        if (
+            heading is None
+            and agenda == "introductions"
+            and not announced
+            and (line.index in announcing)
+        ):
+            # The round of introductions is over and nobody named what comes next: dates and
+            # events to come are the announcements (when no line names them anywhere).
+            announced = True
+            segment += 1
+            agenda, heading = "announcements", "Announcements"
+            group = by_unit[segment, "#heading"] = _Group(
+                segment=segment, heading=heading, agenda=agenda
+            )
+        elif heading is not None:
             segment += 1
             agenda = ""
             group = by_unit[segment, "#heading"] = _Group(segment=segment, heading=heading)

@@ -396,6 +396,42 @@ def test_one_name_with_an_organisation_is_no_round_of_introductions(nlp: Languag
     assert "Introductions" not in [d.headline for d in found]
 
 
+def test_dates_and_events_after_the_introductions_are_the_announcements(nlp: Language) -> None:
+    unnamed: list[Line] = [
+        *CALL[:5],
+        (5, 5, "call", "darren: the sensor meetup is next week, sign up on the wiki page"),
+        (6, 1, "call", "alice: and the early bird deadline for the garden conference is Friday"),
+        (7, 2, "call", "bob: the firmware release candidate is out for testing"),
+        *CALL[10:],
+    ]
+    found = build_discussions(rows(nlp, unnamed), PEOPLE)
+
+    by_start = sorted(found, key=lambda d: d.started_at)
+    assert [d.headline for d in by_start] == ["Introductions", "Announcements", "Action items"]
+    assert by_start[0].lines == 4 and by_start[1].lines == 3
+    # Where a line names the announcements, dates said before it are not announcements.
+    named = build_discussions(rows(nlp, [*CALL[:5], *unnamed[5:7], *CALL[5:]]), PEOPLE)
+    assert [d.headline for d in sorted(named, key=lambda d: d.started_at)][:2] == [
+        "Introductions",
+        "Announcements and reminders",
+    ]
+
+
+def test_a_newcomer_saying_so_starts_the_introductions(nlp: Language) -> None:
+    call: list[Line] = [
+        CALL[0],
+        (1, 1, "call", "alice: first time caller, glad to be here, I build soil sensors"),
+        (2, 2, "call", "bob: I maintain the irrigation controller firmware"),
+        (3, 5, "call", "darren: a quick reminder about the sensor meetup on Friday"),
+        *CALL[6:8],
+        *CALL[10:],
+    ]
+    found = build_discussions(rows(nlp, call), PEOPLE)
+
+    by_start = sorted(found, key=lambda d: d.started_at)
+    assert [d.headline.lower() for d in by_start] == ["introductions", "reminder", "action items"]
+
+
 def test_a_misspelt_agenda_item_still_starts_it(nlp: Language) -> None:
     call = [CALL[0], (1, 5, "call", "darren: reitroductions?"), *CALL[2:]]
     found = build_discussions(rows(nlp, call), PEOPLE)

@@ -195,6 +195,7 @@ _LABELS = frozenset(
 _AGENDA_WORDS = 20
 """A line longer than this is talk, even when it opens with an agenda item."""
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.+\-]*[a-z0-9]|[a-z0-9]")
+_WRITTEN_WORD = re.compile(r"[A-Za-z0-9][\w.+\-]*[A-Za-z0-9]|[A-Za-z0-9]")
 _TITLE_WORD = re.compile(r"(?<=[\w,;:] )[A-Z][a-z]+\b")
 """A capitalised word after another word: a name more than a sentence start."""
 _PHRASE_WORD = re.compile(r"^[a-z][a-z0-9\-]*[a-z0-9]$|^[a-z0-9]+$")
@@ -902,9 +903,10 @@ def _ranked_phrases(
         weight *= _MULTIWORD if len(phrase.split()) > 1 else 1.0
         # A chair or scribe naming the next subject on a line of its own says what it is.
         weight *= _SIGNPOST_BOOST if phrase in signposts else 1.0
-        # Rounded, so that float noise never decides; on a tie the longer phrase says more.
+        # Rounded, so that float noise never decides; on a tie the longer phrase says more,
+        # then the one said first (``counts`` is in the order phrases were first said).
         ranked.append((round(weight, 9), len(phrase.split()), phrase))
-    ranked.sort(reverse=True)
+    ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)  # stable: first said first
     return ranked
 
 
@@ -921,6 +923,44 @@ def _headline(
         if phrase not in used:
             return phrase
     return ""
+
+
+def _same_word(written: str, lemma: str) -> bool:
+    """Whether a written word is a form of ``lemma`` ("issuers", "data" for "datum")."""
+    if written == lemma:
+        return True
+    stem = max(3, len(lemma) - 2)
+    return len(lemma) > 3 and written.startswith(lemma[:stem]) and len(written) <= len(lemma) + 3
+
+
+def _surface(phrase: str, lines: Sequence[_Line]) -> str:
+    """A key phrase as people wrote it: its words are lemmas ("meta datum" for "metadata").
+
+    The form written most often wins; a word keeps its capitals only when nobody wrote it
+    in lower case ("LEI", not "Legal" for a line that starts with it). No form found: the
+    phrase as it is.
+    """
+    lemmas = phrase.split()
+    size = len(lemmas)
+    forms: Counter[tuple[str, ...]] = Counter()
+    for line in lines:
+        if lemmas[0][:3] not in line.text.lower():
+            continue
+        words = _WRITTEN_WORD.findall(line.text)
+        lower = [w.lower() for w in words]
+        for i in range(len(words) - size + 1):
+            if all(_same_word(lower[i + k], lemmas[k]) for k in range(size)):
+                forms[tuple(words[i : i + size])] += 1
+        if size == 2:  # written as one word: "metadata" for "meta datum"
+            for word, low in zip(words, lower, strict=True):
+                head, tail = low[: len(lemmas[0])], low[len(lemmas[0]) :]
+                if head == lemmas[0] and tail and _same_word(tail, lemmas[1]):
+                    forms[(word,)] += 1
+    if not forms:
+        return phrase
+    best = max(forms.items(), key=lambda item: item[1])[0]
+    lowered = {w.lower() for form in forms for w in form if w == w.lower()}
+    return " ".join(w.lower() if w.lower() in lowered else w for w in best)
 
 
 def _line_ranks(lines: Sequence[_Line]) -> list[tuple[_Line, float]]:
@@ -1025,6 +1065,8 @@ def map_discussions(
         if not headline:
             continue
         used.add(headline)
+        if not group.heading:
+            headline = _surface(headline, group.lines)
         said: Counter[int] = Counter(line.person for line in group.lines)
         participants = sorted(
             (Participant(people[p].name, n, people[p].notable) for p, n in said.items()),

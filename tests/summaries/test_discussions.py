@@ -319,7 +319,22 @@ def test_a_participant_named_by_the_start_of_their_nick_is_no_headline(nlp: Lang
             message["nick"] = "carolyn_w"
     [found] = build_discussions(messages, PEOPLE)
 
-    assert found.headline == "probe"  # carolyn_w is "Carolyn", however often she is named
+    assert found.headline == "probes"  # carolyn_w is "Carolyn", however often she is named
+
+
+def test_a_headline_is_written_as_people_wrote_it_not_as_lemmas(nlp: Language) -> None:
+    talk: list[Line] = [
+        (0, 1, "t", "the LEI issuers publish their metadata as JSON"),
+        (1, 2, "t", "which LEI issuers publish metadata today?"),
+        (2, 1, "t", "two LEI issuers do, the metadata lists their roles"),
+        (3, 2, "t", "Metadata from LEI issuers should be signed"),
+        (4, 1, "t", "yes, signed metadata, and the LEI issuers rotate keys"),
+    ]
+    [found] = build_discussions(rows(nlp, talk), PEOPLE)
+
+    # Stored as lemmas ("lei issuer", "meta datum"); shown as said: acronyms in capitals,
+    # a word capitalised only at the start of a line in lower case.
+    assert found.headline in {"LEI issuers", "metadata"}
 
 
 def test_a_link_to_the_announcements_page_starts_the_announcements(nlp: Language) -> None:

@@ -154,6 +154,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     console, errors = Console(), Console(stderr=True)
     zone = args.timezone
     settings = load_settings(args.config)
+    if settings.storage.backend != "sqlite":
+        # The importer's SQL is still SQLite's (last_insert_rowid, json_each): issue 34.
+        errors.print(
+            f'{args.config}: [storage] backend = "{settings.storage.backend}": presence '
+            "import does not write to PostgreSQL yet; import into an SQLite file (with a "
+            'config whose [storage] backend is "sqlite")',
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return EXIT_CONFIG
     files, missing = _expand(args.paths)
     for problem in missing:
         errors.print(problem, highlight=False, markup=False)

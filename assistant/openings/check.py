@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
 from assistant.config import Settings, WatchedMember
 from assistant.openings.notable import missing_notables
-from assistant.storage.database import Database
+from assistant.storage.database import Database, missing_history
 
 __all__ = ["RecordedIdentity", "check_identities", "recorded_identities", "report_identities"]
 
@@ -39,8 +38,8 @@ async def recorded_identities(db: Database) -> list[RecordedIdentity]:
     return [RecordedIdentity(str(r["nick"]), r["account"], r["user_id"]) for r in rows]
 
 
-async def _recorded(path: Path) -> list[RecordedIdentity]:
-    db = await Database.open(path)
+async def _recorded(settings: Settings) -> list[RecordedIdentity]:
+    db = await Database.open_settings(settings)
     try:
         return await recorded_identities(db)
     finally:
@@ -55,16 +54,23 @@ def check_identities(settings: Settings) -> list[str]:
     """
     if not settings.watchlist and not settings.owner.identities:
         return []
-    path = settings.resolve(settings.storage.path)
-    if not path.exists():
+    missing = missing_history(settings)
+    if missing is not None:
         return [
-            f"no database at {path} yet: whether your notables and your own identities "
+            f"no database at {missing} yet: whether your notables and your own identities "
             "appear in chat is checked once Presence has recorded or imported some"
         ]
-    seen = asyncio.run(_recorded(path))
+    path = settings.resolve(settings.storage.path)
+    source, name = (
+        (str(path), path.name) if settings.storage.backend == "sqlite" else ("PostgreSQL",) * 2
+    )
+    try:
+        seen = asyncio.run(_recorded(settings))
+    except ConnectionError as exc:
+        return [f"{exc}: your notables cannot be checked"]
     if not seen:
-        return [f"{path} has recorded nobody yet: your notables cannot be checked"]
-    where = f"the {len(seen)} identities recorded in {path.name}"
+        return [f"{source} has recorded nobody yet: your notables cannot be checked"]
+    where = f"the {len(seen)} identities recorded in {name}"
     warnings = missing_notables(settings.watchlist, seen, where)
     owner = WatchedMember(name=settings.owner.name, identities=settings.owner.identities)
     for warning in missing_notables([owner] if owner.identities else [], seen, where):

@@ -68,7 +68,7 @@ def cmd_relationship(args: argparse.Namespace) -> int:
     from assistant.config import load_settings
     from assistant.openings.notable import build_notability
     from assistant.openings.pacing import Ledger
-    from assistant.openings.store import MIGRATIONS, OpeningsStore
+    from assistant.openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
     from assistant.storage.database import Database
 
     settings = load_settings(args.config)
@@ -76,9 +76,9 @@ def cmd_relationship(args: argparse.Namespace) -> int:
     name = found.name if found is not None else args.person
 
     async def read() -> list[str]:
-        db = await Database.open(settings.resolve(settings.storage.path))
+        db = await Database.open_settings(settings)
         try:
-            await db.apply_migrations("plugin:openings", list(MIGRATIONS))
+            await db.apply_migrations("plugin:openings", MIGRATIONS_BY_DIALECT)
             ledger = Ledger(name, (await OpeningsStore(db).exchanges()).get(name, []))
         finally:
             await db.close()

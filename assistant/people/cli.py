@@ -83,8 +83,7 @@ def _with_db(args: argparse.Namespace, work: Callable[[Settings, Database], Awai
     settings = _load(args.config)
 
     async def run() -> T:
-        storage = settings.storage
-        async with await Database.open(settings.resolve(storage.path)) as db:
+        async with await Database.open_settings(settings) as db:
             await relink_people(db, settings)
             return await work(settings, db)
 

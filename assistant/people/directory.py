@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from assistant.events import irc_casefold
 from assistant.people.linking import Groups, link_people
 from assistant.people.notability import ref_matches
+from assistant.storage.backend import Params
 
 __all__ = [
     "Activity",
@@ -78,9 +79,11 @@ SELECT i.id, i.person_id, i.platform, n.name AS network, i.nick, i.account, i.us
        i.status, i.key, i.user_id, i.network_id
 FROM identities AS i JOIN networks AS n ON n.id = i.network_id
 """
-# The persons a query is about: everyone, or those in the JSON list :persons.
-_EVERYONE = "1"
+# The persons a query is about: everyone, or those in :persons (a JSON list for SQLite's
+# json_each, an array for PostgreSQL's = ANY).
+_EVERYONE = "TRUE"
 _CHOSEN = "i.person_id IN (SELECT value FROM json_each(:persons))"
+_CHOSEN_ARRAY = "i.person_id = ANY (:persons)"
 _IDENTITIES_OF = _IDENTITIES + "WHERE {persons}\n"
 # Lines and latest line per person, in public channels only (from the index on
 # messages (identity_id, at, channel_id) alone).
@@ -134,11 +137,19 @@ def _time(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
+def _persons(conn: object, persons: Sequence[int] | None) -> tuple[str, Params]:
+    """The clause choosing ``persons`` (None: everyone) and its parameters, in the dialect."""
+    if persons is None:
+        return _EVERYONE, ()
+    if isinstance(conn, sqlite3.Connection):
+        return _CHOSEN, {"persons": json.dumps(list(persons))}
+    return _CHOSEN_ARRAY, {"persons": list(persons)}
+
+
 def _summaries(
     conn: sqlite3.Connection, persons: Sequence[int] | None, counted: Activity | None = None
 ) -> list[PersonSummary]:
-    clause = _EVERYONE if persons is None else _CHOSEN
-    params = {"persons": json.dumps(list(persons or ()))}
+    clause, params = _persons(conn, persons)
     by_person: dict[int, list[sqlite3.Row]] = {}
     for row in conn.execute(_IDENTITIES_OF.format(persons=clause), params):
         by_person.setdefault(row["person_id"], []).append(row)

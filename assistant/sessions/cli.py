@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.storage.database import Database
 
 __all__ = ["add_commands"]
 
@@ -49,19 +53,25 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
     return {"sessions": cmd_sessions, "attendance": cmd_attendance}
 
 
-def _database_path(args: argparse.Namespace) -> Path:
+def _opener(args: argparse.Namespace) -> Callable[[], Awaitable[Database]]:
+    """How to open what the command reads: ``--database FILE``, else what the config names."""
     from assistant.config import ConfigError, load_settings
+    from assistant.storage.database import Database, missing_history
 
     if args.database is not None:
         path: Path = args.database
+        missing = None if path.exists() else path
+        settings = None
     else:
         settings = load_settings(args.config)
-        path = settings.resolve(settings.storage.path)
-    if not path.exists():
+        missing = missing_history(settings)
+    if missing is not None:
         raise ConfigError(
-            [f"{path}: no such database; run `presence run` first, or pass --database PATH"]
+            [f"{missing}: no such database; run `presence run` first, or pass --database PATH"]
         )
-    return path
+    if settings is None:
+        return lambda: Database.open(path)
+    return lambda: Database.open_settings(settings)
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
@@ -70,12 +80,11 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 
     from assistant.cli import EXIT_OK, console
     from assistant.sessions.queries import SessionSummary, recent_sessions, zone
-    from assistant.storage.database import Database
 
-    path = _database_path(args)
+    open_database = _opener(args)
 
     async def ask() -> list[SessionSummary]:
-        async with await Database.open(path) as db:
+        async with await open_database() as db:
             return list(await recent_sessions(db, args.limit))
 
     found = asyncio.run(ask())
@@ -113,13 +122,12 @@ def cmd_attendance(args: argparse.Namespace) -> int:
 
     from assistant.cli import EXIT_CONFIG, EXIT_OK, console, errors
     from assistant.sessions.queries import SeriesRecord, person_attendance, zone
-    from assistant.storage.database import Database
     from assistant.storage.people import find_person
 
-    path = _database_path(args)
+    open_database = _opener(args)
 
     async def ask() -> tuple[list[str], list[SeriesRecord]]:
-        async with await Database.open(path) as db:
+        async with await open_database() as db:
             networks = (
                 [args.network]
                 if args.network

@@ -70,9 +70,23 @@ def _size(size: int) -> str:
 
 
 def _database_path(args: argparse.Namespace) -> Path:
+    """The SQLite file to back up or restore.
+
+    Raises:
+        ConfigError: the history is in PostgreSQL, whose own tools copy it.
+    """
     from assistant.cli import _load
+    from assistant.config import ConfigError
 
     settings = _load(args.config)
+    if settings.storage.backend != "sqlite":
+        raise ConfigError(
+            [
+                f"{args.config}: [storage] backend = {settings.storage.backend!r}: "
+                f"`presence {args.command}` copies an SQLite file; back a PostgreSQL "
+                "database up with pg_dump and put it back with pg_restore"
+            ]
+        )
     return settings.resolve(settings.storage.path)
 
 

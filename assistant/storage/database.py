@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from assistant.config.base import secret
 from assistant.config.sections import StorageSettings
@@ -35,12 +35,16 @@ from assistant.storage.schema import (
 from assistant.storage.sqlite import BUSY_TIMEOUT_MS, SQLiteBackend
 from assistant.storage.writer import BatchWriter, Params, StorageError
 
+if TYPE_CHECKING:
+    from assistant.config import Settings
+
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "CORE_NAMESPACE",
     "Database",
     "MigrationError",
     "core_migrations",
+    "missing_history",
     "split_statements",
 ]
 
@@ -51,8 +55,19 @@ POSTGRESQL_INSTALL_HINT = "pip install 'chat-presence-assistant[postgresql]'"
 T = TypeVar("T")
 
 
+def missing_history(settings: Settings) -> Path | None:
+    """The SQLite file ``settings`` name if it does not exist (nothing recorded yet), else None.
+
+    A PostgreSQL database is never "missing" here: connecting to it says what is wrong.
+    """
+    if settings.storage.backend != "sqlite":
+        return None
+    path = settings.resolve(settings.storage.path)
+    return None if path.exists() else path
+
+
 class Database:
-    """The assistant's SQLite database: WAL, one connection, one batching writer.
+    """The assistant's database: one backend connection (SQLite or PostgreSQL), one batching writer.
 
     Open it with :meth:`open` (or ``async with await Database.open(path) as db``). Plugins
     read with :meth:`fetchall`/:meth:`fetchone` and write with :meth:`execute`; the
@@ -125,6 +140,16 @@ class Database:
         return await cls.open(
             path, batch_size=storage.batch_size, flush_interval=storage.flush_interval
         )
+
+    @classmethod
+    async def open_settings(cls, settings: Settings) -> Database:
+        """Open the history ``settings`` name, as ``presence run`` does (:meth:`open_configured`).
+
+        Commands that read what was recorded open it this way, so that they read PostgreSQL
+        when ``[storage] backend = "postgresql"``; check :func:`missing_history` first.
+        """
+        storage = settings.storage
+        return await cls.open_configured(storage, settings.resolve(storage.path))
 
     @classmethod
     async def _start(

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import TypeAlias
 
+from assistant.storage.backend import Connection
+
 __all__ = [
     "CORE_NAMESPACE",
     "DIALECTS",
@@ -24,6 +26,7 @@ __all__ = [
     "migrations_for",
     "pending_migrations",
     "split_statements",
+    "table_exists",
 ]
 
 DIALECTS = ("sqlite", "postgresql")
@@ -154,6 +157,18 @@ def split_statements(script: str) -> list[str]:
 def _has_code(sql: str) -> bool:
     lines = (line.split("--", 1)[0] for line in sql.splitlines())
     return any(line.strip(" \t;") for line in lines)
+
+
+def table_exists(conn: Connection, name: str) -> bool:
+    """Whether the database has a table called ``name`` (a plugin's may not be installed)."""
+    if isinstance(conn, sqlite3.Connection):
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    else:  # PostgreSQL's catalogue, in the schema the connection uses
+        sql = (
+            "SELECT 1 FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_name = ?"
+        )
+    return conn.execute(sql, (name,)).fetchone() is not None
 
 
 def checksum(script: str) -> str:

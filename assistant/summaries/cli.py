@@ -124,7 +124,7 @@ async def _catchup(args: argparse.Namespace, errors: object) -> int:
     from rich.markup import escape
 
     from assistant.config import load_settings
-    from assistant.storage.database import Database
+    from assistant.storage.database import Database, missing_history
     from assistant.summaries.catchup import (
         CatchupError,
         catchup_json,
@@ -141,8 +141,8 @@ async def _catchup(args: argparse.Namespace, errors: object) -> int:
 
     settings = load_settings(args.config)
     zone = ZoneInfo(settings.summaries.timezone)
-    path = settings.resolve(settings.storage.path)
-    if not path.exists():
+    path = missing_history(settings)
+    if path is not None:
         return fail(
             f"no database at {path}: nothing was recorded yet "
             f"(check [storage] path in {args.config})"
@@ -151,7 +151,7 @@ async def _catchup(args: argparse.Namespace, errors: object) -> int:
         now = datetime.now(UTC)
         end = parse_when(args.until, now, zone, option="--until") if args.until else now
         start = parse_when(args.since, end, zone)
-        async with await Database.open(path) as db:
+        async with await Database.open_settings(settings) as db:
             catchup = await compose_catchup(
                 db, settings, network=args.network, channel=args.channel, start=start, end=end
             )
@@ -196,7 +196,7 @@ async def _brief(args: argparse.Namespace, errors: object) -> int:
 
     from assistant.config import load_settings
     from assistant.events import irc_casefold
-    from assistant.storage.database import Database
+    from assistant.storage.database import Database, missing_history
     from assistant.summaries.brief import compose_brief, render_brief, upcoming_briefs
 
     assert isinstance(errors, Console)
@@ -216,8 +216,8 @@ async def _brief(args: argparse.Namespace, errors: object) -> int:
             highlight=False,
         )
         return EXIT_USAGE
-    path = settings.resolve(settings.storage.path)
-    if not path.exists():
+    path = missing_history(settings)
+    if path is not None:
         errors.print(f"[bold red]Error[/] no database at {escape(str(path))}", highlight=False)
         return EXIT_USAGE
     now = datetime.now(UTC)
@@ -227,7 +227,7 @@ async def _brief(args: argparse.Namespace, errors: object) -> int:
         for due in upcoming_briefs(settings, now, before=before)
         if due.network == networks[0] and irc_casefold(due.channel) == wanted
     ]
-    async with await Database.open(path) as db:
+    async with await Database.open_settings(settings) as db:
         brief = await compose_brief(
             db,
             settings,
@@ -258,14 +258,14 @@ async def _summary(args: argparse.Namespace, errors: object) -> int:
     from rich.markup import escape
 
     from assistant.config import load_settings
-    from assistant.storage.database import Database
+    from assistant.storage.database import Database, missing_history
     from assistant.summaries.compose import SessionNotFound, compose_summary, find_session
     from assistant.summaries.deliver import SUFFIXES, file_stem, render, write_atomic
 
     assert isinstance(errors, Console)
     settings = load_settings(args.config)
-    path = settings.resolve(settings.storage.path)
-    if not path.exists():
+    path = missing_history(settings)
+    if path is not None:
         errors.print(
             f"[bold red]Error[/] no database at {escape(str(path))}: nothing was recorded yet "
             f"(check [storage] path in {escape(str(args.config))})",
@@ -273,7 +273,7 @@ async def _summary(args: argparse.Namespace, errors: object) -> int:
         )
         return EXIT_USAGE
     formats = args.formats or ["md"]
-    async with await Database.open(path) as db:
+    async with await Database.open_settings(settings) as db:
         host = None
         if not args.no_plugins:
             from assistant.plugins import PluginHost, discover_plugins

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.storage.database import Database
+from assistant.storage.schema import table_exists
 from assistant.summaries.activity import build_activity
 from assistant.summaries.extras import minutes_for, openings_for
 from assistant.summaries.model import (
@@ -69,7 +70,7 @@ ORDER BY p.joined_at, p.id
 _IDENTITIES = "SELECT person_id, nick, account, user_id FROM identities WHERE person_id IN ({})"
 _LAST_SESSION = """
 SELECT s.id FROM sessions AS s JOIN channels AS c ON c.id = s.channel_id
-WHERE (:channel IS NULL OR c.key = :channel OR c.name = :channel)
+WHERE (CAST(:channel AS TEXT) IS NULL OR c.key = :channel OR c.name = :channel)
 ORDER BY s.ended_at IS NULL, coalesce(s.ended_at, s.started_at) DESC, s.id DESC LIMIT 1
 """
 
@@ -83,13 +84,6 @@ if TYPE_CHECKING:  # assistant.hooks imports the contract, which imports this pa
 
     # ``PluginHost.call``: calls a hook on every plugin, isolating failures.
     HookCaller = Callable[..., Awaitable[list[HookResult]]]
-
-
-def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-    ).fetchone()
-    return row is not None
 
 
 def _ranked_notables(conn: sqlite3.Connection, settings: Settings) -> dict[int, str]:
@@ -139,7 +133,7 @@ def read_session(
         query = _IDENTITIES.format(",".join("?" * len(part)))
         identities += [dict(r) for r in conn.execute(query, part)]
     stored: list[dict[str, Any]] = []
-    if _table_exists(conn, "session_attendance"):
+    if table_exists(conn, "session_attendance"):
         stored = [
             dict(r)
             for r in conn.execute(

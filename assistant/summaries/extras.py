@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from assistant.config import Settings
+from assistant.storage.schema import table_exists
 from assistant.summaries.model import (
     Minutes,
     MinutesItem,
@@ -37,13 +38,6 @@ class OpeningsPart:
 
     openings: tuple[OpeningItem, ...] | None = None
     relationships: tuple[RelationshipChange, ...] | None = None
-
-
-def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    found = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-    ).fetchone()
-    return found is not None
 
 
 def _stage(rows: list[sqlite3.Row], person: str, settings: Settings) -> str | None:
@@ -73,7 +67,7 @@ def _stage(rows: list[sqlite3.Row], person: str, settings: Settings) -> str | No
 def _relationships(
     conn: sqlite3.Connection, end: float, start: float, settings: Settings
 ) -> tuple[RelationshipChange, ...] | None:
-    if not _has_table(conn, "openings_exchanges"):
+    if not table_exists(conn, "openings_exchanges"):
         return None
     people = [
         str(r[0])
@@ -107,7 +101,7 @@ def openings_for(
     settings: Settings | None,
 ) -> OpeningsPart:
     """Read the openings found in the session's channel and time, and relationship moves."""
-    if not _has_table(conn, "openings_found"):
+    if not table_exists(conn, "openings_found"):
         return OpeningsPart()
     rows = conn.execute(
         "SELECT at, person, kind, reason, outcome FROM openings_found "

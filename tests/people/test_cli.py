@@ -1,8 +1,10 @@
-"""The owner's people commands, run as `presence ...` against a recorded database."""
+"""The owner's people commands, run as `presence ...` against a recorded database, on each
+backend (the commands open what ``[storage]`` names, PostgreSQL included)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -27,8 +29,15 @@ identities = [{ platform = "irc", network = "libera", nick = "problogger" }]
 """
 
 
-async def record(path: Path) -> None:
-    async with await Database.open(path) as db:
+POSTGRESQL = """
+[storage]
+backend = "postgresql"
+dsn_env = "PRESENCE_TEST_DSN"
+"""
+
+
+async def record(open_database: Callable[..., Awaitable[Database]]) -> None:
+    async with await open_database() as db:
         recorder = Recorder(db, private_channels=[(NET, "#inner")])
         chat = ChatScript(NET, sink=recorder.record)
         chat.joined("problogger", "#blog")
@@ -52,11 +61,21 @@ async def record(path: Path) -> None:
 
 
 @pytest.fixture
-def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def config(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    backend: str,
+    open_database: Callable[..., Awaitable[Database]],
+    request: pytest.FixtureRequest,
+) -> Path:
     monkeypatch.setenv("COLUMNS", "200")
     path = tmp_path / "presence.toml"
-    path.write_text(CONFIG, encoding="utf-8")
-    asyncio.run(record(tmp_path / "presence.sqlite3"))
+    if backend == "postgresql":
+        monkeypatch.setenv("PRESENCE_TEST_DSN", request.getfixturevalue("postgres_dsn"))
+        path.write_text(POSTGRESQL + CONFIG, encoding="utf-8")
+    else:
+        path.write_text(CONFIG, encoding="utf-8")
+    asyncio.run(record(open_database))
     return path
 
 
@@ -115,3 +134,12 @@ def test_merge_then_split_then_forget(config: Path, capsys: pytest.CaptureFixtur
     assert code == 0 and "Forgot ann" in out
     code, out = run(capsys, "seen", "ann", "-c", str(config))
     assert code == 1 and "I have not seen ann" in out
+
+
+def test_the_commands_read_postgresql_and_leave_no_sqlite_file(
+    config: Path, backend: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run(capsys, "people", "-c", str(config))
+    assert code == 0 and "People (3)" in out
+    sqlite_file = config.parent / "presence.sqlite3"
+    assert sqlite_file.exists() == (backend == "sqlite")

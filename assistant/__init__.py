@@ -2,11 +2,13 @@
 
 A plugin imports only from here (``from assistant import Plugin, command, ...``).
 These names are the supported surface: the events a plugin receives, the base class and
-context it is built with, the hook and command decorators, its key-value store and the
-database queries it may run. Everything else under ``assistant.*`` is internal and may
-change without notice. The hooks themselves are specified in ``assistant.hookspecs``.
+context it is built with (and the ``Clock`` in it), the hook and command decorators, its
+key-value store and the database queries it may run. Everything else under ``assistant.*``
+is internal and may change without notice. The hooks themselves are specified in
+``assistant.hookspecs``.
 """
 
+from assistant.clock import Clock
 from assistant.commands import Command, CommandContext, command
 from assistant.config import ConfigError, Settings
 from assistant.events import (
@@ -40,6 +42,7 @@ from assistant.storage.presence import SeenRecord, last_seen
 
 __all__ = [
     "ChannelEvent",
+    "Clock",
     "Command",
     "CommandContext",
     "ConfigError",

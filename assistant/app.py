@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from assistant.clock import Clock, SystemClock
 from assistant.config import Settings
 from assistant.connectors.base import ChannelControl, Connector
 from assistant.events import Connected, Event, Identity, MessageAnalyzed, MessageReceived
@@ -26,7 +27,6 @@ from assistant.nlp.worker import WorkerOptions
 from assistant.people.upkeep import PeopleUpkeep
 from assistant.plugins import Plugin, PluginHost
 from assistant.recorder import Recorder
-from assistant.sessions.clock import Clock
 from assistant.sessions.tracker import SessionTracker
 from assistant.storage.database import Database
 from assistant.storage.history import last_message_ids
@@ -86,7 +86,8 @@ class Assistant:
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
-        self._clock = clock  # the sessions' time source (None: the system clock)
+        self.clock: Clock = clock or SystemClock()
+        """The time the run goes by: sessions and plugins ask it (a replay gives its own)."""
         self._sessions: SessionTracker | None = None
         self.reconnect_delay = reconnect_delay
         self.connectors = (
@@ -138,7 +139,11 @@ class Assistant:
         self._people = PeopleUpkeep(self.settings, self._db)
         await self._people.start()  # opt-outs are known before the first event is recorded
         self._plugins = PluginHost(
-            self.settings, self._db, self.send, plugin_classes=self._plugin_classes
+            self.settings,
+            self._db,
+            self.send,
+            plugin_classes=self._plugin_classes,
+            clock=self.clock,
         )
         try:
             await self._plugins.start()
@@ -150,7 +155,7 @@ class Assistant:
             self.settings,
             self._db,
             self._plugins.publish,
-            clock=self._clock,
+            clock=self.clock,
             join=self._join_channel,
             part=self._part_channel,
         )

@@ -17,7 +17,9 @@ __all__ = ["DemoClock"]
 
 
 class DemoClock:
-    """System time plus an offset that :meth:`fast_forward` grows; a :class:`Clock`."""
+    """System time plus an offset that :meth:`fast_forward` grows; a live ``Clock``."""
+
+    live = True
 
     def __init__(self, resync: float = 60.0) -> None:
         self.resync = resync
@@ -35,6 +37,9 @@ class DemoClock:
             self._offset += ahead
         self._moved.set()
         self._moved = asyncio.Event()
+
+    def observe(self, at: datetime) -> None:
+        """Ignore: the demo's time passes on its own."""
 
     async def sleep_until(self, when: datetime | None, wake: asyncio.Event) -> None:
         """Return once ``when`` has come, ``wake`` is set or the clock jumped, whichever first."""

@@ -26,6 +26,7 @@ import pluggy
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assistant import hookspecs
+from assistant.clock import Clock, SystemClock
 from assistant.commands import CommandError, CommandTable, Send, collect_commands
 from assistant.config import ConfigError, Settings, describe_error
 from assistant.delivery import LIFECYCLE, Delivery, Mailbox, handled_types
@@ -109,6 +110,8 @@ class PluginContext:
     for their part through the same isolating helper the core uses. ``delivery`` says
     which events the plugin is given and counts those it missed when it fell behind
     (``ctx.delivery.missed``); ``deliveries`` is every plugin's, by name, read-only.
+    ``clock`` is the run's time (the real time live, the log's in a replay): a plugin asks
+    it what time it is and waits on it, never on the wall clock.
     """
 
     name: str
@@ -123,6 +126,7 @@ class PluginContext:
     deliveries: Mapping[str, Delivery] = field(
         default_factory=lambda: MappingProxyType({}), repr=False
     )
+    clock: Clock = field(default_factory=SystemClock, repr=False)
 
     def config_as(self, model: type[_M]) -> _M:
         """Return ``config`` typed as the plugin's own ``Config`` class."""
@@ -320,10 +324,12 @@ class PluginHost:
         *,
         plugin_classes: Mapping[str, type[Plugin]] | None = None,
         queue_size: int = QUEUE_SIZE,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.send = send
+        self.clock: Clock = clock or SystemClock()
         self.errors: Counter[str] = Counter()
         self.names: list[str] = []
         self.commands = CommandTable()
@@ -428,6 +434,7 @@ class PluginHost:
             call_hook=self.call,
             delivery=delivery,
             deliveries=self.deliveries,
+            clock=self.clock,
         )
         try:
             plugin = cls(ctx)

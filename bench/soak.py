@@ -35,8 +35,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from assistant.app import Assistant
+from assistant.clock import ReplayClock
 from assistant.config import parse_settings
-from assistant.connectors.replay.clock import LogClock
 from assistant.connectors.replay.connector import ReplayConnector
 from assistant.events import Event, Identity, MemberJoined, MemberLeft, MessageReceived, NickChanged
 from assistant.summaries import compose_summary
@@ -236,7 +236,7 @@ async def soak(messages: int, channels: int, every: int, console: Console) -> bo
                 "summaries": {"folder": str(Path(folder) / "summaries"), "formats": ["md"]},
             }
         )
-        clock = LogClock(week.start - timedelta(seconds=1))
+        clock = ReplayClock(week.start - timedelta(seconds=1))
         assistant: Assistant
 
         async def settle() -> None:
@@ -266,9 +266,6 @@ async def soak(messages: int, channels: int, every: int, console: Console) -> bo
             console.print("[bold red]analysis is off: the spaCy worker could not start[/]")
             await assistant.stop()
             return False
-        engine = getattr(assistant.plugins.instance("openings"), "engine", None)
-        if engine is not None:
-            engine.clock = clock  # the openings judge their waits by the same chat time
         await analyzer.drain(300)  # the workers have loaded their pipelines
         assistant.lag.reset()  # start-up (loading plugins and pipelines) is not the soak
 

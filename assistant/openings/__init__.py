@@ -16,7 +16,6 @@ detectors propose openings):
 - :mod:`~assistant.openings.notable` — who is notable (a seam over the people area).
 - :mod:`~assistant.openings.notifiers` — console, private message, webhook, JSON lines.
 - :mod:`~assistant.openings.store` — the plugin's tables (openings with outcomes, ledger).
-- :mod:`~assistant.openings.clock` — wall clock live, the log's clock in replay.
 - :mod:`~assistant.openings.replay` and :mod:`~assistant.openings.cli` — replay mode and the
   ``presence relationship`` / ``presence openings`` commands.
 - :mod:`~assistant.openings.evaluate`, :mod:`~assistant.openings.labels` and

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from assistant.clock import Clock
 from assistant.config import OpeningsSettings, OwnerSettings
 from assistant.config.identities import attributed_to_owner
 from assistant.events import (
@@ -30,7 +31,6 @@ from assistant.events import (
     MessageReceived,
     irc_casefold,
 )
-from assistant.openings.clock import Clock
 from assistant.openings.conversation import own_business
 from assistant.openings.detector import Detector, DetectorContext
 from assistant.openings.interests import InterestMatcher

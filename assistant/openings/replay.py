@@ -2,8 +2,8 @@
 
 The real :class:`~assistant.app.Assistant` runs with a replay connector, a temporary
 database, the real analyzer and the ``openings`` plugin (loaded through its entry point).
-The plugin's engine runs on a :class:`~assistant.openings.clock.ReplayClock`, so waits are
-measured in the log's time and cost nothing. Each opening is written as one JSON line.
+The Assistant runs on a :class:`~assistant.clock.ReplayClock`, so waits are measured in the
+log's time and cost nothing. Each opening is written as one JSON line.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from assistant.clock import ReplayClock
 from assistant.config import OpeningsSettings, parse_settings
 from assistant.connectors.replay import ReplayConnector, ReplayError, read_replay
 from assistant.events import ChannelEvent, Event
-from assistant.openings.clock import ReplayClock
 from assistant.openings.notable import missing_notables
 from assistant.openings.notifiers import JsonLinesNotifier
 from assistant.openings.opening import Opening
@@ -126,13 +126,16 @@ async def replay_events(
             for warning in missing_notables(settings.watchlist, actors, name):
                 warn(warning)
         connector = ReplayConnector(events)
+        clock = ReplayClock(events[0].timestamp)
         assistant = Assistant(
-            settings, connectors=[connector], plugin_classes={"openings": _openings_plugin()}
+            settings,
+            connectors=[connector],
+            plugin_classes={"openings": _openings_plugin()},
+            clock=clock,
         )
         await assistant.start()
         try:
             engine = assistant.plugins.instance("openings").engine  # type: ignore[attr-defined]
-            engine.clock = ReplayClock(events[0].timestamp)
             if out is not None:
                 engine.notifiers.append(JsonLinesNotifier(out))
 
@@ -150,7 +153,7 @@ async def replay_events(
             # the end of a log is no silence in the chat: no lulls from it).
             await engine.tick()
             engine.detectors = [d for d in engine.detectors if d.kind != "lull"]
-            engine.clock.observe(engine.clock.now() + _after_end(engine.settings))
+            clock.move_to(clock.now() + _after_end(engine.settings))
             await engine.tick()
         finally:
             await assistant.stop()

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from assistant.config import secret
 from assistant.events import Event
 from assistant.openings.check import recorded_identities
-from assistant.openings.clock import WallClock
 from assistant.openings.detector import Detector
 from assistant.openings.engine import OpeningsEngine
 from assistant.openings.interests import InterestMatcher, vector_similarity
@@ -90,7 +89,7 @@ class OpeningsRuntime:
         self.engine = OpeningsEngine(
             settings.openings,
             settings.owner,
-            clock=WallClock(),
+            clock=ctx.clock,
             notability=build_notability(settings),
             interests=InterestMatcher(settings.interests, threshold=settings.openings.similarity),
             store=OpeningsStore(ctx.db),

@@ -2,7 +2,6 @@
 
 - :mod:`~assistant.sessions.schedule`: weekly schedules in a time zone, correct across
   daylight-saving changes.
-- :mod:`~assistant.sessions.clock`: the time source the tracker waits on (a manual one for tests).
 - :mod:`~assistant.sessions.detector`: ad-hoc sessions from bursts of activity.
 - :mod:`~assistant.sessions.store`: sessions and their attendance in SQLite.
 - :mod:`~assistant.sessions.tracker`: the running component that starts and ends sessions,

@@ -1,7 +1,7 @@
 """The session tracker: starts and ends sessions, and joins and leaves channels on schedule.
 
 It is fed every live event (:meth:`SessionTracker.observe`, synchronous, after the recorder)
-and wakes on its own :class:`~assistant.sessions.clock.Clock` when something is due: a join
+and wakes on its own :class:`~assistant.clock.Clock` when something is due: a join
 ``join_early`` before a scheduled start, the start, the end, the leave ``stay_after`` later,
 an ad-hoc session going quiet. Sessions come from three sources:
 
@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from assistant.clock import Clock, SystemClock
 from assistant.config import Settings
 from assistant.events import (
     Event,
@@ -35,7 +36,6 @@ from assistant.events import (
     irc_casefold,
 )
 from assistant.sessions import store
-from assistant.sessions.clock import Clock, SystemClock
 from assistant.sessions.detector import Burst, BurstDetector, BurstRule
 from assistant.sessions.schedule import Occurrence, WeeklySchedule
 from assistant.storage.database import Database

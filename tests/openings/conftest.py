@@ -10,6 +10,7 @@ import pytest
 from assistant_openings import DETECTORS
 from spacy.language import Language
 
+from assistant.clock import ReplayClock
 from assistant.config import parse_settings
 from assistant.events import (
     Identity,
@@ -20,7 +21,6 @@ from assistant.events import (
 )
 from assistant.nlp.analysis import analysis_of
 from assistant.nlp.pipeline import load_pipeline
-from assistant.openings.clock import ReplayClock
 from assistant.openings.engine import OpeningsEngine
 from assistant.openings.interests import InterestMatcher
 from assistant.openings.notable import build_notability

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from assistant.clock import ReplayClock
 from assistant.config import Settings
 from assistant.events import Event, SessionEnded, SessionStarted
 from assistant.recorder import Recorder
-from assistant.sessions.clock import ManualClock
 from assistant.sessions.tracker import SessionTracker
 from assistant.storage.database import Database
 from assistant.testing.factories import ChatScript
@@ -30,7 +30,7 @@ class Harness:
 
     db: Database
     tracker: SessionTracker
-    clock: ManualClock
+    clock: ReplayClock
     chat: ChatScript
     published: list[Event] = field(default_factory=list)
     actions: list[tuple[str, str, datetime]] = field(default_factory=list)
@@ -65,7 +65,7 @@ async def track(open_database: Callable[..., Awaitable[Database]]) -> AsyncItera
     async with await open_database(flush_interval=0.01) as db:
 
         async def start(settings: Settings, start: datetime) -> Harness:
-            clock = ManualClock(start)
+            clock = ReplayClock(start)
             recorder = Recorder(db)
             harness: Harness
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from assistant import Plugin, PluginContext, hookimpl
 from assistant.app import Assistant
+from assistant.clock import ReplayClock
 from assistant.config import parse_settings
 from assistant.events import Event, MessageReceived, SessionEnded, SessionStarted
-from assistant.sessions.clock import ManualClock
 from assistant.testing.fake import FakeConnector
 
 WAIT = 5.0
@@ -40,7 +40,7 @@ class Witness(Plugin):
 
 async def test_plugins_hear_of_an_ad_hoc_session_from_live_talk(tmp_path: Path) -> None:
     start = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
-    clock = ManualClock(start)
+    clock = ReplayClock(start)
     settings = parse_settings(
         {
             "storage": {"path": str(tmp_path / "p.sqlite3"), "flush_interval": 0.02},

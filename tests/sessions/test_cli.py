@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from assistant.clock import ReplayClock
 from assistant.config import parse_settings
 from assistant.recorder import Recorder
-from assistant.sessions.clock import ManualClock
 from assistant.sessions.tracker import SessionTracker
 from assistant.storage.database import Database
 from assistant.testing.cli import run_presence
@@ -51,7 +51,7 @@ async def eight_weeks(tmp_path: Path) -> Path:
     )
     path = tmp_path / "presence.sqlite3"
     first = datetime(2026, 2, 1, 19, 30, tzinfo=SYDNEY).astimezone(UTC)
-    clock = ManualClock(first - timedelta(hours=1))
+    clock = ReplayClock(first - timedelta(hours=1))
     async with await Database.open(path) as db:
         tracker = SessionTracker(settings, db, lambda event: None, clock=clock)
         await tracker.start()

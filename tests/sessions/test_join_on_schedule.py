@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from assistant.app import Assistant
+from assistant.clock import ReplayClock
 from assistant.config import Settings, parse_settings
 from assistant.connectors.irc import IrcConnector
 from assistant.events import utcnow
-from assistant.sessions.clock import ManualClock
 from assistant.sessions.schedule import WEEKDAYS
 from assistant.testing.irc_client import SimulatedMember
 from assistant.testing.ircd import NgircdServer, run_ngircd
@@ -84,7 +84,7 @@ async def test_presence_joins_before_the_chat_and_leaves_after_it(
     start = now + timedelta(hours=2)
     settings = weekly_settings(ircd, tmp_path, bot, channel, start)
     alice = await SimulatedMember.connect(ircd.host, ircd.port, f"alice{n}")
-    clock = ManualClock(now)
+    clock = ReplayClock(now)
     assistant = Assistant(settings, plugin_classes={}, clock=clock, reconnect_delay=0.05)
     try:
         await alice.join(channel)
@@ -124,7 +124,7 @@ async def test_presence_started_during_the_chat_joins_as_it_connects(
     start = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=20)
     settings = weekly_settings(ircd, tmp_path, bot, channel, start)
     alice = await SimulatedMember.connect(ircd.host, ircd.port, f"alice{n}")
-    clock = ManualClock(start + timedelta(minutes=20))
+    clock = ReplayClock(start + timedelta(minutes=20))
     assistant = Assistant(settings, plugin_classes={}, clock=clock, reconnect_delay=0.05)
     try:
         await alice.join(channel)

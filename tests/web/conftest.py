@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from selenium.webdriver.chrome.webdriver import WebDriver
 
+from assistant.clock import ReplayClock
 from assistant.config import load_settings
 from assistant.recorder import Recorder
-from assistant.sessions.clock import ManualClock
 from assistant.sessions.tracker import SessionTracker
 from assistant.storage.database import Database
 from assistant.testing.browser import BrowserNotFoundError, headless_chromium
@@ -66,7 +66,7 @@ priority = 3
 async def _seed(config: Path) -> None:
     """Three Sunday chats: alice comes to all three, bob to the last; carol tries a script."""
     settings = load_settings(config)
-    clock = ManualClock(FIRST - timedelta(hours=1))
+    clock = ReplayClock(FIRST - timedelta(hours=1))
     async with await Database.open(settings.resolve(settings.storage.path)) as db:
         tracker = SessionTracker(settings, db, lambda event: None, clock=clock)
         await tracker.start()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 
+from assistant.clock import ReplayClock
 from assistant.config import Settings, parse_settings
 from assistant.recorder import Recorder
-from assistant.sessions.clock import ManualClock
 from assistant.sessions.tracker import SessionTracker
 from assistant.storage.database import Database
 from assistant.summaries.compose import compose_summary
@@ -68,7 +68,7 @@ def test_a_session_under_way_shows_its_newest_line_on_the_next_view(tmp_path: Pa
 
     async def scenario() -> None:
         async with await Database.open(settings.resolve(settings.storage.path)) as db:
-            clock = ManualClock(START)
+            clock = ReplayClock(START)
             tracker = SessionTracker(settings, db, lambda event: None, clock=clock)
             await tracker.start()
             await tracker.run_due()
@@ -105,7 +105,7 @@ def test_a_finished_session_is_shown_from_the_summary_file_written_after_it(
 
     async def scenario() -> tuple[str, str]:
         async with await Database.open(settings.resolve(settings.storage.path)) as db:
-            clock = ManualClock(START)
+            clock = ReplayClock(START)
             tracker = SessionTracker(settings, db, lambda event: None, clock=clock)
             await tracker.start()
             await tracker.run_due()

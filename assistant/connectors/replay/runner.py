@@ -2,8 +2,8 @@
 
 The real :class:`~assistant.app.Assistant` runs with the configured database, analyzer and
 plugins and a :class:`~assistant.connectors.replay.ReplayConnector` that plays the logs'
-events in file order. One :class:`~assistant.connectors.replay.clock.LogClock` drives the
-session tracker and the openings engine: before each event it moves to the event's time,
+events in file order. The Assistant is built with one :class:`~assistant.clock.ReplayClock`,
+the session tracker's and the plugins' time: before each event it moves to the event's time,
 after the analysis has caught up with what came before, and the tracker does what fell due
 by then (a schedule's start or end, an ad-hoc chat gone quiet), so sessions, openings and
 summaries come out as they would have live. After the last line the clock runs on until
@@ -27,8 +27,8 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.clock import ReplayClock
 from assistant.config import Settings
-from assistant.connectors.replay.clock import LogClock
 from assistant.connectors.replay.connector import ReplayConnector
 from assistant.connectors.replay.translate import ReplayError, read_replay
 from assistant.events import ChannelEvent, Event, MessageReceived, NickChanged
@@ -199,7 +199,7 @@ async def replay_logs(
     result.first = min(e.timestamp for e in playing)
     result.last = max(e.timestamp for e in playing)
 
-    clock = LogClock(playing[0].timestamp - timedelta(seconds=1))
+    clock = ReplayClock(playing[0].timestamp - timedelta(seconds=1))
     wall_start = time.monotonic()
     log_start = playing[0].timestamp
 
@@ -255,7 +255,6 @@ async def replay_logs(
         engine = None
         if "openings" in assistant.plugins.names:
             engine = assistant.plugins.instance("openings").engine  # type: ignore[attr-defined]
-            engine.clock = clock  # the openings judge their waits by the same replay time
         wall_start = time.monotonic()
         connector.go.set()
         await connector.done.wait()
@@ -280,7 +279,7 @@ async def replay_logs(
 
 
 async def _run_out(
-    assistant: Assistant, clock: LogClock, last: datetime, last_session: int, settings: Settings
+    assistant: Assistant, clock: ReplayClock, last: datetime, last_session: int, settings: Settings
 ) -> None:
     """Let the log's time run on after its last line until the sessions under way end.
 

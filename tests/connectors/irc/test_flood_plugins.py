@@ -29,9 +29,9 @@ from assistant import (
     SessionStarted,
 )
 from assistant.app import Assistant
+from assistant.clock import ReplayClock
 from assistant.config import parse_settings
 from assistant.events import utcnow
-from assistant.sessions.clock import ManualClock
 from assistant.sessions.schedule import WEEKDAYS
 from assistant.testing.flood import FloodSender, flood_lines
 from assistant.testing.ircd import NgircdServer
@@ -112,7 +112,7 @@ async def test_a_slow_plugin_gets_every_session_end_and_the_summary_is_written_m
     senders = await asyncio.gather(
         *(FloodSender.connect(ircd.host, ircd.port, nick, channel) for nick in nicks)
     )
-    clock = ManualClock(start - timedelta(minutes=1))
+    clock = ReplayClock(start - timedelta(minutes=1))
     assistant = Assistant(
         settings,
         plugin_classes={"summaries": SummariesPlugin, "slow": Slow},

@@ -1,7 +1,12 @@
-"""The time source of the session tracker, so tests (and a replay) drive time without waiting.
+"""The time a run of Presence goes by: the real time live, a log's own time in a replay.
 
-The tracker asks a clock what time it is and sleeps on it until the next thing is due; the
-system clock sleeps for real, a :class:`ManualClock` only moves when told to.
+An :class:`~assistant.app.Assistant` is built with one :class:`Clock` and everything that
+asks what time it is, or waits for a time, asks it: the session tracker, and the plugins
+through ``PluginContext.clock`` (openings, summaries). Live and replayed runs differ only in
+which clock that is. :class:`SystemClock` is the real time; a :class:`ReplayClock` stands
+at the time of the latest event played and moves only when told to (the replay, before
+each event; an analysed line, through :meth:`Clock.observe`), so a two-hour wait in a log
+costs no real time and falls due at the log's time. Tests drive time with a ReplayClock too.
 """
 
 from __future__ import annotations
@@ -13,11 +18,14 @@ from typing import Protocol
 
 from assistant.events import utcnow
 
-__all__ = ["Clock", "ManualClock", "SystemClock"]
+__all__ = ["Clock", "ReplayClock", "SystemClock"]
 
 
 class Clock(Protocol):
-    """What the tracker needs of time: now, and a wait that something else can cut short."""
+    """Now, and a wait for a time that something else can cut short."""
+
+    live: bool
+    """True when time passes on its own (periodic checks then run); False in a replay."""
 
     def now(self) -> datetime:
         """The current time, aware, in UTC."""
@@ -27,9 +35,15 @@ class Clock(Protocol):
         """Return once ``when`` has come (``None``: never) or ``wake`` is set, whichever first."""
         ...
 
+    def observe(self, at: datetime) -> None:
+        """Something happened at ``at``: a replayed clock moves on to it, a live one ignores it."""
+        ...
+
 
 class SystemClock:
     """Wall-clock time; waits at most ``resync`` seconds so a clock jump is noticed."""
+
+    live = True
 
     def __init__(self, resync: float = 60.0) -> None:
         self.resync = resync
@@ -46,13 +60,18 @@ class SystemClock:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), timeout=delay)
 
+    def observe(self, at: datetime) -> None:
+        """Ignore: real time does not follow events."""
 
-class ManualClock:
-    """A clock that stands still until :meth:`advance` or :meth:`set` moves it."""
+
+class ReplayClock:
+    """A clock that stands still until moved; never goes backwards."""
+
+    live = False
 
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
-            raise ValueError("ManualClock needs an aware start time")
+            raise ValueError("ReplayClock needs an aware start time")
         self._now = start
         self._moved = asyncio.Event()
 
@@ -61,9 +80,13 @@ class ManualClock:
         return self._now
 
     def set(self, when: datetime) -> None:
-        """Move the clock to ``when`` (never backwards) and wake whoever sleeps on it."""
+        """Move the clock to ``when`` and wake whoever sleeps on it.
+
+        Raises:
+            ValueError: ``when`` is earlier than now.
+        """
         if when < self._now:
-            raise ValueError(f"ManualClock cannot go back from {self._now} to {when}")
+            raise ValueError(f"ReplayClock cannot go back from {self._now} to {when}")
         self._now = when
         self._moved.set()
         self._moved = asyncio.Event()
@@ -71,6 +94,17 @@ class ManualClock:
     def advance(self, delta: timedelta) -> None:
         """Move the clock forward by ``delta``."""
         self.set(self._now + delta)
+
+    def move_to(self, when: datetime) -> bool:
+        """Move forward to ``when`` (an earlier time is ignored); True when the clock moved."""
+        if when <= self._now:
+            return False
+        self.set(when)
+        return True
+
+    def observe(self, at: datetime) -> None:
+        """An event at ``at``: move forward to it (an earlier time is ignored)."""
+        self.move_to(at)
 
     async def sleep_until(self, when: datetime | None, wake: asyncio.Event) -> None:
         """Wait until the clock is moved to ``when`` or later, or ``wake`` is set."""

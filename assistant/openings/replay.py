@@ -1,9 +1,10 @@
 """Replay mode: play a chat log through the live code path and print the openings it finds.
 
-The real :class:`~assistant.app.Assistant` runs with a replay connector, a temporary
-database, the real analyzer and the ``openings`` plugin (loaded through its entry point).
-The Assistant runs on a :class:`~assistant.clock.ReplayClock`, so waits are measured in the
-log's time and cost nothing. Each opening is written as one JSON line.
+The real :class:`~assistant.app.Assistant` runs, through :class:`~assistant.replay.Replay`
+(the one replay driver), with a temporary database, the real analyzer and the ``openings``
+plugin (loaded through its entry point), on a :class:`~assistant.clock.ReplayClock` that
+follows the analysed lines, so waits are measured in the log's time and cost nothing. Each
+opening is written as one JSON line.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from assistant.clock import ReplayClock
 from assistant.config import OpeningsSettings, parse_settings
-from assistant.connectors.replay import ReplayConnector, ReplayError, read_replay
+from assistant.connectors.replay import ReplayError, read_replay
 from assistant.events import ChannelEvent, Event
 from assistant.openings.notable import missing_notables
 from assistant.openings.notifiers import JsonLinesNotifier
@@ -26,8 +26,6 @@ from assistant.openings.opening import Opening
 from assistant.plugins import ENTRY_POINT_GROUP, Plugin
 
 __all__ = ["replay_events", "replay_log"]
-
-_DRAIN_LIMIT = 300.0  # seconds the analysis may take to catch up on one chunk
 
 
 def _openings_plugin() -> type[Plugin]:
@@ -100,7 +98,7 @@ async def replay_events(
     warn: Callable[[str], None] | None = None,
 ) -> list[Opening]:
     """Replay ``events`` (read from logs named ``name``) as :func:`replay_log` replays a log."""
-    from assistant.app import Assistant
+    from assistant.replay import Replay
 
     with tempfile.TemporaryDirectory(prefix="presence-replay-") as folder:
         settings = parse_settings(
@@ -125,38 +123,26 @@ async def replay_events(
             actors = {e.actor for e in events if isinstance(e, ChannelEvent)}
             for warning in missing_notables(settings.watchlist, actors, name):
                 warn(warning)
-        connector = ReplayConnector(events)
-        clock = ReplayClock(events[0].timestamp)
-        assistant = Assistant(
+        replay = Replay(
             settings,
-            connectors=[connector],
+            events,
+            start=events[0].timestamp,
             plugin_classes={"openings": _openings_plugin()},
-            clock=clock,
         )
-        await assistant.start()
-        try:
-            engine = assistant.plugins.instance("openings").engine  # type: ignore[attr-defined]
+        async with replay:
+            runtime = replay.openings
+            if runtime is None:
+                raise ReplayError("the openings plugin did not start (reinstall Presence)")
+            engine = runtime.engine
             if out is not None:
                 engine.notifiers.append(JsonLinesNotifier(out))
-
-            async def pace() -> None:
-                analyzer = assistant.analyzer
-                if analyzer is not None:
-                    await analyzer.drain(_DRAIN_LIMIT)
-
-            connector.pace = pace
-            connector.go.set()
-            await connector.done.wait()
-            await pace()
-            await assistant.plugins.delivered()
+            await replay.play()
             # The log ended, time did not: let the waits started near its end run out (but
             # the end of a log is no silence in the chat: no lulls from it).
             await engine.tick()
             engine.detectors = [d for d in engine.detectors if d.kind != "lull"]
-            clock.move_to(clock.now() + _after_end(engine.settings))
+            replay.clock.move_to(replay.clock.now() + _after_end(engine.settings))
             await engine.tick()
-        finally:
-            await assistant.stop()
         if out is not None and show_held:
             for opening, reason in engine.held:
                 out.write(json.dumps({**opening.as_json(), "held": reason}, ensure_ascii=False))

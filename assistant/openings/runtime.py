@@ -30,9 +30,9 @@ from assistant.openings.notifiers import (
 from assistant.openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
 
 if TYPE_CHECKING:
-    from assistant.plugins import PluginContext
+    from assistant.plugins import PluginContext, PluginHost
 
-__all__ = ["OpeningsRuntime", "load_detector"]
+__all__ = ["OpeningsRuntime", "load_detector", "openings_runtime"]
 
 log = logging.getLogger(__name__)
 
@@ -193,3 +193,14 @@ class OpeningsRuntime:
         for notifier in self.engine.notifiers:
             if isinstance(notifier, WebhookNotifier):
                 await notifier.close()
+
+
+def openings_runtime(host: PluginHost) -> OpeningsRuntime | None:
+    """The runtime of the loaded ``openings`` plugin (None: not loaded, or not built on one).
+
+    A replay reads what the openings found (and lets their last waits run out) through it.
+    """
+    if "openings" not in host.names:
+        return None
+    runtime = getattr(host.instance("openings"), "runtime", None)
+    return runtime if isinstance(runtime, OpeningsRuntime) else None

@@ -1,9 +1,9 @@
 """``presence replay``: chat logs played through the real assistant to rebuild history.
 
 The real :class:`~assistant.app.Assistant` runs with the configured database, analyzer and
-plugins and a :class:`~assistant.connectors.replay.ReplayConnector` that plays the logs'
-events in file order. The Assistant is built with one :class:`~assistant.clock.ReplayClock`,
-the session tracker's and the plugins' time: before each event it moves to the event's time,
+plugins, played the logs' events in file order by :class:`~assistant.replay.Replay`, the
+one replay driver, on a :class:`~assistant.clock.ReplayClock` (the session tracker's and the
+plugins' time). Before each event the clock moves to the event's time,
 after the analysis has caught up with what came before, and the tracker does what fell due
 by then (a schedule's start or end, an ad-hoc chat gone quiet), so sessions, openings and
 summaries come out as they would have live. After the last line the clock runs on until
@@ -27,9 +27,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.clock import ReplayClock
 from assistant.config import Settings
-from assistant.connectors.replay.connector import ReplayConnector
 from assistant.connectors.replay.translate import ReplayError, read_replay
 from assistant.events import ChannelEvent, Event, MessageReceived, NickChanged
 from assistant.importers.importer import DEFAULT_NETWORK, _base_key, _digest
@@ -37,11 +35,10 @@ from assistant.sessions.queries import SessionSummary, recent_sessions
 from assistant.storage.database import Database
 
 if TYPE_CHECKING:
-    from assistant.app import Assistant
+    from assistant.replay import Replay
 
 __all__ = ["ReplayOptions", "ReplayResult", "replay_logs"]
 
-_DRAIN_LIMIT = 300.0  # seconds the analysis may take to catch up before time moves on
 _RUN_OUT_STEPS = 10_000  # bound on the steps taken after the last line
 _KNOWN = (
     "SELECT e.digest FROM json_each(?) AS j JOIN imported_events AS e "
@@ -168,7 +165,7 @@ async def replay_logs(
     Raises:
         ReplayError: a log cannot be read or replayed.
     """
-    from assistant.app import Assistant
+    from assistant.replay import Replay
 
     started = time.monotonic()
     files = await asyncio.to_thread(read_events, settings, paths, options)
@@ -199,20 +196,14 @@ async def replay_logs(
     result.first = min(e.timestamp for e in playing)
     result.last = max(e.timestamp for e in playing)
 
-    clock = ReplayClock(playing[0].timestamp - timedelta(seconds=1))
     wall_start = time.monotonic()
     log_start = playing[0].timestamp
 
-    async def settle() -> None:
-        """Let the analysis catch up with everything played so far."""
-        analyzer = assistant.analyzer
-        if analyzer is not None:
-            await analyzer.drain(_DRAIN_LIMIT)
-
     async def advance(when: datetime) -> None:
         """Move the shared clock to ``when`` and do what fell due by then."""
-        if not clock.move_to(when):
+        if not replay.clock.move_to(when):
             return
+        assistant = replay.assistant
         due = assistant.sessions.next_due()
         if due is not None and due <= when:
             await assistant.db.flush()
@@ -224,11 +215,12 @@ async def replay_logs(
             wait = wall_start + offset - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-        if event.timestamp > clock.now():
-            await settle()
+        if event.timestamp > replay.clock.now():
+            await replay.settle()
             await advance(event.timestamp)
 
     def after(event: Event) -> None:
+        assistant = replay.assistant
         digest = keys.get(id(event))
         if digest is None or not isinstance(event, ChannelEvent | NickChanged):
             return
@@ -241,32 +233,26 @@ async def replay_logs(
         else:
             submit((_IDENTITY_DIGEST, (digest, event.network, event.actor.key, at)))
 
-    async def pace() -> None:
-        await settle()
-        await assistant.db.flush()
-
-    connector = ReplayConnector(
-        playing, network=playing[0].network, pace=pace, before=before, after=after
+    replay = Replay(
+        settings,
+        playing,
+        start=playing[0].timestamp - timedelta(seconds=1),
+        network=playing[0].network,
+        platform=playing[0].platform,
+        before=before,
+        after=after,
+        flush=True,
     )
-    connector.platform = playing[0].platform
-    assistant = Assistant(settings, connectors=[connector], clock=clock)
-    await assistant.start()
-    try:
-        engine = None
-        if "openings" in assistant.plugins.names:
-            engine = assistant.plugins.instance("openings").engine  # type: ignore[attr-defined]
+    async with replay:
         wall_start = time.monotonic()
-        connector.go.set()
-        await connector.done.wait()
-        result.play_seconds = time.monotonic() - wall_start
-        await settle()
-        await assistant.plugins.delivered()  # what the last lines start, before time runs on
-        await _run_out(assistant, clock, result.last, last_session, settings)
-        if engine is not None:
-            await engine.tick()  # the waits that ran out after the last line
-            result.openings = [opening.as_json() for opening in engine.sent]
-    finally:
-        await assistant.stop()  # the summaries being written are finished first
+        await replay.play()  # and what the last lines start, before time runs on
+        result.play_seconds = replay.play_seconds
+        await _run_out(replay, result.last, last_session, settings)
+        openings = replay.openings
+        if openings is not None:
+            await openings.engine.tick()  # the waits that ran out after the last line
+            result.openings = [opening.as_json() for opening in openings.engine.sent]
+    assistant = replay.assistant
     if "summaries" in assistant.plugins.names:
         summaries = assistant.plugins.instance("summaries")
         for done in getattr(summaries, "delivered", []):
@@ -278,14 +264,13 @@ async def replay_logs(
     return result
 
 
-async def _run_out(
-    assistant: Assistant, clock: ReplayClock, last: datetime, last_session: int, settings: Settings
-) -> None:
+async def _run_out(replay: Replay, last: datetime, last_session: int, settings: Settings) -> None:
     """Let the log's time run on after its last line until the sessions under way end.
 
     An ad-hoc session ends once it has been quiet for ``quiet_minutes``; a scheduled one at
     its planned end. Nothing later is played: no session starts from time alone.
     """
+    assistant, clock = replay.assistant, replay.clock
     limit = last + timedelta(minutes=settings.sessions.quiet_minutes, seconds=1)
     await assistant.db.flush()
     for _ in range(_RUN_OUT_STEPS):

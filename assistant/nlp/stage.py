@@ -16,7 +16,11 @@ batches whenever it has fewer outstanding than the main one, so a flood is parse
 CPUs without ever delaying the bot. Results are stored and published in the order the lines
 were said whichever worker finishes first, and a batch the spare holds longer than
 ``batch_wait`` while the main worker is idle is parsed by the main one too (a busy machine
-may give the spare no CPU at all).
+may give the spare no CPU at all). A batch the main worker took back still waits in the
+spare's queue, and so do the roster changes every pipeline gets: a worker is sent nothing more
+while ``max_in_flight`` batches sent to it are unanswered, and the roster changes it misses
+meanwhile go with the next batch it gets (once too many, as whole rosters), so a spare that
+gets no CPU for days holds the bot's memory to a few batches.
 
 Joins, parts, quits and nick changes keep each channel's roster for the pipeline worker and
 reach the reply linker as system lines (:mod:`assistant.nlp.channel_rosters`); results are
@@ -28,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -41,6 +45,7 @@ from assistant.nlp.worker_messages import (
     Batch,
     Request,
     Result,
+    RosterChange,
     WorkerOptions,
     explicit_links,
     usable_cpus,
@@ -50,6 +55,10 @@ from assistant.storage.database import Database
 __all__ = ["Analyzer", "AnalyzerStats"]
 
 log = logging.getLogger(__name__)
+
+# Roster changes kept for a pipeline worker whose queue is full; past this many they are
+# replaced by every channel's whole roster (bounded by who is present, not by how long it waits).
+_HELD_CHANGES = 1000
 
 
 @dataclass(slots=True)
@@ -142,6 +151,8 @@ class Analyzer:
         self._idle = asyncio.Event()
         self._idle.set()
         self._last_keys: dict[tuple[str, str], str] = {}
+        self._queued: Counter[str] = Counter()
+        self._held: dict[str, list[RosterChange]] = {}
 
     @property
     def worker_pid(self) -> int | None:
@@ -153,6 +164,12 @@ class Analyzer:
         """The id of each running worker process, by name: ``analysis``, ``links`` and
         ``analysis-spare`` (the spare pipeline worker, when there is one)."""
         return self._pool.pids
+
+    @property
+    def queued(self) -> dict[str, int]:
+        """Per worker, the batches sent to it and not answered yet (taken-back and roster-only
+        ones too): at most ``max_in_flight`` plus one roster batch, however slow it is."""
+        return {name: self._queued[name] for name in self._pool.names}
 
     @property
     def pending(self) -> int:
@@ -280,18 +297,20 @@ class Analyzer:
             if len(self._backlog) < self.batch_size and not force:
                 break
             take = min(self.batch_size, len(self._backlog))
+            pipeline = self._least_busy()
+            if pipeline is None:
+                break  # every pipeline worker has its fill: the backlog waits here
             items = [self._backlog.popleft() for _ in range(take)]
             self._numbers += 1
             changes = self._rosters.take_changes()
             batch = Batch(self._numbers, changes, tuple(item[0] for item in items))
             messages = tuple(item[1] for item in items if item[1] is not None)
-            pipeline = self._least_busy()
             waiting = {pipeline, _LINKS} if _LINKS in self._pool.names else {pipeline}
             now = asyncio.get_running_loop().time()
             self._in_flight[batch.number] = _Sent(batch, messages, pipeline, waiting, sent_at=now)
             for name in self._pipelines:
                 if name != pipeline and changes:
-                    self._send(name, Batch(0, changes, ()))  # every pipeline keeps the rosters
+                    self._share(name, changes)  # every pipeline keeps the rosters
             for name in waiting:
                 self._send(name, batch)
         if self._rosters.has_changes and not self._backlog:
@@ -299,7 +318,7 @@ class Analyzer:
             # (batch 0 is never tracked; its empty answer is ignored).
             changes = self._rosters.take_changes()
             for name in self._pipelines:
-                self._send(name, Batch(0, changes, ()))
+                self._share(name, changes)
         if len(self._pipelines) > 1:
             self._steal()
         self._check_idle()
@@ -316,6 +335,8 @@ class Analyzer:
             return  # set for the spare's oldest batch; it looks again when that one is due
         if any(_MAIN in sent.waiting for sent in self._in_flight.values()):
             return
+        if self._queued[_MAIN] >= self.max_in_flight:
+            return  # roster batches fill its queue; it looks again when they are answered
         loop = asyncio.get_running_loop()
         for sent in self._in_flight.values():
             if sent.pipeline != _SPARE or _SPARE not in sent.waiting:
@@ -332,17 +353,33 @@ class Analyzer:
         self._steal_timer = None
         self._pump(force=False)
 
-    def _least_busy(self) -> str:
-        """The pipeline worker with the fewest batches in flight (the main one on a tie)."""
-        if len(self._pipelines) == 1:
-            return self._pipelines[0]
-        load = dict.fromkeys(self._pipelines, 0)
-        for sent in self._in_flight.values():
-            for name in self._pipelines:
-                load[name] += name in sent.waiting
-        return min(self._pipelines, key=lambda name: load[name])
+    def _least_busy(self) -> str | None:
+        """The pipeline worker with the fewest batches queued (the main one on a tie), or
+        None when each has ``max_in_flight`` unanswered."""
+        queued = self._queued
+        free = [name for name in self._pipelines if queued[name] < self.max_in_flight]
+        return min(free, key=lambda name: queued[name], default=None)
+
+    def _share(self, name: str, changes: tuple[RosterChange, ...]) -> None:
+        """Give pipeline worker ``name`` roster changes it does not get with a batch of its own.
+
+        A worker with a full queue (a spare that gets no CPU) is sent nothing: they wait for
+        its next batch, as whole rosters once there are too many.
+        """
+        if self._queued[name] < self.max_in_flight:
+            self._send(name, Batch(0, changes, ()))
+            return
+        held = self._held.setdefault(name, [])
+        held.extend(changes)
+        if len(held) > _HELD_CHANGES:
+            # Later changes are sent after these and only add or remove nicks: still right.
+            self._held[name] = list(self._rosters.everything())
 
     def _send(self, name: str, batch: Batch) -> None:
+        held = self._held.pop(name, None)
+        if held:
+            batch = Batch(batch.number, (*held, *batch.roster), batch.messages)
+        self._queued[name] += 1
         self._pool.send(name, batch)
 
     def _check_idle(self) -> None:
@@ -357,6 +394,8 @@ class Analyzer:
         if kind == "died":
             self._worker_died(name, payload)
             return
+        if kind in ("done", "failed") and self._queued[name] > 0:
+            self._queued[name] -= 1
         if kind == "done":
             number, answer = cast("tuple[int, Any]", payload)
             sent = self._in_flight.get(number)
@@ -444,6 +483,8 @@ class Analyzer:
     def _restarted(self, name: str) -> None:
         """A new ``name`` worker is ready: it gets the rosters and the batches it lost."""
         self.stats.restarts += 1
+        self._queued[name] = 0  # the new process's queue is empty
+        self._held.pop(name, None)  # it is sent every roster below
         if name in self._pipelines:
             # A new process knows nothing: every roster first, then the batches it lost.
             self._send(name, Batch(0, self._rosters.everything(), ()))

@@ -288,6 +288,35 @@ async def test_a_spare_that_gets_no_cpu_holds_nothing_up(tmp_path: Path) -> None
         assert len(rig.published) == len(said)  # the spare's late answers are ignored
 
 
+async def test_a_spare_that_gets_no_cpu_is_sent_no_more_than_it_can_hold(tmp_path: Path) -> None:
+    # The main worker takes back what the stopped spare holds, but the spare's queue still
+    # has it, and every pipeline is sent each roster change. Once max_in_flight batches wait
+    # there, the spare is sent nothing more (a week-long soak on a busy machine grew the bot
+    # by hundreds of batches a minute); once it runs again it answers what it has.
+    async with started_rig(tmp_path, batch_wait=0.05, spare_worker=True) as rig:
+        analyzer = rig.analyzer
+        if len(os.sched_getaffinity(0)) < 2:
+            return  # no spare on one CPU
+        spare = analyzer.worker_pids["analysis-spare"]
+        os.kill(spare, signal.SIGSTOP)
+        try:
+            said = []
+            for burst in range(10):
+                for i in range(40):  # newcomers every time: roster changes for every pipeline
+                    said.append(rig.say(f"guest{burst}x{i}", f"line {i}: who hosts podcasts?"))
+                    rig.join(f"visitor{burst}x{i}")
+                await rig.wait_for(len(said), timeout=60)
+                assert analyzer.queued["analysis-spare"] <= analyzer.max_in_flight
+        finally:
+            os.kill(spare, signal.SIGCONT)
+        assert [m.timestamp for m in rig.published] == [m.timestamp for m in said]
+        assert analyzer.stats.dropped == 0
+        async with asyncio.timeout(60):  # the spare catches up with what it was sent
+            while analyzer.queued["analysis-spare"]:  # noqa: ASYNC110 - a counter
+                await asyncio.sleep(0.05)
+        assert analyzer.queued["analysis"] == 0
+
+
 async def test_a_pipeline_that_cannot_start_leaves_nobody_waiting_for_analysis(
     tmp_path: Path,
 ) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from datetime import UTC, datetime
 
 from assistant import CommandContext, Plugin, PluginContext, SessionEnded, command, hookimpl
@@ -35,6 +36,7 @@ from assistant.summaries import (
 __all__ = ["SummariesPlugin"]
 
 _MAX_LINE = 400  # one IRC line once the server adds its prefix
+_KEEP_DELIVERED = 100  # deliveries remembered: a bot that runs for months writes thousands
 
 
 class SummariesPlugin(Plugin):
@@ -43,8 +45,9 @@ class SummariesPlugin(Plugin):
     def __init__(self, ctx: PluginContext) -> None:
         super().__init__(ctx)
         self._tasks: set[asyncio.Task[None]] = set()
-        self.delivered: list[list[str]] = []
-        """What each delivery did (a line per file, message or webhook), newest last."""
+        self.delivered: deque[list[str]] = deque(maxlen=_KEEP_DELIVERED)
+        """What each of the last deliveries did (a line per file, message or webhook), newest
+        last."""
         self._briefs: asyncio.Task[None] | None = None
 
     @hookimpl

@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import assistant_summaries as summaries_plugin
+import pytest
 from assistant_summaries import SummariesPlugin
 
 from assistant import HookResult, KeyValueStore, Plugin, PluginContext, SessionEnded, hookimpl
@@ -86,6 +88,34 @@ async def test_the_built_in_plugin_delivers_when_a_session_ends(
     assert files == [".html", ".json", ".md"]
     assert sent and {target for _, target, _ in sent} == {"ann"}
     assert sent[0][2].startswith("Summary of Aussie bloggers (#bloggers, Sun 07 Jan 19:30)")
+    assert host.errors == {}
+
+
+async def test_the_plugin_remembers_only_the_last_deliveries(
+    scene: Scene, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bot that runs for months delivers thousands of summaries: it keeps what the last
+    # few did, not all of them (the soak's week of chat ended ~5,000 sessions per million lines).
+    monkeypatch.setattr(summaries_plugin, "_KEEP_DELIVERED", 2)
+    config = settings(folder=str(tmp_path / "summaries"))
+    host = PluginHost(config, scene.db, _no_send, plugin_classes={"summaries": SummariesPlugin})
+    await host.start()
+    for _ in range(4):
+        host.publish(
+            SessionEnded(
+                platform="irc",
+                network=NET,
+                timestamp=END,
+                channel=CHANNEL,
+                session_id=scene.session_id,
+                name="Aussie bloggers",
+            )
+        )
+    plugin = host.instance("summaries")
+    assert isinstance(plugin, SummariesPlugin)
+    await host.stop()
+    assert len(plugin.delivered) == 2
+    assert all(line.startswith("wrote ") for done in plugin.delivered for line in done)
     assert host.errors == {}
 
 

@@ -48,7 +48,7 @@ from assistant.events import Event, MessageReceived
 from assistant.importers.formats import format_named
 from assistant.importers.importer import ImportOptions, LogImporter
 from assistant.importers.reading import read_log
-from assistant.importers.scene import BadLine, Clock, Scene
+from assistant.importers.scene import BadLine, LogCalendar, Scene
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 
@@ -282,7 +282,7 @@ def parse_only(path: Path, name: str) -> tuple[float, list[Event]]:
     log = read_log(path)
     scene = Scene("bench", "#bench", log_format.platform)
     events: list[Event] = []
-    for _, parsed in log_format.read(log, scene, Clock(date(2021, 4, 12), UTC)):
+    for _, parsed in log_format.read(log, scene, LogCalendar(date(2021, 4, 12), UTC)):
         if isinstance(parsed, BadLine):
             raise SystemExit(f"{path}: a generated line is bad: {parsed}")
         events.extend(parsed)
@@ -422,7 +422,7 @@ def count_units(path: Path, name: str) -> tuple[int, int, int]:
     log_format = format_named(name)
     scene = Scene("share", "#share", log_format.platform)
     units = with_events = bad = 0
-    for _, parsed in log_format.read(read_log(path), scene, Clock(date(2000, 1, 1), UTC)):
+    for _, parsed in log_format.read(read_log(path), scene, LogCalendar(date(2000, 1, 1), UTC)):
         units += 1
         if isinstance(parsed, BadLine):
             bad += 1

@@ -31,7 +31,7 @@ from assistant.events import MessageReceived
 from assistant.importers.formats import detect_format
 from assistant.importers.importer import ImportOptions, LogImporter
 from assistant.importers.reading import read_log
-from assistant.importers.scene import Clock, Scene
+from assistant.importers.scene import LogCalendar, Scene
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 
@@ -83,7 +83,7 @@ def parse_only(path: Path) -> tuple[int, int, float]:
     log = read_log(path)
     log_format = detect_format(log)
     assert log_format is not None
-    scene, clock = Scene("bench", "#bench"), Clock(date(2024, 1, 7), UTC)
+    scene, clock = Scene("bench", "#bench"), LogCalendar(date(2024, 1, 7), UTC)
     events = sum(len(p) for _, p in log_format.read(log, scene, clock) if isinstance(p, list))
     return len(log.lines), events, time.perf_counter() - began
 
@@ -108,7 +108,7 @@ def raw_sqlite(path: Path, db_path: Path) -> tuple[int, float]:
     log = read_log(path)
     log_format = detect_format(log)
     assert log_format is not None
-    scene, clock = Scene("bench", "#bench"), Clock(date(2024, 1, 7), UTC)
+    scene, clock = Scene("bench", "#bench"), LogCalendar(date(2024, 1, 7), UTC)
     messages = [
         event
         for _, parsed in log_format.read(log, scene, clock)

@@ -25,7 +25,7 @@ from typing import Any
 
 from assistant.events import Event
 from assistant.importers.reading import LogFile, clean_text
-from assistant.importers.scene import BadLine, Clock, Scene
+from assistant.importers.scene import BadLine, LogCalendar, Scene
 
 __all__ = [
     "CSV_HEADER",
@@ -80,7 +80,7 @@ def _parsed_date(text: str) -> datetime | None:
     return None
 
 
-def _when(text: str, clock: Clock) -> datetime:
+def _when(text: str, clock: LogCalendar) -> datetime:
     text = text.strip()
     found = _parsed_date(text)
     if found is None:
@@ -92,7 +92,7 @@ def _nick(author: str) -> str:
     return _DISCRIMINATOR.sub("", author.strip())
 
 
-def discord_date(text: str, clock: Clock) -> datetime:
+def discord_date(text: str, clock: LogCalendar) -> datetime:
     """An export's date (ISO 8601 or the exporter's local formats) as an aware UTC datetime.
 
     Raises:
@@ -126,7 +126,7 @@ def _tag(name: str, discriminator: str = "") -> str | None:
     return None
 
 
-def read_discord_json(log: LogFile, scene: Scene, clock: Clock) -> Iterator[Parsed]:
+def read_discord_json(log: LogFile, scene: Scene, clock: LogCalendar) -> Iterator[Parsed]:
     """Events of a JSON export; numbers are 1-based positions in its ``messages`` list."""
     try:
         export = json.loads("\n".join(log.lines))
@@ -151,7 +151,7 @@ def read_discord_json(log: LogFile, scene: Scene, clock: Clock) -> Iterator[Pars
             yield number, exc
 
 
-def _json_message(message: Any, scene: Scene, clock: Clock) -> Sequence[Event]:
+def _json_message(message: Any, scene: Scene, clock: LogCalendar) -> Sequence[Event]:
     if not isinstance(message, dict):
         raise BadLine("a message is not a JSON object")
     author = message.get("author")
@@ -189,7 +189,7 @@ def _json_message(message: Any, scene: Scene, clock: Clock) -> Sequence[Event]:
     ]
 
 
-def read_discord_csv(log: LogFile, scene: Scene, clock: Clock) -> Iterator[Parsed]:
+def read_discord_csv(log: LogFile, scene: Scene, clock: LogCalendar) -> Iterator[Parsed]:
     """Events of a CSV export; numbers are the line where each row starts."""
     text = "\n".join(log.lines)
     first = log.lines[0] if log.lines else ""
@@ -224,7 +224,7 @@ def read_discord_csv(log: LogFile, scene: Scene, clock: Clock) -> Iterator[Parse
             yield number, exc
 
 
-def _csv_row(row: list[str], scene: Scene, clock: Clock) -> Sequence[Event]:
+def _csv_row(row: list[str], scene: Scene, clock: LogCalendar) -> Sequence[Event]:
     user_id, author, date_text, content = (field.strip() for field in row[:4])
     if not user_id or not author:
         raise BadLine("a row without AuthorID or Author")
@@ -236,7 +236,7 @@ def _csv_row(row: list[str], scene: Scene, clock: Clock) -> Sequence[Event]:
     return [scene.message(at, _nick(author), text, user_id=user_id, account=_tag(author))]
 
 
-def read_discord_text(log: LogFile, scene: Scene, clock: Clock) -> Iterator[Parsed]:
+def read_discord_text(log: LogFile, scene: Scene, clock: LogCalendar) -> Iterator[Parsed]:
     """Events of a plain-text export; numbers are the line of each ``[date] author``."""
     lines = log.lines
     index = 0
@@ -278,7 +278,7 @@ def read_discord_text(log: LogFile, scene: Scene, clock: Clock) -> Iterator[Pars
         yield number, _text_message(scene, when, author, body)
 
 
-def _text_date(text: str, clock: Clock) -> datetime | None:
+def _text_date(text: str, clock: LogCalendar) -> datetime | None:
     try:
         return _when(text, clock)
     except BadLine:

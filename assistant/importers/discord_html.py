@@ -22,7 +22,7 @@ from html.parser import HTMLParser
 from assistant.events import Event
 from assistant.importers.discord_export import discord_date, discord_nick, discord_tag
 from assistant.importers.reading import LogFile, clean_text
-from assistant.importers.scene import BadLine, Clock, Scene
+from assistant.importers.scene import BadLine, LogCalendar, Scene
 
 __all__ = ["detect_discord_html", "read_discord_html"]
 
@@ -211,7 +211,7 @@ class _ExportParser(HTMLParser):
             message.time = message.time or group.time
 
 
-def read_discord_html(log: LogFile, scene: Scene, clock: Clock) -> Iterator[Parsed]:
+def read_discord_html(log: LogFile, scene: Scene, clock: LogCalendar) -> Iterator[Parsed]:
     """Events of an HTML export; numbers are the line where each message starts."""
     parser = _ExportParser()
     parser.feed("\n".join(log.lines))
@@ -231,7 +231,7 @@ def read_discord_html(log: LogFile, scene: Scene, clock: Clock) -> Iterator[Pars
             yield message.line, exc
 
 
-def _when(text: str, clock: Clock) -> datetime:
+def _when(text: str, clock: LogCalendar) -> datetime:
     for pattern in _LONG_DATES:
         try:
             return clock.absolute(datetime.strptime(text, pattern))
@@ -240,7 +240,7 @@ def _when(text: str, clock: Clock) -> datetime:
     return discord_date(text, clock)
 
 
-def _events(message: _Message, scene: Scene, clock: Clock) -> Sequence[Event]:
+def _events(message: _Message, scene: Scene, clock: LogCalendar) -> Sequence[Event]:
     if not message.author:
         raise BadLine("a message without an author (no chatlog__author before it)")
     if not message.time:

@@ -35,7 +35,7 @@ from assistant.importers.pidgin import (
     plain_line,
 )
 from assistant.importers.reading import LogFile
-from assistant.importers.scene import BadLine, Clock, Scene
+from assistant.importers.scene import BadLine, LogCalendar, Scene
 from assistant.importers.slack import detect_slack, read_slack
 from assistant.importers.ubuntu import ubuntu_reader
 
@@ -44,7 +44,7 @@ __all__ = ["FORMATS", "LogFormat", "Parsed", "detect_format", "format_named", "s
 Parsed = tuple[int, Sequence[Event] | BadLine]
 """A line (or message) number and its events, or why it could not be read."""
 
-Reader = Callable[[LogFile, Scene, Clock], Iterator[Parsed]]
+Reader = Callable[[LogFile, Scene, LogCalendar], Iterator[Parsed]]
 
 MIN_CONFIDENCE = 0.5
 """Below this best score a file is not recognised and ``--format`` is asked for."""
@@ -64,7 +64,7 @@ class LogFormat:
 
 
 def _by_line(
-    make: Callable[[Scene, Clock], LineReader], continues: re.Pattern[str] | None = None
+    make: Callable[[Scene, LogCalendar], LineReader], continues: re.Pattern[str] | None = None
 ) -> Reader:
     """A reader that feeds each non-empty line to a line reader, in file order.
 
@@ -72,7 +72,7 @@ def _by_line(
     (multi-line messages in W3C logs) and are joined to it.
     """
 
-    def read(log: LogFile, scene: Scene, clock: Clock) -> Iterator[Parsed]:
+    def read(log: LogFile, scene: Scene, clock: LogCalendar) -> Iterator[Parsed]:
         line_reader = make(scene, clock)
         lines = log.lines
         index, total = 0, len(lines)

@@ -32,7 +32,7 @@ from assistant.events import (
 )
 from assistant.importers.formats import LogFormat, detect_format, format_named, score_formats
 from assistant.importers.reading import LogFile, read_log
-from assistant.importers.scene import BadLine, Clock, MissingDate, Scene, date_from_name
+from assistant.importers.scene import BadLine, LogCalendar, MissingDate, Scene, date_from_name
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 
@@ -181,7 +181,7 @@ def _closest(log: LogFile) -> str:
     why = f"only {score:.0%} of its first lines look like it"
     try:
         for number, parsed in log_format.read(
-            sample, Scene("", "", log_format.platform), Clock(date(2000, 1, 1), UTC)
+            sample, Scene("", "", log_format.platform), LogCalendar(date(2000, 1, 1), UTC)
         ):
             if isinstance(parsed, BadLine):
                 why = f"{log_format.unit} {number}: {parsed}"
@@ -202,7 +202,9 @@ def _start_from_mtime(log: LogFile, log_format: LogFormat, zone: tzinfo) -> date
     except (OSError, ValueError):
         return None
     last: datetime | None = None
-    for _, parsed in log_format.read(log, Scene("", "", log_format.platform), Clock(end, zone)):
+    for _, parsed in log_format.read(
+        log, Scene("", "", log_format.platform), LogCalendar(end, zone)
+    ):
         if not isinstance(parsed, BadLine) and parsed:
             last = parsed[-1].timestamp
     if last is None:
@@ -322,7 +324,7 @@ class LogImporter:
             )
         return found
 
-    def _scene(self, path: Path, log_format: LogFormat) -> tuple[Scene, Clock]:
+    def _scene(self, path: Path, log_format: LogFormat) -> tuple[Scene, LogCalendar]:
         options = self._options
         if log_format.platform in ("discord", "slack"):
             # An export names its guild and channel; the reader fills in what is empty.
@@ -342,7 +344,7 @@ class LogImporter:
             or options.dates.get(str(path))
             or options.dates.get(path.name)
         )
-        return Scene(network, channel, log_format.platform), Clock(day, options.zone)
+        return Scene(network, channel, log_format.platform), LogCalendar(day, options.zone)
 
     async def _record(
         self,

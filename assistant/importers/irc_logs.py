@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from assistant.events import Event
 from assistant.importers.reading import clean_nick, clean_text
-from assistant.importers.scene import BadLine, Clock, Scene
+from assistant.importers.scene import BadLine, LogCalendar, Scene
 
 __all__ = [
     "LineReader",
@@ -69,7 +69,7 @@ def _said_or_did(scene: Scene, at: datetime, rest: str) -> list[Event] | None:
     return None
 
 
-def irssi_reader(scene: Scene, clock: Clock) -> LineReader:
+def irssi_reader(scene: Scene, clock: LogCalendar) -> LineReader:
     """irssi's default log format (also MeetBot's ``.log.txt``)."""
 
     def read(line: str) -> Sequence[Event]:
@@ -123,7 +123,7 @@ _WEECHAT_NICK = re.compile(r"(\S+) is now known as (\S+)")
 _WEECHAT_TOPIC = re.compile(r'(\S+) has (?:changed|set) topic for \S+ (?:from ".*" )?to "(.*)"')
 
 
-def weechat_reader(scene: Scene, clock: Clock) -> LineReader:
+def weechat_reader(scene: Scene, clock: LogCalendar) -> LineReader:
     """WeeChat's logger plugin: tab-separated, ``-->``/``<--`` for joins and quits."""
 
     def read(line: str) -> Sequence[Event]:
@@ -171,7 +171,7 @@ _ZNC_TOPIC = re.compile(r"\*\*\* (\S+) changes topic to '(.*)'")
 _ZNC_KICK = re.compile(r"\*\*\* (\S+) was kicked by (\S+) ?\(?(.*?)\)?")
 
 
-def znc_reader(scene: Scene, clock: Clock) -> LineReader:
+def znc_reader(scene: Scene, clock: LogCalendar) -> LineReader:
     """ZNC's ``log`` module (one file per channel and day, the date in the file name)."""
 
     def read(line: str) -> Sequence[Event]:
@@ -219,7 +219,7 @@ _MONTHS = {
 }
 
 
-def hexchat_reader(scene: Scene, clock: Clock) -> LineReader:
+def hexchat_reader(scene: Scene, clock: LogCalendar) -> LineReader:
     """HexChat (and XChat) logs; the year comes from the ``BEGIN LOGGING`` header."""
 
     def read(line: str) -> Sequence[Event]:
@@ -288,7 +288,7 @@ _W3C_SPACED = re.compile(
 )
 
 
-def w3c_reader(scene: Scene, clock: Clock) -> LineReader:
+def w3c_reader(scene: Scene, clock: LogCalendar) -> LineReader:
     """W3C IRC logs (also the ccg meetings' ``irc.log``): ISO 8601 UTC times, tab-separated.
 
     Logs whose tabs became spaces are read too, when the nick is in ``<>`` (or ``*``), and

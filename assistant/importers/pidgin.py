@@ -19,7 +19,7 @@ from datetime import date, datetime
 from assistant.events import Event
 from assistant.importers.irc_logs import LineReader
 from assistant.importers.reading import clean_nick, clean_text
-from assistant.importers.scene import BadLine, Clock, Scene
+from assistant.importers.scene import BadLine, LogCalendar, Scene
 
 __all__ = [
     "PIDGIN_CONTINUES",
@@ -118,7 +118,7 @@ def hour_of(hour: int, half: str | None) -> int:
     return hour % 12 + (12 if half in "pP" else 0)
 
 
-def pidgin_reader(scene: Scene, clock: Clock) -> LineReader:
+def pidgin_reader(scene: Scene, clock: LogCalendar) -> LineReader:
     """Lines of a Pidgin/Finch/Adium text (or HTML) log."""
 
     def read(line: str) -> Sequence[Event]:

@@ -1,4 +1,4 @@
-"""Where and when a log's lines happened: the log's clock and the events built from lines.
+"""Where and when a log's lines happened: the log's calendar and the events built from lines.
 
 Most logs print only a time of day; the date comes from a header (``--- Day changed``), the
 file name (``#chan.2021-04-12.log``) or the user (``--date``). Logs cross midnight without a
@@ -24,7 +24,7 @@ from assistant.events import (
     TopicChanged,
 )
 
-__all__ = ["BadLine", "Clock", "MissingDate", "Scene", "date_from_name", "read_dates"]
+__all__ = ["BadLine", "LogCalendar", "MissingDate", "Scene", "date_from_name", "read_dates"]
 
 # 2021-04-12 in "#chan.2021-04-12.log" or "NAME.2021-04-12-20.05.log.txt"; 20210412 in ZNC's
 # "user_net_#chan_20210412.log".
@@ -81,7 +81,7 @@ def read_dates(path: Path) -> dict[str, date]:
     return dates
 
 
-class Clock:
+class LogCalendar:
     """Turns a log's local times of day into aware UTC datetimes, crossing midnight forwards."""
 
     def __init__(self, day: date | None, zone: tzinfo) -> None:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from assistant.events import Event
 from assistant.importers.reading import LogFile, clean_text
-from assistant.importers.scene import BadLine, Clock, Scene
+from assistant.importers.scene import BadLine, LogCalendar, Scene
 
 __all__ = ["detect_slack", "read_slack", "slack_names"]
 
@@ -66,7 +66,7 @@ def _name(profile: Any) -> str:
     return ""
 
 
-def read_slack(log: LogFile, scene: Scene, clock: Clock) -> Iterator[Parsed]:
+def read_slack(log: LogFile, scene: Scene, clock: LogCalendar) -> Iterator[Parsed]:
     """Events of one day file; numbers are 1-based positions in its list of messages."""
     try:
         messages = json.loads("\n".join(log.lines))
@@ -94,7 +94,9 @@ def _text(text: str, names: dict[str, str]) -> str:
     return clean_text(text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
 
 
-def _message(message: Any, names: dict[str, str], scene: Scene, clock: Clock) -> Sequence[Event]:
+def _message(
+    message: Any, names: dict[str, str], scene: Scene, clock: LogCalendar
+) -> Sequence[Event]:
     if not isinstance(message, dict):
         raise BadLine("a message is not a JSON object")
     try:

@@ -15,7 +15,7 @@ from datetime import datetime
 from assistant.events import Event
 from assistant.importers.irc_logs import LineReader
 from assistant.importers.reading import clean_nick, clean_text
-from assistant.importers.scene import BadLine, Clock, Scene
+from assistant.importers.scene import BadLine, LogCalendar, Scene
 from assistant.nlp.disentangle_format import parse_line
 
 __all__ = ["ubuntu_reader"]
@@ -27,7 +27,7 @@ _NICK = re.compile(r"(\S+) is now known as (\S+)")
 _MODE = re.compile(r"\S+ sets mode|mode/|\[[+-]\w+ ")
 
 
-def ubuntu_reader(scene: Scene, clock: Clock) -> LineReader:
+def ubuntu_reader(scene: Scene, clock: LogCalendar) -> LineReader:
     """``[HH:MM] <nick> text`` lines and ``===`` system lines (also /me actions)."""
     previous: list[datetime] = []
 

@@ -12,7 +12,7 @@ from assistant.events import MemberJoined, MessageReceived
 from assistant.importers.formats import detect_format, format_named
 from assistant.importers.importer import ImportOptions, LogImporter
 from assistant.importers.reading import LogFile, read_log
-from assistant.importers.scene import BadLine, Clock, Scene
+from assistant.importers.scene import BadLine, LogCalendar, Scene
 from assistant.recorder import Recorder
 from assistant.testing.database import temporary_database
 
@@ -37,7 +37,7 @@ def test_an_html_export_is_recognised_by_its_content_even_renamed(tmp_path: Path
 
 def test_messages_carry_author_tag_time_text_reply_and_attachment() -> None:
     scene = Scene("", "", "discord")
-    parsed = list(HTML.read(read_log(EXPORT), scene, Clock(None, UTC)))
+    parsed = list(HTML.read(read_log(EXPORT), scene, LogCalendar(None, UTC)))
     assert [number for number, _ in parsed] == [27, 44, 58, 77]  # each message's first line
     events = [event for _, found in parsed if not isinstance(found, BadLine) for event in found]
     assert (scene.network, scene.channel) == ("Presence Community", "#general")
@@ -86,7 +86,7 @@ OLD_EXPORT = """<!DOCTYPE html>
 def test_an_older_export_with_one_header_per_group_is_read_alike() -> None:
     log = LogFile(Path("old.html"), OLD_EXPORT.splitlines())
     assert HTML.detect(log) == 1.0
-    parsed = list(HTML.read(log, Scene("g", "#c", "discord"), Clock(None, UTC)))
+    parsed = list(HTML.read(log, Scene("g", "#c", "discord"), LogCalendar(None, UTC)))
     said = [
         (e.actor.nick, e.actor.account, e.text, e.timestamp, e.message_id)
         for _, found in parsed
@@ -108,7 +108,9 @@ def test_a_message_without_author_or_time_is_a_bad_line_with_its_line() -> None:
         '<div class="chatlog__content">orphan</div></div></div></div>',
     ]
     parsed = list(
-        HTML.read(LogFile(Path("x.html"), lines), Scene("g", "#c", "discord"), Clock(None, UTC))
+        HTML.read(
+            LogFile(Path("x.html"), lines), Scene("g", "#c", "discord"), LogCalendar(None, UTC)
+        )
     )
     ((number, problem),) = parsed
     assert number == 3 and isinstance(problem, BadLine)
@@ -177,7 +179,7 @@ FRAGMENTS = st.sampled_from(
 def test_generated_html_never_raises(lines: list[str]) -> None:
     lines = ["<!DOCTYPE html>", *lines]
     for number, found in HTML.read(
-        LogFile(Path("g.html"), lines), Scene("", "", "discord"), Clock(None, UTC)
+        LogFile(Path("g.html"), lines), Scene("", "", "discord"), LogCalendar(None, UTC)
     ):
         assert 1 <= number <= len(lines)
         if isinstance(found, BadLine):

@@ -18,7 +18,7 @@ from assistant.events import (
 from assistant.importers.formats import detect_format, format_named
 from assistant.importers.importer import channel_from_name
 from assistant.importers.reading import read_log
-from assistant.importers.scene import BadLine, Clock, Scene, date_from_name
+from assistant.importers.scene import BadLine, LogCalendar, Scene, date_from_name
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -56,7 +56,7 @@ def parse(name: str, format_name: str | None = None) -> tuple[list[Event], list[
     scene = Scene("" if json_export else "net", channel, found.platform)
     events: list[Event] = []
     bad: list[int] = []
-    for number, parsed in found.read(log, scene, Clock(date_from_name(path), UTC)):
+    for number, parsed in found.read(log, scene, LogCalendar(date_from_name(path), UTC)):
         if isinstance(parsed, BadLine):
             bad.append(number)
         else:
@@ -231,7 +231,7 @@ def test_discord_csv_old_and_iso_dates_and_multiline_cells() -> None:
 def test_local_times_are_read_in_the_given_zone() -> None:
     from zoneinfo import ZoneInfo
 
-    clock = Clock(date_from_name(Path("#c.2021-07-01.log")), ZoneInfo("Europe/Berlin"))
+    clock = LogCalendar(date_from_name(Path("#c.2021-07-01.log")), ZoneInfo("Europe/Berlin"))
     assert clock.at(23, 30) == at("2021-07-01 21:30")
     assert clock.at(0, 15) == at("2021-07-01 22:15")  # past local midnight: the next day
 
@@ -260,7 +260,7 @@ def test_a_w3c_log_whose_tabs_became_spaces_is_read_alike(tmp_path: Path) -> Non
     assert found is not None and found.name == "w3c"
     scene = Scene("net", channel_from_name(spaced), found.platform)
     events: list[Event] = []
-    for _, parsed in found.read(log, scene, Clock(None, UTC)):
+    for _, parsed in found.read(log, scene, LogCalendar(None, UTC)):
         assert not isinstance(parsed, BadLine)
         events.extend(parsed)
     assert said(events) == said(parse("irc.log")[0])

@@ -21,7 +21,7 @@ from assistant.events import Event
 from assistant.importers.formats import FORMATS, LogFormat, detect_format, score_formats
 from assistant.importers.importer import ImportOptions, LogImporter
 from assistant.importers.reading import LogFile, read_log
-from assistant.importers.scene import BadLine, Clock, MissingDate, Scene
+from assistant.importers.scene import BadLine, LogCalendar, MissingDate, Scene
 from assistant.recorder import Recorder
 from assistant.testing.cli import run_presence
 from assistant.testing.database import temporary_database
@@ -162,7 +162,7 @@ def check(log_format: LogFormat, lines: Sequence[str], day: date | None = date(2
     scene = Scene("" if log_format.platform != "irc" else "net", "", log_format.platform)
     bad = 0
     try:
-        for number, parsed in log_format.read(log, scene, Clock(day, UTC)):
+        for number, parsed in log_format.read(log, scene, LogCalendar(day, UTC)):
             assert isinstance(number, int) and number >= 1
             if log_format.unit == "line":
                 assert number <= max(len(lines), 1)
@@ -279,7 +279,9 @@ def test_a_csv_cell_too_big_to_read_is_a_bad_line_not_a_crash() -> None:
     huge = '"1";"ann#0001";"2021-04-12T20:05:03+00:00";"' + "x" * 200_000 + '";"";""'
     lines = ['"AuthorID";"Author";"Date";"Content";"Attachments";"Reactions"', huge]
     log = LogFile(Path("general.csv"), lines)
-    parsed = list(_format("discord-csv").read(log, Scene("d", "#g", "discord"), Clock(None, UTC)))
+    parsed = list(
+        _format("discord-csv").read(log, Scene("d", "#g", "discord"), LogCalendar(None, UTC))
+    )
     assert [(number, type(item)) for number, item in parsed] == [(2, BadLine)]
     assert "cannot read the row" in str(parsed[0][1])
 

@@ -18,7 +18,7 @@ from assistant.events import ChannelEvent, Event, Identity, MessageReceived
 from assistant.importers.formats import detect_format, format_named
 from assistant.importers.importer import channel_from_name
 from assistant.importers.reading import read_log
-from assistant.importers.scene import BadLine, Clock, MissingDate, Scene, date_from_name
+from assistant.importers.scene import BadLine, LogCalendar, MissingDate, Scene, date_from_name
 
 __all__ = ["ReplayError", "read_replay", "read_replay_records"]
 
@@ -98,7 +98,7 @@ def read_replay_records(
         channel = "#ubuntu" if found.name == "ubuntu" else channel_from_name(path)
     scene = Scene(network, channel, found.platform)
     # A log without a date still replays: its times fall on 1970-01-01.
-    clock = Clock(day or date_from_name(path) or _NO_DATE, zone)
+    clock = LogCalendar(day or date_from_name(path) or _NO_DATE, zone)
     try:
         for number, parsed in found.read(log, scene, clock):
             if isinstance(parsed, BadLine):

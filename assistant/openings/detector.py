@@ -16,7 +16,7 @@ from typing import ClassVar
 from assistant.config import OpeningsSettings
 from assistant.events import Event
 from assistant.openings.interests import InterestMatcher
-from assistant.openings.notable import Notability, Notable
+from assistant.openings.notable import Notable, NotableLookup
 from assistant.openings.opening import Candidate
 from assistant.openings.pacing import Relationship
 from assistant.openings.room import Line, Observation, Room
@@ -30,7 +30,7 @@ class DetectorContext:
 
     settings: OpeningsSettings
     room: Room
-    notability: Notability
+    notability: NotableLookup
     interests: InterestMatcher
     relationship: Callable[[str], Relationship]
     """The current relationship with a notable member, by the owner's name for them."""

@@ -34,7 +34,7 @@ from assistant.events import (
 from assistant.openings.conversation import own_business
 from assistant.openings.detector import Detector, DetectorContext
 from assistant.openings.interests import InterestMatcher
-from assistant.openings.notable import Notability, Notable
+from assistant.openings.notable import Notable, NotableLookup
 from assistant.openings.notifiers import Notifier
 from assistant.openings.opening import Candidate, Opening, ScoreParts
 from assistant.openings.pacing import STAGE_VALUE, Exchange, Ledger, Relationship
@@ -69,7 +69,7 @@ class OpeningsEngine:
         owner: OwnerSettings,
         *,
         clock: Clock,
-        notability: Notability,
+        notability: NotableLookup,
         interests: InterestMatcher,
         store: OpeningsStore,
         notifiers: Sequence[Notifier] = (),

@@ -3,7 +3,7 @@
 Until ``assistant.people.notability`` provides a scored lookup, notability comes from the
 configured watchlist (``[[watchlist]]``, priority 1-5). :func:`build_notability` prefers the
 people area's function when it is importable and falls back to the watchlist, so the
-detectors depend only on :class:`Notability`.
+detectors depend only on :class:`NotableLookup`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from assistant.config.identities import SeenIdentity, closest_names, display_nam
 from assistant.events import Identity
 
 __all__ = [
-    "Notability",
     "Notable",
+    "NotableLookup",
     "WatchlistNotability",
     "build_notability",
     "missing_notables",
@@ -42,7 +42,7 @@ class Notable:
     notes: str = ""
 
 
-class Notability(Protocol):
+class NotableLookup(Protocol):
     """Tells whether an identity belongs to a notable member."""
 
     def lookup(self, identity: Identity) -> Notable | None:
@@ -113,7 +113,7 @@ def _people_lookup() -> Callable[..., object] | None:
     return getattr(notability, "notability", None)
 
 
-def build_notability(settings: Settings) -> Notability:
+def build_notability(settings: Settings) -> NotableLookup:
     """The notability source for this run: the watchlist (the people area's scores later)."""
     if _people_lookup() is not None:
         log.debug("openings: assistant.people.notability exists; still using the watchlist")

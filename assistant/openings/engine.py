@@ -37,7 +37,7 @@ from assistant.openings.interests import InterestMatcher
 from assistant.openings.notable import Notable, NotableLookup
 from assistant.openings.notifiers import Notifier
 from assistant.openings.opening import Candidate, Opening, ScoreParts
-from assistant.openings.pacing import STAGE_VALUE, Exchange, Ledger, Relationship
+from assistant.openings.pacing import STAGE_VALUE, Ledger, LedgerLine, Relationship
 from assistant.openings.policy import Policy
 from assistant.openings.room import Line, Observation, Room, channel_key
 from assistant.openings.store import OpeningsStore
@@ -268,7 +268,7 @@ class OpeningsEngine:
             other_spoke = any(
                 e.to_owner != to_owner and line.at - e.at <= window for e in ledger.exchanges[-5:]
             )
-            exchange = Exchange(
+            exchange = LedgerLine(
                 line.at,
                 to_owner,
                 replying or other_spoke,

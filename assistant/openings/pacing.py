@@ -14,7 +14,7 @@ from datetime import datetime
 
 from assistant.config import PacingThresholds
 
-__all__ = ["STAGES", "Exchange", "Ledger", "Relationship"]
+__all__ = ["STAGES", "Ledger", "LedgerLine", "Relationship"]
 
 STAGES = ("stranger", "noticed", "exchanged", "rapport", "ready")
 
@@ -23,7 +23,7 @@ STAGE_VALUE = {"stranger": 0.6, "noticed": 0.8, "exchanged": 1.0, "rapport": 1.0
 
 
 @dataclass(frozen=True, slots=True)
-class Exchange:
+class LedgerLine:
     """One line between the owner and a notable member."""
 
     at: datetime
@@ -93,12 +93,12 @@ class Ledger:
     """Every exchange between the owner and one notable member, oldest first."""
 
     person: str
-    exchanges: list[Exchange] = field(default_factory=list)
+    exchanges: list[LedgerLine] = field(default_factory=list)
     _cached: tuple[int, PacingThresholds, Relationship] | None = field(
         default=None, repr=False, compare=False
     )
 
-    def add(self, exchange: Exchange) -> None:
+    def add(self, exchange: LedgerLine) -> None:
         """Note one exchange."""
         self.exchanges.append(exchange)
 

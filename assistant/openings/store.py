@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime
 
 from assistant.openings.opening import Opening
-from assistant.openings.pacing import Exchange
+from assistant.openings.pacing import LedgerLine
 from assistant.storage.database import Database
 
 __all__ = ["MIGRATIONS", "MIGRATIONS_BY_DIALECT", "POSTGRESQL_MIGRATIONS", "OpeningsStore"]
@@ -202,7 +202,7 @@ class OpeningsStore:
         rows = await self.db.fetchall("SELECT id, outcome FROM openings_found ORDER BY id")
         return {int(r[0]): str(r[1]) for r in rows}
 
-    async def add_exchange(self, person: str, person_id: int, exchange: Exchange) -> None:
+    async def add_exchange(self, person: str, person_id: int, exchange: LedgerLine) -> None:
         """Append one exchange to the ledger (batched with the transcript writes)."""
         self.db.writer.submit(
             (
@@ -220,16 +220,16 @@ class OpeningsStore:
             )
         )
 
-    async def exchanges(self) -> dict[str, list[Exchange]]:
+    async def exchanges(self) -> dict[str, list[LedgerLine]]:
         """The whole ledger, by the owner's name for each person, oldest first."""
         rows = await self.db.fetchall(
             "SELECT person, at, to_owner, reply, initiation, channel FROM openings_exchanges "
             "ORDER BY at, id"
         )
-        found: dict[str, list[Exchange]] = {}
+        found: dict[str, list[LedgerLine]] = {}
         for r in rows:
             found.setdefault(str(r[0]), []).append(
-                Exchange(
+                LedgerLine(
                     datetime.fromtimestamp(float(r[1]), UTC),
                     bool(r[2]),
                     bool(r[3]),

@@ -43,13 +43,13 @@ class OpeningsPart:
 def _stage(rows: list[sqlite3.Row], person: str, settings: Settings) -> str | None:
     """The relationship stage the openings work gives these ledger rows, if it is installed."""
     try:
-        from assistant.openings.pacing import Exchange, Ledger
+        from assistant.openings.pacing import Ledger, LedgerLine
     except ImportError:
         return None
     ledger = Ledger(person)
     for row in rows:
         ledger.add(
-            Exchange(
+            LedgerLine(
                 at=datetime.fromtimestamp(float(row["at"]), UTC),
                 to_owner=bool(row["to_owner"]),
                 reply=bool(row["reply"]),

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from assistant.config import PacingThresholds
-from assistant.openings.pacing import Exchange, Ledger
+from assistant.openings.pacing import Ledger, LedgerLine
 from assistant.storage.database import Database
 from tests.openings.conftest import Harness
 
@@ -26,7 +26,7 @@ def ledger(*pattern: tuple[float, bool, bool, bool]) -> Ledger:
     """(hours after T0, to_owner, reply, initiation) per exchange."""
     book = Ledger("problogger")
     for hours, to_owner, reply, initiation in pattern:
-        book.add(Exchange(T0 + timedelta(hours=hours), to_owner, reply, initiation))
+        book.add(LedgerLine(T0 + timedelta(hours=hours), to_owner, reply, initiation))
     return book
 
 

@@ -11,7 +11,7 @@ from assistant_openings import OpeningsPlugin
 
 from assistant.config import parse_settings
 from assistant.events import Identity, MessageReceived
-from assistant.openings.pacing import Exchange, Ledger
+from assistant.openings.pacing import Ledger, LedgerLine
 from assistant.plugins import PluginHost
 from assistant.testing.database import temporary_database
 
@@ -69,7 +69,7 @@ async def test_ready_says_too_early_with_the_counts(host: Host) -> None:
 
 async def test_ready_knows_a_person_by_nick(host: Host) -> None:
     plugin: Any = host.host.instance("openings")
-    plugin.engine.ledgers["problogger"] = Ledger("problogger", [Exchange(AT, True, False, True)])
+    plugin.engine.ledgers["problogger"] = Ledger("problogger", [LedgerLine(AT, True, False, True)])
     reply = await host.say("!ready pb", account="me", channel=None)
     assert reply.startswith("too early: 1 exchange in 1 chat — keep adding value")
 

@@ -224,6 +224,7 @@ def create_app(
     )
     app.state.closing = pages.closing
     app.state.ranking = pages.ranking
+    app.state.summaries = pages.summaries
     app.add_middleware(_RequireLogin, access=access, pages=pages)
     app.add_middleware(_SecurityHeaders)
     return app

@@ -324,7 +324,14 @@ class Pages:
                         if found is not None:
                             chosen.add(found)
                 everyone &= chosen
-            shown = sorted(everyone, key=key)[first : first + PEOPLE_SHOWN]
+            # key's order, from the ranking's listing: people who came since it go after the
+            # notable ones, newest first (key gives them 0 and -person)
+            listing, notable = ranking.listing, ranking.notable
+            head = [person for person in listing[:notable] if person in everyone]
+            unranked = [p for p in everyone if p not in position and p not in by_person]
+            rest = [person for person in listing[notable:] if person in everyone]
+            ordered = head + sorted(unranked, reverse=True) + rest
+            shown = ordered[first : first + PEOPLE_SHOWN]
             return people_summaries(conn, shown, ranking.counted), len(everyone)
 
         people, total = await self.db.run_in_thread(read)

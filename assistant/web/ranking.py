@@ -34,13 +34,18 @@ class Ranked:
     first, as :func:`~assistant.people.directory.list_people` orders them)."""
     counted: Activity
     """Everyone's lines, counted with the ranking (pages add what was said since)."""
+    listing: tuple[int, ...]
+    """Everyone in the People list's order: notability, then :attr:`order`."""
+    notable: int
+    """How many at the head of :attr:`listing` have a notability score (people who came
+    since the ranking go right after them)."""
     at: float
     """When it was begun (``time.monotonic``)."""
     taken: datetime
     """The same, as a UTC time."""
 
 
-_Work = tuple[list[Notability], list[int], Activity]
+_Work = tuple[list[Notability], list[int], Activity, list[int], int]
 
 
 def _rank(
@@ -53,7 +58,15 @@ def _rank(
     try:
         conn.row_factory = sqlite3.Row
         ranked = rank_people(conn, watchlist=watchlist, exclude=exclude)
-        return ranked, people_order(conn), identity_activity(conn)
+        order = people_order(conn)
+        places = {person: place for place, person in enumerate(order)}
+        scores = {n.person_id: n.score for n in ranked}
+        # sorted once here, not by each People page (5,000 keys were most of its own time)
+        listing = sorted(
+            places.keys() | scores.keys(), key=lambda p: (-scores.get(p, 0.0), places.get(p, -p))
+        )
+        notable = sum(1 for person in listing if scores.get(person, 0.0) > 0)
+        return ranked, order, identity_activity(conn), listing, notable
     finally:
         conn.close()
 
@@ -89,7 +102,7 @@ class Ranking:
         uri, exclude = self.db.path.as_uri(), list(settings.owner.identities)
         loop = asyncio.get_running_loop()
         try:
-            ranked, order, counted = await loop.run_in_executor(
+            ranked, order, counted, listing, notable = await loop.run_in_executor(
                 self._pool, _rank, uri, watchlist, exclude
             )
         except BrokenProcessPool:
@@ -97,7 +110,9 @@ class Ranking:
             raise
         places = {person: place for place, person in enumerate(order)}
         by_person = {n.person_id: n for n in ranked}
-        self._latest = Ranked(ranked, by_person, places, counted, began, taken)
+        self._latest = Ranked(
+            ranked, by_person, places, counted, tuple(listing), notable, began, taken
+        )
         return self._latest
 
     async def get(self) -> Ranked:

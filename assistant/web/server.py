@@ -106,6 +106,9 @@ class WebServer:
             raise
         self._server = server
         self._task = asyncio.create_task(self._serve(server, sock), name="web")
+        summaries = getattr(getattr(self.app, "state", None), "summaries", None)
+        if summaries is not None:
+            summaries.start()  # keep a summary of each finished session, in the background
 
     @staticmethod
     async def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
@@ -131,5 +134,8 @@ class WebServer:
         ranking = getattr(getattr(self.app, "state", None), "ranking", None)
         if ranking is not None:
             ranking.close()  # the notability ranking's process
+        summaries = getattr(getattr(self.app, "state", None), "summaries", None)
+        if summaries is not None:
+            summaries.close()  # the background summaries and their process
         self._server = None
         self._task = None

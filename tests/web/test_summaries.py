@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from assistant.summaries.model import SummarySection
 from assistant.testing.factories import ChatScript
 from assistant.web.access import load_access
 from assistant.web.app import create_app
+from assistant.web.prepared import store_path
 
 START = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -128,6 +130,8 @@ def test_a_finished_session_is_shown_from_the_summary_file_written_after_it(
             for path in folder_for(settings).glob("*.json"):
                 path.unlink()
             moved.rename(folder_for(settings) / moved.name)
+            # and what the dashboard kept of the first view (tests/web/test_kept_summaries.py)
+            shutil.rmtree(store_path(settings.resolve(settings.storage.path)))
             composed = await _page(settings, db, "/sessions/1")
             await tracker.stop()
         return shown, composed

@@ -259,7 +259,7 @@ class IrcConnector:
         self._stopping = False
         self._error_reason = ""
         self._state.reset(self.settings.nick)
-        self._registration = Registration(self.network, self.settings, _Link(conn))
+        self._registration = Registration(self.network, self.settings, _ServerLink(conn))
         self.lag = None
         self.nick = self.settings.nick
 
@@ -509,7 +509,7 @@ def _check_channel(channel: str) -> None:
         raise ValueError(f"not a valid IRC channel name: {channel!r}")
 
 
-class _Link:
+class _ServerLink:
     """Registration's view of the library connection; secret lines bypass every logger."""
 
     def __init__(self, conn: Any) -> None:

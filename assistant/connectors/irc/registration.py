@@ -2,7 +2,7 @@
 
 After the welcome it also identifies to NickServ when the server had no SASL PLAIN to offer.
 The password is read from the environment only at the moment it is sent and goes out through
-``Link.send_secret``, which writes to the socket without the library's debug logging; it is
+``ServerLink.send_secret``, which writes to the socket without the library's debug logging; it is
 never kept on an object, put in an exception, or logged.
 """
 
@@ -17,7 +17,7 @@ from assistant.connectors.irc.caps import CapNegotiator
 from assistant.connectors.irc.sasl import FAILURES, SUCCESS, plain_payload
 from assistant.connectors.irc.translate import sanitize
 
-__all__ = ["NICK_ERRORS", "SASL_EVENTS", "Link", "Registration"]
+__all__ = ["NICK_ERRORS", "SASL_EVENTS", "Registration", "ServerLink"]
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ SASL_EVENTS = frozenset({"authenticate", "loggedin", SUCCESS, *FAILURES})
 """Events that belong to the SASL exchange (handled here even while registered)."""
 
 
-class Link(Protocol):
+class ServerLink(Protocol):
     """What registration needs of the connection: send lines, change nick, hang up."""
 
     def send(self, line: str) -> None:
@@ -51,7 +51,7 @@ class Link(Protocol):
 class Registration:
     """The registration conversation for one connection attempt; build a new one per attempt."""
 
-    def __init__(self, network: str, settings: NetworkSettings, link: Link) -> None:
+    def __init__(self, network: str, settings: NetworkSettings, link: ServerLink) -> None:
         self.network = network
         self.settings = settings
         self.nick = settings.nick

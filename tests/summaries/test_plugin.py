@@ -95,7 +95,7 @@ async def test_the_plugin_remembers_only_the_last_deliveries(
     scene: Scene, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A bot that runs for months delivers thousands of summaries: it keeps what the last
-    # few did, not all of them (the soak's week of chat ended ~5,000 sessions per million lines).
+    # few did, not all of them (the soak's simulated week alone ends 284 sessions).
     monkeypatch.setattr(summaries_plugin, "_KEEP_DELIVERED", 2)
     config = settings(folder=str(tmp_path / "summaries"))
     host = PluginHost(config, scene.db, _no_send, plugin_classes={"summaries": SummariesPlugin})

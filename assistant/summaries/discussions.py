@@ -27,6 +27,7 @@ the summary of a long session stays fast.
 from __future__ import annotations
 
 import bisect
+import difflib
 import heapq
 import math
 import re
@@ -362,19 +363,8 @@ _AGENDA_SPELLINGS = (
     *("introduction", "introductions", "reintroduction", "reintroductions"),
     *("announcement", "announcements", "reminder", "reminders"),
 )
-
-
-def _one_edit(word: str, right: str) -> bool:
-    """Whether ``word`` is ``right`` with one letter missing, added or changed."""
-    if abs(len(word) - len(right)) > 1 or word == right:
-        return False
-    start = 0
-    while start < min(len(word), len(right)) and word[start] == right[start]:
-        start += 1
-    end = 0
-    while end < min(len(word), len(right)) - start and word[-1 - end] == right[-1 - end]:
-        end += 1
-    return max(len(word), len(right)) - start - end <= 1
+_TYPO_CUTOFF = 0.9
+"""How alike (difflib's ratio) a long word and an item's name are for a typo: a letter off."""
 
 
 def _respelled(found: re.Match[str]) -> str:
@@ -383,10 +373,10 @@ def _respelled(found: re.Match[str]) -> str:
     lower = word.lower().replace("-", "")
     if lower in _AGENDA_SPELLINGS:
         return word
-    for right in _AGENDA_SPELLINGS:
-        if _one_edit(lower, right):
-            return right.capitalize() if word[0].isupper() else right
-    return word
+    close = difflib.get_close_matches(lower, _AGENDA_SPELLINGS, n=1, cutoff=_TYPO_CUTOFF)
+    if not close:
+        return word
+    return close[0].capitalize() if word[0].isupper() else close[0]
 
 
 def agenda_item(text: str) -> tuple[str, str] | None:
@@ -545,12 +535,10 @@ def _introduced(lines: Sequence[_Line]) -> set[int]:
     Someone saying who they are and where they work does on its own; a line that names a
     person and where they come from does when another follows within :data:`_NAMED_APART`.
     """
-    found = {line.index for line in lines if _opens_introductions(line)}
     named = [line for line in lines if line.agenda is None and _named(line)]
-    for first, second in pairwise(named):
-        if second.at - first.at <= _NAMED_APART:
-            found |= {first.index, second.index}
-    return found
+    return {line.index for line in lines if _opens_introductions(line)} | _close_pairs(
+        named, _NAMED_APART
+    )
 
 
 def _announcing(lines: Sequence[_Line], introduced: set[int]) -> set[int]:
@@ -560,9 +548,14 @@ def _announcing(lines: Sequence[_Line], introduced: set[int]) -> set[int]:
         for line in lines
         if line.index not in introduced and line.agenda is None and _ANNOUNCING.search(line.text)
     ]
+    return _close_pairs(said, _ANNOUNCED_APART)
+
+
+def _close_pairs(lines: Sequence[_Line], apart: float) -> set[int]:
+    """The lines (indices) said within ``apart`` seconds of the one before or after them."""
     found: set[int] = set()
-    for first, second in pairwise(said):
-        if second.at - first.at <= _ANNOUNCED_APART:
+    for first, second in pairwise(lines):
+        if second.at - first.at <= apart:
             found |= {first.index, second.index}
     return found
 
@@ -581,7 +574,7 @@ def _groups(lines: list[_Line]) -> list[_Group]:
             heading is None
             and agenda == "introductions"
             and not announced
-            and (line.index in announcing)
+            and line.index in announcing
         ):
             # The round of introductions is over and nobody named what comes next: dates and
             # events to come are the announcements (when no line names them anywhere).

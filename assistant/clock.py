@@ -25,7 +25,9 @@ class Clock(Protocol):
     """Now, and a wait for a time that something else can cut short."""
 
     live: bool
-    """True when time passes on its own (periodic checks then run); False in a replay."""
+    """True when the clock's time is the present: it passes on its own (periodic checks then
+    run) and what falls due can still be acted on ahead of time (pre-chat briefs go out).
+    False in a replay, whose time is a log's past."""
 
     def now(self) -> datetime:
         """The current time, aware, in UTC."""

@@ -8,8 +8,9 @@ task of its own, so the plugin's next events are not held up; at shutdown the su
 still being written are awaited (bounded by the stop timeout) before the database closes.
 It is given only ``SessionEnded`` events, so a flood of messages never queues up for it.
 ``brief_before`` minutes before each scheduled chat it delivers the pre-chat brief the
-same way. ``!missed``, from the verified owner, answers privately with what was said in
-their channels while they were away.
+same way, on a live clock (a replay's chats are past: no briefs). ``!missed``, from the
+verified owner, answers privately with what was said in their channels while they were
+away.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from datetime import UTC, datetime
+from datetime import datetime
 
 from assistant import CommandContext, Plugin, PluginContext, SessionEnded, command, hookimpl
 from assistant.summaries import (
@@ -85,14 +86,25 @@ class SummariesPlugin(Plugin):
 
     @hookimpl
     def assistant_startup(self) -> None:
-        """Start delivering pre-chat briefs before the scheduled chats."""
-        if upcoming_briefs(self.ctx.settings, datetime.now(UTC)):
+        """Start delivering pre-chat briefs before the scheduled chats, when the clock is live.
+
+        A brief is notice ahead of a chat, worth something only while the chat is to come.
+        The run's clock says whether its time is the present (``Clock.live``); a replay's is
+        a log's past, where every chat is already over, so a replay delivers no briefs: it
+        gives what the log's chats were (sessions, openings, summaries), as a live run
+        does, and ``presence brief`` composes a brief on demand. The rule is a property of
+        the clock, not a check for a replay.
+        """
+        clock = self.ctx.clock
+        if clock.live and upcoming_briefs(self.ctx.settings, clock.now()):
             self._briefs = asyncio.create_task(self._brief_loop(), name="summaries:briefs")
 
     async def _brief_loop(self) -> None:
         sent: set[tuple[str, str, datetime]] = set()
+        clock = self.ctx.clock
+        never = asyncio.Event()  # nothing cuts a wait short: only the time
         while True:
-            now = datetime.now(UTC)
+            now = clock.now()
             pending = [
                 due
                 for due in upcoming_briefs(self.ctx.settings, now)
@@ -103,10 +115,9 @@ class SummariesPlugin(Plugin):
                 sent.add((due.network, due.channel, due.starts_at))
                 await self.deliver_brief(due)
             if not ready:
-                later = [due.at for due in pending]
-                # Wake at least hourly, so a changed clock (suspend, DST) is noticed.
-                wait = min([(t - now).total_seconds() for t in later] + [3600.0])
-                await asyncio.sleep(max(wait, 1.0))
+                # The system clock wakes at least every minute, so a changed clock (suspend,
+                # DST) is noticed.
+                await clock.sleep_until(min((due.at for due in pending), default=None), never)
 
     async def deliver_brief(self, due: DueBrief) -> list[str]:
         """Compose and deliver the brief for one upcoming chat; errors are logged."""

@@ -128,6 +128,9 @@ def test_a_schedule_matching_the_log_makes_the_session(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "summaries").iterdir())[0] == (
         "2024-03-02_garden_garden_s1.html"
     )
+    # The log starts two minutes before the chat, inside brief_before, but on a replay's
+    # clock the chat is over: no pre-chat brief is delivered.
+    assert not [p for p in (tmp_path / "summaries").iterdir() if "brief" in p.name]
 
 
 def test_speed_paces_the_log_at_n_times_its_own_time(tmp_path: Path) -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from assistant_summaries import SummariesPlugin
 
+from assistant.clock import SystemClock
 from assistant.config import parse_settings
 from assistant.plugins import PluginHost
 from assistant.summaries.brief import compose_brief, render_brief, upcoming_briefs
 from assistant.testing.database import temporary_database
 
 from .conftest import CHANNEL, DARREN_Q, NET, SCRIPT, SETTINGS, START, record_scene, settings
+
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 SCHEDULED = {
     **SETTINGS,
@@ -109,3 +113,29 @@ async def test_the_plugin_delivers_the_brief_to_the_owner_and_the_folder(tmp_pat
     assert os.listdir(tmp_path) == ["2024-01-14_libera_bloggers_brief.md"]
     assert "sent to the owner (ann)" in done
     assert sent[0][1] == "ann" and sent[0][2].startswith("Before Aussie bloggers")
+
+
+async def test_on_the_live_clock_a_due_brief_goes_out_by_itself(tmp_path: Path) -> None:
+    # A chat every day two hours from now, briefed up to a day ahead: due at start-up.
+    at = (datetime.now(UTC) + timedelta(hours=2)).strftime("%H:%M")
+    daily = {"name": "Daily", "days": list(DAYS), "time": at, "timezone": "UTC", "duration": 30}
+    networks = {NET: {"nick": "presence", "channels": [{"name": CHANNEL, "schedules": [daily]}]}}
+    summaries = {"folder": str(tmp_path), "brief_before": 24 * 60, "deliver_to_owner": True}
+    config = parse_settings({**SETTINGS, "networks": networks, "summaries": summaries})
+    sent = asyncio.Event()
+
+    async def send(network: str, target: str, text: str) -> None:
+        assert text.startswith("Before Daily")
+        sent.set()
+
+    async with temporary_database(flush_interval=0.01) as db:
+        await record_scene(db)
+        host = PluginHost(
+            config, db, send, plugin_classes={"summaries": SummariesPlugin}, clock=SystemClock()
+        )
+        await host.start()
+        await sent.wait()  # the plugin's own loop, on the clock, delivers it
+        await host.stop()
+    (written,) = os.listdir(tmp_path)
+    assert written.endswith(f"_{NET}_bloggers_brief.md")
+    assert (tmp_path / written).read_text(encoding="utf-8").startswith("Before Daily")

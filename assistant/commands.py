@@ -179,6 +179,11 @@ class CommandContext:
         """Where replies go: the channel asked in, or the asker for a private message."""
         if self.event.channel is not None:
             return self.event.channel
+        return self.asker
+
+    @property
+    def asker(self) -> str:
+        """Where the asker alone is reached: their Discord user id, else their nick."""
         actor = self.event.actor
         if actor.platform == "discord" and actor.user_id is not None:
             return actor.user_id
@@ -187,6 +192,10 @@ class CommandContext:
     async def reply(self, text: str) -> None:
         """Answer where the command was asked (privately if it was asked privately)."""
         await self.send(self.event.network, self.reply_target, _clean(text))
+
+    async def reply_privately(self, text: str) -> None:
+        """Answer the asker alone, even when the command was asked in a channel."""
+        await self.send(self.event.network, self.asker, _clean(text))
 
 
 class CommandTable:

@@ -79,6 +79,11 @@ class Tools(Plugin):
         """Pretend to do something only the owner may do."""
         await cmd.reply("done, boss")
 
+    @command("whisper", example="!whisper hello")
+    async def whisper(self, cmd: CommandContext) -> None:
+        """Repeat what you said, to you alone."""
+        await cmd.reply_privately(cmd.args)
+
     @command("boom", example="!boom")
     async def boom(self, cmd: CommandContext) -> None:
         """Always fail."""
@@ -102,7 +107,7 @@ async def dispatch(
 def test_decorated_methods_become_command_data() -> None:
     plugin = Tools(None)  # type: ignore[arg-type]
     commands = {c.name: c for c in collect_commands("tools", plugin)}
-    assert sorted(commands) == ["boom", "echo", "shutdown"]
+    assert sorted(commands) == ["boom", "echo", "shutdown", "whisper"]
     echo = commands["echo"]
     assert echo.help == "Repeat what you said."
     assert echo.example == "!echo hello"
@@ -160,6 +165,17 @@ async def test_a_private_discord_command_is_answered_to_the_user_id() -> None:
     assert sent.lines == [("libera", "99", "psst")]
 
 
+@pytest.mark.parametrize(
+    ("platform", "user_id", "target"), [("irc", None, "alice"), ("discord", "99", "99")]
+)
+async def test_a_private_answer_to_a_channel_command_goes_to_the_asker_alone(
+    platform: str, user_id: str | None, target: str
+) -> None:
+    event = message("!whisper a\r\nQUIT :bye", platform=platform, user_id=user_id)
+    _, sent, _ = await dispatch(table_with_tools(), event)
+    assert sent.lines == [("libera", target, "a QUIT :bye")]
+
+
 async def test_replies_cannot_inject_protocol_lines() -> None:
     _, sent, _ = await dispatch(table_with_tools(), message("!echo a\r\nQUIT :bye"))
     assert sent.texts == ["a QUIT :bye"]
@@ -195,7 +211,9 @@ async def test_the_prefix_comes_from_settings() -> None:
 
 async def test_help_lists_the_commands() -> None:
     _, sent, _ = await dispatch(table_with_tools(), message("!help"))
-    assert sent.texts == ["Commands: boom, echo, help, shutdown. Say !help NAME for details."]
+    assert sent.texts == [
+        "Commands: boom, echo, help, shutdown, whisper. Say !help NAME for details."
+    ]
 
 
 async def test_help_explains_one_command_with_its_example() -> None:

@@ -87,28 +87,23 @@ class OpeningsPlugin(Plugin):
         """Stop the checks and close the notifiers."""
         await self.runtime.stop()
 
-    async def _private(self, cmd: CommandContext, text: str) -> None:
-        actor = cmd.event.actor
-        target = actor.user_id if actor.platform == "discord" and actor.user_id else actor.nick
-        await cmd.send(cmd.event.network, target, text)
-
     @command("ready", example="!ready problogger", owner_only=True)
     async def ready(self, cmd: CommandContext) -> None:
         """Say privately whether the relationship with PERSON is ready for an ask, and why."""
         name = cmd.args.strip()
         if not name:
-            await self._private(cmd, f"Whom? Say {cmd.prefix}ready PERSON.")
+            await cmd.reply_privately(f"Whom? Say {cmd.prefix}ready PERSON.")
             return
-        await self._private(cmd, self.runtime.ready_verdict(name))
+        await cmd.reply_privately(self.runtime.ready_verdict(name))
 
     @command("dismiss", example="!dismiss 1", owner_only=True)
     async def dismiss(self, cmd: CommandContext) -> None:
         """Dismiss opening ID (it counts as neither taken nor missed)."""
         text = cmd.args.strip().lstrip("#")
         if not text.isdigit():
-            await self._private(cmd, f"Which one? Say {cmd.prefix}dismiss ID (the number shown).")
+            await cmd.reply_privately(f"Which one? Say {cmd.prefix}dismiss ID (the number shown).")
             return
         if await self.runtime.dismiss(int(text)):
-            await self._private(cmd, f"Dismissed opening #{text}.")
+            await cmd.reply_privately(f"Dismissed opening #{text}.")
         else:
-            await self._private(cmd, f"No pending opening #{text}.")
+            await cmd.reply_privately(f"No pending opening #{text}.")

@@ -22,11 +22,6 @@ NOT_OUT = "You had not opted out; nothing changed."
 class PrivacyPlugin(Plugin):
     """Let people opt out of being recorded (and back in), confirmed privately."""
 
-    async def _tell(self, cmd: CommandContext, text: str) -> None:
-        actor = cmd.event.actor
-        target = actor.user_id if actor.platform == "discord" and actor.user_id else actor.nick
-        await self.ctx.send(cmd.event.network, target, text)
-
     @command("optout", example="!optout")
     async def optout(self, cmd: CommandContext) -> None:
         """Stop recording you from now on, and delete what was recorded about you."""
@@ -35,10 +30,10 @@ class PrivacyPlugin(Plugin):
             # A nick alone can be taken by someone else later: the opt-out binds the nick.
             self.ctx.log.info("opt-out of unverified nick %s on %s", actor.nick, actor.network)
         rows = await opt_out(self.ctx.db, actor)
-        await self._tell(cmd, OPTED_OUT.format(rows=rows, prefix=cmd.prefix))
+        await cmd.reply_privately(OPTED_OUT.format(rows=rows, prefix=cmd.prefix))
 
     @command("optin", example="!optin")
     async def optin(self, cmd: CommandContext) -> None:
         """Be recorded again from now on, after an opt-out."""
         changed = await opt_in(self.ctx.db, cmd.event.actor)
-        await self._tell(cmd, OPTED_IN if changed else NOT_OUT)
+        await cmd.reply_privately(OPTED_IN if changed else NOT_OUT)

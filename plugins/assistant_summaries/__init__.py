@@ -36,7 +36,6 @@ from assistant.summaries import (
 
 __all__ = ["SummariesPlugin"]
 
-_MAX_LINE = 400  # one IRC line once the server adds its prefix
 _KEEP_DELIVERED = 100  # deliveries remembered: a bot that runs for months writes thousands
 
 
@@ -160,8 +159,7 @@ class SummariesPlugin(Plugin):
         channel = next((w for w in words if w[:1] in "#&"), None)
         rest = [w for w in words if w is not channel]
         if len(rest) > 1:
-            await self._private(
-                cmd,
+            await cmd.reply_privately(
                 f"Say {cmd.prefix}missed, {cmd.prefix}missed #channel or {cmd.prefix}missed "
                 "#channel 2h.",
             )
@@ -181,13 +179,4 @@ class SummariesPlugin(Plugin):
         except CatchupError as exc:
             lines = [f"Sorry: {exc}."]
         for line in lines:
-            await self._private(cmd, line)
-
-    async def _private(self, cmd: CommandContext, text: str) -> None:
-        """Send ``text`` to the asker alone, on one line, even when asked in a channel."""
-        actor = cmd.event.actor
-        target = actor.user_id if actor.platform == "discord" and actor.user_id else actor.nick
-        line = " ".join(text.split())
-        if len(line) > _MAX_LINE:
-            line = line[: _MAX_LINE - 1] + "…"
-        await cmd.send(cmd.event.network, target, line)
+            await cmd.reply_privately(line)

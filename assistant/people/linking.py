@@ -29,7 +29,14 @@ from assistant.events import irc_casefold
 from assistant.people.merging import merge_persons
 from assistant.storage.database import Database
 
-__all__ = ["Groups", "Link", "alternate_base", "configured_groups", "link_people", "relink_people"]
+__all__ = [
+    "Groups",
+    "Merge",
+    "alternate_base",
+    "configured_groups",
+    "link_people",
+    "relink_people",
+]
 
 Groups = Sequence[tuple[str, Sequence[IdentityRef]]]
 """Configured groups of identities that are one person: ``(name, identity refs)``."""
@@ -71,7 +78,7 @@ FROM identities AS i WHERE i.platform = 'irc'
 
 
 @dataclass(frozen=True)
-class Link:
+class Merge:
     """One merge the linker made: ``gone`` was folded into ``keep``, and why."""
 
     keep: int
@@ -95,7 +102,7 @@ def alternate_base(nick: str) -> str | None:
 class _Linker:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.links: list[Link] = []
+        self.merges: list[Merge] = []
 
     def person_of(self, identity: int) -> int:
         row = self.conn.execute("SELECT person_id FROM identities WHERE id = ?", (identity,))
@@ -114,7 +121,7 @@ class _Linker:
             if self.kept_apart(keep, gone):
                 continue
             merge_persons(self.conn, keep, gone, reason)
-            self.links.append(Link(keep, gone, reason))
+            self.merges.append(Merge(keep, gone, reason))
 
     def accounts(self) -> None:
         groups: dict[tuple[int, str], list[int]] = {}
@@ -182,7 +189,7 @@ class _Linker:
         if self.conn.execute(_OVERLAP, {"a": keep, "b": gone}).fetchone()[0]:
             return  # two people present at the same time are two people
         merge_persons(self.conn, keep, gone, reason)
-        self.links.append(Link(keep, gone, reason))
+        self.merges.append(Merge(keep, gone, reason))
 
     @staticmethod
     def alternate_evidence(base: sqlite3.Row, alt: sqlite3.Row) -> str | None:
@@ -204,7 +211,7 @@ def configured_groups(settings: Settings) -> list[tuple[str, Sequence[IdentityRe
     return [*watched, *((alias.name, alias.identities) for alias in settings.aliases)]
 
 
-def link_people(conn: sqlite3.Connection, aliases: Groups = ()) -> list[Link]:
+def link_people(conn: sqlite3.Connection, aliases: Groups = ()) -> list[Merge]:
     """Link identities to persons by accounts, ``aliases`` and alternate nicks; return the merges.
 
     ``aliases`` are ``(name, identity refs)`` groups, each one person. Runs inside the
@@ -214,10 +221,10 @@ def link_people(conn: sqlite3.Connection, aliases: Groups = ()) -> list[Link]:
     linker.accounts()
     linker.aliases(aliases)
     linker.alternates()
-    return linker.links
+    return linker.merges
 
 
-async def relink_people(db: Database, settings: Settings) -> list[Link]:
+async def relink_people(db: Database, settings: Settings) -> list[Merge]:
     """Run :func:`link_people` with the configured groups, as one transaction."""
     groups = configured_groups(settings)
     return await db.transaction(lambda conn: link_people(conn, groups))

@@ -6,6 +6,8 @@ filler or greeting seen in the logs) than the logic that uses them.
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "AFFIRMATIVE",
     "ASKING_PHRASES",
@@ -14,6 +16,7 @@ __all__ = [
     "GENERIC_WORDS",
     "GREETING_FOLLOWERS",
     "GREETING_WORDS",
+    "LAUGHTER",
     "NEGATION",
     "NEGATORS",
     "PRONOUNS",
@@ -40,6 +43,11 @@ FILLERS = _words(
     "ftw tldr ikr fyi irl hmm hm hmmm uh um umm heh haha hahaha hehe xd meh ok okay yeah yep yup "
     "nope nah hi hey hello thanks thank welcome cheers oh ah wow ugh yay sorry please o/ \\o \\o/"
 )
+LAUGHTER = re.compile(
+    r"^(?:l+o+l+[ol]*|(?:ha){2,}h?|(?:he){2,}h?|(?:hi){3,}|ke+k+|lu+lz|lmf?a+o+|rofl+|x+d+)$"
+)
+"""Laughter however it is stretched ("lolol", "lolll", "hahaha", "kek", "lmaoo"): a word
+list cannot hold every spelling, and laughter names no subject."""
 GENERIC_WORDS = _words(
     "thing things stuff anyone anybody someone somebody everyone everybody anything something "
     "everything nothing nobody people person guy guys folks way ways lot lots bit kind sort "

@@ -42,7 +42,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import numpy as np
 
-from assistant.nlp.chat_words import FILLERS, GENERIC_WORDS, GREETING_WORDS
+from assistant.nlp.chat_words import FILLERS, GENERIC_WORDS, GREETING_WORDS, LAUGHTER
 from assistant.summaries.model import Discussion, KeyLine, Participant
 from assistant.summaries.text import json_list
 
@@ -335,6 +335,7 @@ def _good_phrase(phrase: str) -> bool:
         and not all(w in _CHATTER or w in _stop_words() for w in words)
         and words[0] not in _CHATTER
         and words[-1] not in _CHATTER
+        and not any(LAUGHTER.match(w) for w in words)
     )
 
 

@@ -134,6 +134,24 @@ def test_greetings_and_thanks_are_neither_headlines_nor_key_lines(nlp: Language)
     assert not quoted & texts_of(greetings)
 
 
+def test_laughter_however_it_is_spelt_is_no_headline(nlp: Language) -> None:
+    laughing: list[Line] = [
+        (30, 3, "fun", "the power outage took the whole street down, lolol"),
+        (31, 4, "fun", "lolol, a power outage on launch day"),
+        (32, 3, "fun", "lolol the generator ran for ten minutes"),
+        (33, 4, "fun", "lolol"),
+        (34, 3, "fun", "lolol"),
+        (35, 4, "fun", "lolol the generator is older than the server"),
+        (36, 3, "fun", "lolol"),
+        (37, 4, "fun", "lolol"),
+    ]
+    found = build_discussions(rows(nlp, PING_THREAD + laughing), PEOPLE)
+
+    words = {w for d in found for w in d.headline.lower().split()}
+    assert words & {"power", "outage", "generator"}
+    assert "lolol" not in words
+
+
 def test_a_greeting_with_content_counts_but_does_not_represent_the_discussion(
     nlp: Language,
 ) -> None:

@@ -30,7 +30,6 @@ import asyncio
 import contextlib
 import random
 import re
-import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -50,6 +49,7 @@ from assistant.events import Event, MessageAnalyzed, MessageReceived
 from assistant.hooks import hookimpl
 from assistant.plugins import Plugin, discover_plugins
 from assistant.testing.browser import headless_chromium
+from assistant.testing.daemon import free_port
 from assistant.testing.irc_client import SimulatedMember
 from assistant.testing.ircd import run_ngircd
 from assistant.web.access import load_access
@@ -107,12 +107,6 @@ class ConnectorStamps(Plugin):
                 Received.at.setdefault(int(found[1]), event.timestamp.timestamp())
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _settings(folder: Path, host: str, port: int) -> Settings:
     return parse_settings(
         {
@@ -149,7 +143,7 @@ def _settings(folder: Path, host: str, port: int) -> Settings:
                 "repeat_after": 0,
             },
             "summaries": {"folder": str(folder / "summaries")},
-            "web": {"enabled": True, "port": _free_port()},
+            "web": {"enabled": True, "port": free_port()},
         }
     )
 

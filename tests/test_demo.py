@@ -154,3 +154,13 @@ def test_your_part_names_whom_you_talked_with_and_the_openings_you_took(
     assert re.search(r"^- \d\d:\d\d Darren \(unanswered\\_question\)", part, re.MULTILINE)
     document = json.loads(next(folder.glob("*.json")).read_text(encoding="utf-8"))
     assert document["exchanges"][0]["discussions"]
+
+
+def test_the_demo_ends_with_the_dashboards_address_and_its_new_token(
+    demo: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    result, out = demo
+    last = result.stdout.strip().splitlines()[-1]
+    token = (out / "presence.sqlite3.web-token").read_text(encoding="utf-8").strip()
+    assert last.startswith(f"Dashboard: http://127.0.0.1:8787/?token={token} once `presence web")
+    assert "`presence demo --web` keeps it up" in last

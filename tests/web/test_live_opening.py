@@ -29,7 +29,7 @@ from tests.web.test_pages import WAIT
 pytestmark = pytest.mark.ircd
 
 CHANNEL = "#bloggers"
-FIRST_ANALYSIS_WAIT = 300  # the analysis workers load the NLP pipeline first; generous
+FIRST_ANALYSIS_WAIT = 120  # the analysis workers load the NLP pipeline first; generous
 LINE = "maria: which budget mic would you pick for podcast interviews?"
 
 

@@ -3,9 +3,10 @@
 A plugin imports only from here (``from assistant import Plugin, command, ...``).
 These names are the supported surface: the events a plugin receives, the base class and
 context it is built with (and the ``Clock`` in it), the hook and command decorators, its
-key-value store and the database queries it may run. Everything else under ``assistant.*``
-is internal and may change without notice. The hooks themselves are specified in
-``assistant.hookspecs``.
+key-value store and the database queries it may run, the ``Summary`` it adds sections to, and
+the openings contract (``Detector``, ``Notifier`` and what they take and give). Everything
+else under ``assistant.*`` is internal and may change without notice. The hooks themselves
+are specified in ``assistant.hookspecs``, whose every type is one of these names.
 """
 
 from assistant.clock import Clock
@@ -35,12 +36,19 @@ from assistant.events import (
 )
 from assistant.hooks import HookResult, hookimpl
 from assistant.kvstore import JSONValue, KeyValueStore
+from assistant.openings.detector import Detector, DetectorContext
+from assistant.openings.notable import Notable
+from assistant.openings.notifiers import Notifier
+from assistant.openings.opening import Candidate, Opening
+from assistant.openings.room import Line, Observation
 from assistant.people.privacy import opt_in, opt_out
 from assistant.plugins import Plugin, PluginConfig, PluginContext
 from assistant.storage.database import Database
 from assistant.storage.presence import SeenRecord, last_seen
+from assistant.summaries.model import Summary, SummarySection
 
 __all__ = [
+    "Candidate",
     "ChannelEvent",
     "Clock",
     "Command",
@@ -48,6 +56,8 @@ __all__ = [
     "ConfigError",
     "Connected",
     "Database",
+    "Detector",
+    "DetectorContext",
     "Disconnected",
     "Event",
     "EventScheduled",
@@ -55,6 +65,7 @@ __all__ = [
     "Identity",
     "JSONValue",
     "KeyValueStore",
+    "Line",
     "MemberJoined",
     "MemberLeft",
     "MemberModeChanged",
@@ -63,6 +74,10 @@ __all__ = [
     "MessageEdited",
     "MessageReceived",
     "NickChanged",
+    "Notable",
+    "Notifier",
+    "Observation",
+    "Opening",
     "OpeningFound",
     "Plugin",
     "PluginConfig",
@@ -73,6 +88,8 @@ __all__ = [
     "SessionEnded",
     "SessionStarted",
     "Settings",
+    "Summary",
+    "SummarySection",
     "TopicChanged",
     "command",
     "hookimpl",

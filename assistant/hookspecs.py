@@ -17,15 +17,18 @@ fails otherwise).
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 import pluggy
 
-from assistant.events import Event
-from assistant.summaries.model import Summary, SummarySection
+if TYPE_CHECKING:  # the contract imports nothing at run time: every type is in assistant
+    from assistant import Detector, Event, Notifier, Summary, SummarySection
 
 __all__ = [
     "PROJECT",
     "assistant_event",
+    "assistant_opening_detectors",
+    "assistant_opening_notifiers",
     "assistant_shutdown",
     "assistant_startup",
     "assistant_summary_sections",
@@ -48,6 +51,12 @@ def assistant_startup() -> Awaitable[None] | None:
 
     Returns:
         Nothing; the return value is ignored.
+
+    Raises:
+        ConfigError: the plugin's configuration turns out wrong only now (say, it names
+            what another plugin contributes through a hook): start-up stops with the
+            message, as it does for a wrong ``[plugins.NAME]`` section. Anything else
+            raised is logged and counted, and start-up goes on.
 
     Awaited: yes, when it is ``async``; all plugins' implementations run concurrently
     and start-up continues once all of them have finished (or raised).
@@ -120,4 +129,48 @@ def assistant_summary_sections(
         answered, each tagged with the plugin's name.
 
     Awaited: yes, when it is ``async``.
+    """
+
+
+@hookspec
+def assistant_opening_detectors() -> (
+    Awaitable[list[type[Detector]] | None] | list[type[Detector]] | None
+):
+    """Contribute detectors, the small classes that propose openings to the owner.
+
+    Called: once per run by the ``openings`` plugin, in its ``assistant_startup``, after
+    every enabled plugin was built (the contributing plugin's own ``assistant_startup``
+    may not have finished yet). The built-in detectors come through this hook too, from
+    the ``openings`` plugin itself; they come first, then the other plugins' by name.
+
+    Returns:
+        A list of ``Detector`` subclasses (classes, not instances), or ``None`` for none.
+        The engine builds each with its ``DetectorContext``. Every class needs a ``kind``
+        (the kind of opening it proposes), which ``[plugins.openings] disabled`` names to
+        turn off every detector of that kind. A class that is not a ``Detector`` or has
+        no ``kind`` stops start-up with an error naming the plugin.
+
+    Awaited: yes, when it is ``async``; all plugins are asked concurrently, and one that
+    raises contributes nothing (it is logged and counted), the others still count.
+    """
+
+
+@hookspec
+def assistant_opening_notifiers() -> Awaitable[list[Notifier] | None] | list[Notifier] | None:
+    """Contribute notifiers, the places each opening found is delivered to.
+
+    Called: once per run by the ``openings`` plugin, in its ``assistant_startup``, after
+    every enabled plugin was built. The built-in console, private-message and webhook
+    notifiers (``[openings] notify``) come through this hook too, from the ``openings``
+    plugin itself; they come first, then the other plugins' by name.
+
+    Returns:
+        A list of notifiers, or ``None`` for none. A notifier has a ``name`` and an
+        ``async notify(opening)`` that delivers one ``Opening`` (``opening.line()`` is a
+        one-line text of it, ``opening.as_json()`` a JSON object) and raises when it could
+        not; a raising notifier is logged and never stops the others. The plugin that
+        contributed a notifier closes what it holds in its own ``assistant_shutdown``.
+
+    Awaited: yes, when it is ``async``; all plugins are asked concurrently, and one that
+    raises contributes nothing (it is logged and counted).
     """

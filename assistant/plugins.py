@@ -364,7 +364,8 @@ class PluginHost:
         """Load, check, migrate and build every enabled plugin, then call ``assistant_startup``.
 
         Raises:
-            ConfigError: a ``[plugins.NAME]`` section is wrong.
+            ConfigError: a ``[plugins.NAME]`` section is wrong, or a plugin's
+                ``assistant_startup`` raised one (the plugins are stopped again).
             PluginError: a plugin cannot be loaded, checked, migrated or built.
         """
         if self._state != "new":
@@ -390,7 +391,17 @@ class PluginHost:
         for name in self.names:
             self._open_mailbox(name)
         self._state = "running"
-        await self.call("assistant_startup")
+        results = await self.call("assistant_startup")
+        refused = [r.error for r in results if isinstance(r.error, ConfigError)]
+        if refused:
+            # A plugin that learns only now that its configuration is wrong (what it checks
+            # comes from the other plugins' hooks) stops start-up, as a wrong section does.
+            await self.stop()
+            raise (
+                refused[0]
+                if len(refused) == 1
+                else ConfigError([problem for error in refused for problem in error.problems])
+            )
 
     def _open_mailbox(self, name: str) -> None:
         """Start feeding plugin ``name`` the event types it handles, if it handles any."""

@@ -27,7 +27,9 @@ def contract_problems(spec: Callable[..., object]) -> list[str]:
     name = spec.__name__
     if not name.startswith("assistant_"):
         problems.append(f"{name}: not prefixed assistant_")
-    hints = typing.get_type_hints(spec, vars(hookspecs))
+    # The contract imports its types only for type checkers: each must be public API.
+    public = {name: getattr(assistant, name) for name in assistant.__all__}
+    hints = typing.get_type_hints(spec, {**vars(hookspecs), **public})
     params = list(inspect.signature(spec).parameters)
     problems += [f"{name}: argument {p} has no type" for p in params if p not in hints]
     if "return" not in hints:

@@ -89,7 +89,12 @@ class OpeningsEngine:
         self._open: list[_Sent] = []
         self._recent_by_person: dict[str, list[datetime]] = {}
         self.ctx = DetectorContext(settings, self.room, notability, interests, self.relationship)
-        self.detectors = [make(self.ctx) for make in detectors]
+        self.detectors: list[Detector] = []
+        self.use_detectors(detectors)
+
+    def use_detectors(self, detectors: Iterable[Callable[[DetectorContext], Detector]]) -> None:
+        """Build each detector with the engine's context and ask it from now on."""
+        self.detectors += [make(self.ctx) for make in detectors]
 
     # ------------------------------------------------------------------ reading
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.config import secret
 from assistant.events import Event
@@ -28,33 +27,22 @@ from assistant.openings.notifiers import (
     WebhookNotifier,
 )
 from assistant.openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
+from assistant.plugins import PluginError
 
 if TYPE_CHECKING:
+    from assistant.hooks import HookResult
     from assistant.plugins import PluginContext, PluginHost
 
-__all__ = ["OpeningsRuntime", "load_detector", "openings_runtime"]
+__all__ = ["OpeningsRuntime", "openings_runtime"]
 
 log = logging.getLogger(__name__)
 
 _TICK = 5.0  # seconds between live checks of the waits
 
 
-def load_detector(path: str) -> type[Detector]:
-    """Import the detector class named ``package.module:Class``.
-
-    Raises:
-        ValueError: the name is malformed, cannot be imported, or is not a Detector.
-    """
-    module_name, _, attr = path.partition(":")
-    if not module_name or not attr:
-        raise ValueError(f"detector {path!r}: write it as package.module:ClassName")
-    try:
-        found = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"detector {path!r} cannot be imported: {exc}") from None
-    if not (isinstance(found, type) and issubclass(found, Detector) and found.kind):
-        raise ValueError(f"detector {path!r} is not a Detector subclass with a `kind`")
-    return found
+def _as_list(value: object) -> list[Any]:
+    """A hook's answer as a list (a plugin may answer with any sequence)."""
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 class OpeningsRuntime:
@@ -66,26 +54,13 @@ class OpeningsRuntime:
     def __init__(
         self,
         ctx: PluginContext,
-        detectors: Sequence[type[Detector]],
         *,
-        extra: Sequence[str] = (),
         disabled: Sequence[str] = (),
     ) -> None:
-        """Build the engine: ``detectors`` and ``extra`` ("module:Class"), minus ``disabled`` kinds.
-
-        Raises:
-            ValueError: an extra detector cannot be loaded, or a disabled kind is unknown.
-        """
+        """Build the engine; its detectors and notifiers come from the plugins at :meth:`start`."""
         self.ctx = ctx
         settings = ctx.settings
-        chosen = [*detectors, *(load_detector(path) for path in extra)]
-        known = {cls.kind for cls in chosen}
-        unknown = sorted(set(disabled) - known)
-        if unknown:
-            raise ValueError(
-                f"disabled names unknown kind(s) {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(known))}"
-            )
+        self._disabled = tuple(disabled)
         self.engine = OpeningsEngine(
             settings.openings,
             settings.owner,
@@ -93,13 +68,50 @@ class OpeningsRuntime:
             notability=build_notability(settings),
             interests=InterestMatcher(settings.interests, threshold=settings.openings.similarity),
             store=OpeningsStore(ctx.db),
-            detectors=[cls for cls in chosen if cls.kind not in disabled],
         )
         self._ticker: asyncio.Task[None] | None = None
         self._started = time.monotonic()
         self._unseen_checked = False
+        self._builtin: list[Notifier] = []
 
-    def _notifiers(self) -> list[Notifier]:
+    def _own_first(self, results: list[HookResult]) -> list[HookResult]:
+        """The contributions that did not fail: this plugin's first, then the others' by name."""
+        ok = [r for r in results if r.ok and r.value is not None]
+        return sorted(ok, key=lambda r: (r.plugin != self.ctx.name, r.plugin))
+
+    async def _detectors(self) -> list[type[Detector]]:
+        """Every plugin's detectors, minus the ``disabled`` kinds.
+
+        Raises:
+            PluginError: a contribution is no ``Detector`` with a ``kind``, or
+                ``disabled`` names a kind nobody contributed.
+        """
+        chosen: list[type[Detector]] = []
+        found = self._own_first(await self.ctx.call_hook("assistant_opening_detectors"))
+        contributed = [(r.plugin, cls) for r in found for cls in _as_list(r.value)]
+        for plugin, cls in contributed:
+            if not (isinstance(cls, type) and issubclass(cls, Detector) and cls.kind):
+                raise PluginError(
+                    plugin, f"assistant_opening_detectors: {cls!r} is not a Detector with a kind"
+                )
+            chosen.append(cls)
+        known = {cls.kind for cls in chosen}
+        unknown = sorted(set(self._disabled) - known)
+        if unknown:
+            raise PluginError(
+                self.ctx.name,
+                f"disabled names unknown kind(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}",
+            )
+        return [cls for cls in chosen if cls.kind not in self._disabled]
+
+    async def _notifiers(self) -> list[Notifier]:
+        """Every plugin's notifiers, this plugin's own first."""
+        found = self._own_first(await self.ctx.call_hook("assistant_opening_notifiers"))
+        return [notifier for r in found for notifier in _as_list(r.value)]
+
+    def builtin_notifiers(self) -> list[Notifier]:
+        """The notifiers ``[openings] notify`` chooses: console, private message, webhook."""
         settings = self.ctx.settings
         chosen = settings.openings.notify
         notifiers: list[Notifier] = []
@@ -127,12 +139,18 @@ class OpeningsRuntime:
                         retries=settings.openings.webhook_retries,
                     )
                 )
+        self._builtin = notifiers
         return notifiers
 
     async def start(self) -> None:
-        """Read the ledgers back, set up notifiers and word vectors, start the periodic tick."""
+        """Collect detectors and notifiers, read the ledgers back, start the periodic tick.
+
+        Raises:
+            PluginError: a detector contributed is not one, or ``disabled`` is wrong.
+        """
+        self.engine.use_detectors(await self._detectors())
         await self.engine.load()
-        self.engine.notifiers.extend(self._notifiers())
+        self.engine.notifiers.extend(await self._notifiers())
         pipeline = self.ctx.settings.openings.similarity_pipeline
         if pipeline:
             self.engine.ctx.interests.similarity = await asyncio.to_thread(
@@ -185,12 +203,12 @@ class OpeningsRuntime:
         return await self.engine.dismiss(opening_id)
 
     async def stop(self) -> None:
-        """Stop the tick and close the notifiers."""
+        """Stop the tick and close the built-in notifiers (other plugins close their own)."""
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
-        for notifier in self.engine.notifiers:
+        for notifier in self._builtin:
             if isinstance(notifier, WebhookNotifier):
                 await notifier.close()
 

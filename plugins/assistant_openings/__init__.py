@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from assistant import (
     CommandContext,
+    Detector,
     Event,
+    Notifier,
     Plugin,
     PluginConfig,
     PluginContext,
     command,
     hookimpl,
 )
-from assistant.openings import Detector, OpeningsRuntime
+from assistant.openings import OpeningsRuntime
 from assistant_openings.addressed import AddressedOwner
 from assistant_openings.arrival import NotableArrived
 from assistant_openings.interest import SharedInterest
@@ -51,11 +53,27 @@ class OpeningsConfig(PluginConfig):
 
     detectors: list[str] = Field(
         default_factory=list,
-        description='more detectors to run, as "package.module:ClassName" (Detector subclasses)',
+        description=(
+            "no longer read: a detector ships in a plugin, through an entry point "
+            "(docs/plugins.md, 'Writing an openings detector')"
+        ),
     )
     disabled: list[str] = Field(
-        default_factory=list, description='kinds of opening not to look for, e.g. ["lull"]'
+        default_factory=list,
+        description='kinds of opening not to look for, from any plugin\'s detectors, e.g. ["lull"]',
     )
+
+    @field_validator("detectors")
+    @classmethod
+    def _no_import_paths(cls, value: list[str]) -> list[str]:
+        if value:
+            raise ValueError(
+                f"detectors are no longer loaded by name ({', '.join(value)}): ship each in a "
+                "plugin of your own (a Plugin subclass whose assistant_opening_detectors hook "
+                'returns the classes, listed in your package\'s "assistant.plugins" entry '
+                "points), install it, and remove this key"
+            )
+        return value
 
 
 class OpeningsPlugin(Plugin):
@@ -67,14 +85,22 @@ class OpeningsPlugin(Plugin):
     def __init__(self, ctx: PluginContext) -> None:
         super().__init__(ctx)
         config = ctx.config_as(OpeningsConfig)
-        self.runtime = OpeningsRuntime(
-            ctx, DETECTORS, extra=config.detectors, disabled=config.disabled
-        )
+        self.runtime = OpeningsRuntime(ctx, disabled=config.disabled)
         self.engine = self.runtime.engine
 
     @hookimpl
+    def assistant_opening_detectors(self) -> list[type[Detector]]:
+        """The built-in detectors, through the hook every plugin's detectors come through."""
+        return list(DETECTORS)
+
+    @hookimpl
+    def assistant_opening_notifiers(self) -> list[Notifier]:
+        """The notifiers ``[openings] notify`` names (console, dm, webhook)."""
+        return self.runtime.builtin_notifiers()
+
+    @hookimpl
     async def assistant_startup(self) -> None:
-        """Read the ledgers back, set up the notifiers, start the periodic checks."""
+        """Collect every plugin's detectors and notifiers, read the ledgers back, start."""
         await self.runtime.start()
 
     @hookimpl

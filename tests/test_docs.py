@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from assistant import config
+from assistant import Detector, config
+from assistant.plugins import check_plugin_class
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -49,3 +50,15 @@ async def test_the_plugin_guide_example_runs_as_written(tmp_path: Path) -> None:
     exec(compile(plugin_code, "docs/plugins.md", "exec"), namespace)
     exec(compile(test_code, "docs/plugins.md", "exec"), namespace)
     await namespace["test_arrivals"](tmp_path)
+
+
+def test_the_third_party_openings_example_is_a_valid_plugin() -> None:
+    text = (DOCS / "plugins.md").read_text(encoding="utf-8")
+    [code] = re.findall(r"```py\n(# assistant_ntfy/__init__.py\n.*?)```", text, flags=re.DOTALL)
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "docs/plugins.md", "exec"), namespace)
+    check_plugin_class("ntfy", namespace["NtfyPlugin"])
+    assert issubclass(namespace["LinkShared"], Detector)
+    assert namespace["LinkShared"].kind == "link_shared"
+    notifier = namespace["NtfyNotifier"]("http://127.0.0.1:9/topic")
+    assert notifier.name == "ntfy" and callable(notifier.notify)

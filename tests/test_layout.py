@@ -58,23 +58,41 @@ def test_public_api_is_sorted_and_resolves() -> None:
         assert getattr(assistant, name) is not None, name
 
 
-def test_public_api_exports_what_plugins_need() -> None:
-    needed = {
-        "Database",
-        "Event",
-        "HookResult",
-        "Identity",
-        "KeyValueStore",
-        "MessageReceived",
-        "Plugin",
-        "PluginContext",
-        "SeenRecord",
-        "Settings",
-        "command",
-        "hookimpl",
-        "last_seen",
-    }
-    assert needed <= set(assistant.__all__)
+GUIDE = ROOT / "docs" / "plugins.md"
+# The plugin guide's test example builds an assistant to run the plugin in, as a test does.
+_TEST_SETUP = {"assistant.app", "assistant.config"}
+
+
+def _guide_imports() -> list[tuple[str, str]]:
+    """``(module, name)`` of every ``from assistant... import name`` in the guide's code."""
+    text = GUIDE.read_text(encoding="utf-8")
+    found = []
+    for block in re.findall(r"```(?:python|py)\n(.*?)```", text, flags=re.DOTALL):
+        for node in ast.walk(ast.parse(block)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("assistant"):
+                found += [(node.module or "", alias.name) for alias in node.names]
+    return found
+
+
+def test_the_plugin_guide_documents_the_public_api_and_nothing_else() -> None:
+    text = GUIDE.read_text(encoding="utf-8")
+    (table,) = re.findall(r"^## The public API\n(.*?)^## ", text, flags=re.DOTALL | re.MULTILINE)
+    listed = set(re.findall(r"^\| [^|]+ \| (.*) \|$", table, flags=re.MULTILINE))
+    # Each name in backticks, less what the parentheses say about it.
+    names = {n for cell in listed for n in re.findall(r"`(\w+)`", re.sub(r"\(.*?\)", "", cell))}
+    assert sorted(names) == assistant.__all__
+
+
+def test_the_plugin_guides_code_imports_only_the_public_api_and_the_test_kit() -> None:
+    imports = _guide_imports()
+    assert imports, "the guide's code blocks were not found"
+    for module, name in imports:
+        if module == "assistant":
+            assert name in assistant.__all__, f"docs/plugins.md imports {name} from assistant"
+        else:
+            assert module.startswith("assistant.testing") or module in _TEST_SETUP, (
+                f"docs/plugins.md sends plugin authors into {module}"
+            )
 
 
 def test_built_in_plugins_import_only_the_public_api() -> None:

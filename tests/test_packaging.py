@@ -148,7 +148,7 @@ def test_the_wheel_metadata_names_the_command_and_the_model_extra(dists: Dists) 
     # The extra pins what requirements-model.txt pins by hash for a checkout.
     pinned = (REPO / "requirements-model.txt").read_text(encoding="utf-8").split()[0]
     assert f'{pinned}; extra == "model"' in metadata.get_all("Requires-Dist", [])
-    assert re.search(r"^presence = assistant\.cli:main$", entry_points, re.MULTILINE)
+    assert re.search(r"^presence = assistant\.commandline:main$", entry_points, re.MULTILINE)
     top_level = {name.split("/")[0] for name in names} - {info}
     built_in = {p.name for p in (REPO / "plugins").glob("assistant_*") if p.is_dir()}
     assert top_level == {"assistant", *built_in}

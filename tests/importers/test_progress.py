@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from assistant.cli import main
+from assistant.commandline import main
 from assistant.importers.progress import ImportCounts, counts_text, import_progress
 
 FIXTURES = Path(__file__).parent / "fixtures"

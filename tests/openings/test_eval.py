@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from assistant_openings import DETECTORS
 
-from assistant.cli import main
+from assistant.commandline import main
 from assistant.openings.evaluate import read_chat
 from assistant.openings.labels import KINDS, Moment, load_labels
 from assistant.openings.matching import WINDOW, Placed, match, score

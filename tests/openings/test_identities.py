@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
+from assistant.commandline import main
 from assistant.config import parse_settings
 from assistant.events import Identity
 from assistant.importers.importer import ImportOptions, LogImporter

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
+from assistant.commandline import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
+from assistant.commandline import main
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 from assistant.testing.factories import ChatScript

@@ -40,7 +40,7 @@ import discord.gateway
 import discord.http
 import yarl
 
-from assistant.cli import main
+from assistant.commandline import main
 from assistant.connectors.discord import DiscordConnector
 
 discord.http.Route.BASE = sys.argv[1]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
+from assistant.commandline import main
 
 CONFIG = """
 [storage]

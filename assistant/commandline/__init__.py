@@ -1,0 +1,75 @@
+"""The ``presence`` command: the parser, and one module per area that adds its subcommands.
+
+The command line sits above the domain packages: it imports them, and none of them
+imports it (``tests/test_layout.py`` checks). Each module in :data:`COMMAND_MODULES` has
+``add_commands(sub) -> dict[str, Handler]``: it adds its parsers to ``sub`` (the
+subparsers of ``presence``) and returns the handler of each command name it added, in the
+order ``presence --help`` lists them. What a handler needs of the terminal (the consoles,
+exit statuses, ``--config``) is in :mod:`assistant.commandline.terminal`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from importlib import import_module
+
+from assistant.commandline.terminal import EXIT_FAILURE, report_config_error, setup_logging
+from assistant.commandline.types import Handler
+from assistant.config import ConfigError
+from assistant.version import presence_version
+
+__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "assistant.commandline.config",
+    "assistant.commandline.running",
+    "assistant.commandline.evaluate",
+    "assistant.sessions.cli",
+    "assistant.importers.cli",
+    "assistant.people.cli",
+    "assistant.storage.cli",
+    "assistant.openings.cli",
+    "assistant.summaries.cli",
+    "assistant.connectors.replay.cli",
+    "assistant.doctor",
+    "assistant.web.cli",
+)
+
+
+def build_parser(handlers: dict[str, Handler] | None = None) -> argparse.ArgumentParser:
+    """Describe every subcommand; ``presence --help`` prints this.
+
+    The handler of each command is added to ``handlers`` when given.
+    """
+    parser = argparse.ArgumentParser(
+        prog="presence",
+        description="Presence attends your community chats, records who came and what they "
+        "talked about, and tells you privately when to join in.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument("--version", action="version", version=f"presence {presence_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMAND_MODULES:
+        added = import_module(module).add_commands(sub)
+        if handlers is not None:
+            handlers.update(added)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``presence`` console script."""
+    handlers: dict[str, Handler] = {}
+    args = build_parser(handlers).parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        return handlers[args.command](args)
+    except ConfigError as exc:
+        return report_config_error(exc)
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Setting up: ``presence init`` writes an example configuration, ``config check`` reads one."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from importlib import import_module, resources
+from pathlib import Path
+
+from assistant.commandline.terminal import (
+    DEFAULT_CONFIG,
+    EXIT_CONFIG,
+    EXIT_OK,
+    config_arg,
+    console,
+    errors,
+    load_config,
+)
+from assistant.commandline.types import Handler, Subcommands
+
+__all__ = ["add_commands"]
+
+
+def add_commands(sub: Subcommands) -> dict[str, Handler]:
+    """Add ``init`` and ``config check``; return their handlers by name."""
+    init = sub.add_parser("init", help="write a commented example configuration")
+    init.add_argument("path", nargs="?", type=Path, default=Path(DEFAULT_CONFIG))
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    config = sub.add_parser("config", help="work with the configuration file")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = config_sub.add_parser("check", help="validate a configuration file")
+    config_arg(check)
+    return {"init": cmd_init, "config": cmd_config_check}
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write the commented example configuration."""
+    path: Path = args.path
+    if path.exists() and not args.force:
+        errors.print(f"{path} already exists; use --force to overwrite it", highlight=False)
+        return EXIT_CONFIG
+    example = resources.files("assistant").joinpath("templates/presence.example.toml")
+    path.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    console.print(f"Wrote {path}. Edit it, then run: presence config check --config {path}")
+    return EXIT_OK
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    """Validate a configuration file and summarise what it configures."""
+    settings = load_config(args.config)
+    from assistant.doctor import secret_names
+
+    channels = sum(len(n.channels) for n in settings.networks.values())
+    missing = [name for name in secret_names(settings) if name not in os.environ]
+    console.print(
+        f"[green]✓[/] {args.config} is valid: {len(settings.networks)} network(s), "
+        f"{channels} channel(s), {len(settings.watchlist)} watched member(s), "
+        f"{len(settings.interests)} interest(s)",
+        highlight=False,
+    )
+    for name in missing:
+        console.print(
+            f"[yellow]![/] environment variable {name} is not set; export it before `presence run`",
+            highlight=False,
+        )
+    import_module("assistant.openings.check").report_identities(settings, console)
+    return EXIT_OK

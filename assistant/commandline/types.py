@@ -1,0 +1,17 @@
+"""The shapes an area's command module has: its handlers and the subparsers it adds to."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+__all__ = ["Handler", "Subcommands"]
+
+Handler = Callable[[argparse.Namespace], int]
+"""Runs one command with its parsed arguments; returns the exit status."""
+if TYPE_CHECKING:
+    Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
+else:  # not subscriptable at run time
+    Subcommands = argparse._SubParsersAction
+"""The subparsers of ``presence`` (argparse offers no public name for their type)."""

@@ -16,9 +16,10 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from assistant.config import Settings
+from assistant.hooks import HookResult
 from assistant.storage.database import Database
 from assistant.storage.schema import table_exists
 from assistant.summaries.activity import build_activity
@@ -79,11 +80,8 @@ class SessionNotFound(LookupError):
     """No session matches what was asked; the message says how to list or pick one."""
 
 
-if TYPE_CHECKING:  # assistant.hooks imports the contract, which imports this package
-    from assistant.hooks import HookResult
-
-    # ``PluginHost.call``: calls a hook on every plugin, isolating failures.
-    HookCaller = Callable[..., Awaitable[list[HookResult]]]
+HookCaller = Callable[..., Awaitable[list[HookResult]]]
+"""``PluginHost.call``: calls a hook on every plugin, isolating failures."""
 
 
 def _ranked_notables(conn: sqlite3.Connection, settings: Settings) -> dict[int, str]:

@@ -21,6 +21,7 @@ __all__ = [
     "EXIT_CONFIG",
     "EXIT_FAILURE",
     "EXIT_OK",
+    "EXIT_USAGE",
     "config_arg",
     "console",
     "errors",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+EXIT_USAGE = EXIT_CONFIG
+"""A command asked for something that is not there (no such person, no session yet)."""
 DEFAULT_CONFIG = "presence.toml"
 
 console = Console()

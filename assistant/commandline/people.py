@@ -1,9 +1,8 @@
 """The owner's questions about people: ``presence people``, ``person``, ``seen``, ``forget``.
 
-Added to the ``presence`` command through ``AREA_COMMANDS`` in :mod:`assistant.cli`. Each
-command opens the configured database, runs automatic linking first (so that answers
-follow accounts, aliases and alternate nicks), answers with a Rich table, and never shows
-a private channel.
+One of :data:`assistant.commandline.COMMAND_MODULES`. Each command opens the configured
+database, runs automatic linking first (so that answers follow accounts, aliases and
+alternate nicks), answers with a Rich table, and never shows a private channel.
 """
 
 from __future__ import annotations
@@ -14,6 +13,17 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
+from assistant.commandline.terminal import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    config_arg,
+    console,
+    errors,
+    load_config,
+)
+from assistant.commandline.types import Handler, Subcommands
+
 if TYPE_CHECKING:
     from rich.text import Text
 
@@ -23,20 +33,15 @@ if TYPE_CHECKING:
 
 __all__ = ["add_commands"]
 
-Handler = Callable[[argparse.Namespace], int]
 T = TypeVar("T")
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
-
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
+def add_commands(sub: Subcommands) -> dict[str, Handler]:
     """Add the people commands to ``presence``; return their handlers by name."""
-    from assistant.cli import _config_arg
-
     people = sub.add_parser(
         "people", help="list people, suggest notable members (--discover), merge or split"
     )
-    _config_arg(people)
+    config_arg(people)
     people.add_argument(
         "--discover",
         action="store_true",
@@ -47,40 +52,39 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
     merge = actions.add_parser("merge", help="make A and B one person (B's identities join A)")
     merge.add_argument("first", metavar="A", help="a nick, user id, configured name or person id")
     merge.add_argument("second", metavar="B", help="the other person")
-    _config_arg(merge)
+    config_arg(merge)
     split = actions.add_parser(
         "split", help="give one of PERSON's identities a person of its own (undoes a merge)"
     )
     split.add_argument("person", metavar="PERSON", help="a nick, configured name or person id")
     split.add_argument("identity", metavar="IDENTITY", help="the identity's nick or user id")
-    _config_arg(split)
+    config_arg(split)
 
     person = sub.add_parser(
         "person", help="one person: identities, notability and why, attendance, topics"
     )
     person.add_argument("name", metavar="PERSON", help="a nick, user id, configured name or id")
-    _config_arg(person)
+    config_arg(person)
 
     seen = sub.add_parser("seen", help="when and where NICK was last seen, and their last words")
     seen.add_argument("nick", metavar="NICK")
     seen.add_argument("--network", default=None, help="network name (default: every network)")
-    _config_arg(seen)
+    config_arg(seen)
 
     forget = sub.add_parser(
         "forget", help="delete every trace of PERSON (messages, presence, analyses, notes)"
     )
     forget.add_argument("name", metavar="PERSON", help="a nick, user id, configured name or id")
     forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    _config_arg(forget)
+    config_arg(forget)
     return {"people": cmd_people, "person": cmd_person, "seen": cmd_seen, "forget": cmd_forget}
 
 
 def _with_db(args: argparse.Namespace, work: Callable[[Settings, Database], Awaitable[T]]) -> T:
-    from assistant.cli import _load
     from assistant.people.linking import relink_people
     from assistant.storage.database import Database
 
-    settings = _load(args.config)
+    settings = load_config(args.config)
 
     async def run() -> T:
         async with await Database.open_settings(settings) as db:
@@ -103,8 +107,6 @@ def _cell(text: str) -> Text:
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:
     from rich.markup import escape
-
-    from assistant.cli import errors
 
     errors.print(f"[bold red]Error[/] {escape(message)}", highlight=False)
     return code
@@ -136,7 +138,6 @@ def cmd_people(args: argparse.Namespace) -> int:
         return _split(args)
     from rich.table import Table
 
-    from assistant.cli import console
     from assistant.people.directory import list_people
 
     if args.discover:
@@ -182,7 +183,6 @@ def cmd_people(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from assistant.cli import console
     from assistant.people.merging import MergeError, merge_persons
 
     async def merge(settings: Settings, db: Database) -> int:
@@ -207,7 +207,6 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _split(args: argparse.Namespace) -> int:
-    from assistant.cli import console
     from assistant.people.directory import identity_id_for
     from assistant.people.merging import MergeError, split_identity
 
@@ -241,7 +240,6 @@ def cmd_person(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from assistant.cli import console
     from assistant.people.directory import person_summary, recent_topics
 
     async def show(settings: Settings, db: Database) -> int:
@@ -289,7 +287,6 @@ def cmd_seen(args: argparse.Namespace) -> int:
     """Say when and where NICK was last seen (public channels only)."""
     from rich.table import Table
 
-    from assistant.cli import console
     from assistant.storage.presence import last_seen
 
     async def seen(settings: Settings, db: Database) -> int:
@@ -321,7 +318,6 @@ def cmd_seen(args: argparse.Namespace) -> int:
 
 def cmd_forget(args: argparse.Namespace) -> int:
     """Delete every trace of a person."""
-    from assistant.cli import console
     from assistant.storage.people import forget_person
 
     async def forget(settings: Settings, db: Database) -> int:

@@ -1,6 +1,6 @@
 """The owner's copies of what Presence holds: ``presence export``, ``backup`` and ``restore``.
 
-Added to the ``presence`` command through ``AREA_COMMANDS`` in :mod:`assistant.cli`.
+One of :data:`assistant.commandline.COMMAND_MODULES`.
 ``export`` writes one person's data as JSON (the other half of ``presence forget``);
 ``backup`` copies the database consistently while ``presence run`` writes to it;
 ``restore`` puts a backup back once Presence is stopped.
@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from assistant.commandline.terminal import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    config_arg,
+    console,
+    errors,
+    load_config,
+)
+from assistant.commandline.types import Handler, Subcommands
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -21,15 +30,9 @@ if TYPE_CHECKING:
 
 __all__ = ["add_commands"]
 
-Handler = Callable[[argparse.Namespace], int]
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
+def add_commands(sub: Subcommands) -> dict[str, Handler]:
     """Add the export, backup and restore commands to ``presence``; return their handlers."""
-    from assistant.cli import _config_arg
-
     export = sub.add_parser(
         "export",
         help="write everything stored about PERSON as JSON (identities, messages, presence, "
@@ -40,7 +43,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
         "--output", "-o", type=Path, default=None, help="write to this file (default: stdout)"
     )
     export.add_argument("--force", action="store_true", help="overwrite an existing file")
-    _config_arg(export)
+    config_arg(export)
 
     backup = sub.add_parser(
         "backup", help="copy the database to PATH consistently, even while `presence run` writes"
@@ -49,14 +52,14 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
         "path", metavar="PATH", type=Path, help="the copy's file, or a folder to name one in"
     )
     backup.add_argument("--force", action="store_true", help="overwrite an existing file")
-    _config_arg(backup)
+    config_arg(backup)
 
     restore = sub.add_parser(
         "restore", help="put a backup back as the database (stop `presence run` first)"
     )
     restore.add_argument("backup", metavar="BACKUP", type=Path, help="a file `backup` wrote")
     restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    _config_arg(restore)
+    config_arg(restore)
     return {"export": cmd_export, "backup": cmd_backup, "restore": cmd_restore}
 
 
@@ -75,10 +78,9 @@ def _database_path(args: argparse.Namespace) -> Path:
     Raises:
         ConfigError: the history is in PostgreSQL, whose own tools copy it.
     """
-    from assistant.cli import _load
     from assistant.config import ConfigError
 
-    settings = _load(args.config)
+    settings = load_config(args.config)
     if settings.storage.backend != "sqlite":
         raise ConfigError(
             [
@@ -109,9 +111,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from assistant.cli import errors
+    from assistant.commandline.people import _fail, _resolve, _with_db
     from assistant.events import utcnow
-    from assistant.people.cli import _fail, _resolve, _with_db
     from assistant.storage.export import person_export
 
     output: Path | None = args.output
@@ -162,8 +163,7 @@ def _report(verb: str, result: BackupResult) -> str:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     """Copy the database consistently to a file."""
-    from assistant.cli import console
-    from assistant.people.cli import _fail
+    from assistant.commandline.people import _fail
     from assistant.storage.backup import BackupError, backup_database
 
     source = _database_path(args)
@@ -180,8 +180,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """Put a backup back as the database."""
-    from assistant.cli import console
-    from assistant.people.cli import _fail
+    from assistant.commandline.people import _fail
     from assistant.storage.backup import BackupError, restore_database
 
     database = _database_path(args)

@@ -1,7 +1,8 @@
 """The openings engine as a plugin runs it: built from a plugin context, ticking, notifying.
 
-The ``openings`` plugin only passes its context and its detectors; everything it runs is
-here, so the plugin package stays a thin layer over the public API.
+The ``openings`` plugin only passes its context; the detectors and notifiers come at start-up
+from every plugin's ``assistant_opening_detectors`` and ``assistant_opening_notifiers``
+(the built-in ones from the plugin itself), and everything else it runs is here.
 """
 
 from __future__ import annotations

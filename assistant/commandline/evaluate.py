@@ -61,11 +61,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     """Score the reply linker or the unanswered-question detector on annotated logs."""
     # Each kind imports its own machinery (spaCy, the replay): none of it for --help.
     if args.eval_kind == "attendance":
-        from assistant.importers.cli import run_attendance
+        from assistant.commandline.importing import run_attendance
 
         return run_attendance(args.paths, console, errors)
     if args.eval_kind == "topics":
-        from assistant.summaries.cli import run_topics_eval
+        from assistant.commandline.summaries import run_topics_eval
 
         return run_topics_eval(args.paths, console, errors, open_questions=args.open)
     if args.eval_kind == "openings":

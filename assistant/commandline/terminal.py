@@ -39,14 +39,17 @@ console = Console()
 errors = Console(stderr=True)
 
 
-def config_arg(parser: argparse.ArgumentParser) -> None:
-    """Give a command the ``--config``/``-c`` option every configured command takes."""
+def config_arg(parser: argparse.ArgumentParser, what: str = "") -> None:
+    """Give a command the ``--config``/``-c`` option every configured command takes.
+
+    ``what`` says what the command reads from it (" naming the database"), for ``--help``.
+    """
     parser.add_argument(
         "--config",
         "-c",
         type=Path,
         default=Path(os.environ.get("PRESENCE_CONFIG", DEFAULT_CONFIG)),
-        help=f"configuration file (default: $PRESENCE_CONFIG or {DEFAULT_CONFIG})",
+        help=f"configuration file{what} (default: $PRESENCE_CONFIG or {DEFAULT_CONFIG})",
     )
 
 

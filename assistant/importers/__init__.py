@@ -3,5 +3,5 @@
 Files are read and their format detected (:mod:`~assistant.importers.formats`), turned into
 the project's events line by line, and recorded through the real recorder
 (:mod:`~assistant.importers.importer`); ``presence import`` and ``presence eval attendance``
-live in :mod:`~assistant.importers.cli`.
+live in :mod:`~assistant.commandline.importing`.
 """

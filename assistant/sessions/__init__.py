@@ -7,5 +7,5 @@
 - :mod:`~assistant.sessions.tracker`: the running component that starts and ends sessions,
   joins and leaves channels on schedule, and publishes ``SessionStarted``/``SessionEnded``.
 - :mod:`~assistant.sessions.queries`: the owner's questions (recent sessions, a person's record).
-- :mod:`~assistant.sessions.cli`: ``presence sessions`` and ``presence attendance``.
+- ``presence sessions`` and ``presence attendance`` are in :mod:`~assistant.commandline.sessions`.
 """

@@ -245,7 +245,7 @@ def test_file_names_give_channel_and_date() -> None:
 
 
 def test_every_format_can_be_named_with_format() -> None:
-    from assistant.importers.cli import FORMAT_NAMES
+    from assistant.commandline.importing import FORMAT_NAMES
     from assistant.importers.formats import FORMATS
 
     assert tuple(log_format.name for log_format in FORMATS) == FORMAT_NAMES

@@ -35,7 +35,7 @@ def _speed(text: str) -> float:
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
     """Add ``presence replay``."""
-    from assistant.importers.cli import FORMAT_NAMES, add_log_options
+    from assistant.commandline.importing import FORMAT_NAMES, add_log_options
 
     parser = sub.add_parser(
         "replay",

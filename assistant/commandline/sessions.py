@@ -8,33 +8,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from assistant.commandline.terminal import EXIT_CONFIG, EXIT_OK, config_arg, console, errors
+from assistant.commandline.types import Handler, Subcommands
 
 if TYPE_CHECKING:
     from assistant.storage.database import Database
 
 __all__ = ["add_commands"]
 
-Handler = Callable[[argparse.Namespace], int]
-
 
 def _source_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config",
-        "-c",
-        type=Path,
-        default=Path(os.environ.get("PRESENCE_CONFIG", "presence.toml")),
-        help="configuration file naming the database (default: $PRESENCE_CONFIG or presence.toml)",
-    )
+    config_arg(parser, " naming the database")
     parser.add_argument(
         "--database", type=Path, default=None, help="read this database file instead"
     )
 
 
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
+def add_commands(sub: Subcommands) -> dict[str, Handler]:
     """Add ``sessions`` and ``attendance`` to the ``presence`` subcommands."""
     sessions = sub.add_parser("sessions", help="recent chat sessions, with attendance counts")
     _source_args(sessions)
@@ -78,7 +72,6 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     """Print the latest sessions with their attendance counts."""
     from rich.table import Table
 
-    from assistant.cli import EXIT_OK, console
     from assistant.sessions.queries import SessionSummary, recent_sessions, zone
 
     open_database = _opener(args)
@@ -120,7 +113,6 @@ def cmd_attendance(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from assistant.cli import EXIT_CONFIG, EXIT_OK, console, errors
     from assistant.sessions.queries import SeriesRecord, person_attendance, zone
     from assistant.storage.people import find_person
 

@@ -6,12 +6,18 @@ Top-level imports stay light (argparse, pathlib): the work is imported inside th
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from assistant.commandline.terminal import (
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_OK,
+    config_arg,
+)
+from assistant.commandline.types import Handler, Subcommands
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["add_commands", "add_log_options", "cmd_import", "run_attendance"]
 
-EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
 FORMAT_NAMES = (
     "irssi",
     "weechat",
@@ -41,8 +46,6 @@ FORMAT_NAMES = (
 
 NOT_A_LOG = "not a log format"
 """How a file's skip reason starts when no format recognised it (fine inside a folder)."""
-
-Handler = Callable[[argparse.Namespace], int]
 
 
 def _day(text: str) -> date:
@@ -84,7 +87,7 @@ def add_log_options(parser: argparse.ArgumentParser, *, channel_help: str) -> No
     )
 
 
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
+def add_commands(sub: Subcommands) -> dict[str, Handler]:
     """Add ``presence import``."""
     parser = sub.add_parser(
         "import",
@@ -113,13 +116,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
         help="for logs without dates: 'mtime' (a file's last line is on the day it was last "
         "changed) or a file of 'NAME YYYY-MM-DD' lines naming the day each log starts",
     )
-    parser.add_argument(
-        "--config",
-        "-c",
-        type=Path,
-        default=Path(os.environ.get("PRESENCE_CONFIG", "presence.toml")),
-        help="configuration file naming the database (default: $PRESENCE_CONFIG or presence.toml)",
-    )
+    config_arg(parser, " naming the database")
     return {"import": cmd_import}
 
 
@@ -151,7 +148,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from assistant.config import load_settings
 
-    console, errors = Console(), Console(stderr=True)
+    console, errors = Console(), Console(stderr=True)  # made now: a test sets the terminal up
     zone = args.timezone
     settings = load_settings(args.config)
     if settings.storage.backend != "sqlite":

@@ -9,22 +9,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from assistant.commandline.terminal import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    config_arg,
+    console,
+    errors,
+)
+from assistant.commandline.types import Handler, Subcommands
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = ["add_commands", "run_topics_eval"]
 
-Handler = Callable[[argparse.Namespace], int]
+EXIT_NOTHING = EXIT_FAILURE
+"""Nothing to show: no session yet, or none of that channel."""
 
-EXIT_OK, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
 
-
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
+def add_commands(sub: Subcommands) -> dict[str, Handler]:
     """Add ``presence summary`` to the ``presence`` command."""
     parser = sub.add_parser(
         "summary",
@@ -55,13 +62,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
         action="store_true",
         help="leave out the sections plugins add (their hooks are not called)",
     )
-    parser.add_argument(
-        "--config",
-        "-c",
-        type=Path,
-        default=Path(os.environ.get("PRESENCE_CONFIG", "presence.toml")),
-        help="configuration file (default: $PRESENCE_CONFIG or presence.toml)",
-    )
+    config_arg(parser)
     brief = sub.add_parser(
         "brief",
         help="the pre-chat brief for a channel: who usually comes, open questions, topics",
@@ -71,13 +72,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
     brief.add_argument(
         "--network", default=None, help="the network (default: the only one with CHANNEL)"
     )
-    brief.add_argument(
-        "--config",
-        "-c",
-        type=Path,
-        default=Path(os.environ.get("PRESENCE_CONFIG", "presence.toml")),
-        help="configuration file (default: $PRESENCE_CONFIG or presence.toml)",
-    )
+    config_arg(brief)
     catchup = sub.add_parser(
         "catchup",
         help="catch up on a channel: discussions, open questions, notable members, links",
@@ -97,30 +92,21 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
         "--until", default=None, help="where the span ends, in the same forms (default: now)"
     )
     catchup.add_argument("--json", action="store_true", help="print JSON instead of text")
-    catchup.add_argument(
-        "--config",
-        "-c",
-        type=Path,
-        default=Path(os.environ.get("PRESENCE_CONFIG", "presence.toml")),
-        help="configuration file (default: $PRESENCE_CONFIG or presence.toml)",
-    )
+    config_arg(catchup)
     return {"summary": cmd_summary, "brief": cmd_brief, "catchup": cmd_catchup}
 
 
 def cmd_catchup(args: argparse.Namespace) -> int:
     """Print the catch-up of a channel over a span."""
-    from rich.console import Console
-
-    return asyncio.run(_catchup(args, Console(stderr=True)))
+    return asyncio.run(_catchup(args))
 
 
-async def _catchup(args: argparse.Namespace, errors: object) -> int:
+async def _catchup(args: argparse.Namespace) -> int:
     import json
     import sys
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
-    from rich.console import Console
     from rich.markup import escape
 
     from assistant.config import load_settings
@@ -132,8 +118,6 @@ async def _catchup(args: argparse.Namespace, errors: object) -> int:
         parse_when,
         render_catchup,
     )
-
-    assert isinstance(errors, Console)
 
     def fail(text: str) -> int:
         errors.print(f"[bold red]Error[/] {escape(text)}", highlight=False, soft_wrap=True)
@@ -182,16 +166,13 @@ async def _catchup(args: argparse.Namespace, errors: object) -> int:
 
 def cmd_brief(args: argparse.Namespace) -> int:
     """Print the pre-chat brief for a channel's next scheduled chat."""
-    from rich.console import Console
-
-    return asyncio.run(_brief(args, Console(stderr=True)))
+    return asyncio.run(_brief(args))
 
 
-async def _brief(args: argparse.Namespace, errors: object) -> int:
+async def _brief(args: argparse.Namespace) -> int:
     import sys
     from datetime import UTC, datetime
 
-    from rich.console import Console
     from rich.markup import escape
 
     from assistant.config import load_settings
@@ -199,7 +180,6 @@ async def _brief(args: argparse.Namespace, errors: object) -> int:
     from assistant.storage.database import Database, missing_history
     from assistant.summaries.brief import compose_brief, render_brief, upcoming_briefs
 
-    assert isinstance(errors, Console)
     settings = load_settings(args.config)
     wanted = irc_casefold(args.channel)
     networks = [
@@ -244,17 +224,13 @@ async def _brief(args: argparse.Namespace, errors: object) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """Compose the asked session's summary and print or write it."""
-    from rich.console import Console
-
-    errors = Console(stderr=True)
     if (args.session is None) == (not args.last):
         errors.print("Say which session: `presence summary SESSION` or `presence summary --last`.")
         return EXIT_USAGE
-    return asyncio.run(_summary(args, errors))
+    return asyncio.run(_summary(args))
 
 
-async def _summary(args: argparse.Namespace, errors: object) -> int:
-    from rich.console import Console
+async def _summary(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
     from assistant.config import load_settings
@@ -262,7 +238,6 @@ async def _summary(args: argparse.Namespace, errors: object) -> int:
     from assistant.summaries.compose import SessionNotFound, compose_summary, find_session
     from assistant.summaries.deliver import SUFFIXES, file_stem, render, write_atomic
 
-    assert isinstance(errors, Console)
     settings = load_settings(args.config)
     path = missing_history(settings)
     if path is not None:
@@ -313,7 +288,7 @@ async def _summary(args: argparse.Namespace, errors: object) -> int:
     for fmt in formats:
         target = Path(args.out) / f"{file_stem(summary)}{SUFFIXES[fmt]}"
         await asyncio.to_thread(write_atomic, target, render(summary, fmt))
-        Console().print(f"Wrote {escape(str(target))}", highlight=False)
+        console.print(f"Wrote {escape(str(target))}", highlight=False)
     return EXIT_OK
 
 

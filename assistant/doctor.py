@@ -7,28 +7,26 @@ user passes ``--online``; secrets are looked up by variable name and never print
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import socket
 import sqlite3
 import ssl
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-# Rich is loaded by the ``presence`` command anyway (cli.py prints with it).
+# Rich is loaded by the ``presence`` command anyway (it prints with it).
 from rich.console import Console
 from rich.text import Text
 
 if TYPE_CHECKING:
     from assistant.config import NetworkSettings, Settings
 
-__all__ = ["Finding", "add_commands", "run_doctor", "secret_names"]
+__all__ = ["Finding", "run_doctor", "secret_names"]
 
-Handler = Callable[[argparse.Namespace], int]
 Status = Literal["ok", "fix", "note"]
 
 MIN_PYTHON = (3, 11)
@@ -45,32 +43,6 @@ class Finding:
     status: Status
     what: str
     fix: str = ""
-
-
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
-    """Add ``doctor`` to the ``presence`` subcommands."""
-    doctor = sub.add_parser(
-        "doctor",
-        help="check this install: Python, spaCy pipeline, config, secrets, database, IRC daemon",
-    )
-    doctor.add_argument(
-        "--config",
-        "-c",
-        type=Path,
-        default=None,
-        help="configuration file (default: $PRESENCE_CONFIG or presence.toml, when present)",
-    )
-    doctor.add_argument(
-        "--online",
-        action="store_true",
-        help="also resolve and connect to each configured server (nothing is contacted otherwise)",
-    )
-    return {"doctor": cmd_doctor}
-
-
-def cmd_doctor(args: argparse.Namespace) -> int:
-    """Print one line per check; exit 1 when something needs fixing."""
-    return run_doctor(Console(), args.config, online=args.online)
 
 
 def run_doctor(console: Console, config: Path | None, *, online: bool = False) -> int:

@@ -30,11 +30,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.commandline.importing",
     "assistant.commandline.people",
     "assistant.commandline.db",
-    "assistant.openings.cli",
+    "assistant.commandline.openings",
     "assistant.commandline.summaries",
-    "assistant.connectors.replay.cli",
-    "assistant.doctor",
-    "assistant.web.cli",
+    "assistant.commandline.replay",
+    "assistant.commandline.doctor",
+    "assistant.commandline.web",
 )
 
 

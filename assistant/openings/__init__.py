@@ -16,8 +16,8 @@ detectors propose openings):
 - :mod:`~assistant.openings.notable` — who is notable (a seam over the people area).
 - :mod:`~assistant.openings.notifiers` — console, private message, webhook, JSON lines.
 - :mod:`~assistant.openings.store` — the plugin's tables (openings with outcomes, ledger).
-- :mod:`~assistant.openings.replay` and :mod:`~assistant.openings.cli` — replay mode and the
-  ``presence relationship`` / ``presence openings`` commands.
+- :mod:`~assistant.openings.replay` — replay mode; the ``presence relationship`` /
+  ``presence openings`` commands are in :mod:`~assistant.commandline.openings`.
 - :mod:`~assistant.openings.evaluate`, :mod:`~assistant.openings.labels` and
   :mod:`~assistant.openings.matching` — ``presence eval openings``: label files, the
   matching rule, the scores.

@@ -6,33 +6,21 @@ Kept light at import time: the handlers import what they need.
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Callable
 from pathlib import Path
+
+from assistant.commandline.terminal import EXIT_OK, EXIT_USAGE, config_arg
+from assistant.commandline.types import Handler, Subcommands
 
 __all__ = ["add_commands"]
 
-Handler = Callable[[argparse.Namespace], int]
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
-
-def _config_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config",
-        "-c",
-        type=Path,
-        default=Path(os.environ.get("PRESENCE_CONFIG", "presence.toml")),
-        help="configuration file (default: $PRESENCE_CONFIG or presence.toml)",
-    )
-
-
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
+def add_commands(sub: Subcommands) -> dict[str, Handler]:
     """Add ``relationship`` and ``openings`` to ``presence``."""
     rel = sub.add_parser(
         "relationship", help="show your exchanges with a notable member and whether to ask yet"
     )
     rel.add_argument("person", help="the watchlist name (or a nick) of the notable member")
-    _config_arg(rel)
+    config_arg(rel)
 
     op = sub.add_parser("openings", help="find openings in a chat log (replay mode)")
     op.add_argument("--replay", type=Path, required=True, metavar="PATH", help="the chat log")

@@ -6,10 +6,12 @@ Top-level imports stay light (argparse, pathlib): the work is imported inside th
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from assistant.commandline.importing import FORMAT_NAMES, add_log_options
+from assistant.commandline.terminal import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, config_arg
+from assistant.commandline.types import Handler, Subcommands
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -17,10 +19,6 @@ if TYPE_CHECKING:
     from assistant.connectors.replay.runner import ReplayResult
 
 __all__ = ["add_commands", "cmd_replay"]
-
-EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
-
-Handler = Callable[[argparse.Namespace], int]
 
 
 def _speed(text: str) -> float:
@@ -33,10 +31,8 @@ def _speed(text: str) -> float:
     return value
 
 
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
+def add_commands(sub: Subcommands) -> dict[str, Handler]:
     """Add ``presence replay``."""
-    from assistant.commandline.importing import FORMAT_NAMES, add_log_options
-
     parser = sub.add_parser(
         "replay",
         help="play chat logs through Presence as if live: rebuild sessions, openings, summaries",
@@ -72,14 +68,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> di
         "else 'imported')",
     )
     add_log_options(parser, channel_help="channel to play in (default: from the file name)")
-    parser.add_argument(
-        "--config",
-        "-c",
-        type=Path,
-        default=Path(os.environ.get("PRESENCE_CONFIG", "presence.toml")),
-        help="configuration file: database, analysis, plugins, schedules "
-        "(default: $PRESENCE_CONFIG or presence.toml)",
-    )
+    config_arg(parser, ": database, analysis, plugins, schedules")
     return {"replay": cmd_replay}
 
 

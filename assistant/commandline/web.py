@@ -1,26 +1,24 @@
 """``presence web``: serve the dashboard of the configured database until Ctrl-C.
 
-Added to the ``presence`` command through ``AREA_COMMANDS`` in :mod:`assistant.cli`.
+One of :data:`assistant.commandline.COMMAND_MODULES`.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+
+from assistant.commandline.terminal import EXIT_OK, config_arg, load_config
+from assistant.commandline.types import Handler, Subcommands
 
 __all__ = ["add_commands"]
 
-Handler = Callable[[argparse.Namespace], int]
 
-
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
+def add_commands(sub: Subcommands) -> dict[str, Handler]:
     """Add ``web`` to the ``presence`` subcommands; return its handler."""
-    from assistant.cli import _config_arg
-
     web = sub.add_parser(
         "web", help="serve the dashboard (sessions, people) on http://127.0.0.1:8787/"
     )
-    _config_arg(web)
+    config_arg(web)
     web.add_argument(
         "--host",
         default=None,
@@ -39,12 +37,11 @@ def cmd_web(args: argparse.Namespace) -> int:
     import gc
     import signal
 
-    from assistant.cli import EXIT_OK, _load
     from assistant.people.linking import relink_people
     from assistant.storage.database import Database
     from assistant.web.dashboard import start_dashboard
 
-    settings = _load(args.config)
+    settings = load_config(args.config)
 
     async def serve() -> None:
         storage = settings.storage

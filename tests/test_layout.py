@@ -122,6 +122,39 @@ def test_built_in_plugins_import_only_the_public_api() -> None:
 # one (CI runs on whatever machine the submitter has). Tests assert what a user would notice;
 # figures go to bench/, printed beside a baseline measured in the same run.
 
+_COMMAND_LINE = ("assistant.commandline", "assistant.cli")
+_ABOVE_THE_DOMAINS = {"commandline", "cli.py", "__main__.py"}
+
+
+def _imports_of(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_the_command_line_sits_above_the_domains() -> None:
+    package = ROOT / "assistant"
+    upward = []
+    for path in sorted(package.rglob("*.py")):
+        if path.relative_to(package).parts[0] in _ABOVE_THE_DOMAINS:
+            continue
+        for module in _imports_of(path):
+            if module.startswith(_COMMAND_LINE):
+                upward.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert upward == [], "the command line imports the domains, never the other way round"
+
+
+def test_the_guard_sees_an_import_inside_a_function(tmp_path: Path) -> None:
+    module = tmp_path / "late.py"
+    module.write_text("def f():\n    from assistant.commandline.terminal import console\n")
+    assert "assistant.commandline.terminal" in _imports_of(module)
+
+
 _CLOCKS = {"monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns", "time", "time_ns"}
 _MEASURED = re.compile(r"(^|_)(lag|elapsed|latency|took|percentile)(_|$)")
 

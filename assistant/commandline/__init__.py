@@ -4,8 +4,9 @@ The command line sits above the domain packages: it imports them, and none of th
 imports it (``tests/test_layout.py`` checks). Each module in :data:`COMMAND_MODULES` has
 ``add_commands(sub) -> dict[str, Handler]``: it adds its parsers to ``sub`` (the
 subparsers of ``presence``) and returns the handler of each command name it added, in the
-order ``presence --help`` lists them. What a handler needs of the terminal (the consoles,
-exit statuses, ``--config``) is in :mod:`assistant.commandline.terminal`.
+order ``presence --help`` lists them. A handler takes the parsed arguments and the
+:class:`~assistant.commandline.terminal.Terminal` of the run (its consoles and error
+reporting) and returns the exit status.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 
-from assistant.commandline.terminal import EXIT_FAILURE, report_config_error, setup_logging
+from assistant.commandline.terminal import EXIT_FAILURE, Terminal
 from assistant.commandline.types import Handler
 from assistant.config import ConfigError
 from assistant.version import presence_version
@@ -62,11 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``presence`` console script."""
     handlers: dict[str, Handler] = {}
     args = build_parser(handlers).parse_args(argv)
-    setup_logging(args.verbose)
+    term = Terminal.open()
+    term.log_to_err(verbose=args.verbose)
     try:
-        return handlers[args.command](args)
+        return handlers[args.command](args, term)
     except ConfigError as exc:
-        return report_config_error(exc)
+        return term.config_error(exc)
     except KeyboardInterrupt:
         return EXIT_FAILURE
 

@@ -11,9 +11,8 @@ from assistant.commandline.terminal import (
     DEFAULT_CONFIG,
     EXIT_CONFIG,
     EXIT_OK,
+    Terminal,
     config_arg,
-    console,
-    errors,
     load_config,
 )
 from assistant.commandline.types import Handler, Subcommands
@@ -34,35 +33,35 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
     return {"init": cmd_init, "config": cmd_config_check}
 
 
-def cmd_init(args: argparse.Namespace) -> int:
+def cmd_init(args: argparse.Namespace, term: Terminal) -> int:
     """Write the commented example configuration."""
     path: Path = args.path
     if path.exists() and not args.force:
-        errors.print(f"{path} already exists; use --force to overwrite it", highlight=False)
+        term.err.print(f"{path} already exists; use --force to overwrite it", highlight=False)
         return EXIT_CONFIG
     example = resources.files("assistant").joinpath("templates/presence.example.toml")
     path.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
-    console.print(f"Wrote {path}. Edit it, then run: presence config check --config {path}")
+    term.out.print(f"Wrote {path}. Edit it, then run: presence config check --config {path}")
     return EXIT_OK
 
 
-def cmd_config_check(args: argparse.Namespace) -> int:
+def cmd_config_check(args: argparse.Namespace, term: Terminal) -> int:
     """Validate a configuration file and summarise what it configures."""
     settings = load_config(args.config)
     from assistant.doctor import secret_names
 
     channels = sum(len(n.channels) for n in settings.networks.values())
     missing = [name for name in secret_names(settings) if name not in os.environ]
-    console.print(
+    term.out.print(
         f"[green]✓[/] {args.config} is valid: {len(settings.networks)} network(s), "
         f"{channels} channel(s), {len(settings.watchlist)} watched member(s), "
         f"{len(settings.interests)} interest(s)",
         highlight=False,
     )
     for name in missing:
-        console.print(
+        term.out.print(
             f"[yellow]![/] environment variable {name} is not set; export it before `presence run`",
             highlight=False,
         )
-    import_module("assistant.openings.check").report_identities(settings, console)
+    import_module("assistant.openings.check").report_identities(settings, term.out)
     return EXIT_OK

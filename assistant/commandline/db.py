@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 from assistant.commandline.terminal import (
     EXIT_FAILURE,
     EXIT_OK,
+    Terminal,
     config_arg,
-    console,
-    errors,
     load_config,
 )
 from assistant.commandline.types import Handler, Subcommands
@@ -106,26 +105,26 @@ def _watched(settings: Settings, conn: Any, person: int) -> list[dict[str, Any]]
     return entries
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+def cmd_export(args: argparse.Namespace, term: Terminal) -> int:
     """Write everything stored about a person as JSON."""
     import json
     import sys
 
-    from assistant.commandline.people import _fail, _resolve, _with_db
+    from assistant.commandline.people import _resolve, _with_db
     from assistant.events import utcnow
     from assistant.storage.export import person_export
 
     output: Path | None = args.output
     if output is not None:
         if not output.parent.is_dir():
-            return _fail(f"cannot write {output}: the folder {output.parent} does not exist")
+            return term.fail(f"cannot write {output}: the folder {output.parent} does not exist")
         if output.exists() and not args.force:
-            return _fail(f"{output} already exists; choose another file or pass --force")
+            return term.fail(f"{output} already exists; choose another file or pass --force")
 
     async def export(settings: Settings, db: Database) -> int:
         person = await _resolve(settings, db, args.name)
         if person is None:
-            return _fail(f"nobody called {args.name!r}; `presence people` lists everyone")
+            return term.fail(f"nobody called {args.name!r}; `presence people` lists everyone")
 
         def gather(conn: Any) -> dict[str, Any] | None:
             data = person_export(conn, person)
@@ -135,7 +134,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         data = await db.run_in_thread(gather)
         if data is None:
-            return _fail(f"person {person} is gone; `presence people` lists everyone")
+            return term.fail(f"person {person} is gone; `presence people` lists everyone")
         data = {"asked_for": args.name, "exported_at": utcnow().isoformat(), **data}
         text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
         if output is None:
@@ -143,7 +142,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             return EXIT_OK
         await asyncio.to_thread(output.write_text, text, encoding="utf-8")
         rows = sum(len(rows) for rows in data["tables"].values())
-        errors.print(
+        term.err.print(
             f"Wrote {output}: person {person}, {rows} rows from {len(data['tables'])} tables, "
             f"{_size(len(text.encode()))}.",
             highlight=False,
@@ -161,39 +160,37 @@ def _report(verb: str, result: BackupResult) -> str:
     )
 
 
-def cmd_backup(args: argparse.Namespace) -> int:
+def cmd_backup(args: argparse.Namespace, term: Terminal) -> int:
     """Copy the database consistently to a file."""
-    from assistant.commandline.people import _fail
     from assistant.storage.backup import BackupError, backup_database
 
     source = _database_path(args)
     try:
         result = asyncio.run(backup_database(source, args.path, overwrite=args.force))
     except BackupError as exc:
-        return _fail(str(exc))
-    console.print(_report(f"Backed up {source} to", result), markup=False)
-    console.print(
+        return term.fail(str(exc))
+    term.out.print(_report(f"Backed up {source} to", result), markup=False)
+    term.out.print(
         f"To restore it: stop Presence, then run presence restore {result.path}", markup=False
     )
     return EXIT_OK
 
 
-def cmd_restore(args: argparse.Namespace) -> int:
+def cmd_restore(args: argparse.Namespace, term: Terminal) -> int:
     """Put a backup back as the database."""
-    from assistant.commandline.people import _fail
     from assistant.storage.backup import BackupError, restore_database
 
     database = _database_path(args)
     if not args.yes:
         answer = input(f"Replace {database} with {args.backup}? Stop `presence run` first. [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
-            console.print("Nothing restored.")
+            term.out.print("Nothing restored.")
             return EXIT_FAILURE
     try:
         result = asyncio.run(restore_database(args.backup, database))
     except BackupError as exc:
-        return _fail(str(exc))
-    console.print(_report("Restored", result), markup=False)
+        return term.fail(str(exc))
+    term.out.print(_report("Restored", result), markup=False)
     if result.kept is not None:
-        console.print(f"The database as it was is kept in {result.kept}", markup=False)
+        term.out.print(f"The database as it was is kept in {result.kept}", markup=False)
     return EXIT_OK

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-
+from assistant.commandline.terminal import Terminal
 from assistant.commandline.types import Handler, Subcommands
 from assistant.doctor import run_doctor
 
@@ -34,6 +33,6 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
     return {"doctor": cmd_doctor}
 
 
-def cmd_doctor(args: argparse.Namespace) -> int:
+def cmd_doctor(args: argparse.Namespace, term: Terminal) -> int:
     """Print one line per check; exit 1 when something needs fixing."""
-    return run_doctor(Console(), args.config, online=args.online)
+    return run_doctor(term.out, args.config, online=args.online)

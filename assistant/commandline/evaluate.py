@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.markup import escape
-
-from assistant.commandline.terminal import EXIT_CONFIG, EXIT_OK, console, errors
+from assistant.commandline.terminal import EXIT_CONFIG, EXIT_OK, Terminal
 from assistant.commandline.types import Handler, Subcommands
 
 __all__ = ["add_commands"]
@@ -57,29 +55,28 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
     return {"eval": cmd_eval}
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
+def cmd_eval(args: argparse.Namespace, term: Terminal) -> int:
     """Score the reply linker or the unanswered-question detector on annotated logs."""
     # Each kind imports its own machinery (spaCy, the replay): none of it for --help.
     if args.eval_kind == "attendance":
         from assistant.commandline.importing import run_attendance
 
-        return run_attendance(args.paths, console, errors)
+        return run_attendance(args.paths, term.out, term.err)
     if args.eval_kind == "topics":
         from assistant.commandline.summaries import run_topics_eval
 
-        return run_topics_eval(args.paths, console, errors, open_questions=args.open)
+        return run_topics_eval(args.paths, term.out, term.err, open_questions=args.open)
     if args.eval_kind == "openings":
         from assistant.openings.evaluate import run_openings_eval
 
-        return run_openings_eval(args.paths, console, errors, data=args.data)
+        return run_openings_eval(args.paths, term.out, term.err, data=args.data)
 
     from assistant.nlp.disentangle_format import FormatError
     from assistant.nlp.evaluate import run_evaluation
     from assistant.nlp.reply_linker import ModelError
 
     try:
-        run_evaluation(args.eval_kind, args.paths, console, model_path=args.model)
+        run_evaluation(args.eval_kind, args.paths, term.out, model_path=args.model)
     except (FormatError, ModelError) as exc:
-        errors.print(f"[bold red]Error[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        return EXIT_CONFIG
+        return term.fail(str(exc), EXIT_CONFIG)
     return EXIT_OK

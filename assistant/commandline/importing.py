@@ -15,6 +15,7 @@ from assistant.commandline.terminal import (
     EXIT_CONFIG,
     EXIT_FAILURE,
     EXIT_OK,
+    Terminal,
     config_arg,
 )
 from assistant.commandline.types import Handler, Subcommands
@@ -139,21 +140,18 @@ def _expand(paths: list[Path]) -> tuple[list[Path], list[str]]:
     return files, missing
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+def cmd_import(args: argparse.Namespace, term: Terminal) -> int:
     """Import the given logs into the configured database and report what happened."""
     import asyncio
     import sqlite3
 
-    from rich.console import Console
-
     from assistant.config import load_settings
 
-    console, errors = Console(), Console(stderr=True)  # made now: a test sets the terminal up
     zone = args.timezone
     settings = load_settings(args.config)
     if settings.storage.backend != "sqlite":
         # The importer's SQL is still SQLite's (last_insert_rowid, json_each): issue 34.
-        errors.print(
+        term.err.print(
             f'{args.config}: [storage] backend = "{settings.storage.backend}": presence '
             "import does not write to PostgreSQL yet; import into an SQLite file (with a "
             'config whose [storage] backend is "sqlite")',
@@ -164,7 +162,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     files, missing = _expand(args.paths)
     for problem in missing:
-        errors.print(problem, highlight=False, markup=False)
+        term.err.print(problem, highlight=False, markup=False)
     if not files:
         return EXIT_CONFIG
     from assistant.importers.importer import ImportOptions
@@ -177,7 +175,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             dates = read_dates(Path(args.date_from))
         except (OSError, ValueError) as exc:
-            errors.print(
+            term.err.print(
                 f"--date-from: {exc}; give 'mtime' or a file of 'NAME YYYY-MM-DD' lines",
                 highlight=False,
                 markup=False,
@@ -189,9 +187,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         args.format, args.network, args.channel, args.date, zone, date_from, dates
     )
     try:
-        reports = asyncio.run(_import(settings, files, options, console))
+        reports = asyncio.run(_import(settings, files, options, term.out))
     except (MigrationError, sqlite3.Error) as exc:
-        errors.print(f"cannot open the database: {exc}", highlight=False, markup=False)
+        term.err.print(f"cannot open the database: {exc}", highlight=False, markup=False)
         return EXIT_FAILURE
     failed = bool(missing)
     named = set(args.paths)
@@ -199,19 +197,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     for report in reports:
         if report.undated and len(undated) > 1:
             continue  # one message below for all of them
-        failed |= _print_report(report, console) and (
+        failed |= _print_report(report, term.out) and (
             report.path in named or not report.skipped.startswith(NOT_A_LOG)
         )
     if len(undated) > 1:
         failed = True
-        _print_undated(undated, console)
+        _print_undated(undated, term.out)
     lines = sum(r.lines for r in reports)
     recorded = sum(r.recorded for r in reports)
     duplicates = sum(r.duplicates for r in reports)
     bad_lines = sum(r.bad_lines for r in reports)
     unknown = sum(1 for r in reports if r.skipped.startswith(NOT_A_LOG))
     skipped = sum(1 for r in reports if r.skipped or r.error) - unknown
-    console.print(
+    term.out.print(
         f"import: files={len(reports)} lines={lines} recorded={recorded} "
         f"duplicates={duplicates} bad_lines={bad_lines} skipped={skipped} unknown={unknown}",
         highlight=False,

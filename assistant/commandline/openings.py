@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from assistant.commandline.terminal import EXIT_OK, EXIT_USAGE, config_arg
+from assistant.commandline.terminal import EXIT_OK, EXIT_USAGE, Terminal, config_arg
 from assistant.commandline.types import Handler, Subcommands
 
 __all__ = ["add_commands"]
@@ -47,11 +47,9 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
     return {"relationship": cmd_relationship, "openings": cmd_openings}
 
 
-def cmd_relationship(args: argparse.Namespace) -> int:
+def cmd_relationship(args: argparse.Namespace, term: Terminal) -> int:
     """Print the ledger's counts and stage for one notable member."""
     import asyncio
-
-    from rich.console import Console
 
     from assistant.config import load_settings
     from assistant.openings.notable import build_notability
@@ -72,33 +70,30 @@ def cmd_relationship(args: argparse.Namespace) -> int:
             await db.close()
         return ledger.relationship(settings.openings.pacing).explain()
 
-    console = Console()
     for line in asyncio.run(read()):
-        console.print(line, highlight=False, markup=False)
+        term.out.print(line, highlight=False, markup=False)
     if found is None:
-        console.print(f"({args.person} is not on your watchlist)", style="yellow")
+        term.out.print(f"({args.person} is not on your watchlist)", style="yellow")
     return EXIT_OK
 
 
-def cmd_openings(args: argparse.Namespace) -> int:
+def cmd_openings(args: argparse.Namespace, term: Terminal) -> int:
     """Replay a log and print each opening as one JSON line."""
     import asyncio
     import sys
 
-    from rich.console import Console
     from rich.markup import escape
 
     from assistant.connectors.replay import ReplayError
     from assistant.openings.replay import replay_log
 
-    errors = Console(stderr=True)
     if not args.notable:
-        errors.print("name at least one notable member: --notable NICK", highlight=False)
+        term.err.print("name at least one notable member: --notable NICK", highlight=False)
         return EXIT_USAGE
     interests = [i.strip() for i in args.interests.split(",") if i.strip()]
 
     def warn(text: str) -> None:
-        errors.print(f"[yellow]![/] {escape(text)}", highlight=False, markup=True, soft_wrap=True)
+        term.err.print(f"[yellow]![/] {escape(text)}", highlight=False, markup=True, soft_wrap=True)
 
     try:
         found = asyncio.run(
@@ -115,7 +110,7 @@ def cmd_openings(args: argparse.Namespace) -> int:
             )
         )
     except ReplayError as exc:
-        errors.print(f"[bold red]Error[/] {exc}", highlight=False, markup=True)
+        term.err.print(f"[bold red]Error[/] {exc}", highlight=False, markup=True)
         return EXIT_USAGE
-    errors.print(f"{len(found)} opening(s)", highlight=False)
+    term.err.print(f"{len(found)} opening(s)", highlight=False)
     return EXIT_OK

@@ -16,10 +16,8 @@ from typing import TYPE_CHECKING, TypeVar
 from assistant.commandline.terminal import (
     EXIT_FAILURE,
     EXIT_OK,
-    EXIT_USAGE,
+    Terminal,
     config_arg,
-    console,
-    errors,
     load_config,
 )
 from assistant.commandline.types import Handler, Subcommands
@@ -105,13 +103,6 @@ def _cell(text: str) -> Text:
     return Text(text)
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> int:
-    from rich.markup import escape
-
-    errors.print(f"[bold red]Error[/] {escape(message)}", highlight=False)
-    return code
-
-
 async def _resolve(settings: Settings, db: Database, name: str) -> int | None:
     from assistant.people.directory import resolve_person
     from assistant.people.linking import configured_groups
@@ -130,12 +121,12 @@ async def _ranked(settings: Settings, db: Database, only: int | None = None) -> 
     )
 
 
-def cmd_people(args: argparse.Namespace) -> int:
+def cmd_people(args: argparse.Namespace, term: Terminal) -> int:
     """List people, suggest notable ones, or merge and split them."""
     if args.people_action == "merge":
-        return _merge(args)
+        return _merge(args, term)
     if args.people_action == "split":
-        return _split(args)
+        return _split(args, term)
     from rich.table import Table
 
     from assistant.people.directory import list_people
@@ -146,7 +137,7 @@ def cmd_people(args: argparse.Namespace) -> int:
             ranked = await _ranked(settings, db)
             candidates = [n for n in ranked if n.watched is None][: args.limit]
             if not candidates:
-                console.print("No candidates yet: Presence needs to hear more of the room.")
+                term.out.print("No candidates yet: Presence needs to hear more of the room.")
                 return EXIT_OK
             table = Table(title="Members worth watching (add them to [[watchlist]])")
             table.add_column("Nick")
@@ -156,7 +147,7 @@ def cmd_people(args: argparse.Namespace) -> int:
                 table.add_row(
                     _cell(found.nick), f"{found.score:g}", _cell("; ".join(found.reasons))
                 )
-            console.print(table)
+            term.out.print(table)
             return EXIT_OK
 
         return _with_db(args, discover)
@@ -176,13 +167,13 @@ def cmd_people(args: argparse.Namespace) -> int:
                 str(person.sessions),
                 _when(person.last_at),
             )
-        console.print(table)
+        term.out.print(table)
         return EXIT_OK
 
     return _with_db(args, listing)
 
 
-def _merge(args: argparse.Namespace) -> int:
+def _merge(args: argparse.Namespace, term: Terminal) -> int:
     from assistant.people.merging import MergeError, merge_persons
 
     async def merge(settings: Settings, db: Database) -> int:
@@ -190,13 +181,13 @@ def _merge(args: argparse.Namespace) -> int:
         second = await _resolve(settings, db, args.second)
         for name, found in ((args.first, first), (args.second, second)):
             if found is None:
-                return _fail(f"nobody called {name!r}; `presence people` lists everyone")
+                return term.fail(f"nobody called {name!r}; `presence people` lists everyone")
         assert first is not None and second is not None
         try:
             await db.transaction(lambda conn: merge_persons(conn, first, second, "owner"))
         except MergeError as exc:
-            return _fail(str(exc))
-        console.print(
+            return term.fail(str(exc))
+        term.out.print(
             f"{args.second} is now part of {args.first} (person {first}). "
             f"Undo with: presence people split {args.first} {args.second}",
             highlight=False,
@@ -206,25 +197,25 @@ def _merge(args: argparse.Namespace) -> int:
     return _with_db(args, merge)
 
 
-def _split(args: argparse.Namespace) -> int:
+def _split(args: argparse.Namespace, term: Terminal) -> int:
     from assistant.people.directory import identity_id_for
     from assistant.people.merging import MergeError, split_identity
 
     async def split(settings: Settings, db: Database) -> int:
         person = await _resolve(settings, db, args.person)
         if person is None:
-            return _fail(f"nobody called {args.person!r}; `presence people` lists everyone")
+            return term.fail(f"nobody called {args.person!r}; `presence people` lists everyone")
         identity = await db.run_in_thread(lambda conn: identity_id_for(conn, person, args.identity))
         if identity is None:
-            return _fail(
+            return term.fail(
                 f"{args.person} has no identity {args.identity!r}; "
                 f"`presence person {args.person}` lists them"
             )
         try:
             result = await db.transaction(lambda conn: split_identity(conn, person, identity))
         except MergeError as exc:
-            return _fail(str(exc))
-        console.print(
+            return term.fail(str(exc))
+        term.out.print(
             f"{args.identity} is person {result.person_id} again "
             f"({len(result.identity_ids)} identit{'y' if len(result.identity_ids) == 1 else 'ies'}"
             f"{', attendance restored' if result.restored_attendance else ''}).",
@@ -235,7 +226,7 @@ def _split(args: argparse.Namespace) -> int:
     return _with_db(args, split)
 
 
-def cmd_person(args: argparse.Namespace) -> int:
+def cmd_person(args: argparse.Namespace, term: Terminal) -> int:
     """Show one person: identities, notability and why, attendance, recent topics."""
     from rich.markup import escape
     from rich.table import Table
@@ -245,13 +236,13 @@ def cmd_person(args: argparse.Namespace) -> int:
     async def show(settings: Settings, db: Database) -> int:
         person = await _resolve(settings, db, args.name)
         if person is None:
-            return _fail(f"nobody called {args.name!r}; `presence people` lists everyone")
+            return term.fail(f"nobody called {args.name!r}; `presence people` lists everyone")
         summary = await db.run_in_thread(lambda conn: person_summary(conn, person))
         assert summary is not None
         ranked = await _ranked(settings, db, only=person)
         topics = await db.run_in_thread(lambda conn: recent_topics(conn, person))
         notability = next((n for n in ranked if n.person_id == person), None)
-        console.print(
+        term.out.print(
             f"[bold]{escape(summary.nick)}[/] (person {person}): {summary.lines} lines, "
             f"{summary.sessions} session(s) attended, "
             f"last seen {_when(summary.last_at) or 'never'}",
@@ -269,21 +260,21 @@ def cmd_person(args: argparse.Namespace) -> int:
                 _cell(identity.userhost or ""),
                 _cell(identity.status or ""),
             )
-        console.print(table)
+        term.out.print(table)
         if notability is None:
-            console.print("Notability: nothing notable yet.")
+            term.out.print("Notability: nothing notable yet.")
         else:
-            console.print(f"Notability {notability.score:g}:", highlight=False)
+            term.out.print(f"Notability {notability.score:g}:", highlight=False)
             for reason in notability.reasons:
-                console.print(f"  • {escape(reason)}", highlight=False)
+                term.out.print(f"  • {escape(reason)}", highlight=False)
         if topics:
-            console.print(f"Recent topics: {escape(', '.join(topics))}", highlight=False)
+            term.out.print(f"Recent topics: {escape(', '.join(topics))}", highlight=False)
         return EXIT_OK
 
     return _with_db(args, show)
 
 
-def cmd_seen(args: argparse.Namespace) -> int:
+def cmd_seen(args: argparse.Namespace, term: Terminal) -> int:
     """Say when and where NICK was last seen (public channels only)."""
     from rich.table import Table
 
@@ -296,7 +287,7 @@ def cmd_seen(args: argparse.Namespace) -> int:
             networks = [row["name"] for row in rows]
         found = [r for net in networks if (r := await last_seen(db, net, args.nick)) is not None]
         if not found:
-            console.print(f"I have not seen {args.nick}.", highlight=False, markup=False)
+            term.out.print(f"I have not seen {args.nick}.", highlight=False, markup=False)
             return EXIT_FAILURE
         table = Table(title=f"Last seen: {args.nick}")
         for column in ("Nick", "Network", "Where", "When", "Last words", "Still here"):
@@ -310,29 +301,29 @@ def cmd_seen(args: argparse.Namespace) -> int:
                 _cell(record.last_words or ""),
                 "yes" if record.still_here else "no",
             )
-        console.print(table)
+        term.out.print(table)
         return EXIT_OK
 
     return _with_db(args, seen)
 
 
-def cmd_forget(args: argparse.Namespace) -> int:
+def cmd_forget(args: argparse.Namespace, term: Terminal) -> int:
     """Delete every trace of a person."""
     from assistant.storage.people import forget_person
 
     async def forget(settings: Settings, db: Database) -> int:
         person = await _resolve(settings, db, args.name)
         if person is None:
-            return _fail(f"nobody called {args.name!r}; `presence people` lists everyone")
+            return term.fail(f"nobody called {args.name!r}; `presence people` lists everyone")
         if not args.yes:
             answer = await asyncio.to_thread(
                 input, f"Delete everything about {args.name} (person {person})? [y/N] "
             )
             if answer.strip().lower() not in ("y", "yes"):
-                console.print("Nothing deleted.")
+                term.out.print("Nothing deleted.")
                 return EXIT_FAILURE
         deleted = await forget_person(db, person)
-        console.print(
+        term.out.print(
             f"Forgot {args.name}: {deleted} rows deleted. To stop recording them too, add "
             "them to [privacy] optout (or they can say !optout).",
             highlight=False,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.commandline.importing import FORMAT_NAMES, add_log_options
-from assistant.commandline.terminal import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, config_arg
+from assistant.commandline.terminal import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, Terminal, config_arg
 from assistant.commandline.types import Handler, Subcommands
 
 if TYPE_CHECKING:
@@ -72,12 +72,10 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
     return {"replay": cmd_replay}
 
 
-def cmd_replay(args: argparse.Namespace) -> int:
+def cmd_replay(args: argparse.Namespace, term: Terminal) -> int:
     """Replay the given logs into the configured database and print what was rebuilt."""
     import asyncio
     import sqlite3
-
-    from rich.console import Console
 
     from assistant.config import load_settings
     from assistant.connectors.replay.runner import ReplayOptions, replay_logs
@@ -85,10 +83,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from assistant.plugins import validate_plugin_settings
     from assistant.storage.database import MigrationError
 
-    console, errors = Console(), Console(stderr=True)
     missing = [path for path in args.paths if not path.is_file()]
     for path in missing:
-        errors.print(f"{path}: no such file", highlight=False, markup=False)
+        term.err.print(f"{path}: no such file", highlight=False, markup=False)
     if missing:
         return EXIT_CONFIG
     settings = load_settings(args.config)
@@ -104,12 +101,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
     try:
         result = asyncio.run(replay_logs(settings, args.paths, options))
     except ReplayError as exc:
-        errors.print(f"cannot replay: {exc}", highlight=False, markup=False, soft_wrap=True)
+        term.err.print(f"cannot replay: {exc}", highlight=False, markup=False, soft_wrap=True)
         return EXIT_CONFIG
     except (MigrationError, sqlite3.Error) as exc:
-        errors.print(f"cannot open the database: {exc}", highlight=False, markup=False)
+        term.err.print(f"cannot open the database: {exc}", highlight=False, markup=False)
         return EXIT_FAILURE
-    _print_result(result, console, settings.resolve(settings.storage.path))
+    _print_result(result, term.out, settings.resolve(settings.storage.path))
     return EXIT_OK
 
 

@@ -8,7 +8,7 @@ import gc
 import signal
 from pathlib import Path
 
-from assistant.commandline.terminal import EXIT_OK, config_arg, console, load_config
+from assistant.commandline.terminal import EXIT_OK, Terminal, config_arg, load_config
 from assistant.commandline.types import Handler, Subcommands
 from assistant.config import ConfigError, Settings
 
@@ -43,7 +43,7 @@ async def _run(settings: Settings) -> None:
     await assistant.run()
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace, term: Terminal) -> int:
     """Attend the configured chats until SIGINT/SIGTERM."""
     settings = load_config(args.config)
     if not settings.networks:
@@ -52,8 +52,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_demo(args: argparse.Namespace, term: Terminal) -> int:
     """Run the scripted demo chat against a local IRC server."""
     from assistant.demo import run_demo
 
-    return asyncio.run(run_demo(console, keep=args.keep, web=args.web))
+    return asyncio.run(run_demo(term.out, keep=args.keep, web=args.web))

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.commandline.terminal import EXIT_CONFIG, EXIT_OK, config_arg, console, errors
+from assistant.commandline.terminal import EXIT_CONFIG, EXIT_OK, Terminal, config_arg
 from assistant.commandline.types import Handler, Subcommands
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def _opener(args: argparse.Namespace) -> Callable[[], Awaitable[Database]]:
     return lambda: Database.open_settings(settings)
 
 
-def cmd_sessions(args: argparse.Namespace) -> int:
+def cmd_sessions(args: argparse.Namespace, term: Terminal) -> int:
     """Print the latest sessions with their attendance counts."""
     from rich.table import Table
 
@@ -82,7 +82,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 
     found = asyncio.run(ask())
     if not found:
-        console.print("No sessions recorded yet.")
+        term.out.print("No sessions recorded yet.")
         return EXIT_OK
     table = Table(title="Recent sessions")
     for column in ("When", "Chat", "Channel", "Kind", "Length", "People", "Lines"):
@@ -104,11 +104,11 @@ def cmd_sessions(args: argparse.Namespace) -> int:
             str(item.attendees),
             str(item.lines),
         )
-    console.print(table)
+    term.out.print(table)
     return EXIT_OK
 
 
-def cmd_attendance(args: argparse.Namespace) -> int:
+def cmd_attendance(args: argparse.Namespace, term: Terminal) -> int:
     """Print a person's record at each recurring chat they came to."""
     from rich.markup import escape
     from rich.table import Table
@@ -142,21 +142,21 @@ def cmd_attendance(args: argparse.Namespace) -> int:
 
     networks, records = asyncio.run(ask())
     if not networks:
-        errors.print(f"Nobody called {escape(args.person)} was ever seen.", highlight=False)
+        term.err.print(f"Nobody called {escape(args.person)} was ever seen.", highlight=False)
         return EXIT_CONFIG
     if len(networks) > 1 and not records:
-        errors.print(
+        term.err.print(
             f"{escape(args.person)} is known on several networks ({', '.join(networks)}): "
             "say which with --network NAME",
             highlight=False,
         )
         return EXIT_CONFIG
     if not records:
-        console.print(f"{escape(args.person)} has not attended any session yet.", highlight=False)
+        term.out.print(f"{escape(args.person)} has not attended any session yet.", highlight=False)
         return EXIT_OK
     for record in records:
         title = record.series or "ad-hoc sessions"
-        console.print(
+        term.out.print(
             f"[bold]{escape(args.person)}[/] at [bold]{escape(title)}[/] "
             f"({escape(record.channel)} on {escape(record.network)}): {record.sentence()}",
             highlight=False,
@@ -180,5 +180,5 @@ def cmd_attendance(args: argparse.Namespace) -> int:
                 str(visit.lines),
                 escape(visit.first_words or ""),
             )
-        console.print(table)
+        term.out.print(table)
     return EXIT_OK

@@ -16,9 +16,8 @@ from assistant.commandline.terminal import (
     EXIT_FAILURE,
     EXIT_OK,
     EXIT_USAGE,
+    Terminal,
     config_arg,
-    console,
-    errors,
 )
 from assistant.commandline.types import Handler, Subcommands
 
@@ -96,13 +95,12 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
     return {"summary": cmd_summary, "brief": cmd_brief, "catchup": cmd_catchup}
 
 
-def cmd_catchup(args: argparse.Namespace) -> int:
+def cmd_catchup(args: argparse.Namespace, term: Terminal) -> int:
     """Print the catch-up of a channel over a span."""
-    return asyncio.run(_catchup(args))
+    return asyncio.run(_catchup(args, term))
 
 
-async def _catchup(args: argparse.Namespace) -> int:
-    import json
+async def _catchup(args: argparse.Namespace, term: Terminal) -> int:
     import sys
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
@@ -120,7 +118,7 @@ async def _catchup(args: argparse.Namespace) -> int:
     )
 
     def fail(text: str) -> int:
-        errors.print(f"[bold red]Error[/] {escape(text)}", highlight=False, soft_wrap=True)
+        term.err.print(f"[bold red]Error[/] {escape(text)}", highlight=False, soft_wrap=True)
         return EXIT_USAGE
 
     settings = load_settings(args.config)
@@ -142,7 +140,7 @@ async def _catchup(args: argparse.Namespace) -> int:
     except CatchupError as exc:
         return fail(str(exc))
     if args.json:
-        sys.stdout.write(json.dumps(catchup_json(catchup), indent=2, ensure_ascii=False) + "\n")
+        term.json(catchup_json(catchup))
     if catchup.summary.messages:
         if not args.json:
             sys.stdout.write(render_catchup(catchup))
@@ -155,7 +153,7 @@ async def _catchup(args: argparse.Namespace) -> int:
         else "nothing was recorded there before it either"
     )
     first, last = (start.astimezone(zone), end.astimezone(zone))
-    errors.print(
+    term.err.print(
         f"[bold red]Error[/] nothing was said in {escape(catchup.summary.session.channel)} "
         f"from {first:%Y-%m-%dT%H:%M} to {last:%Y-%m-%dT%H:%M}; {escape(hint)}",
         highlight=False,
@@ -164,12 +162,12 @@ async def _catchup(args: argparse.Namespace) -> int:
     return EXIT_NOTHING
 
 
-def cmd_brief(args: argparse.Namespace) -> int:
+def cmd_brief(args: argparse.Namespace, term: Terminal) -> int:
     """Print the pre-chat brief for a channel's next scheduled chat."""
-    return asyncio.run(_brief(args))
+    return asyncio.run(_brief(args, term))
 
 
-async def _brief(args: argparse.Namespace) -> int:
+async def _brief(args: argparse.Namespace, term: Terminal) -> int:
     import sys
     from datetime import UTC, datetime
 
@@ -190,7 +188,7 @@ async def _brief(args: argparse.Namespace) -> int:
     ]
     if len(networks) != 1:
         where = "no configured network has" if not networks else "several networks have"
-        errors.print(
+        term.err.print(
             f"[bold red]Error[/] {where} the channel {escape(args.channel)}; "
             "name one with --network",
             highlight=False,
@@ -198,7 +196,7 @@ async def _brief(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     path = missing_history(settings)
     if path is not None:
-        errors.print(f"[bold red]Error[/] no database at {escape(str(path))}", highlight=False)
+        term.err.print(f"[bold red]Error[/] no database at {escape(str(path))}", highlight=False)
         return EXIT_USAGE
     now = datetime.now(UTC)
     before = max(settings.summaries.brief_before, 1)
@@ -222,15 +220,17 @@ async def _brief(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_summary(args: argparse.Namespace) -> int:
+def cmd_summary(args: argparse.Namespace, term: Terminal) -> int:
     """Compose the asked session's summary and print or write it."""
     if (args.session is None) == (not args.last):
-        errors.print("Say which session: `presence summary SESSION` or `presence summary --last`.")
+        term.err.print(
+            "Say which session: `presence summary SESSION` or `presence summary --last`."
+        )
         return EXIT_USAGE
-    return asyncio.run(_summary(args))
+    return asyncio.run(_summary(args, term))
 
 
-async def _summary(args: argparse.Namespace) -> int:
+async def _summary(args: argparse.Namespace, term: Terminal) -> int:
     from rich.markup import escape
 
     from assistant.config import load_settings
@@ -241,7 +241,7 @@ async def _summary(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     path = missing_history(settings)
     if path is not None:
-        errors.print(
+        term.err.print(
             f"[bold red]Error[/] no database at {escape(str(path))}: nothing was recorded yet "
             f"(check [storage] path in {escape(str(args.config))})",
             highlight=False,
@@ -274,7 +274,7 @@ async def _summary(args: argparse.Namespace) -> int:
                 db, session_id, settings, call=host.call if host else None
             )
         except SessionNotFound as exc:
-            errors.print(f"[bold red]Error[/] {escape(str(exc))}", highlight=False)
+            term.err.print(f"[bold red]Error[/] {escape(str(exc))}", highlight=False)
             return EXIT_USAGE
         finally:
             if host is not None:
@@ -288,7 +288,7 @@ async def _summary(args: argparse.Namespace) -> int:
     for fmt in formats:
         target = Path(args.out) / f"{file_stem(summary)}{SUFFIXES[fmt]}"
         await asyncio.to_thread(write_atomic, target, render(summary, fmt))
-        console.print(f"Wrote {escape(str(target))}", highlight=False)
+        term.out.print(f"Wrote {escape(str(target))}", highlight=False)
     return EXIT_OK
 
 

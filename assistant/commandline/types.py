@@ -6,10 +6,12 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from assistant.commandline.terminal import Terminal
+
 __all__ = ["Handler", "Subcommands"]
 
-Handler = Callable[[argparse.Namespace], int]
-"""Runs one command with its parsed arguments; returns the exit status."""
+Handler = Callable[[argparse.Namespace, Terminal], int]
+"""Runs one command with its parsed arguments, printing to the terminal; the exit status."""
 if TYPE_CHECKING:
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
 else:  # not subscriptable at run time

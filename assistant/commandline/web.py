@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from assistant.commandline.terminal import EXIT_OK, config_arg, load_config
+from assistant.commandline.terminal import EXIT_OK, Terminal, config_arg, load_config
 from assistant.commandline.types import Handler, Subcommands
 
 __all__ = ["add_commands"]
@@ -31,7 +31,7 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
     return {"web": cmd_web}
 
 
-def cmd_web(args: argparse.Namespace) -> int:
+def cmd_web(args: argparse.Namespace, term: Terminal) -> int:
     """Serve the dashboard until SIGINT or SIGTERM."""
     import asyncio
     import gc

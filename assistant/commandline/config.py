@@ -16,6 +16,7 @@ from assistant.commandline.terminal import (
     load_config,
 )
 from assistant.commandline.types import Handler, Subcommands
+from assistant.doctor import secret_names
 
 __all__ = ["add_commands"]
 
@@ -48,7 +49,6 @@ def cmd_init(args: argparse.Namespace, term: Terminal) -> int:
 def cmd_config_check(args: argparse.Namespace, term: Terminal) -> int:
     """Validate a configuration file and summarise what it configures."""
     settings = load_config(args.config)
-    from assistant.doctor import secret_names
 
     channels = sum(len(n.channels) for n in settings.networks.values())
     missing = [name for name in secret_names(settings) if name not in os.environ]

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.commandline.people import _resolve, _with_db
 from assistant.commandline.terminal import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -21,6 +24,12 @@ from assistant.commandline.terminal import (
     load_config,
 )
 from assistant.commandline.types import Handler, Subcommands
+from assistant.config import ConfigError
+from assistant.events import utcnow
+from assistant.people.directory import resolve_person
+from assistant.people.linking import configured_groups
+from assistant.storage.backup import BackupError, backup_database, restore_database
+from assistant.storage.export import person_export
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -77,7 +86,6 @@ def _database_path(args: argparse.Namespace) -> Path:
     Raises:
         ConfigError: the history is in PostgreSQL, whose own tools copy it.
     """
-    from assistant.config import ConfigError
 
     settings = load_config(args.config)
     if settings.storage.backend != "sqlite":
@@ -93,8 +101,6 @@ def _database_path(args: argparse.Namespace) -> Path:
 
 def _watched(settings: Settings, conn: Any, person: int) -> list[dict[str, Any]]:
     """The person's [[watchlist]] and [[aliases]] entries, as configured."""
-    from assistant.people.directory import resolve_person
-    from assistant.people.linking import configured_groups
 
     groups = configured_groups(settings)
     entries: list[dict[str, Any]] = []
@@ -107,12 +113,6 @@ def _watched(settings: Settings, conn: Any, person: int) -> list[dict[str, Any]]
 
 def cmd_export(args: argparse.Namespace, term: Terminal) -> int:
     """Write everything stored about a person as JSON."""
-    import json
-    import sys
-
-    from assistant.commandline.people import _resolve, _with_db
-    from assistant.events import utcnow
-    from assistant.storage.export import person_export
 
     output: Path | None = args.output
     if output is not None:
@@ -162,7 +162,6 @@ def _report(verb: str, result: BackupResult) -> str:
 
 def cmd_backup(args: argparse.Namespace, term: Terminal) -> int:
     """Copy the database consistently to a file."""
-    from assistant.storage.backup import BackupError, backup_database
 
     source = _database_path(args)
     try:
@@ -178,7 +177,6 @@ def cmd_backup(args: argparse.Namespace, term: Terminal) -> int:
 
 def cmd_restore(args: argparse.Namespace, term: Terminal) -> int:
     """Put a backup back as the database."""
-    from assistant.storage.backup import BackupError, restore_database
 
     database = _database_path(args)
     if not args.yes:

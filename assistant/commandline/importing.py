@@ -6,6 +6,8 @@ Top-level imports stay light (argparse, pathlib): the work is imported inside th
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sqlite3
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +21,10 @@ from assistant.commandline.terminal import (
     config_arg,
 )
 from assistant.commandline.types import Handler, Subcommands
+from assistant.config import load_settings
+from assistant.importers.progress import import_progress
+from assistant.recorder import Recorder
+from assistant.storage.database import Database, MigrationError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -142,10 +148,6 @@ def _expand(paths: list[Path]) -> tuple[list[Path], list[str]]:
 
 def cmd_import(args: argparse.Namespace, term: Terminal) -> int:
     """Import the given logs into the configured database and report what happened."""
-    import asyncio
-    import sqlite3
-
-    from assistant.config import load_settings
 
     zone = args.timezone
     settings = load_settings(args.config)
@@ -166,7 +168,6 @@ def cmd_import(args: argparse.Namespace, term: Terminal) -> int:
     if not files:
         return EXIT_CONFIG
     from assistant.importers.importer import ImportOptions
-    from assistant.storage.database import MigrationError
 
     dates: dict[str, date] = {}
     if args.date_from not in (None, "mtime"):
@@ -223,9 +224,6 @@ async def _import(
     settings: Settings, files: list[Path], options: ImportOptions, console: Console
 ) -> list[FileReport]:
     from assistant.importers.importer import LogImporter
-    from assistant.importers.progress import import_progress
-    from assistant.recorder import Recorder
-    from assistant.storage.database import Database
 
     storage = settings.storage
     private = [
@@ -325,7 +323,6 @@ def _print_report(report: FileReport, console: Console) -> bool:
 
 def run_attendance(paths: list[Path], console: Console, errors: Console) -> int:
     """``presence eval attendance``: print per-meeting scores and the summary line."""
-    import asyncio
 
     from assistant.importers.attendance import AttendanceError, evaluate_attendance
 

@@ -6,10 +6,19 @@ Kept light at import time: the handlers import what they need.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
 from pathlib import Path
+
+from rich.markup import escape
 
 from assistant.commandline.terminal import EXIT_OK, EXIT_USAGE, Terminal, config_arg
 from assistant.commandline.types import Handler, Subcommands
+from assistant.config import load_settings
+from assistant.openings.notable import build_notability
+from assistant.openings.pacing import Ledger
+from assistant.openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
+from assistant.storage.database import Database
 
 __all__ = ["add_commands"]
 
@@ -49,13 +58,6 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
 
 def cmd_relationship(args: argparse.Namespace, term: Terminal) -> int:
     """Print the ledger's counts and stage for one notable member."""
-    import asyncio
-
-    from assistant.config import load_settings
-    from assistant.openings.notable import build_notability
-    from assistant.openings.pacing import Ledger
-    from assistant.openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
-    from assistant.storage.database import Database
 
     settings = load_settings(args.config)
     found = build_notability(settings).find(args.person)
@@ -79,10 +81,6 @@ def cmd_relationship(args: argparse.Namespace, term: Terminal) -> int:
 
 def cmd_openings(args: argparse.Namespace, term: Terminal) -> int:
     """Replay a log and print each opening as one JSON line."""
-    import asyncio
-    import sys
-
-    from rich.markup import escape
 
     from assistant.connectors.replay import ReplayError
     from assistant.openings.replay import replay_log

@@ -13,6 +13,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
 from assistant.commandline.terminal import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -21,13 +25,23 @@ from assistant.commandline.terminal import (
     load_config,
 )
 from assistant.commandline.types import Handler, Subcommands
+from assistant.people.directory import (
+    identity_id_for,
+    list_people,
+    person_summary,
+    recent_topics,
+    resolve_person,
+)
+from assistant.people.linking import configured_groups, relink_people
+from assistant.people.merging import MergeError, merge_persons, split_identity
+from assistant.people.notability import rank_people
+from assistant.storage.database import Database
+from assistant.storage.people import forget_person
+from assistant.storage.presence import last_seen
 
 if TYPE_CHECKING:
-    from rich.text import Text
-
     from assistant.config import Settings
     from assistant.people.notability import Notability
-    from assistant.storage.database import Database
 
 __all__ = ["add_commands"]
 
@@ -79,8 +93,6 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
 
 
 def _with_db(args: argparse.Namespace, work: Callable[[Settings, Database], Awaitable[T]]) -> T:
-    from assistant.people.linking import relink_people
-    from assistant.storage.database import Database
 
     settings = load_config(args.config)
 
@@ -98,21 +110,17 @@ def _when(value: datetime | None) -> str:
 
 def _cell(text: str) -> Text:
     """Chat text as a table cell: shown as written, never read as Rich markup."""
-    from rich.text import Text
 
     return Text(text)
 
 
 async def _resolve(settings: Settings, db: Database, name: str) -> int | None:
-    from assistant.people.directory import resolve_person
-    from assistant.people.linking import configured_groups
 
     groups = configured_groups(settings)
     return await db.run_in_thread(lambda conn: resolve_person(conn, name, groups))
 
 
 async def _ranked(settings: Settings, db: Database, only: int | None = None) -> list[Notability]:
-    from assistant.people.notability import rank_people
 
     watchlist = [(m.name, m.priority, m.identities) for m in settings.watchlist]
     owner = settings.owner.identities
@@ -127,9 +135,6 @@ def cmd_people(args: argparse.Namespace, term: Terminal) -> int:
         return _merge(args, term)
     if args.people_action == "split":
         return _split(args, term)
-    from rich.table import Table
-
-    from assistant.people.directory import list_people
 
     if args.discover:
 
@@ -174,7 +179,6 @@ def cmd_people(args: argparse.Namespace, term: Terminal) -> int:
 
 
 def _merge(args: argparse.Namespace, term: Terminal) -> int:
-    from assistant.people.merging import MergeError, merge_persons
 
     async def merge(settings: Settings, db: Database) -> int:
         first = await _resolve(settings, db, args.first)
@@ -198,8 +202,6 @@ def _merge(args: argparse.Namespace, term: Terminal) -> int:
 
 
 def _split(args: argparse.Namespace, term: Terminal) -> int:
-    from assistant.people.directory import identity_id_for
-    from assistant.people.merging import MergeError, split_identity
 
     async def split(settings: Settings, db: Database) -> int:
         person = await _resolve(settings, db, args.person)
@@ -228,10 +230,6 @@ def _split(args: argparse.Namespace, term: Terminal) -> int:
 
 def cmd_person(args: argparse.Namespace, term: Terminal) -> int:
     """Show one person: identities, notability and why, attendance, recent topics."""
-    from rich.markup import escape
-    from rich.table import Table
-
-    from assistant.people.directory import person_summary, recent_topics
 
     async def show(settings: Settings, db: Database) -> int:
         person = await _resolve(settings, db, args.name)
@@ -276,9 +274,6 @@ def cmd_person(args: argparse.Namespace, term: Terminal) -> int:
 
 def cmd_seen(args: argparse.Namespace, term: Terminal) -> int:
     """Say when and where NICK was last seen (public channels only)."""
-    from rich.table import Table
-
-    from assistant.storage.presence import last_seen
 
     async def seen(settings: Settings, db: Database) -> int:
         networks = [args.network] if args.network else list(settings.networks)
@@ -309,7 +304,6 @@ def cmd_seen(args: argparse.Namespace, term: Terminal) -> int:
 
 def cmd_forget(args: argparse.Namespace, term: Terminal) -> int:
     """Delete every trace of a person."""
-    from assistant.storage.people import forget_person
 
     async def forget(settings: Settings, db: Database) -> int:
         person = await _resolve(settings, db, args.name)

@@ -6,12 +6,18 @@ Top-level imports stay light (argparse, pathlib): the work is imported inside th
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from rich.table import Table
 
 from assistant.commandline.importing import FORMAT_NAMES, add_log_options
 from assistant.commandline.terminal import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, Terminal, config_arg
 from assistant.commandline.types import Handler, Subcommands
+from assistant.config import load_settings
+from assistant.storage.database import MigrationError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -74,14 +80,10 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
 
 def cmd_replay(args: argparse.Namespace, term: Terminal) -> int:
     """Replay the given logs into the configured database and print what was rebuilt."""
-    import asyncio
-    import sqlite3
 
-    from assistant.config import load_settings
     from assistant.connectors.replay.runner import ReplayOptions, replay_logs
     from assistant.connectors.replay.translate import ReplayError
     from assistant.plugins import validate_plugin_settings
-    from assistant.storage.database import MigrationError
 
     missing = [path for path in args.paths if not path.is_file()]
     for path in missing:
@@ -111,7 +113,6 @@ def cmd_replay(args: argparse.Namespace, term: Terminal) -> int:
 
 
 def _print_result(result: ReplayResult, console: Console, database: Path) -> None:
-    from rich.table import Table
 
     if not result.played:
         console.print(

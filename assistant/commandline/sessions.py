@@ -10,13 +10,22 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from rich.table import Table
 
 from assistant.commandline.terminal import EXIT_CONFIG, EXIT_OK, Terminal, config_arg
 from assistant.commandline.types import Handler, Subcommands
-
-if TYPE_CHECKING:
-    from assistant.storage.database import Database
+from assistant.config import ConfigError, load_settings
+from assistant.sessions.queries import (
+    SeriesRecord,
+    SessionSummary,
+    person_attendance,
+    recent_sessions,
+    zone,
+)
+from assistant.storage.database import Database, missing_history
+from assistant.storage.people import find_person
 
 __all__ = ["add_commands"]
 
@@ -49,8 +58,6 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
 
 def _opener(args: argparse.Namespace) -> Callable[[], Awaitable[Database]]:
     """How to open what the command reads: ``--database FILE``, else what the config names."""
-    from assistant.config import ConfigError, load_settings
-    from assistant.storage.database import Database, missing_history
 
     if args.database is not None:
         path: Path = args.database
@@ -70,9 +77,6 @@ def _opener(args: argparse.Namespace) -> Callable[[], Awaitable[Database]]:
 
 def cmd_sessions(args: argparse.Namespace, term: Terminal) -> int:
     """Print the latest sessions with their attendance counts."""
-    from rich.table import Table
-
-    from assistant.sessions.queries import SessionSummary, recent_sessions, zone
 
     open_database = _opener(args)
 
@@ -110,11 +114,6 @@ def cmd_sessions(args: argparse.Namespace, term: Terminal) -> int:
 
 def cmd_attendance(args: argparse.Namespace, term: Terminal) -> int:
     """Print a person's record at each recurring chat they came to."""
-    from rich.markup import escape
-    from rich.table import Table
-
-    from assistant.sessions.queries import SeriesRecord, person_attendance, zone
-    from assistant.storage.people import find_person
 
     open_database = _opener(args)
 

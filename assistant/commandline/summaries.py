@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from rich.markup import escape
 
 from assistant.commandline.terminal import (
     EXIT_FAILURE,
@@ -20,6 +25,16 @@ from assistant.commandline.terminal import (
     config_arg,
 )
 from assistant.commandline.types import Handler, Subcommands
+from assistant.config import load_settings
+from assistant.events import irc_casefold
+from assistant.storage.database import Database, missing_history
+from assistant.summaries.catchup import (
+    CatchupError,
+    catchup_json,
+    compose_catchup,
+    parse_when,
+    render_catchup,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -101,21 +116,6 @@ def cmd_catchup(args: argparse.Namespace, term: Terminal) -> int:
 
 
 async def _catchup(args: argparse.Namespace, term: Terminal) -> int:
-    import sys
-    from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo
-
-    from rich.markup import escape
-
-    from assistant.config import load_settings
-    from assistant.storage.database import Database, missing_history
-    from assistant.summaries.catchup import (
-        CatchupError,
-        catchup_json,
-        compose_catchup,
-        parse_when,
-        render_catchup,
-    )
 
     def fail(text: str) -> int:
         term.err.print(f"[bold red]Error[/] {escape(text)}", highlight=False, soft_wrap=True)
@@ -168,14 +168,7 @@ def cmd_brief(args: argparse.Namespace, term: Terminal) -> int:
 
 
 async def _brief(args: argparse.Namespace, term: Terminal) -> int:
-    import sys
-    from datetime import UTC, datetime
 
-    from rich.markup import escape
-
-    from assistant.config import load_settings
-    from assistant.events import irc_casefold
-    from assistant.storage.database import Database, missing_history
     from assistant.summaries.brief import compose_brief, render_brief, upcoming_briefs
 
     settings = load_settings(args.config)
@@ -231,10 +224,7 @@ def cmd_summary(args: argparse.Namespace, term: Terminal) -> int:
 
 
 async def _summary(args: argparse.Namespace, term: Terminal) -> int:
-    from rich.markup import escape
 
-    from assistant.config import load_settings
-    from assistant.storage.database import Database, missing_history
     from assistant.summaries.compose import SessionNotFound, compose_summary, find_session
     from assistant.summaries.deliver import SUFFIXES, file_stem, render, write_atomic
 
@@ -296,7 +286,6 @@ def run_topics_eval(
     paths: list[Path], console: Console, errors: Console, *, open_questions: bool = False
 ) -> int:
     """``presence eval topics``: per-meeting matches and the summary line (2 on a bad path)."""
-    from rich.markup import escape
 
     from assistant.connectors.replay.translate import ReplayError
     from assistant.summaries.gold_topics import GoldError

@@ -6,9 +6,14 @@ One of :data:`assistant.commandline.COMMAND_MODULES`.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import gc
+import signal
 
 from assistant.commandline.terminal import EXIT_OK, Terminal, config_arg, load_config
 from assistant.commandline.types import Handler, Subcommands
+from assistant.people.linking import relink_people
+from assistant.storage.database import Database
 
 __all__ = ["add_commands"]
 
@@ -33,12 +38,7 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
 
 def cmd_web(args: argparse.Namespace, term: Terminal) -> int:
     """Serve the dashboard until SIGINT or SIGTERM."""
-    import asyncio
-    import gc
-    import signal
 
-    from assistant.people.linking import relink_people
-    from assistant.storage.database import Database
     from assistant.web.dashboard import start_dashboard
 
     settings = load_config(args.config)

@@ -1,6 +1,7 @@
 """``presence import PATH...``: record old chat logs; and the ``eval attendance`` runner.
 
-Top-level imports stay light (argparse, pathlib): the work is imported inside the handlers.
+What loads spaCy or the importer is imported inside the handlers: `presence --help` stays
+fast.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """``presence replay PATH...``: rebuild sessions, openings and summaries from chat logs.
 
-Top-level imports stay light (argparse, pathlib): the work is imported inside the handler.
+The replay (spaCy, the whole assistant) is imported inside the handler: `presence --help`
+stays fast.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant.config import Settings
 from assistant.storage.database import Database
 from assistant.web.access import COOKIE, Access
+from assistant.web.changes import PeopleChanges
 from assistant.web.pages import Pages
 
 if TYPE_CHECKING:
@@ -154,6 +155,14 @@ def create_app(
     ``plugins``: the running assistant's plugin host, when ``presence run`` serves it.
     """
     pages = Pages(db, settings, access, plugins=plugins)
+    changes = PeopleChanges(pages)
+
+    async def checked_form(request: Request) -> dict[str, str]:
+        """A state-changing form's fields, once its origin and CSRF token are checked."""
+        fields = await _form(request)
+        if not _same_origin(request) or not access.csrf_ok(fields.get("csrf")):
+            raise HTTPException(403, "That form has expired; reload the page and try again.")
+        return fields
 
     async def login_form(request: Request) -> Response:
         if access.cookie_ok(request.cookies.get(COOKIE)):
@@ -171,17 +180,13 @@ def create_app(
         return pages.render("login.html", status=401, page="login", next=target, wrong=True)
 
     async def logout(request: Request) -> Response:
-        fields = await _form(request)
-        if not _same_origin(request) or not access.csrf_ok(fields.get("csrf")):
-            raise HTTPException(403, "That form has expired; reload the page and try again.")
+        await checked_form(request)
         response = RedirectResponse("/login", 303)
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
         return response
 
     async def opening_outcome(request: Request) -> Response:
-        fields = await _form(request)
-        if not _same_origin(request) or not access.csrf_ok(fields.get("csrf")):
-            raise HTTPException(403, "That form has expired; reload the page and try again.")
+        await checked_form(request)
         opening_id: int = request.path_params["opening"]
         outcome = _OUTCOMES.get(request.path_params["outcome"])
         if outcome is None:
@@ -189,6 +194,17 @@ def create_app(
         if not await pages.record_outcome(opening_id, outcome):
             raise HTTPException(409, f"There is no pending opening #{opening_id}.")
         return RedirectResponse("/now", 303)
+
+    async def merge(request: Request) -> Response:
+        return await changes.merge(await checked_form(request))
+
+    async def split(request: Request) -> Response:
+        fields = await checked_form(request)
+        return await changes.split(request.path_params["person"], fields)
+
+    async def forget(request: Request) -> Response:
+        await checked_form(request)
+        return await changes.forget(request.path_params["person"])
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -211,7 +227,13 @@ def create_app(
         Route("/sessions", pages.sessions),
         Route("/sessions/{session:int}", pages.session),
         Route("/people", pages.people),
+        Route("/people/merge", changes.merge_form, methods=["GET"]),
+        Route("/people/merge", merge, methods=["POST"]),
         Route("/people/{person:int}", pages.person),
+        Route("/people/{person:int}/split", changes.split_form, methods=["GET"]),
+        Route("/people/{person:int}/split", split, methods=["POST"]),
+        Route("/people/{person:int}/forget", changes.forget_form, methods=["GET"]),
+        Route("/people/{person:int}/forget", forget, methods=["POST"]),
         Route("/health", pages.health),
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login, methods=["POST"]),

@@ -52,6 +52,7 @@ from assistant.web.queries import (
     channels_now,
     database_counts,
     openings_version,
+    optout_status,
     pending_openings,
     recent_lines,
     session_attendees,
@@ -125,7 +126,7 @@ class SessionRow:
     where: tzinfo
 
 
-_PeopleRead = tuple[list[PersonSummary], int]
+_PeopleRead = tuple[list[PersonSummary], int, dict[int, str]]
 _EVERYONE = "SELECT DISTINCT person_id FROM identities"
 
 
@@ -332,15 +333,19 @@ class Pages:
             rest = [person for person in listing[notable:] if person in everyone]
             ordered = head + sorted(unranked, reverse=True) + rest
             shown = ordered[first : first + PEOPLE_SHOWN]
-            return people_summaries(conn, shown, ranking.counted), len(everyone)
+            optouts = optout_status(conn, shown, settings.privacy.optout)
+            return people_summaries(conn, shown, ranking.counted), len(everyone), optouts
 
-        people, total = await self.db.run_in_thread(read)
+        people, total, optouts = await self.db.run_in_thread(read)
         rows = [PersonRow(person, by_person.get(person.person_id)) for person in people]
         rows.sort(key=lambda row: key(row.person.person_id))
         suggestions = [n for n in ranked if n.watched is None and n.score > 0][:SUGGESTIONS]
+        forgotten = request.query_params.get("forgotten", "")
         return self.render(
             "people.html",
             page="people",
+            forgotten=int(forgotten) if forgotten.isdigit() and len(forgotten) < 12 else None,
+            optouts=optouts,
             query=query,
             rows=rows,
             total=total,
@@ -371,12 +376,14 @@ class Pages:
                 )
                 notability = next((n for n in ranked if n.person_id == person_id), None)
             topics = recent_topics(conn, person_id)
-            return summary, notability, topics, recent_lines(conn, person_id, LINES_SHOWN)
+            optout = optout_status(conn, [person_id], settings.privacy.optout).get(person_id)
+            lines = recent_lines(conn, person_id, LINES_SHOWN)
+            return summary, notability, topics, lines, optout
 
         found = await self.db.run_in_thread(read)
         if found is None:
             raise HTTPException(404, "Nobody has that number; the People page lists everyone.")
-        summary, notability, topics, lines = found
+        summary, notability, topics, lines, optout = found
         records = await person_attendance(self.db, person_id, ATTENDANCE_SESSIONS)
         watched = next(
             (m for m in settings.watchlist if notability and m.name == notability.watched), None
@@ -389,6 +396,7 @@ class Pages:
             watched=watched,
             topics=topics,
             lines=lines,
+            optout=optout,
             records=[_Record(record) for record in records],
         )
 
@@ -490,7 +498,7 @@ def _event(name: str, data: str) -> str:
     return f"event: {name}\n{lines}\n"
 
 
-_PersonRead = tuple[PersonSummary, Notability | None, list[str], list[Line]] | None
+_PersonRead = tuple[PersonSummary, Notability | None, list[str], list[Line], str | None] | None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from assistant.config import IdentityRef
+from assistant.events import Identity
+from assistant.people.optouts import OptOuts
+
 __all__ = [
     "Attendee",
     "ChannelNow",
@@ -21,6 +25,7 @@ __all__ = [
     "channels_now",
     "database_counts",
     "openings_version",
+    "optout_status",
     "pending_openings",
     "recent_lines",
     "session_attendees",
@@ -291,3 +296,42 @@ def openings_version(conn: sqlite3.Connection) -> tuple[int, int]:
         return (0, 0)
     row = conn.execute(_VERSION).fetchone()
     return int(row[0]), int(row[1])
+
+
+_THEIR_IDENTITIES = """
+SELECT i.person_id, i.platform, n.name AS network, i.nick, i.key, i.account
+FROM identities AS i JOIN networks AS n ON n.id = i.network_id
+WHERE i.person_id IN (SELECT value FROM json_each(:ids))
+"""
+OPTED_OUT_IN_CHAT = "opted out (!optout)"
+OPTED_OUT_IN_CONFIG = "opted out ([privacy] optout)"
+
+
+def optout_status(
+    conn: sqlite3.Connection, persons: Sequence[int], configured: Sequence[IdentityRef]
+) -> dict[int, str]:
+    """Which of ``persons`` asked not to be recorded, and how: in chat, or in the config.
+
+    An identity counts as the recorder counts it (:meth:`OptOuts.blocks`: its key, or its IRC
+    account), against the ``people_optouts`` table and the ``configured`` opt-outs.
+    """
+    in_chat, in_config = OptOuts(), OptOuts()
+    in_config.add_refs(configured)
+    for network, kind, value in conn.execute("SELECT network, kind, value FROM people_optouts"):
+        in_chat.add(network, kind, value)
+    if not in_chat and not in_config:
+        return {}
+    found: dict[int, str] = {}
+    for row in conn.execute(_THEIR_IDENTITIES, {"ids": json.dumps(list(persons))}):
+        identity = Identity(
+            row["platform"],
+            row["network"],
+            row["nick"],
+            account=row["account"],
+            user_id=None if row["platform"] == "irc" else row["key"],
+        )
+        if in_chat.blocks(identity):
+            found[int(row["person_id"])] = OPTED_OUT_IN_CHAT
+        elif in_config.blocks(identity):
+            found.setdefault(int(row["person_id"]), OPTED_OUT_IN_CONFIG)
+    return found

@@ -91,8 +91,10 @@ class Ranking:
         self._latest: Ranked | None = None
         self._task: asyncio.Task[Ranked] | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._generation = 0
 
     async def _refresh(self) -> Ranked:
+        generation = self._generation
         await self.db.flush()  # what was recorded so far is counted
         settings = self.settings
         watchlist = [(m.name, m.priority, list(m.identities)) for m in settings.watchlist]
@@ -110,10 +112,10 @@ class Ranking:
             raise
         places = {person: place for place, person in enumerate(order)}
         by_person = {n.person_id: n for n in ranked}
-        self._latest = Ranked(
-            ranked, by_person, places, counted, tuple(listing), notable, began, taken
-        )
-        return self._latest
+        found = Ranked(ranked, by_person, places, counted, tuple(listing), notable, began, taken)
+        if generation == self._generation:  # else people changed while it was worked out
+            self._latest = found
+        return found
 
     async def get(self) -> Ranked:
         """The latest ranking (waits only when there is none yet)."""
@@ -125,6 +127,16 @@ class Ranking:
             assert self._task is not None
             return await asyncio.shield(self._task)
         return latest
+
+    def invalidate(self) -> None:
+        """Forget the ranking: people were merged, split or forgotten since it was taken.
+
+        The next page waits for a new one (a ranking begun before now is not kept), so no
+        page names a forgotten person or a merged-away one.
+        """
+        self._generation += 1
+        self._latest = None
+        self._task = None
 
     def close(self) -> None:
         """Stop the ranking process (idempotent); a later page starts another."""

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -100,13 +101,10 @@ class Dashboard:
     folder: Path
 
 
-@pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
-    """Seed a database and serve it with ``presence web --port 0``; stopped with SIGTERM."""
-    folder = tmp_path_factory.mktemp("web")
+@contextmanager
+def serve(folder: Path) -> Iterator[Dashboard]:
+    """Serve ``folder/presence.toml``'s database with ``presence web --port 0`` until done."""
     config = folder / "presence.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    asyncio.run(_seed(config))
     output = folder / "web.out"
     environ = {k: v for k, v in os.environ.items() if k != "PRESENCE_CONFIG"}
     with output.open("w") as out:
@@ -137,6 +135,22 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
         else:
             server.kill()
             server.wait()
+
+
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with ``presence.toml`` and its database seeded by :func:`_seed`."""
+    folder = tmp_path_factory.mktemp("web")
+    config = folder / "presence.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    asyncio.run(_seed(config))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+    """Seed a database and serve it with ``presence web --port 0``; stopped with SIGTERM."""
+    with serve(seeded(tmp_path_factory)) as served:
+        yield served
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -1,9 +1,11 @@
-"""The owner's copies of what Presence holds: ``presence export``, ``backup`` and ``restore``.
+"""The owner's copies of what Presence holds: ``presence export``, ``backup``, ``restore``, ``db``.
 
 One of :data:`assistant.commandline.COMMAND_MODULES`.
 ``export`` writes one person's data as JSON (the other half of ``presence forget``);
 ``backup`` copies the database consistently while ``presence run`` writes to it;
-``restore`` puts a backup back once Presence is stopped.
+``restore`` puts a backup back once Presence is stopped;
+``db copy`` moves a whole history from SQLite to PostgreSQL or back
+(:mod:`assistant.storage.copy`), resuming where an interrupted copy stopped.
 """
 
 from __future__ import annotations
@@ -11,9 +13,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
 
 from assistant.commandline.people import _resolve, _with_db
 from assistant.commandline.terminal import (
@@ -29,18 +37,21 @@ from assistant.events import utcnow
 from assistant.people.directory import resolve_person
 from assistant.people.linking import configured_groups
 from assistant.storage.backup import BackupError, backup_database, restore_database
+from assistant.storage.copy import BATCH_SIZE, CopyError, CopyResult, copy_history
+from assistant.storage.database import Database, MigrationError
 from assistant.storage.export import person_export
+from assistant.storage.schema import DIALECTS
+from assistant.storage.writer import StorageError
 
 if TYPE_CHECKING:
     from assistant.config import Settings
     from assistant.storage.backup import BackupResult
-    from assistant.storage.database import Database
 
 __all__ = ["add_commands"]
 
 
 def add_commands(sub: Subcommands) -> dict[str, Handler]:
-    """Add the export, backup and restore commands to ``presence``; return their handlers."""
+    """Add the export, backup, restore and db commands to ``presence``; return their handlers."""
     export = sub.add_parser(
         "export",
         help="write everything stored about PERSON as JSON (identities, messages, presence, "
@@ -68,7 +79,54 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
     restore.add_argument("backup", metavar="BACKUP", type=Path, help="a file `backup` wrote")
     restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     config_arg(restore)
-    return {"export": cmd_export, "backup": cmd_backup, "restore": cmd_restore}
+
+    db = sub.add_parser(
+        "db", help="work with the history's database: copy it to PostgreSQL or back"
+    )
+    actions = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    copy = actions.add_parser(
+        "copy",
+        help="copy the whole history into PostgreSQL (or back into SQLite), checking the "
+        "rows of every table; run it again to resume",
+        description="Copy every table of the history into another database, row for row, "
+        "then count each table on both sides (exit status 1 if any differ). Stop `presence "
+        "run` first. An interrupted copy goes on where it stopped when run again; a target "
+        "that holds another history is refused.",
+    )
+    copy.add_argument(
+        "--to", required=True, choices=("postgresql", "sqlite"), help="the target's backend"
+    )
+    copy.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help="copy this SQLite file (default: the history the configuration names)",
+    )
+    copy.add_argument(
+        "--to-dsn-env",
+        metavar="VAR",
+        default=None,
+        help="with --to postgresql: the environment variable holding the target's DSN "
+        "(default: [storage] dsn_env)",
+    )
+    copy.add_argument(
+        "--to-path",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help="with --to sqlite: the SQLite file to copy into (default: [storage] path)",
+    )
+    copy.add_argument(
+        "--batch-size",
+        type=int,
+        default=BATCH_SIZE,
+        metavar="ROWS",
+        help=f"rows per transaction (default: {BATCH_SIZE})",
+    )
+    config_arg(copy, " naming the history to copy")
+    return {"export": cmd_export, "backup": cmd_backup, "restore": cmd_restore, "db": cmd_db}
 
 
 def _size(size: int) -> str:
@@ -191,4 +249,186 @@ def cmd_restore(args: argparse.Namespace, term: Terminal) -> int:
     term.out.print(_report("Restored", result), markup=False)
     if result.kept is not None:
         term.out.print(f"The database as it was is kept in {result.kept}", markup=False)
+    return EXIT_OK
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """One side of a copy: an SQLite file or a PostgreSQL DSN, and how to show it."""
+
+    shown: str
+    path: Path | None = None
+    dsn: str | None = None
+
+    async def open(self, batch_size: int) -> Database:
+        if self.path is not None:
+            return await Database.open(self.path, batch_size=batch_size)
+        assert self.dsn is not None
+        return await Database.open_postgresql(self.dsn, batch_size=batch_size)
+
+
+def _dsn_from(variable: str, what: str) -> _Place:
+    """The PostgreSQL database whose DSN ``variable`` holds; ConfigError if it is not set."""
+    from assistant.storage.postgresql import redact_dsn  # needs asyncpg: only when asked
+
+    dsn = os.environ.get(variable)
+    if not dsn:
+        raise ConfigError(
+            [
+                f"environment variable {variable} is not set: export it with the {what}'s DSN, "
+                "postgresql://user:password@host:port/database"
+            ]
+        )
+    return _Place(redact_dsn(dsn), dsn=dsn)
+
+
+def _copy_places(args: argparse.Namespace, settings: Settings) -> tuple[_Place, _Place]:
+    """The source and target ``presence db copy`` was asked for.
+
+    Raises:
+        ConfigError: a file or DSN variable is missing, or source and target are one.
+    """
+    storage = settings.storage
+    configured = settings.resolve(storage.path)
+    if args.source is not None or storage.backend == "sqlite":
+        path = args.source if args.source is not None else configured
+        if not path.is_file():
+            raise ConfigError([f"{path} does not exist: there is no history to copy"])
+        source = _Place(str(path), path=path)
+    else:
+        assert storage.dsn_env is not None  # the settings' validator makes sure
+        source = _dsn_from(storage.dsn_env, "source")
+    if args.to == "postgresql":
+        variable = args.to_dsn_env or storage.dsn_env
+        if variable is None:
+            raise ConfigError(
+                [
+                    "--to postgresql needs the environment variable holding the target's DSN: "
+                    "--to-dsn-env VAR (or [storage] dsn_env)"
+                ]
+            )
+        target = _dsn_from(variable, "target")
+    else:
+        path = args.to_path if args.to_path is not None else configured
+        if not path.parent.is_dir():
+            raise ConfigError([f"cannot write {path}: the folder {path.parent} does not exist"])
+        target = _Place(str(path), path=path)
+    same_file = (
+        source.path is not None
+        and target.path is not None
+        and source.path.resolve() == target.path.resolve()
+    )
+    if same_file or (source.dsn is not None and source.dsn == target.dsn):
+        raise ConfigError(
+            [f"the source and the target are the same database ({source.shown}): name another"]
+        )
+    return source, target
+
+
+def _plugin_migrations() -> dict[str, dict[str, list[str]]]:
+    """Each installed plugin's migrations in every dialect it has them in."""
+    # Loads every plugin's module: not for --help (as load_config does).
+    from assistant.plugins import PluginError, discover_plugins, plugin_migrations
+
+    found: dict[str, dict[str, list[str]]] = {}
+    for name, cls in discover_plugins().items():
+        found[name] = {}
+        for dialect in DIALECTS:
+            try:
+                found[name][dialect] = plugin_migrations(name, cls, dialect)
+            except PluginError:
+                continue  # applying them there says the dialect is missing
+    return found
+
+
+class _Bars:
+    """A Rich progress bar per table, fed by the copier's progress reports."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, TaskID] = {}
+
+    def __call__(self, table: str, done: int, total: int) -> None:
+        task = self._tasks.get(table)
+        if task is None:
+            self._tasks[table] = self._progress.add_task(table, total=total, completed=done)
+        else:
+            self._progress.update(task, completed=done)
+
+
+def _counts_table(result: CopyResult) -> Table:
+    table = Table(title="Rows per table", title_justify="left")
+    table.add_column("table")
+    table.add_column("source", justify="right")
+    table.add_column("target", justify="right")
+    table.add_column("copied now", justify="right")
+    for row in result.tables:
+        style = None if row.equal else "bold red"
+        copied = "complete already" if row.skipped else f"{row.copied:,}"
+        table.add_row(row.name, f"{row.source:,}", f"{row.target:,}", copied, style=style)
+    return table
+
+
+def cmd_db(args: argparse.Namespace, term: Terminal) -> int:
+    """Work with the history's database (one action so far: copy)."""
+    return cmd_db_copy(args, term)
+
+
+def cmd_db_copy(args: argparse.Namespace, term: Terminal) -> int:
+    """Copy the whole history into PostgreSQL or SQLite, then compare the counts."""
+    if args.batch_size < 1:
+        return term.fail("--batch-size must be at least 1")
+    settings = load_config(args.config)
+    source, target = _copy_places(args, settings)
+    plugins = _plugin_migrations()
+    columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn())
+
+    async def run() -> CopyResult:
+        async with (
+            await source.open(args.batch_size) as from_db,
+            await target.open(args.batch_size) as to_db,
+        ):
+            with Progress(*columns, console=term.err) as progress:
+                return await copy_history(
+                    from_db,
+                    to_db,
+                    plugins=plugins,
+                    batch_size=args.batch_size,
+                    progress=_Bars(progress),
+                )
+
+    started = time.monotonic()
+    try:
+        result = asyncio.run(run())
+    except KeyboardInterrupt:
+        term.err.print(
+            "Stopped. Run the same command again to go on where the copy stopped.",
+            highlight=False,
+        )
+        return EXIT_FAILURE
+    except (CopyError, MigrationError, ConnectionError, StorageError) as exc:
+        return term.fail(str(exc), EXIT_FAILURE)
+    elapsed = max(time.monotonic() - started, 1e-9)
+    term.out.print(_counts_table(result))
+    term.out.print(
+        f"Copied {result.copied:,} rows from {source.shown} to {target.shown} in "
+        f"{elapsed:.1f} s ({result.copied / elapsed:,.0f} rows/s).",
+        highlight=False,
+        markup=False,
+    )
+    if not result.complete:
+        differ = [row.name for row in result.tables if not row.equal]
+        return term.fail(
+            f"the target's counts differ from the source's in {', '.join(differ)}; "
+            "was the source written to meanwhile? Stop `presence run` and copy again",
+            EXIT_FAILURE,
+        )
+    if args.to == "postgresql" and settings.storage.backend == "sqlite":
+        variable = args.to_dsn_env
+        term.out.print(
+            f'To use it, set [storage] backend = "postgresql" and dsn_env = "{variable}" '
+            f"in {args.config}.",
+            highlight=False,
+            markup=False,
+        )
     return EXIT_OK

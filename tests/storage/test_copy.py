@@ -6,7 +6,9 @@ PostgreSQL cluster. Every table is compared row for row after a copy.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +228,23 @@ async def test_a_plugin_whose_tables_the_source_holds_must_be_installed(
 ) -> None:
     with pytest.raises(CopyError, match=r"plugin 'openings'.*not installed"):
         await copy_history(sqlite_history, postgresql, plugins={})
+
+
+async def test_rows_written_to_the_source_meanwhile_show_in_the_counts(
+    sqlite_history: Database, postgresql: Database
+) -> None:
+    def presence_run_writes(table: str, done: int, total: int) -> None:
+        if table == "messages" and done == total:  # as `presence run` would, still running
+            with closing(sqlite3.connect(sqlite_history.path)) as other, other:
+                other.execute(
+                    "INSERT INTO messages (channel_id, identity_id, at, kind, text) "
+                    "VALUES (1, 1, 0, 'message', 'said during the copy')"
+                )
+
+    result = await copy_history(
+        sqlite_history, postgresql, plugins=PLUGINS, progress=presence_run_writes
+    )
+    assert not result.complete
+    assert [(t.name, t.source, t.target) for t in result.tables if not t.equal] == [
+        ("messages", 26, 25)
+    ]

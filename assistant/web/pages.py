@@ -43,6 +43,13 @@ from assistant.sessions.queries import (
 from assistant.storage.database import Database
 from assistant.summaries.compose import SessionNotFound
 from assistant.web.access import Access
+from assistant.web.history import (
+    SharedLink,
+    TopicWeeks,
+    relationship_with,
+    shared_links,
+    topic_weeks,
+)
 from assistant.web.queries import (
     Attendee,
     ChannelNow,
@@ -378,16 +385,20 @@ class Pages:
             topics = recent_topics(conn, person_id)
             optout = optout_status(conn, [person_id], settings.privacy.optout).get(person_id)
             lines = recent_lines(conn, person_id, LINES_SHOWN)
-            return summary, notability, topics, lines, optout
+            extra = shared_links(conn, person_id), topic_weeks(conn, person_id, self.zone)
+            return summary, notability, topics, lines, optout, *extra
 
         found = await self.db.run_in_thread(read)
         if found is None:
             raise HTTPException(404, "Nobody has that number; the People page lists everyone.")
-        summary, notability, topics, lines, optout = found
+        summary, notability, topics, lines, optout, links, weeks = found
         records = await person_attendance(self.db, person_id, ATTENDANCE_SESSIONS)
         watched = next(
             (m for m in settings.watchlist if notability and m.name == notability.watched), None
         )
+        bond = None
+        if watched is not None:
+            bond = await relationship_with(self.db, watched.name, settings.openings.pacing)
         return self.render(
             "person.html",
             page="people",
@@ -397,6 +408,9 @@ class Pages:
             topics=topics,
             lines=lines,
             optout=optout,
+            links=links,
+            weeks=weeks,
+            bond=bond,
             records=[_Record(record) for record in records],
         )
 
@@ -498,7 +512,18 @@ def _event(name: str, data: str) -> str:
     return f"event: {name}\n{lines}\n"
 
 
-_PersonRead = tuple[PersonSummary, Notability | None, list[str], list[Line], str | None] | None
+_PersonRead = (
+    tuple[
+        PersonSummary,
+        Notability | None,
+        list[str],
+        list[Line],
+        str | None,
+        list[SharedLink],
+        TopicWeeks | None,
+    ]
+    | None
+)
 
 
 @dataclass(frozen=True)

@@ -51,10 +51,13 @@ class RoutedShardedClient(discord.AutoShardedClient):
     discord.py waits 5 s before every IDENTIFY but the first, so four shards take 15 s to
     start; Discord's rule is per bucket (``shard_id % max_concurrency``, one IDENTIFY per
     5 s each), so this client waits only when its shard's bucket identified less than
-    :attr:`identify_window` seconds ago.
+    :attr:`identify_window` seconds ago, and a tenth more (:attr:`identify_margin`):
+    Discord times IDENTIFYs as they arrive, and the one before may have left late.
     """
 
     identify_window = 5.0
+    identify_margin = 0.1
+    """The share of :attr:`identify_window` added to the wait, for a late send or early wake."""
 
     def __init__(self, sink: Sink, **options: Any) -> None:
         super().__init__(**_prepared(options))
@@ -70,7 +73,8 @@ class RoutedShardedClient(discord.AutoShardedClient):
         bucket = (shard_id or 0) % self._max_concurrency
         now = asyncio.get_running_loop().time()
         last = self._identify_at.get(bucket)
-        at = now if last is None else max(now, last + self.identify_window)
+        spacing = self.identify_window * (1 + self.identify_margin)
+        at = now if last is None else max(now, last + spacing)
         self._identify_at[bucket] = at  # claimed before sleeping: the next one queues behind
         if at > now:
             await asyncio.sleep(at - now)

@@ -167,7 +167,9 @@ class Assistant:
             from assistant.web.dashboard import start_dashboard
 
             try:
-                self._web = await start_dashboard(self._db, self.settings, plugins=self._plugins)
+                self._web = await start_dashboard(
+                    self._db, self.settings, plugins=self._plugins, running=self
+                )
             except BaseException:
                 await self.stop()
                 raise

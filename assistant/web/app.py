@@ -30,6 +30,7 @@ from assistant.web.pages import Pages
 
 if TYPE_CHECKING:
     from assistant.plugins import PluginHost
+    from assistant.web.health import Running
 
 __all__ = ["create_app"]
 
@@ -148,13 +149,19 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 def create_app(
-    db: Database, settings: Settings, access: Access, *, plugins: PluginHost | None = None
+    db: Database,
+    settings: Settings,
+    access: Access,
+    *,
+    plugins: PluginHost | None = None,
+    running: Running | None = None,
 ) -> Starlette:
     """The dashboard for ``db``, configured by ``settings``, opened by ``access``'s secret.
 
-    ``plugins``: the running assistant's plugin host, when ``presence run`` serves it.
+    ``plugins`` and ``running``: the running assistant's plugin host and the assistant
+    itself, when ``presence run`` serves it.
     """
-    pages = Pages(db, settings, access, plugins=plugins)
+    pages = Pages(db, settings, access, plugins=plugins, running=running)
     changes = PeopleChanges(pages)
 
     async def checked_form(request: Request) -> dict[str, str]:

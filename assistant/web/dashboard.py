@@ -19,6 +19,7 @@ from assistant.web.server import WebServer, is_loopback
 
 if TYPE_CHECKING:
     from assistant.plugins import PluginHost
+    from assistant.web.health import Running
 
 __all__ = ["start_dashboard"]
 
@@ -36,14 +37,16 @@ async def start_dashboard(
     host: str | None = None,
     port: int | None = None,
     plugins: PluginHost | None = None,
+    running: Running | None = None,
     say: Callable[[str], None] = _say,
 ) -> WebServer:
     """Serve the dashboard of ``db``; ``host`` and ``port`` override ``[web]``.
 
     ``plugins`` is the running assistant's plugin host (``presence run``): the Health
     page then shows each plugin's live delivery figures, and the Now page's dismiss
-    button goes through the openings plugin as ``!dismiss`` does. ``presence web``
-    passes none.
+    button goes through the openings plugin as ``!dismiss`` does. ``running`` is the
+    assistant itself: the Health page shows its connections, analysis workers and event
+    loop lag. ``presence web`` passes neither.
 
     ``say`` shows the owner the address (with the token, the one time it is new) and, when
     the address is not loopback, the warning. Stop the returned server when done.
@@ -53,7 +56,7 @@ async def start_dashboard(
     """
     access = load_access(settings)
     server = WebServer(
-        create_app(db, settings, access, plugins=plugins),
+        create_app(db, settings, access, plugins=plugins, running=running),
         host=host if host is not None else settings.web.host,
         port=port if port is not None else settings.web.port,
     )

@@ -43,6 +43,13 @@ from assistant.sessions.queries import (
 from assistant.storage.database import Database
 from assistant.summaries.compose import SessionNotFound
 from assistant.web.access import Access
+from assistant.web.health import (
+    Running,
+    analysis_rows,
+    connection_rows,
+    loop_row,
+    plugin_rows,
+)
 from assistant.web.history import (
     SharedLink,
     TopicWeeks,
@@ -71,7 +78,7 @@ from assistant.web.summaries import SummaryCache
 if TYPE_CHECKING:
     from assistant.plugins import PluginHost
 
-__all__ = ["Pages", "PersonRow", "PluginRow", "templates"]
+__all__ = ["Pages", "PersonRow", "templates"]
 
 PEOPLE_SHOWN = 100
 """Rows on each page of the People list (``?page=2`` and on); a search narrows it down."""
@@ -147,14 +154,17 @@ class Pages:
         access: Access,
         *,
         plugins: PluginHost | None = None,
+        running: Running | None = None,
     ) -> None:
         """Serve ``db`` as configured by ``settings``; forms carry ``access``'s CSRF token.
 
         ``plugins`` is the running assistant's plugin host (``presence run``), read for
-        the Health page's live figures; ``None`` under ``presence web``.
+        the Health page's live figures, with ``running``, the assistant itself (its
+        connections, analysis workers and event loop); both ``None`` under ``presence web``.
         """
         self.db = db
         self.plugins = plugins
+        self.running = running
         self.settings = settings
         self.access = access
         self.env = templates()
@@ -415,7 +425,8 @@ class Pages:
         )
 
     async def health(self, request: Request) -> Response:
-        """The database: its size on disk, what it holds, its schema version."""
+        """The database (size, contents, schema version); under ``presence run`` also the
+        connections, the analysis workers, the event loop's lag and each plugin's figures."""
         counts = await self.db.run_in_thread(database_counts)
         path = self.db.path
         files = [path, path.with_name(path.name + "-wal")]
@@ -428,49 +439,20 @@ class Pages:
             database=path.name,
             live=self.plugins is not None,
             plugins=plugin_rows(self.plugins) if self.plugins is not None else [],
+            analysis_on=self.settings.analysis.enabled,
+            **self._running(),
         )
 
-
-@dataclass(frozen=True)
-class PluginRow:
-    """One plugin's delivery figures since start-up, as the Health page shows them."""
-
-    name: str
-    handles: str
-    """The event types it is given (``"every chat event"`` when it takes them all)."""
-    queued: int
-    shed: int
-    shed_types: str
-    """The missed events by type, most first (``"1200 MessageReceived"``)."""
-    episodes: int
-    behind: bool
-    """Shedding right now: it missed events and has not caught up yet."""
-    errors: int
-
-
-def plugin_rows(host: PluginHost) -> list[PluginRow]:
-    """Each loaded plugin's live delivery figures (queue, shed, fell behind, errors)."""
-    queued = host.queued()
-    rows = []
-    for name, delivery in host.deliveries.items():
-        handles = (
-            "every chat event"
-            if delivery.handles is None
-            else ", ".join(kind.__name__ for kind in delivery.handles) or "no events"
-        )
-        rows.append(
-            PluginRow(
-                name=name,
-                handles=handles,
-                queued=queued.get(name, 0),
-                shed=delivery.missed,
-                shed_types=", ".join(f"{n} {k}" for k, n in delivery.missed_types.most_common()),
-                episodes=len(delivery.episodes),
-                behind=delivery.behind,
-                errors=host.errors.get(name, 0),
-            )
-        )
-    return rows
+    def _running(self) -> dict[str, Any]:
+        running = self.running
+        if running is None:
+            return {"connections": None, "analysis": None, "loop": None}
+        analyzer = running.analyzer
+        return {
+            "connections": connection_rows(running),
+            "analysis": analysis_rows(analyzer) if analyzer is not None else None,
+            "loop": loop_row(running.lag),
+        }
 
 
 _NowRead = tuple[list[ChannelNow], list[OpeningRow]]

@@ -364,7 +364,9 @@ def _counts_table(result: CopyResult) -> Table:
     table.add_column("copied now", justify="right")
     for row in result.tables:
         style = None if row.equal else "bold red"
-        copied = "complete already" if row.skipped else f"{row.copied:,}"
+        copied = "empty" if row.source == 0 else f"{row.copied:,}"
+        if row.skipped and row.source:
+            copied = "complete already"
         table.add_row(row.name, f"{row.source:,}", f"{row.target:,}", copied, style=style)
     return table
 
@@ -410,12 +412,13 @@ def cmd_db_copy(args: argparse.Namespace, term: Terminal) -> int:
         return term.fail(str(exc), EXIT_FAILURE)
     elapsed = max(time.monotonic() - started, 1e-9)
     term.out.print(_counts_table(result))
-    term.out.print(
+    summary = (
         f"Copied {result.copied:,} rows from {source.shown} to {target.shown} in "
-        f"{elapsed:.1f} s ({result.copied / elapsed:,.0f} rows/s).",
-        highlight=False,
-        markup=False,
+        f"{elapsed:.1f} s ({result.copied / elapsed:,.0f} rows/s)."
     )
+    if not result.copied:
+        summary = f"Nothing to copy: {target.shown} holds every row of {source.shown} already."
+    term.out.print(summary, highlight=False, markup=False)
     if not result.complete:
         differ = [row.name for row in result.tables if not row.equal]
         return term.fail(

@@ -74,7 +74,8 @@ def test_a_history_moves_into_postgresql_and_back(
         capsys, "db", "copy", "--to", "postgresql", "--to-dsn-env", VARIABLE, "-c", sqlite_config
     )
     assert code == 0, out
-    assert "messages 25 25 complete already" in out
+    assert "messages 25 25 complete already" in out and "import_files 0 0 empty" in out
+    assert "Nothing to copy" in out
 
     server = write_config(tmp_path / "server", f'backend = "postgresql"\ndsn_env = "{VARIABLE}"')
     back = tmp_path / "back" / "presence.sqlite3"

@@ -1,11 +1,14 @@
-"""Ingestion benchmark: events through the Recorder versus raw sqlite3 executemany.
+"""Ingestion benchmark: events through the Recorder versus a raw bulk insert of the rows.
 
-Run ``python bench/ingest.py [--events N]``. It generates realistic chat traffic (mostly
-channel messages from ~200 nicks across a few channels, with joins and parts), records
-it through :class:`~assistant.recorder.Recorder` into a fresh database (timing includes
-the final flush), then inserts the same message rows with one raw ``executemany`` into a
-file with the same schema and pragmas. It prints both rates and their ratio; the targets
-are >= 20,000 events/s and a ratio >= 0.3. It also prints what bounds a crash's loss: the
+Run ``python bench/ingest.py [--events N] [--backend sqlite|postgresql]``. It generates
+realistic chat traffic (mostly channel messages from ~200 nicks across a few channels, with
+joins and parts), records it through :class:`~assistant.recorder.Recorder` into a fresh
+database (timing includes the final flush), then inserts the same message rows with one
+raw ``executemany`` into a file with the same schema and pragmas. With ``--backend
+postgresql`` it records into a throwaway PostgreSQL cluster (the test kit's, on 127.0.0.1)
+and the baseline is asyncpg's ``copy_records_to_table`` (PostgreSQL's ``COPY``) into a
+second database with the same schema. It prints both rates and their ratio; the targets are
+>= 20,000 events/s and a ratio >= 0.3. It also prints what bounds a crash's loss: the
 operations per writer transaction (max and p99, at most the batch size) and the most
 operations ever uncommitted at once.
 """
@@ -18,6 +21,7 @@ import random
 import sqlite3
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -122,10 +126,10 @@ def writer_figures(db: Database) -> WriterFigures:
 
 
 async def through_recorder(
-    path: Path, events: list[Event], batch_size: int
+    open_db: Callable[[], Awaitable[Database]], events: list[Event]
 ) -> tuple[float, WriterFigures]:
     """Record every event and flush; return the seconds it took and the writer's figures."""
-    db = await Database.open(path, batch_size=batch_size)
+    db = await open_db()
     try:
         recorder = Recorder(db)
         take = recorder.take  # as the app takes a connector's events: held back, not blocked
@@ -206,29 +210,80 @@ def through_raw_sqlite(path: Path, events: list[Event]) -> tuple[int, float]:
     return len(rows), elapsed
 
 
+async def through_raw_postgresql(dsn: str, events: list[Event]) -> tuple[int, float]:
+    """COPY the message rows into a migrated PostgreSQL database; return (rows, seconds)."""
+    import asyncpg
+
+    async with await Database.open_postgresql(dsn):
+        pass  # the same schema as the recorder's database
+    channels, nicks, rows = raw_rows(events)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "INSERT INTO networks (id, name, platform) VALUES (1, $1, 'irc')", NETWORK
+        )
+        await conn.executemany(
+            "INSERT INTO channels (id, network_id, key, name) VALUES ($1, 1, $2, $3)",
+            [(number, name, name) for number, name in enumerate(channels, 1)],
+        )
+        await conn.executemany(
+            "INSERT INTO identities (id, platform, network_id, key, nick, first_seen) "
+            "VALUES ($1, 'irc', 1, $2, $3, 0)",
+            [(number, key, key) for number, key in enumerate(nicks, 1)],
+        )
+        began = time.perf_counter()
+        async with conn.transaction():
+            await conn.copy_records_to_table(
+                "messages",
+                records=rows,
+                columns=[
+                    "channel_id",
+                    "identity_id",
+                    "at",
+                    "kind",
+                    "text",
+                    "message_id",
+                    "reply_to",
+                ],
+            )
+        elapsed = time.perf_counter() - began
+    finally:
+        await conn.close()
+    return len(rows), elapsed
+
+
 def report(
-    events: int, recorder_s: float, writer: WriterFigures, rows: int, raw_s: float, batch_size: int
+    events: int,
+    recorder_s: float,
+    writer: WriterFigures,
+    rows: int,
+    raw_s: float,
+    batch_size: int,
+    backend: str,
 ) -> bool:
     """Print the figures as a table; return whether both targets are met."""
     rate = events / recorder_s
     raw_rate = rows / raw_s
     ratio = rate / raw_rate
-    table = Table(title=f"Ingestion: {events:,} events, batch size {batch_size}")
+    engine, raw_name = (
+        ("PostgreSQL", "raw asyncpg COPY")
+        if backend == "postgresql"
+        else ("SQLite", "raw sqlite3 executemany")
+    )
+    table = Table(title=f"Ingestion into {engine}: {events:,} events, batch size {batch_size}")
     table.add_column("path")
     table.add_column("items", justify="right")
     table.add_column("seconds", justify="right")
     table.add_column("per second", justify="right")
     table.add_column("target", justify="right")
     table.add_row(
-        "Recorder → writer → SQLite (events)",
+        f"Recorder → writer → {engine} (events)",
         f"{events:,}",
         f"{recorder_s:.2f}",
         f"{rate:,.0f}",
         f">= {TARGET_RATE:,}",
     )
-    table.add_row(
-        "raw sqlite3 executemany (rows)", f"{rows:,}", f"{raw_s:.2f}", f"{raw_rate:,.0f}", ""
-    )
+    table.add_row(f"{raw_name} (rows)", f"{rows:,}", f"{raw_s:.2f}", f"{raw_rate:,.0f}", "")
     table.add_row("ratio recorder / raw", "", "", f"{ratio:.2f}", f">= {TARGET_RATIO}")
     console = Console()
     console.print(table)
@@ -252,15 +307,36 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000, help="events to generate")
     parser.add_argument("--batch-size", type=int, default=2000, help="writer batch size")
     parser.add_argument("--seed", type=int, default=7, help="random seed for the traffic")
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="record into an SQLite file (default) or a throwaway PostgreSQL cluster",
+    )
     args = parser.parse_args()
     events = generate(args.events, args.seed)
-    with tempfile.TemporaryDirectory(prefix="presence-bench-") as folder:
-        recorded = Path(folder) / "recorder.sqlite3"
-        recorder_s, writer = asyncio.run(through_recorder(recorded, events, args.batch_size))
-        raw = Path(folder) / "raw.sqlite3"
-        asyncio.run(prepare_schema(raw))
-        rows, raw_s = through_raw_sqlite(raw, events)
-    met = report(len(events), recorder_s, writer, rows, raw_s, args.batch_size)
+    batch = args.batch_size
+    if args.backend == "postgresql":
+        from assistant.testing.postgres import run_postgres
+
+        with run_postgres() as cluster:
+            recorded, raw = cluster.create_database(), cluster.create_database()
+            recorder_s, writer = asyncio.run(
+                through_recorder(
+                    lambda: Database.open_postgresql(recorded, batch_size=batch), events
+                )
+            )
+            rows, raw_s = asyncio.run(through_raw_postgresql(raw, events))
+    else:
+        with tempfile.TemporaryDirectory(prefix="presence-bench-") as folder:
+            path = Path(folder) / "recorder.sqlite3"
+            recorder_s, writer = asyncio.run(
+                through_recorder(lambda: Database.open(path, batch_size=batch), events)
+            )
+            raw_path = Path(folder) / "raw.sqlite3"
+            asyncio.run(prepare_schema(raw_path))
+            rows, raw_s = through_raw_sqlite(raw_path, events)
+    met = report(len(events), recorder_s, writer, rows, raw_s, batch, args.backend)
     raise SystemExit(0 if met else 1)
 
 

@@ -113,7 +113,7 @@ def assistant_summary_sections(
     """Add sections of the plugin's own to a chat session's summary.
 
     Called: once per summary, after the core composed it (attendance, topics,
-    unanswered questions, links, exchanges, openings, follow-ups) and before it is
+    unanswered questions, links, exchanges, follow-ups) and before it is
     rendered and delivered: when a session ends, and when the owner regenerates one with
     ``presence summary``. All plugins are asked concurrently; a plugin that raises or runs
     longer than 30 seconds adds nothing and the summary still goes out.

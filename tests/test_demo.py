@@ -95,14 +95,13 @@ def test_the_summary_is_written_in_three_formats_and_its_place_printed(
     assert (first["name"], first["watch_name"], first["notable"]) == ("problogger", "Darren", True)
     assert not any(row["notable"] for row in others)
     assert sum(row["lines"] for row in document["attendance"]) == 18
-    assert {o["kind"] for o in document["openings"]} == {
-        "arrival",
-        "unanswered_question",
-        "shared_work",
-        "interest",
-    }
+    # The openings plugin's section: "HH:MM outcome — person (kind): reason — in discussion".
+    [openings] = [s for s in document["sections"] if s["title"] == "Openings"]
+    found = [re.match(r"\d\d:\d\d (\w+) — Darren \((\w+)\)", item) for item in openings["items"]]
+    outcomes = {m.group(2): m.group(1) for m in found if m}
+    assert len(outcomes) == len(openings["items"])
+    assert set(outcomes) == {"arrival", "unanswered_question", "shared_work", "interest"}
     # ngircd verifies no one: "you" is the owner by the configured name, read only.
-    outcomes = {o["kind"]: o["outcome"] for o in document["openings"]}
     assert outcomes["unanswered_question"] == "taken"
     darren = document["exchanges"][0]
     assert (darren["person"], darren["owner_to_them"], darren["them_to_owner"]) == (
@@ -150,8 +149,11 @@ def test_your_part_names_whom_you_talked_with_and_the_openings_you_took(
     markdown = next(folder.glob("*.md")).read_text(encoding="utf-8")
     part = markdown.split("## Your part", 1)[1].split("\n## ", 1)[0]
     assert re.search(r"^- ★ problogger: 3 from you, 1 to you — about \S", part, re.MULTILINE)
-    assert "Openings you took:" in part
-    assert re.search(r"^- \d\d:\d\d Darren \(unanswered\\_question\)", part, re.MULTILINE)
+    openings = markdown.split("## Openings", 1)[1].split("\n## ", 1)[0]  # the plugin's section
+    assert re.search(r"^You took \d+ of them\.", openings, re.MULTILINE)
+    assert re.search(
+        r"^- \d\d:\d\d taken — Darren \(unanswered\\_question\)", openings, re.MULTILINE
+    )
     document = json.loads(next(folder.glob("*.json")).read_text(encoding="utf-8"))
     assert document["exchanges"][0]["discussions"]
 

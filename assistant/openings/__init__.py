@@ -37,12 +37,15 @@ from assistant.openings.conversation import (
 from assistant.openings.detector import Detector
 from assistant.openings.notable import Notable
 from assistant.openings.opening import Candidate, ago, quote
+from assistant.openings.pacing import Ledger, LedgerLine
 from assistant.openings.room import Line, Observation
 from assistant.openings.runtime import OpeningsRuntime
 
 __all__ = [
     "Candidate",
     "Detector",
+    "Ledger",
+    "LedgerLine",
     "Line",
     "Notable",
     "Observation",

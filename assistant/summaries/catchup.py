@@ -27,7 +27,6 @@ from assistant.summaries.compose import (
     _ranked_notables,
     build_summary,
 )
-from assistant.summaries.extras import openings_for
 from assistant.summaries.model import Summary
 from assistant.summaries.text import clock, day_and_time, minutes, plural, span
 
@@ -205,7 +204,6 @@ def read_span(
         "stays": stays,
         "identities": identities,
         "stored_attendance": [],
-        "openings": openings_for(conn, session, start, end, settings),
         "ranked_notables": _ranked_notables(conn, settings) if settings is not None else {},
         "last_before": conn.execute(
             "SELECT max(at) FROM messages WHERE channel_id = ? AND at < ?", (channel_id, start)

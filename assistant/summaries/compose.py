@@ -3,9 +3,10 @@
 Everything comes from what was recorded: the session row, the channel's messages and
 their analyses between its start and end, and the presence intervals that overlap it.
 Rows are read in one go on the database thread; the summary is then built off the event
-loop. Parts that other areas store (openings, MeetBot minutes, extra notability) are used
-when their tables or modules exist and left out cleanly when they do not. Plugins add
-sections through the ``assistant_summary_sections`` hook (:func:`add_plugin_sections`).
+loop. Parts that other areas make (MeetBot minutes, extra notability) are used when their
+modules exist and left out cleanly when they do not. Plugins add sections through the
+``assistant_summary_sections`` hook (:func:`add_plugin_sections`): the openings plugin its
+openings and relationships, from its own tables, which the core never reads.
 """
 
 from __future__ import annotations
@@ -23,14 +24,8 @@ from assistant.hooks import HookResult
 from assistant.storage.database import Database
 from assistant.storage.schema import table_exists
 from assistant.summaries.activity import build_activity
-from assistant.summaries.extras import minutes_for, openings_for
-from assistant.summaries.model import (
-    Discussion,
-    FollowUp,
-    SessionInfo,
-    Summary,
-    SummarySection,
-)
+from assistant.summaries.extras import minutes_for
+from assistant.summaries.model import FollowUp, SessionInfo, Summary, SummarySection
 from assistant.summaries.roles import Roles
 
 __all__ = [
@@ -146,7 +141,6 @@ def read_session(
         "stays": stays,
         "identities": identities,
         "stored_attendance": stored,
-        "openings": openings_for(conn, session, start, end, settings),
         "ranked_notables": _ranked_notables(conn, settings) if settings is not None else {},
     }
 
@@ -175,12 +169,6 @@ def _timezone(settings: Settings, session: dict[str, Any]) -> str:
     return settings.summaries.timezone
 
 
-def _under_way(discussions: tuple[Discussion, ...], at: datetime) -> str:
-    """The headline of the weightiest discussion under way at ``at`` (empty: none was)."""
-    around = [d for d in discussions if d.started_at <= at <= d.ended_at]
-    return max(around, key=lambda d: d.lines).headline if around else ""
-
-
 def build_summary(
     data: dict[str, Any], settings: Settings, *, now: datetime | None = None
 ) -> Summary:
@@ -204,11 +192,6 @@ def build_summary(
     roles.extra_notable.update(data.get("ranked_notables", {}))
     activity = build_activity(data, roles, settings.summaries.top_topics)
     minutes = minutes_for(data["messages"], info)
-    openings = data["openings"].openings
-    if openings is not None:
-        openings = tuple(
-            replace(o, discussion=_under_way(activity.discussions, o.at)) for o in openings
-        )
     summary = Summary(
         session=info,
         generated_at=now or datetime.now(UTC),
@@ -223,8 +206,6 @@ def build_summary(
         links=activity.links,
         decisions=activity.decisions,
         exchanges=activity.exchanges,
-        relationship_changes=data["openings"].relationships,
-        openings=openings,
         follow_ups=activity.follow_ups,
         minutes=minutes,
         timeline=activity.timeline,

@@ -1,126 +1,19 @@
-"""Summary parts that come from other areas, used when they are there and skipped when not.
+"""MeetBot minutes for a summary, when the session's chat held a meeting.
 
-Openings (with their outcomes) and the owner's exchange ledger live in the openings
-plugin's tables; MeetBot minutes come from :mod:`assistant.summaries.meetbot`. A database
-without those tables, or an install without that module, gives a summary without those
-sections (``None``), never an error.
+They come from :mod:`assistant.summaries.meetbot`; an install without that module gives a
+summary without minutes (``None``), never an error. Plugins' parts of a summary (the
+openings plugin's openings and relationships among them) come through the
+``assistant_summary_sections`` hook instead, from the plugins' own tables.
 """
 
 from __future__ import annotations
 
-import logging
-import sqlite3
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from assistant.config import Settings
-from assistant.storage.schema import table_exists
-from assistant.summaries.model import (
-    Minutes,
-    MinutesItem,
-    MinutesTopic,
-    OpeningItem,
-    RelationshipChange,
-    SessionInfo,
-)
+from assistant.summaries.model import Minutes, MinutesItem, MinutesTopic, SessionInfo
 
-__all__ = ["UNASSIGNED", "OpeningsPart", "minutes_for", "openings_for"]
-
-log = logging.getLogger(__name__)
-
-_OUTCOMES = {"pending": "surfaced", "taken": "taken", "missed": "missed", "dismissed": "missed"}
-
-
-@dataclass(frozen=True, slots=True)
-class OpeningsPart:
-    """Openings of the session and relationship changes (``None``: not available)."""
-
-    openings: tuple[OpeningItem, ...] | None = None
-    relationships: tuple[RelationshipChange, ...] | None = None
-
-
-def _stage(rows: list[sqlite3.Row], person: str, settings: Settings) -> str | None:
-    """The relationship stage the openings work gives these ledger rows, if it is installed."""
-    try:
-        from assistant.openings.pacing import Ledger, LedgerLine
-    except ImportError:
-        return None
-    ledger = Ledger(person)
-    for row in rows:
-        ledger.add(
-            LedgerLine(
-                at=datetime.fromtimestamp(float(row["at"]), UTC),
-                to_owner=bool(row["to_owner"]),
-                reply=bool(row["reply"]),
-                initiation=bool(row["initiation"]),
-                channel=str(row["channel"]),
-            )
-        )
-    try:
-        return str(ledger.relationship(settings.openings.pacing).stage)
-    except Exception:  # the openings work may change its API; a summary still goes out
-        log.debug("relationship stage unavailable", exc_info=True)
-        return None
-
-
-def _relationships(
-    conn: sqlite3.Connection, end: float, start: float, settings: Settings
-) -> tuple[RelationshipChange, ...] | None:
-    if not table_exists(conn, "openings_exchanges"):
-        return None
-    people = [
-        str(r[0])
-        for r in conn.execute(
-            "SELECT DISTINCT person FROM openings_exchanges WHERE at >= ? AND at <= ?",
-            (start, end),
-        )
-    ]
-    changes = []
-    for person in people:
-        rows = conn.execute(
-            "SELECT * FROM openings_exchanges WHERE person = ? AND at <= ? ORDER BY at",
-            (person, end),
-        ).fetchall()
-        before_rows = [r for r in rows if float(r["at"]) < start]
-        after = _stage(rows, person, settings)
-        if after is None:
-            return None
-        before = _stage(before_rows, person, settings) or "stranger"
-        in_session = len(rows) - len(before_rows)
-        note = f"{in_session} exchange{'s' if in_session != 1 else ''} this session"
-        changes.append(RelationshipChange(person, before, after, note))
-    return tuple(changes)
-
-
-def openings_for(
-    conn: sqlite3.Connection,
-    session: dict[str, Any],
-    start: float,
-    end: float,
-    settings: Settings | None,
-) -> OpeningsPart:
-    """Read the openings found in the session's channel and time, and relationship moves."""
-    if not table_exists(conn, "openings_found"):
-        return OpeningsPart()
-    rows = conn.execute(
-        "SELECT at, person, kind, reason, outcome FROM openings_found "
-        "WHERE network = ? AND channel = ? AND at >= ? AND at <= ? ORDER BY at, id",
-        (session["network_name"], session["channel_name"], start, end),
-    ).fetchall()
-    openings = tuple(
-        OpeningItem(
-            at=datetime.fromtimestamp(float(r["at"]), UTC),
-            person=str(r["person"]),
-            kind=str(r["kind"]),
-            reason=str(r["reason"]),
-            outcome=_OUTCOMES.get(str(r["outcome"]), str(r["outcome"])),
-        )
-        for r in rows
-    )
-    relationships = _relationships(conn, end, start, settings) if settings else None
-    return OpeningsPart(openings, relationships)
-
+__all__ = ["UNASSIGNED", "minutes_for"]
 
 UNASSIGNED = "UNASSIGNED"
 """The person MeetBot files action items under when they name nobody present."""

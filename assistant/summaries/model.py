@@ -227,7 +227,10 @@ class Exchange:
 
 @dataclass(frozen=True, slots=True)
 class RelationshipChange:
-    """How the owner's relationship with someone moved (from the openings work, when present)."""
+    """How the owner's relationship with someone moved.
+
+    Only in summaries written before the openings plugin gave it as a section.
+    """
 
     person: str
     before: str
@@ -237,7 +240,10 @@ class RelationshipChange:
 
 @dataclass(frozen=True, slots=True)
 class OpeningItem:
-    """An opening Presence surfaced during the session, and what became of it."""
+    """An opening Presence surfaced during the session, and what became of it.
+
+    Only in summaries written before the openings plugin gave them as a section.
+    """
 
     at: datetime
     person: str
@@ -345,9 +351,11 @@ class Summary:
     """Decisions, actions and agreements said in the chat (MeetBot's stay in ``minutes``)."""
     exchanges: tuple[Exchange, ...] = ()
     relationship_changes: tuple[RelationshipChange, ...] | None = None
-    """``None``: relationship tracking is not available (no openings data)."""
+    """``None``: not available. The core no longer fills it: the openings plugin gives its
+    "Relationships" in ``sections``; it is kept, and shown, for documents written before."""
     openings: tuple[OpeningItem, ...] | None = None
-    """``None``: openings are not available; ``()``: none were surfaced."""
+    """``None``: not available; ``()``: none were surfaced. The core no longer fills it: the
+    openings plugin gives its "Openings" in ``sections``; kept, and shown, for older documents."""
     follow_ups: tuple[FollowUp, ...] = ()
     minutes: Minutes | None = None
     timeline: tuple[PersonActivity, ...] = ()

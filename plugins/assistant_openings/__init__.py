@@ -2,7 +2,8 @@
 
 The built-in ``openings`` plugin. Its engine lives in :mod:`assistant.openings`; the
 detectors are the small classes of this package, one module each. It answers ``!ready
-PERSON`` (is an ask welcome yet?) and ``!dismiss ID`` privately to the verified owner.
+PERSON`` (is an ask welcome yet?) and ``!dismiss ID`` privately to the verified owner, and
+gives each chat's summary its openings and the relationships that moved (:mod:`.summary`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from assistant import (
     Plugin,
     PluginConfig,
     PluginContext,
+    Summary,
+    SummarySection,
     command,
     hookimpl,
 )
@@ -31,6 +34,7 @@ from assistant_openings.lull import QuietAfterNotable
 from assistant_openings.ready import ReadyToAsk
 from assistant_openings.request import Request
 from assistant_openings.share import SharedWork
+from assistant_openings.summary import openings_sections
 from assistant_openings.unanswered import UnansweredQuestion
 
 __all__ = ["DETECTORS", "OpeningsConfig", "OpeningsPlugin"]
@@ -107,6 +111,11 @@ class OpeningsPlugin(Plugin):
     async def assistant_event(self, event: Event) -> None:
         """Feed every event to the engine, in order."""
         await self.runtime.handle(event)
+
+    @hookimpl
+    async def assistant_summary_sections(self, summary: Summary) -> list[SummarySection]:
+        """The chat's openings with what became of them, and the relationships that moved."""
+        return await openings_sections(self.ctx.db, summary, self.ctx.settings.openings.pacing)
 
     @hookimpl
     async def assistant_shutdown(self) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings, parse_settings
+from assistant.openings.store import MIGRATIONS
 from assistant.recorder import Recorder
 from assistant.sessions.store import close_session, open_session
 from assistant.storage.database import Database
@@ -152,6 +153,24 @@ async def record_scene(db: Database, *, analysed: bool = True, weeks_later: int 
     )
     await db.transaction(lambda conn: close_session(conn, session_id, end.timestamp()))
     return session_id
+
+
+async def store_openings(scene: Scene) -> None:
+    """Store two openings about Darren (one taken, one dismissed) as the plugin stores them."""
+    await scene.db.apply_migrations("plugin:openings", MIGRATIONS)  # as the host would
+    row = await scene.db.fetchone("SELECT person_id FROM identities WHERE nick = 'darren'")
+    assert row is not None
+    for number, (minutes, kind, outcome) in enumerate(
+        [(4, "unanswered_question", "taken"), (7, "shared_work", "dismissed")], 1
+    ):
+        at = (START + timedelta(minutes=minutes)).timestamp()
+        await scene.db.execute(
+            "INSERT INTO openings_found (id, person_id, person, kind, network, channel, nick, "
+            "message, at, found_at, score, parts, reason, angle, outcome) "
+            "VALUES (?, ?, 'Darren Rowse', ?, 'libera', '#bloggers', 'darren', '', ?, ?, 1.0, "
+            "'{}', 'a <b>reason</b>', '', ?)",
+            (number, row[0], kind, at, at, outcome),
+        )
 
 
 @pytest.fixture

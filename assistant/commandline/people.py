@@ -93,7 +93,6 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
 
 
 def _with_db(args: argparse.Namespace, work: Callable[[Settings, Database], Awaitable[T]]) -> T:
-
     settings = load_config(args.config)
 
     async def run() -> T:
@@ -115,13 +114,11 @@ def _cell(text: str) -> Text:
 
 
 async def _resolve(settings: Settings, db: Database, name: str) -> int | None:
-
     groups = configured_groups(settings)
     return await db.run_in_thread(lambda conn: resolve_person(conn, name, groups))
 
 
 async def _ranked(settings: Settings, db: Database, only: int | None = None) -> list[Notability]:
-
     watchlist = [(m.name, m.priority, m.identities) for m in settings.watchlist]
     owner = settings.owner.identities
     return await db.run_in_thread(
@@ -179,7 +176,6 @@ def cmd_people(args: argparse.Namespace, term: Terminal) -> int:
 
 
 def _merge(args: argparse.Namespace, term: Terminal) -> int:
-
     async def merge(settings: Settings, db: Database) -> int:
         first = await _resolve(settings, db, args.first)
         second = await _resolve(settings, db, args.second)
@@ -202,7 +198,6 @@ def _merge(args: argparse.Namespace, term: Terminal) -> int:
 
 
 def _split(args: argparse.Namespace, term: Terminal) -> int:
-
     async def split(settings: Settings, db: Database) -> int:
         person = await _resolve(settings, db, args.person)
         if person is None:

@@ -114,7 +114,6 @@ def cmd_replay(args: argparse.Namespace, term: Terminal) -> int:
 
 
 def _print_result(result: ReplayResult, console: Console, database: Path) -> None:
-
     if not result.played:
         console.print(
             f"Nothing to replay: all {result.events} events are already in {database} "

@@ -116,7 +116,6 @@ def cmd_catchup(args: argparse.Namespace, term: Terminal) -> int:
 
 
 async def _catchup(args: argparse.Namespace, term: Terminal) -> int:
-
     def fail(text: str) -> int:
         term.err.print(f"[bold red]Error[/] {escape(text)}", highlight=False, soft_wrap=True)
         return EXIT_USAGE
@@ -168,7 +167,6 @@ def cmd_brief(args: argparse.Namespace, term: Terminal) -> int:
 
 
 async def _brief(args: argparse.Namespace, term: Terminal) -> int:
-
     from assistant.summaries.brief import compose_brief, render_brief, upcoming_briefs
 
     settings = load_settings(args.config)
@@ -224,7 +222,6 @@ def cmd_summary(args: argparse.Namespace, term: Terminal) -> int:
 
 
 async def _summary(args: argparse.Namespace, term: Terminal) -> int:
-
     from assistant.summaries.compose import SessionNotFound, compose_summary, find_session
     from assistant.summaries.deliver import SUFFIXES, file_stem, render, write_atomic
 

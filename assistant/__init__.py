@@ -4,14 +4,15 @@ A plugin imports only from here (``from assistant import Plugin, command, ...``)
 These names are the supported surface: the events a plugin receives, the base class and
 context it is built with (and the ``Clock`` in it), the hook and command decorators, its
 key-value store and the database queries it may run, the ``Summary`` it adds sections to, and
-the openings contract (``Detector``, ``Notifier`` and what they take and give). Everything
-else under ``assistant.*`` is internal and may change without notice. The hooks themselves
+the openings contract (``Detector``, ``Notifier`` and every type they take, give or reach
+through their context). Everything else under ``assistant.*`` is internal and may change
+without notice. The hooks themselves
 are specified in ``assistant.hookspecs``, whose every type is one of these names.
 """
 
 from assistant.clock import Clock
 from assistant.commands import Command, CommandContext, command
-from assistant.config import ConfigError, Settings
+from assistant.config import ConfigError, OpeningsSettings, Settings
 from assistant.events import (
     ChannelEvent,
     Connected,
@@ -37,10 +38,12 @@ from assistant.events import (
 from assistant.hooks import HookResult, hookimpl
 from assistant.kvstore import JSONValue, KeyValueStore
 from assistant.openings.detector import Detector, DetectorContext
-from assistant.openings.notable import Notable
+from assistant.openings.interests import InterestMatch, InterestMatcher
+from assistant.openings.notable import Notable, NotableLookup
 from assistant.openings.notifiers import Notifier
-from assistant.openings.opening import Candidate, Opening
-from assistant.openings.room import Line, Observation
+from assistant.openings.opening import Candidate, Opening, ScoreParts
+from assistant.openings.pacing import Relationship
+from assistant.openings.room import Line, Observation, RoomView
 from assistant.people.privacy import opt_in, opt_out
 from assistant.plugins import Plugin, PluginConfig, PluginContext
 from assistant.storage.database import Database
@@ -63,6 +66,8 @@ __all__ = [
     "EventScheduled",
     "HookResult",
     "Identity",
+    "InterestMatch",
+    "InterestMatcher",
     "JSONValue",
     "KeyValueStore",
     "Line",
@@ -75,15 +80,20 @@ __all__ = [
     "MessageReceived",
     "NickChanged",
     "Notable",
+    "NotableLookup",
     "Notifier",
     "Observation",
     "Opening",
     "OpeningFound",
+    "OpeningsSettings",
     "Plugin",
     "PluginConfig",
     "PluginContext",
     "PluginFellBehind",
     "PresenceChanged",
+    "Relationship",
+    "RoomView",
+    "ScoreParts",
     "SeenRecord",
     "SessionEnded",
     "SessionStarted",

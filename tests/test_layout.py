@@ -5,8 +5,10 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.metadata
+import inspect
 import re
 import tomllib
+import typing
 from pathlib import Path
 
 import assistant
@@ -258,3 +260,40 @@ async def test_y(loop, lag, flags):
     assert "a" < "b"
 """
     assert timed_upper_bounds(behaviour) == []
+
+
+# --- the openings contract names only public types --------------------------------------------
+
+
+def _classes_in(hint: object) -> set[type]:
+    """The classes a type hint names, inside unions, generics and callables."""
+    found = {hint} if isinstance(hint, type) and typing.get_origin(hint) is None else set()
+    for arg in typing.get_args(hint):
+        found |= _classes_in(arg)
+    return found
+
+
+def _referenced(cls: type) -> set[type]:
+    """The ``assistant`` classes ``cls``'s fields and public methods take or give."""
+    public = {name: getattr(assistant, name) for name in assistant.__all__}
+    names = {**vars(inspect.getmodule(cls)), **public}
+    hints = [typing.get_type_hints(cls, names)]
+    for attr, member in inspect.getmembers(cls):
+        function = member.fget if isinstance(member, property) else member
+        if (attr == "__init__" or not attr.startswith("_")) and inspect.isfunction(function):
+            hints.append(typing.get_type_hints(function, names))
+    found = {c for hint in hints for value in hint.values() for c in _classes_in(value)}
+    return {c for c in found if c.__module__.split(".")[0] == "assistant"}
+
+
+def test_the_openings_contract_names_only_public_types() -> None:
+    # A detector or notifier author reaches these types through what the contract gives them
+    # (``self.ctx.room``, ``obs.stages``, ``opening.parts``): each must be public API too.
+    public = {getattr(assistant, name) for name in assistant.__all__}
+    contract = [
+        c for c in public if isinstance(c, type) and c.__module__.startswith("assistant.openings")
+    ]
+    assert assistant.DetectorContext in contract
+    for cls in contract:
+        hidden = sorted(f"{c.__module__}.{c.__name__}" for c in _referenced(cls) - public)
+        assert not hidden, f"{cls.__name__} refers to non-public {hidden}"

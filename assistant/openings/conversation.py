@@ -19,7 +19,7 @@ from typing import Literal
 
 from assistant.events import irc_casefold
 from assistant.openings.interests import words
-from assistant.openings.room import Line, Room
+from assistant.openings.room import Line, RoomView
 
 __all__ = [
     "DYAD_WINDOW",
@@ -66,7 +66,7 @@ class Stance:
         return "talking to the room"
 
 
-def _before(room: Room, line: Line) -> Iterator[Line]:
+def _before(room: RoomView, line: Line) -> Iterator[Line]:
     """The channel's remembered lines said before ``line``, newest first.
 
     Detectors also read a line again later (an unanswered question when its wait ends), when
@@ -82,7 +82,7 @@ def _before(room: Room, line: Line) -> Iterator[Line]:
     return (e for e in newest if e.at <= line.at)
 
 
-def _targets(room: Room, line: Line) -> list[str]:
+def _targets(room: RoomView, line: Line) -> list[str]:
     """Whom a line is directed at: the nicks it names and the authors of lines it replies to."""
     me = irc_casefold(line.nick)
     found: list[str] = []
@@ -96,7 +96,7 @@ def _targets(room: Room, line: Line) -> list[str]:
     return found
 
 
-def partners_of(room: Room, line: Line, window: float) -> list[str]:
+def partners_of(room: RoomView, line: Line, window: float) -> list[str]:
     """The people ``line``'s author exchanged lines with in the last ``window`` seconds.
 
     An exchange is a line of the author directed at someone (named or replied to), or
@@ -123,7 +123,7 @@ def partners_of(room: Room, line: Line, window: float) -> list[str]:
     return found
 
 
-def _speakers(room: Room, line: Line, window: float) -> set[str]:
+def _speakers(room: RoomView, line: Line, window: float) -> set[str]:
     """Who (case-folded) spoke in the line's channel within ``window`` before it."""
     since = line.at - timedelta(seconds=window)
     found: set[str] = set()
@@ -134,7 +134,7 @@ def _speakers(room: Room, line: Line, window: float) -> set[str]:
     return found
 
 
-def _thread_people(room: Room, line: Line, window: float) -> set[str]:
+def _thread_people(room: RoomView, line: Line, window: float) -> set[str]:
     """Who spoke in the line's thread (by the analyzer's thread id) within ``window``."""
     people = {irc_casefold(line.nick)}
     if not line.thread:
@@ -159,7 +159,7 @@ def about_themselves(line: Line) -> bool:
     return bool(_FIRST_PERSON & set(line.text.casefold().split()))
 
 
-def _asker_before(room: Room, line: Line, window: float) -> str | None:
+def _asker_before(room: RoomView, line: Line, window: float) -> str | None:
     """The member whose question an undirected question of the author follows up, if any.
 
     A helper's "which version?" or "what is this?" just after a member asked for help is
@@ -184,7 +184,7 @@ def _asker_before(room: Room, line: Line, window: float) -> str | None:
     return None
 
 
-def at_pace(room: Room, line: Line, seconds: float) -> float:
+def at_pace(room: RoomView, line: Line, seconds: float) -> float:
     """``seconds``, or three of the channel's usual gaps between lines before ``line`` if longer.
 
     Time runs at the channel's pace: five minutes for an answer is quick in a support forum
@@ -198,7 +198,7 @@ def at_pace(room: Room, line: Line, seconds: float) -> float:
     return max(seconds, _PACE_GAPS * gap)
 
 
-def stance(room: Room, line: Line, window: float) -> Stance:
+def stance(room: RoomView, line: Line, window: float) -> Stance:
     """Where ``line`` stands: answering one person, in a discussion, asking or telling the room.
 
     ``window`` is the conversation window (seconds). A line directed at several people who
@@ -342,7 +342,7 @@ def content_words(text: str) -> set[str]:
     return {w for w in words(text) if len(w) >= 4 and w not in _EVERYDAY}
 
 
-def own_business(room: Room, line: Line, question: Line, window: float) -> bool:
+def own_business(room: RoomView, line: Line, question: Line, window: float) -> bool:
     """Whether ``line``, tied to a room ``question`` by a name or a reply link, is about
     something else.
 
@@ -369,7 +369,7 @@ def own_business(room: Room, line: Line, question: Line, window: float) -> bool:
     return _takes_up_earlier(room, line, question, said)
 
 
-def _takes_up_earlier(room: Room, line: Line, question: Line, said: set[str]) -> bool:
+def _takes_up_earlier(room: RoomView, line: Line, question: Line, said: set[str]) -> bool:
     """Whether ``line`` shares words with a line the asker directed at its author before."""
     me = irc_casefold(line.nick)
     asker = irc_casefold(question.nick)
@@ -383,7 +383,7 @@ def _takes_up_earlier(room: Room, line: Line, question: Line, said: set[str]) ->
     return False
 
 
-def answered(room: Room, line: Line, within: timedelta, window: float, quiet: int = 10) -> bool:
+def answered(room: RoomView, line: Line, within: timedelta, window: float, quiet: int = 10) -> bool:
     """Whether someone else took ``line`` up within ``within`` of it.
 
     Taken up: someone replied to it or addressed its author (the engine marks those),

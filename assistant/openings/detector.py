@@ -2,8 +2,9 @@
 
 A detector never sends anything and never decides alone: it returns
 :class:`~assistant.openings.opening.Candidate` objects and the engine scores them, applies
-the policy, stores and notifies. Detectors read the engine's :class:`Room` and the run's
-:class:`DetectorContext`; they keep whatever else they need on themselves.
+the policy, stores and notifies. Detectors read the run's :class:`DetectorContext` (the
+engine's room through a :class:`~assistant.openings.room.RoomView`); they keep whatever else
+they need on themselves.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from assistant.openings.interests import InterestMatcher
 from assistant.openings.notable import Notable, NotableLookup
 from assistant.openings.opening import Candidate
 from assistant.openings.pacing import Relationship
-from assistant.openings.room import Line, Observation, Room
+from assistant.openings.room import Line, Observation, RoomView
 
 __all__ = ["Detector", "DetectorContext"]
 
@@ -29,7 +30,7 @@ class DetectorContext:
     """What every detector may consult."""
 
     settings: OpeningsSettings
-    room: Room
+    room: RoomView
     notability: NotableLookup
     interests: InterestMatcher
     relationship: Callable[[str], Relationship]

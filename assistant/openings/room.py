@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter, deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from assistant.events import Identity, MessageAnalyzed, irc_casefold
 from assistant.openings.notable import Notable
 from assistant.openings.pacing import Relationship
 
-__all__ = ["Line", "Observation", "Room"]
+__all__ = ["Line", "Observation", "Room", "RoomView"]
 
 _KEEP = 500  # lines remembered per channel
 # A learned interest is a word or phrase (no symbols, not a nick-like fragment) that says
@@ -94,8 +96,49 @@ def channel_key(network: str, channel: str) -> tuple[str, str]:
     return network, irc_casefold(channel)
 
 
+class RoomView(Protocol):
+    """What a detector may read of the engine's memory of recent chat (``ctx.room``).
+
+    Channels are named by network and channel name, as in the events; the remembered lines
+    of a channel are its latest few hundred, oldest first.
+    """
+
+    @property
+    def by_key(self) -> Mapping[str, Line]:
+        """Every remembered line by its key (``Line.key``; a reply link names one)."""
+        ...
+
+    def recent(self, network: str, channel: str) -> Sequence[Line]:
+        """The remembered lines of a channel, oldest first."""
+        ...
+
+    def count_since(self, network: str, channel: str, since: datetime) -> int:
+        """How many lines the channel had since ``since``."""
+        ...
+
+    def last_line(self, network: str, channel: str) -> Line | None:
+        """The channel's latest line."""
+        ...
+
+    def owner_present(self, network: str, channel: str) -> bool:
+        """Whether the owner is in the channel (joined, or seen speaking there)."""
+        ...
+
+    def is_owner_nick(self, network: str, nick: str) -> bool:
+        """Whether ``nick`` is the owner's current nick on ``network``."""
+        ...
+
+    def owner_in_conversation(self, line: Line, now: datetime, window: float) -> bool:
+        """Whether the owner spoke in ``line``'s conversation within ``window`` seconds."""
+        ...
+
+    def learned_interests(self, minimum: int, channel: str = "") -> list[str]:
+        """Topics the owner mentioned at least ``minimum`` times (none when ``minimum`` is 0)."""
+        ...
+
+
 class Room:
-    """The engine's memory of recent chat, read by detectors."""
+    """The engine's memory of recent chat: the one :class:`RoomView` detectors read."""
 
     def __init__(self) -> None:
         self.lines: dict[tuple[str, str], deque[Line]] = {}

@@ -46,6 +46,9 @@ NETWORK = "soaknet"
 WEEK = timedelta(days=7)
 WINDOW_HOURS = 3  # each channel is busy twice a day for this long, quiet otherwise
 PEOPLE_PER_CHANNEL = 60
+OWNER = "owner"
+WATCHED = "p00u01"
+"""The one watched member; now and then they speak to the owner, which surfaces openings."""
 GROWTH_LIMIT_MB = 50.0
 SUMMARY_LIMIT_S = 1.0
 _TEXT = (
@@ -126,6 +129,8 @@ class Week:
                 text = " ".join(rng.choices(_WORDS, k=rng.randint(4, 14)))
                 if rng.random() < 0.1:
                     text += "?"
+                if speaker == WATCHED and rng.random() < 0.2:
+                    text = f"{OWNER}: {text}?"  # the watched member turns to the owner: an opening
                 said += 1
                 yield MessageReceived(
                     platform="irc",
@@ -229,9 +234,9 @@ async def soak(messages: int, channels: int, every: int, console: Console) -> bo
         settings = parse_settings(
             {
                 "storage": {"path": str(db_path)},
-                "owner": {"identities": [{"platform": "irc", "account": "owner"}]},
+                "owner": {"identities": [{"platform": "irc", "account": OWNER}], "nicks": [OWNER]},
                 "watchlist": [
-                    {"name": "p00u01", "identities": [{"platform": "irc", "nick": "p00u01"}]}
+                    {"name": WATCHED, "identities": [{"platform": "irc", "nick": WATCHED}]}
                 ],
                 "openings": {"notify": ["dm"]},
                 "summaries": {"folder": str(Path(folder) / "summaries"), "formats": ["md"]},

@@ -5,7 +5,9 @@ the store ``bench/queries.py`` builds (by default 1,000,000 messages from 5,000 
 ``--people`` counts identities, one in ten of them a second nick of the person before it —
 over 200 weekly sessions, with every session's attendance worked out by the tracker's own
 code), then adds what the Now page reads: 150 people in ``#aussie`` right now, a session
-under way there, and 100 pending openings. Then it times, in the same run:
+under way there, and 100 pending openings; and an analysis of every message (one to three
+topics from a small vocabulary, a link in one line of fifty), which the Person page's
+topics by week and links read. Then it times, in the same run:
 
 - each page, as the time the dashboard's ASGI application takes from the request to the
   last byte of the response (server-side: no socket, no browser), with the access token in
@@ -30,6 +32,7 @@ import argparse
 import asyncio
 import gc
 import importlib.util
+import json
 import random
 import sqlite3
 import tempfile
@@ -78,6 +81,35 @@ def _settings(path: Path) -> Any:
             ],
         }
     )
+
+
+TOPICS = [f"topic {n}" for n in range(60)]
+
+
+def add_analyses(path: Path, seed: int) -> int:
+    """An analysis row for every message: its topics and, now and then, a link."""
+    rng = random.Random(seed + 3)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        ids = [row[0] for row in conn.execute("SELECT id FROM messages")]
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO message_analyses (message_id, key, topics, links, analyzed_at) "
+            "VALUES (?, ?, ?, ?, 0)",
+            (
+                (
+                    message,
+                    f"m{message}",
+                    json.dumps(rng.sample(TOPICS, rng.randint(1, 3))),
+                    json.dumps([f"https://example.org/{message}"] if rng.random() < 0.02 else []),
+                )
+                for message in ids
+            ),
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return len(ids)
 
 
 def add_now(path: Path, identities: int, seed: int) -> None:
@@ -318,9 +350,10 @@ def main() -> None:
         asyncio.run(migrate())
         began = time.perf_counter()
         bench_queries.build(path, args.messages, args.people, args.sessions, args.seed)
+        analysed = add_analyses(path, args.seed)
         console.print(
-            f"built {args.messages:,} messages, {args.people:,} identities, "
-            f"{args.sessions} sessions in {time.perf_counter() - began:.1f} s"
+            f"built {args.messages:,} messages ({analysed:,} analysed), {args.people:,} "
+            f"identities, {args.sessions} sessions in {time.perf_counter() - began:.1f} s"
         )
         results, (made, took) = asyncio.run(measure(path, args))
         console.print(

@@ -81,7 +81,7 @@ async def until_count(dsn: str, expect: int) -> int:
     async with await Database.open_postgresql(dsn) as db:
         # Other processes write: there is nothing to wait on but the rows themselves.
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(60):
+            async with asyncio.timeout(180):
                 while count < expect:
                     row = await db.fetchone("SELECT count(*) FROM messages")
                     count = int(row[0]) if row is not None else 0
@@ -94,7 +94,9 @@ async def talk(server: NgircdServer, network: str) -> list[SimulatedMember]:
     members = [await SimulatedMember.connect(server.host, server.port, nick) for nick in MEMBERS]
     for member in members:
         await member.join("#chat")
-    await members[0].wait_for(r":presence!\S+ JOIN :?#chat", timeout=60)
+    # Only stops a hang: two instances start their analysis workers at once, which takes
+    # minutes on a busy machine.
+    await members[0].wait_for(r":presence!\S+ JOIN :?#chat", timeout=300)
 
     async def say_lines(member: SimulatedMember, nick: str) -> None:
         for number in range(LINES):

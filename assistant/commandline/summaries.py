@@ -116,15 +116,11 @@ def cmd_catchup(args: argparse.Namespace, term: Terminal) -> int:
 
 
 async def _catchup(args: argparse.Namespace, term: Terminal) -> int:
-    def fail(text: str) -> int:
-        term.err.print(f"[bold red]Error[/] {escape(text)}", highlight=False, soft_wrap=True)
-        return EXIT_USAGE
-
     settings = load_settings(args.config)
     zone = ZoneInfo(settings.summaries.timezone)
     path = missing_history(settings)
     if path is not None:
-        return fail(
+        return term.fail(
             f"no database at {path}: nothing was recorded yet "
             f"(check [storage] path in {args.config})"
         )
@@ -137,7 +133,7 @@ async def _catchup(args: argparse.Namespace, term: Terminal) -> int:
                 db, settings, network=args.network, channel=args.channel, start=start, end=end
             )
     except CatchupError as exc:
-        return fail(str(exc))
+        return term.fail(str(exc))
     if args.json:
         term.json(catchup_json(catchup))
     if catchup.summary.messages:
@@ -152,13 +148,11 @@ async def _catchup(args: argparse.Namespace, term: Terminal) -> int:
         else "nothing was recorded there before it either"
     )
     first, last = (start.astimezone(zone), end.astimezone(zone))
-    term.err.print(
-        f"[bold red]Error[/] nothing was said in {escape(catchup.summary.session.channel)} "
-        f"from {first:%Y-%m-%dT%H:%M} to {last:%Y-%m-%dT%H:%M}; {escape(hint)}",
-        highlight=False,
-        soft_wrap=True,
+    return term.fail(
+        f"nothing was said in {catchup.summary.session.channel} "
+        f"from {first:%Y-%m-%dT%H:%M} to {last:%Y-%m-%dT%H:%M}; {hint}",
+        EXIT_NOTHING,
     )
-    return EXIT_NOTHING
 
 
 def cmd_brief(args: argparse.Namespace, term: Terminal) -> int:
@@ -179,16 +173,10 @@ async def _brief(args: argparse.Namespace, term: Terminal) -> int:
     ]
     if len(networks) != 1:
         where = "no configured network has" if not networks else "several networks have"
-        term.err.print(
-            f"[bold red]Error[/] {where} the channel {escape(args.channel)}; "
-            "name one with --network",
-            highlight=False,
-        )
-        return EXIT_USAGE
+        return term.fail(f"{where} the channel {args.channel}; name one with --network")
     path = missing_history(settings)
     if path is not None:
-        term.err.print(f"[bold red]Error[/] no database at {escape(str(path))}", highlight=False)
-        return EXIT_USAGE
+        return term.fail(f"no database at {path}")
     now = datetime.now(UTC)
     before = max(settings.summaries.brief_before, 1)
     upcoming = [
@@ -228,12 +216,10 @@ async def _summary(args: argparse.Namespace, term: Terminal) -> int:
     settings = load_settings(args.config)
     path = missing_history(settings)
     if path is not None:
-        term.err.print(
-            f"[bold red]Error[/] no database at {escape(str(path))}: nothing was recorded yet "
-            f"(check [storage] path in {escape(str(args.config))})",
-            highlight=False,
+        return term.fail(
+            f"no database at {path}: nothing was recorded yet "
+            f"(check [storage] path in {args.config})"
         )
-        return EXIT_USAGE
     formats = args.formats or ["md"]
     async with await Database.open_settings(settings) as db:
         host = None
@@ -261,8 +247,7 @@ async def _summary(args: argparse.Namespace, term: Terminal) -> int:
                 db, session_id, settings, call=host.call if host else None
             )
         except SessionNotFound as exc:
-            term.err.print(f"[bold red]Error[/] {escape(str(exc))}", highlight=False)
-            return EXIT_USAGE
+            return term.fail(str(exc))
         finally:
             if host is not None:
                 await host.stop()

@@ -19,11 +19,20 @@ __all__ = [
 ]
 
 # By key first (the case-folded IRC nick, or a Discord user id), else by display nick; the
-# most recent identity wins when several Discord users share a display name.
+# most recent identity wins when several Discord users share a display name. Two branches,
+# each read through its index ((network_id, key), (network_id, nick COLLATE NOCASE)): as one
+# `key = ? OR nick = ?` joined to networks, PostgreSQL read every identity.
 _FIND_PERSON = """
-SELECT i.person_id FROM identities AS i JOIN networks AS n ON n.id = i.network_id
-WHERE n.name = :network AND (i.key = :key OR i.nick = :nick COLLATE NOCASE)
-ORDER BY i.key = :key DESC, i.id DESC
+SELECT person_id FROM (
+    SELECT i.person_id, 1 AS exact, i.id FROM identities AS i
+    JOIN networks AS n ON n.id = i.network_id
+    WHERE n.name = :network AND i.key = :key
+    UNION ALL
+    SELECT i.person_id, 0, i.id FROM identities AS i
+    JOIN networks AS n ON n.id = i.network_id
+    WHERE n.name = :network AND i.nick = :nick COLLATE NOCASE
+) AS found
+ORDER BY exact DESC, id DESC
 LIMIT 1
 """
 

@@ -11,7 +11,7 @@ import pytest
 from assistant.people.merging import merge_persons, split_identity
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
-from assistant.storage.people import forget_person, person_id_for
+from assistant.storage.people import find_person, forget_person, person_id_for
 from assistant.testing.factories import ChatScript
 
 NET = "libera"
@@ -201,3 +201,36 @@ async def test_forgetting_reaches_derived_data_that_names_the_person(db: Databas
     assert (left["m4"]["reply_to"], left["m4"]["thread"]) == ('["m2"]', "")
     for table in ("people_merges", "people_merge_identities", "people_kept_apart"):
         assert everything[table] == [], table
+
+
+async def test_finding_a_person_on_postgresql_reads_identities_through_their_indexes(
+    postgres_dsn: str,
+) -> None:
+    # With a network's identities counted by ANALYZE, the lookup by key or nick must not read
+    # them all: a join on networks around `key = ? OR nick = ?` gave PostgreSQL no indexed plan.
+    async with await Database.open_postgresql(postgres_dsn) as db:
+        await db.execute("INSERT INTO networks (id, name, platform) VALUES (1, ?, 'irc')", (NET,))
+        await db.transaction(
+            lambda conn: conn.executemany(
+                "INSERT INTO identities (platform, network_id, key, nick, first_seen) "
+                "VALUES ('irc', 1, ?, ?, 0)",
+                [(f"user{i}", f"User{i}") for i in range(3000)],
+            )
+        )
+        await db.execute("ANALYZE identities")
+
+        def seq_scans(conn: sqlite3.Connection) -> int:
+            # This backend's counts not yet sent to the statistics: the lookup's own scans.
+            row = conn.execute(
+                "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'identities'"
+            ).fetchone()
+            return int(row[0])
+
+        def find_and_count_scans(conn: sqlite3.Connection) -> tuple[int | None, int]:
+            before = seq_scans(conn)
+            person = find_person(conn, NET, "USER17")
+            return person, seq_scans(conn) - before
+
+        person, scans = await db.transaction(find_and_count_scans)
+        assert person == await person_id_for(db, NET, "user17") and person is not None
+        assert scans == 0

@@ -26,6 +26,7 @@ from assistant.config import load_settings
 from assistant.importers.progress import import_progress
 from assistant.recorder import Recorder
 from assistant.storage.database import Database, MigrationError
+from assistant.storage.writer import StorageError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -152,17 +153,6 @@ def cmd_import(args: argparse.Namespace, term: Terminal) -> int:
 
     zone = args.timezone
     settings = load_settings(args.config)
-    if settings.storage.backend != "sqlite":
-        # The importer's SQL is still SQLite's (last_insert_rowid, json_each): issue 34.
-        term.err.print(
-            f'{args.config}: [storage] backend = "{settings.storage.backend}": presence '
-            "import does not write to PostgreSQL yet; import into an SQLite file (with a "
-            'config whose [storage] backend is "sqlite")',
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
-        return EXIT_CONFIG
     files, missing = _expand(args.paths)
     for problem in missing:
         term.err.print(problem, highlight=False, markup=False)
@@ -190,7 +180,7 @@ def cmd_import(args: argparse.Namespace, term: Terminal) -> int:
     )
     try:
         reports = asyncio.run(_import(settings, files, options, term.out))
-    except (MigrationError, sqlite3.Error) as exc:
+    except (MigrationError, sqlite3.Error, ConnectionError, StorageError) as exc:
         term.err.print(f"cannot open the database: {exc}", highlight=False, markup=False)
         return EXIT_FAILURE
     failed = bool(missing)
@@ -237,11 +227,9 @@ async def _import(
     reports = []
     with import_progress(console) as progress:
         task = progress.add_task("importing", total=sum(sizes) or 1, files=len(files))
-        async with await Database.open(
-            settings.resolve(storage.path),
-            batch_size=max(storage.batch_size, 2000),
-            flush_interval=storage.flush_interval,
-        ) as db:
+        # Big batches whichever the backend: an import is one long burst of writes.
+        bulk = storage.model_copy(update={"batch_size": max(storage.batch_size, 2000)})
+        async with await Database.open_configured(bulk, settings.resolve(storage.path)) as db:
             recorder = Recorder(db, ignore=settings.ignore, private_channels=private)
             done = lines_before = 0
             for number, (path, size) in enumerate(zip(files, sizes, strict=True), 1):

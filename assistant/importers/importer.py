@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -30,6 +29,8 @@ from assistant.events import (
     NickChanged,
     TopicChanged,
 )
+from assistant.importers.digests import digest as digest_of
+from assistant.importers.digests import identity_digest, known_digests, message_digest
 from assistant.importers.formats import LogFormat, detect_format, format_named, score_formats
 from assistant.importers.reading import LogFile, read_log
 from assistant.importers.scene import BadLine, LogCalendar, MissingDate, Scene, date_from_name
@@ -47,19 +48,6 @@ KEEP_PROBLEMS = 20
 _CHUNK = 2000  # events checked against earlier imports with one query
 _MAX_PENDING = 50_000  # writes queued before the importer waits for the writer
 
-_NETWORK_ID = "(SELECT id FROM networks WHERE name = ?2)"
-_MESSAGE_DIGEST = (
-    "INSERT OR IGNORE INTO imported_events (at, digest, message_id) "
-    "VALUES (?2, ?1, last_insert_rowid())"
-)
-_IDENTITY_DIGEST = (
-    "INSERT OR IGNORE INTO imported_events (at, digest, identity_id) "
-    f"SELECT ?4, ?1, id FROM identities WHERE network_id = {_NETWORK_ID} AND key = ?3"
-)
-_KNOWN_DIGESTS = (
-    "SELECT e.digest FROM json_each(?) AS j JOIN imported_events AS e "
-    "ON e.at = json_extract(j.value, '$[0]') AND e.digest = json_extract(j.value, '$[1]')"
-)
 _IMPORTED_FILE = "SELECT path, format, network, imported_at FROM import_files WHERE sha256 = ?"
 _RECORD_FILE = (
     "INSERT OR IGNORE INTO import_files (sha256, path, format, network, channel, lines, "
@@ -220,11 +208,6 @@ def _read_and_hash(path: Path) -> tuple[LogFile, str]:
     return log, hashlib.sha256(log.data).hexdigest()
 
 
-def _digest(key: str, occurrence: int) -> str:
-    data = f"{key}\x1f{occurrence}".encode("utf-8", errors="surrogatepass")
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
 class LogImporter:
     """Imports log files into one database through one recorder."""
 
@@ -362,7 +345,7 @@ class LogImporter:
                 keyed.append((event, at, None))
                 continue
             occurrence = counts[key] = counts.get(key, 0) + 1
-            keyed.append((event, at, _digest(key, occurrence)))
+            keyed.append((event, at, digest_of(key, occurrence)))
         known = await self._known([(at, digest) for _, at, digest in keyed if digest is not None])
         record, submit, skips = (
             self._recorder.record,
@@ -383,9 +366,9 @@ class LogImporter:
                 continue
             if isinstance(event, MessageReceived):
                 if not skips(event.actor):  # else not recorded: no row for a digest to refer to
-                    submit((_MESSAGE_DIGEST, (digest, at)))
+                    submit(message_digest(self._db, digest, at))
             elif isinstance(event, ChannelEvent | NickChanged) and not skips(event.actor):
-                submit((_IDENTITY_DIGEST, (digest, event.network, event.actor.key, at)))
+                submit(identity_digest(digest, event.network, event.actor.key, at))
         report.events += len(keyed)
         report.recorded += recorded
         report.duplicates += duplicates
@@ -401,5 +384,4 @@ class LogImporter:
             self._check_known = row is not None
         if not self._check_known or not digests:
             return set()
-        rows = await self._db.fetchall(_KNOWN_DIGESTS, (json.dumps(digests),))
-        return {row[0] for row in rows}
+        return await known_digests(self._db, digests)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
-from datetime import date
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,6 @@ from assistant.recorder import Recorder
 from assistant.storage.database import Database
 from assistant.storage.people import forget_person, person_id_for
 from assistant.testing.cli import run_presence
-from assistant.testing.database import temporary_database
 
 FIXTURES = Path(__file__).parent / "fixtures"
 IRSSI = FIXTURES / "#presence.2021-04-12.log"
@@ -23,8 +22,9 @@ MEETING = FIXTURES / "weekly.2021-04-12-20.00.log.txt"
 
 
 @pytest.fixture
-async def db() -> AsyncIterator[Database]:
-    async with temporary_database() as database:
+async def db(open_database: Callable[..., Awaitable[Database]]) -> AsyncIterator[Database]:
+    """A fresh database on each backend (SQLite, PostgreSQL)."""
+    async with await open_database() as database:
         yield database
 
 
@@ -116,8 +116,11 @@ async def test_a_log_without_dates_asks_for_one(db: Database, tmp_path: Path) ->
     assert "--date YYYY-MM-DD" in report.error and report.recorded == 0
     dated = await run_import(db, log, day=date(2022, 3, 4))
     assert dated.recorded == 2 and dated.error == ""
-    rows = await db.fetchall("SELECT datetime(at, 'unixepoch') FROM messages ORDER BY id")
-    assert [row[0] for row in rows] == ["2022-03-04 23:59:00", "2022-03-05 00:00:30"]
+    rows = await db.fetchall("SELECT at FROM messages ORDER BY id")
+    assert [datetime.fromtimestamp(row[0], UTC) for row in rows] == [
+        datetime(2022, 3, 4, 23, 59, tzinfo=UTC),
+        datetime(2022, 3, 5, 0, 0, 30, tzinfo=UTC),
+    ]
 
 
 async def test_forgetting_a_person_removes_their_import_traces(db: Database) -> None:

@@ -1,12 +1,14 @@
-"""Commands that cannot work on a PostgreSQL history yet say so and what to do instead."""
+"""Commands on a PostgreSQL history: import writes there; backup and restore point to pg_dump."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from assistant.commandline import main
+from assistant.storage.database import Database
 
 CONFIG = """
 [storage]
@@ -40,12 +42,30 @@ def test_backup_and_restore_point_to_pg_dump(
     assert not (config.parent / "presence.sqlite3").exists()
 
 
-def test_import_says_it_writes_to_sqlite_only(
-    config: Path, capsys: pytest.CaptureFixture[str]
+def test_import_writes_to_postgresql_and_adds_nothing_the_second_time(
+    config: Path,
+    postgres_dsn: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    log = config.parent / "#chat.log"
-    log.write_text("--- Log opened Sun May 05 09:00:00 2024\n", encoding="utf-8")
+    monkeypatch.setenv("PRESENCE_TEST_DSN", postgres_dsn)
+    log = config.parent / "#chat.2024-05-05.log"
+    log.write_text("09:00 <ann> hello\n09:01 * bo waves\n09:02 <ann> bye\n", encoding="utf-8")
     code, out = run(capsys, "import", str(log), "-c", str(config))
-    assert code == 2
-    assert "import does not write to PostgreSQL yet" in " ".join(out.split())
+    assert code == 0, out
+    assert out.strip().splitlines()[-1].startswith("import: files=1 lines=3 recorded=3 ")
+    log.write_text(log.read_text(encoding="utf-8") + "09:03 <bo> later\n", encoding="utf-8")
+    code, out = run(capsys, "import", str(log), "-c", str(config))
+    assert code == 0, out
+    assert "recorded=1 duplicates=3" in out.strip().splitlines()[-1]
+
+    async def rows() -> list[tuple[object, ...]]:
+        async with await Database.open_postgresql(postgres_dsn) as db:
+            found = await db.fetchall(
+                "SELECT m.text, count(e.digest) FROM messages AS m "
+                "LEFT JOIN imported_events AS e ON e.message_id = m.id GROUP BY m.id ORDER BY m.id"
+            )
+            return [tuple(row) for row in found]
+
+    assert asyncio.run(rows()) == [("hello", 1), ("waves", 1), ("bye", 1), ("later", 1)]
     assert not (config.parent / "presence.sqlite3").exists()

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -30,7 +29,9 @@ from typing import TYPE_CHECKING, Any
 from assistant.config import Settings
 from assistant.connectors.replay.translate import ReplayError, read_replay
 from assistant.events import ChannelEvent, Event, MessageReceived, NickChanged
-from assistant.importers.importer import DEFAULT_NETWORK, _base_key, _digest
+from assistant.importers.digests import digest as digest_of
+from assistant.importers.digests import identity_digest, known_digests, message_digest
+from assistant.importers.importer import DEFAULT_NETWORK, _base_key
 from assistant.sessions.queries import SessionSummary, recent_sessions
 from assistant.storage.database import Database
 
@@ -40,19 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["ReplayOptions", "ReplayResult", "replay_logs"]
 
 _RUN_OUT_STEPS = 10_000  # bound on the steps taken after the last line
-_KNOWN = (
-    "SELECT e.digest FROM json_each(?) AS j JOIN imported_events AS e "
-    "ON e.at = json_extract(j.value, '$[0]') AND e.digest = json_extract(j.value, '$[1]')"
-)
-_MESSAGE_DIGEST = (
-    "INSERT OR IGNORE INTO imported_events (at, digest, message_id) "
-    "VALUES (?2, ?1, last_insert_rowid())"
-)
-_IDENTITY_DIGEST = (
-    "INSERT OR IGNORE INTO imported_events (at, digest, identity_id) "
-    "SELECT ?4, ?1, i.id FROM identities AS i JOIN networks AS n ON n.id = i.network_id "
-    "WHERE n.name = ?2 AND i.key = ?3"
-)
 _LAST_SESSION = "SELECT coalesce(max(id), 0) FROM sessions"
 _OPEN_UNTIL = "SELECT max(planned_end) FROM sessions WHERE status = 'active' AND id > ?"
 
@@ -140,7 +128,7 @@ def _digests(events: Sequence[Event]) -> list[str | None]:
             digests.append(None)
             continue
         counts[key] += 1
-        digests.append(_digest(key, counts[key]))
+        digests.append(digest_of(key, counts[key]))
     return digests
 
 
@@ -150,11 +138,7 @@ async def _known(db: Database, events: Sequence[Event], digests: Sequence[str | 
         for event, digest in zip(events, digests, strict=True)
         if digest is not None
     ]
-    known: set[str] = set()
-    for start in range(0, len(pairs), 2000):
-        rows = await db.fetchall(_KNOWN, (json.dumps(pairs[start : start + 2000]),))
-        known.update(row[0] for row in rows)
-    return known
+    return await known_digests(db, pairs)
 
 
 async def replay_logs(
@@ -174,8 +158,7 @@ async def replay_logs(
     if not events:
         raise ReplayError(f"{', '.join(map(str, paths))}: no lines to replay")
     digests = [digest for found in files for digest in _digests(found)]
-    storage = settings.storage
-    async with await Database.open(settings.resolve(storage.path)) as db:
+    async with await Database.open_settings(settings) as db:
         known = await _known(db, events, digests)
         row = await db.fetchone(_LAST_SESSION)
         last_session = int(row[0]) if row is not None else 0
@@ -229,9 +212,9 @@ async def replay_logs(
         at = event.timestamp.timestamp()
         submit = assistant.db.writer.submit
         if isinstance(event, MessageReceived):
-            submit((_MESSAGE_DIGEST, (digest, at)))
+            submit(message_digest(assistant.db, digest, at))
         else:
-            submit((_IDENTITY_DIGEST, (digest, event.network, event.actor.key, at)))
+            submit(identity_digest(digest, event.network, event.actor.key, at))
 
     replay = Replay(
         settings,
@@ -257,7 +240,7 @@ async def replay_logs(
         summaries = assistant.plugins.instance("summaries")
         for done in getattr(summaries, "delivered", []):
             result.delivered.extend(done)
-    async with await Database.open(settings.resolve(storage.path)) as db:
+    async with await Database.open_settings(settings) as db:
         found = await recent_sessions(db, limit=1_000_000)
     result.sessions = sorted((s for s in found if s.id > last_session), key=lambda s: s.id)
     result.seconds = time.monotonic() - started

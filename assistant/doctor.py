@@ -7,6 +7,7 @@ user passes ``--online``; secrets are looked up by variable name and never print
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import socket
@@ -56,7 +57,7 @@ def run_doctor(console: Console, config: Path | None, *, online: bool = False) -
         checks += [
             _networks(settings, online),
             _secrets(settings),
-            _database(settings),
+            _database(settings, online),
             _discord(settings),
         ]
     checks.append(_ircd())
@@ -224,15 +225,19 @@ def _reach(network: NetworkSettings) -> tuple[str, str] | None:
 
 def secret_names(settings: Settings) -> list[str]:
     """The environment variables the configuration names for its secrets, in file order."""
-    names = [
-        name
-        for network in settings.networks.values()
-        for name in [
-            network.sasl_password_env,
-            network.token_env,
-            *(c.key_env for c in network.channels),
+    names = (
+        [settings.storage.dsn_env]
+        + [
+            name
+            for network in settings.networks.values()
+            for name in [
+                network.sasl_password_env,
+                network.token_env,
+                *(c.key_env for c in network.channels),
+            ]
         ]
-    ] + [settings.openings.webhook_url_env, settings.summaries.webhook_url_env]
+        + [settings.openings.webhook_url_env, settings.summaries.webhook_url_env]
+    )
     return list(dict.fromkeys(name for name in names if name is not None))
 
 
@@ -252,9 +257,12 @@ def _secrets(settings: Settings) -> Iterator[Finding]:
         yield Finding("ok", f"secrets: {', '.join(names)} set (values not shown)")
 
 
-def _database(settings: Settings) -> Iterator[Finding]:
+def _database(settings: Settings, online: bool) -> Iterator[Finding]:
     from assistant.storage.database import CORE_NAMESPACE, core_migrations
 
+    if settings.storage.backend == "postgresql":
+        yield from _postgresql(settings, online)
+        return
     path = settings.resolve(settings.storage.path)
     latest = len(core_migrations())
     folder = path.parent
@@ -295,19 +303,76 @@ def _database(settings: Settings) -> Iterator[Finding]:
             "point [storage] path at another file",
         )
         return
-    version = int(row[0] or 0)
+    yield _schema(f"database {path}", int(row[0] or 0), latest, "writable")
+
+
+def _schema(what: str, version: int, latest: int, state: str) -> Finding:
     if version > latest:
-        yield Finding(
+        return Finding(
             "fix",
-            f"database {path}: schema {version} is newer than this Presence knows ({latest})",
+            f"{what}: schema {version} is newer than this Presence knows ({latest})",
             "upgrade Presence",
         )
-    elif version < latest:
+    if version < latest:
+        return Finding("ok", f"{what}: schema {version}, brought to {latest} by the next run")
+    return Finding("ok", f"{what}: {state}, schema {version} (current)")
+
+
+def _postgresql(settings: Settings, online: bool) -> Iterator[Finding]:
+    """The PostgreSQL database ``[storage]`` names: contacted with ``--online`` only."""
+    from assistant.storage.database import POSTGRESQL_INSTALL_HINT, core_migrations
+
+    variable = settings.storage.dsn_env
+    assert variable is not None  # the settings' validator makes sure
+    dsn = os.environ.get(variable)
+    if dsn is None:
+        yield Finding("note", f"database: PostgreSQL, its DSN in {variable} (not set; see above)")
+        return
+    try:
+        import asyncpg
+
+        from assistant.storage.postgresql import redact_dsn
+    except ImportError:
+        yield Finding("fix", "database: PostgreSQL needs asyncpg", POSTGRESQL_INSTALL_HINT)
+        return
+    shown = redact_dsn(dsn)
+    if not online:
+        yield Finding("ok", f"database PostgreSQL at {shown} (not contacted; --online checks it)")
+        return
+    try:
+        version = asyncio.run(_postgresql_schema(dsn))
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        reason = str(exc).replace(dsn, shown)
         yield Finding(
-            "ok", f"database {path}: schema {version}, brought to {latest} by the next run"
+            "fix",
+            f"database PostgreSQL at {shown}: cannot connect ({reason})",
+            f"check {variable}, the server, and that the role may log in",
         )
+        return
+    latest = len(core_migrations())
+    what = f"database PostgreSQL at {shown}"
+    if version is None:
+        yield Finding("ok", f"{what}: reachable, migrated at first run (schema {latest})")
     else:
-        yield Finding("ok", f"database {path}: writable, schema {version} (current)")
+        yield _schema(what, version, latest, "reachable")
+
+
+async def _postgresql_schema(dsn: str) -> int | None:
+    """The core schema version (None: not migrated yet), read without writing anything."""
+    import asyncpg
+
+    from assistant.storage.database import CORE_NAMESPACE
+
+    conn = await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT)
+    try:
+        if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
+            return None
+        version = await conn.fetchval(
+            "SELECT max(version) FROM schema_migrations WHERE namespace = $1", CORE_NAMESPACE
+        )
+        return int(version or 0)
+    finally:
+        await conn.close()
 
 
 def _discord(settings: Settings) -> Iterator[Finding]:

@@ -76,7 +76,7 @@ identities = [{{ platform = "irc", network = "{network}", nick = "{notable}" }}]
 notes = "Runs a big blogging site; podcasts weekly."
 priority = 5
 
-[openings]
+[plugins.openings]
 notify = ["console", "dm"]
 unanswered_wait = 5  # seconds; 120 on a real chat
 feedback_wait = 5  # seconds before a shared post is worth a reply; 600 on a real chat

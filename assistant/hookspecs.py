@@ -161,7 +161,7 @@ def assistant_opening_notifiers() -> Awaitable[list[Notifier] | None] | list[Not
 
     Called: once per run by the ``openings`` plugin, in its ``assistant_startup``, after
     every enabled plugin was built. The built-in console, private-message and webhook
-    notifiers (``[openings] notify``) come through this hook too, from the ``openings``
+    notifiers (``[plugins.openings] notify``) come through this hook too, from the ``openings``
     plugin itself; they come first, then the other plugins' by name.
 
     Returns:

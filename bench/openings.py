@@ -78,11 +78,13 @@ async def run(rate: int, seconds: float, every: int, arrivals: str, console: Con
                 "storage": {"path": str(Path(folder) / "bench.sqlite3")},
                 "owner": {"identities": [{"platform": "irc", "account": "me"}]},
                 "watchlist": [{"name": "pb", "identities": [{"platform": "irc", "nick": "pb"}]}],
-                "openings": {
-                    "notify": ["dm"],
-                    "cooldown": 0,
-                    "hourly_cap": 1_000_000,
-                    "min_score": 0,
+                "plugins": {
+                    "openings": {
+                        "notify": ["dm"],
+                        "cooldown": 0,
+                        "hourly_cap": 1_000_000,
+                        "min_score": 0,
+                    }
                 },
             }
         )

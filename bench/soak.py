@@ -238,7 +238,7 @@ async def soak(messages: int, channels: int, every: int, console: Console) -> bo
                 "watchlist": [
                     {"name": WATCHED, "identities": [{"platform": "irc", "nick": WATCHED}]}
                 ],
-                "openings": {"notify": ["dm"]},
+                "plugins": {"openings": {"notify": ["dm"]}},
                 "summaries": {"folder": str(Path(folder) / "summaries"), "formats": ["md"]},
             }
         )

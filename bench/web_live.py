@@ -134,13 +134,15 @@ def _settings(folder: Path, host: str, port: int) -> Settings:
                     "priority": 5,
                 }
             ],
-            "openings": {
-                "notify": ["dm"],
-                "cooldown": 0,
-                "hourly_cap": 1_000_000,
-                "min_score": 0,
-                "lines_per_opening": 0,
-                "repeat_after": 0,
+            "plugins": {
+                "openings": {
+                    "notify": ["dm"],
+                    "cooldown": 0,
+                    "hourly_cap": 1_000_000,
+                    "min_score": 0,
+                    "lines_per_opening": 0,
+                    "repeat_after": 0,
+                }
             },
             "summaries": {"folder": str(folder / "summaries")},
             "web": {"enabled": True, "port": free_port()},

@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from assistant.commandline.terminal import EXIT_OK, EXIT_USAGE, Terminal, config_arg
 from assistant.commandline.types import Handler, Subcommands
-from assistant.config import load_settings
+from assistant.config import OpeningsSettings, load_settings, plugin_table
 from assistant.openings.notable import build_notability
 from assistant.openings.pacing import Ledger
 from assistant.openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
@@ -60,6 +60,7 @@ def cmd_relationship(args: argparse.Namespace, term: Terminal) -> int:
     """Print the ledger's counts and stage for one notable member."""
 
     settings = load_settings(args.config)
+    pacing = plugin_table(settings, "openings", OpeningsSettings).pacing
     found = build_notability(settings).find(args.person)
     name = found.name if found is not None else args.person
 
@@ -70,7 +71,7 @@ def cmd_relationship(args: argparse.Namespace, term: Terminal) -> int:
             ledger = Ledger(name, (await OpeningsStore(db).exchanges()).get(name, []))
         finally:
             await db.close()
-        return ledger.relationship(settings.openings.pacing).explain()
+        return ledger.relationship(pacing).explain()
 
     for line in asyncio.run(read()):
         term.out.print(line, highlight=False, markup=False)

@@ -12,7 +12,13 @@ Layout: :mod:`~assistant.config.base` (errors, the strict base, secrets),
 """
 
 from assistant.config.base import ConfigError, IdentityRef, Section, secret
-from assistant.config.loading import Settings, describe_error, load_settings, parse_settings
+from assistant.config.loading import (
+    Settings,
+    describe_error,
+    load_settings,
+    parse_settings,
+    plugin_table,
+)
 from assistant.config.networks import (
     ChannelSettings,
     NetworkSettings,
@@ -56,5 +62,6 @@ __all__ = [
     "describe_error",
     "load_settings",
     "parse_settings",
+    "plugin_table",
     "secret",
 ]

@@ -8,7 +8,7 @@ import re
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, get_origin
+from typing import Any, TypeVar, get_origin
 
 from pydantic import (
     BaseModel,
@@ -25,7 +25,6 @@ from assistant.config.sections import (
     AliasSettings,
     AnalysisSettings,
     CommandSettings,
-    OpeningsSettings,
     OwnerSettings,
     PrivacySettings,
     StorageSettings,
@@ -48,7 +47,6 @@ class Settings(Section):
     summaries: SummariesSettings = Field(
         default_factory=SummariesSettings, description="[summaries]"
     )
-    openings: OpeningsSettings = Field(default_factory=OpeningsSettings, description="[openings]")
     sessions: SessionSettings = Field(default_factory=SessionSettings, description="[sessions]")
     watchlist: list[WatchedMember] = Field(
         default_factory=list, description="[[watchlist]] entries"
@@ -80,6 +78,11 @@ class Settings(Section):
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+# Top-level tables that became a plugin's own ``[plugins.NAME]`` table: old name -> plugin.
+_MOVED_TO_PLUGINS = {"openings": "openings"}
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
@@ -146,16 +149,74 @@ def describe_error(
     return f"{where}: {message}{shown}.{fix}"
 
 
+def _moved_table(old: str, plugin: str, data: dict[str, Any], source: str) -> str:
+    """Say where each key of an old top-level ``[old]`` table now lives, in ``[plugins.PLUGIN]``."""
+    table = data[old]
+    new = f"plugins.{plugin}"
+    moves = [f"[{old}] to [{new}]"]
+    keys: list[str] = []
+    if isinstance(table, dict):
+        for key, value in table.items():
+            if isinstance(value, dict):
+                moves.append(f"[{old}.{key}] to [{new}.{key}]")
+                keys += [f"{old}.{key}.{sub} -> {new}.{key}.{sub}" for sub in value]
+            else:
+                keys.append(f"{old}.{key} -> {new}.{key}")
+    plugins = data.get("plugins")
+    already = plugins.get(plugin) if isinstance(plugins, dict) else None
+    merge = (
+        f"; merge them into the [{new}] table already there ({', '.join(already)})"
+        if isinstance(already, dict) and already
+        else ""
+    )
+    moved = f" (here: {', '.join(keys)})" if keys else ""
+    return (
+        f"{source}: [{old}] moved to [{new}], the {plugin} plugin's own table: rename "
+        f"{' and '.join(moves)}; the keys are the same{moved}{merge}"
+    )
+
+
 def parse_settings(data: dict[str, Any], source: str = "<config>") -> Settings:
     """Validate already-parsed TOML data.
 
     Raises:
-        ConfigError: with one readable line per problem.
+        ConfigError: with one readable line per problem; a table that moved under
+            ``[plugins.NAME]`` is one, saying where each of its keys went.
     """
+    problems = [
+        _moved_table(old, plugin, data, source)
+        for old, plugin in _MOVED_TO_PLUGINS.items()
+        if old in data
+    ]
+    rest = {key: value for key, value in data.items() if key not in _MOVED_TO_PLUGINS}
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(rest)
     except ValidationError as exc:
-        raise ConfigError([describe_error(err, source) for err in exc.errors()]) from None
+        problems += [describe_error(err, source) for err in exc.errors()]
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def plugin_table(settings: Settings, name: str, model: type[_M]) -> _M:
+    """The keys of ``[plugins.NAME]`` that ``model`` declares, validated into it.
+
+    For core code that reads part of a plugin's settings outside the plugin (the dashboard
+    and ``presence relationship`` read the openings' pacing); the plugin validates its
+    whole table, its other keys too, when it is loaded.
+
+    Raises:
+        ConfigError: those keys do not validate; each problem names ``plugins.NAME.key``.
+    """
+    table = settings.plugins.get(name, {})
+    known = {key: value for key, value in table.items() if key in model.model_fields}
+    try:
+        return model.model_validate(known)
+    except ValidationError as exc:
+        source = str(settings.source) if settings.source is not None else "<config>"
+        raise ConfigError(
+            [describe_error(e, source, model, prefix=("plugins", name)) for e in exc.errors()]
+        ) from None
 
 
 def load_settings(path: Path) -> Settings:
@@ -186,4 +247,4 @@ def load_settings(path: Path) -> Settings:
     return settings.model_copy(update={"networks": networks})
 
 
-__all__ = ["Settings", "describe_error", "load_settings", "parse_settings"]
+__all__ = ["Settings", "describe_error", "load_settings", "parse_settings", "plugin_table"]

@@ -169,7 +169,12 @@ class PacingThresholds(Section):
 
 
 class OpeningsSettings(Section):
-    """When to tell the owner of an opening with a notable member, and how."""
+    """``[plugins.openings]``: when to tell the owner of an opening with a notable member, and how.
+
+    The ``openings`` plugin's ``Config`` extends it with its own keys and validates the table
+    when the plugin is loaded; core code that reads it outside the plugin uses
+    :func:`~assistant.config.plugin_table`.
+    """
 
     unanswered_wait: float = Field(
         default=120, ge=0, description="seconds a notable member's question waits for an answer"
@@ -269,7 +274,7 @@ class OpeningsSettings(Section):
         default=3, ge=0, le=10, description="webhook retries after a failure or a 5xx answer"
     )
     pacing: PacingThresholds = Field(
-        default_factory=PacingThresholds, description="[openings.pacing] stage thresholds"
+        default_factory=PacingThresholds, description="[plugins.openings.pacing] stage thresholds"
     )
 
     _env = field_validator("webhook_url_env")(check_env_name)

@@ -62,7 +62,7 @@ class Candidate:
     thread: str = ""
     follow_only: bool = False
     """A "follow this thread" note rather than an opening (an interest inside someone else's
-    one-to-one exchange): held back unless ``[openings] follow_notes`` is on."""
+    one-to-one exchange): held back unless ``[plugins.openings] follow_notes`` is on."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,7 @@ async def replay_log(
 
     Raises:
         ReplayError: the log cannot be read or replayed.
-        ConfigError: ``openings`` settings are wrong.
+        ConfigError: ``openings`` (keys of ``[plugins.openings]``) are wrong.
     """
     events = list(read_replay(path, log_format=log_format))
     if not events:
@@ -115,7 +115,7 @@ async def replay_events(
                 ],
                 "interests": list(interests),
                 "analysis": {"pipeline": pipeline},
-                "openings": {"notify": [], **(openings or {})},
+                "plugins": {"openings": {"notify": [], **(openings or {})}},
             },
             "replay",
         )

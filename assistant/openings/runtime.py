@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from assistant.config import secret
+from assistant.config import OpeningsSettings, secret
 from assistant.events import Event
 from assistant.openings.check import recorded_identities
 from assistant.openings.detector import Detector
@@ -55,19 +55,23 @@ class OpeningsRuntime:
     def __init__(
         self,
         ctx: PluginContext,
+        settings: OpeningsSettings,
         *,
         disabled: Sequence[str] = (),
     ) -> None:
-        """Build the engine; its detectors and notifiers come from the plugins at :meth:`start`."""
+        """Build the engine with ``settings`` (the plugin's ``[plugins.openings]``).
+
+        Its detectors and notifiers come from the plugins at :meth:`start`.
+        """
         self.ctx = ctx
-        settings = ctx.settings
+        self.settings = settings
         self._disabled = tuple(disabled)
         self.engine = OpeningsEngine(
-            settings.openings,
-            settings.owner,
+            settings,
+            ctx.settings.owner,
             clock=ctx.clock,
-            notability=build_notability(settings),
-            interests=InterestMatcher(settings.interests, threshold=settings.openings.similarity),
+            notability=build_notability(ctx.settings),
+            interests=InterestMatcher(ctx.settings.interests, threshold=settings.similarity),
             store=OpeningsStore(ctx.db),
         )
         self._ticker: asyncio.Task[None] | None = None
@@ -112,9 +116,9 @@ class OpeningsRuntime:
         return [notifier for r in found for notifier in _as_list(r.value)]
 
     def builtin_notifiers(self) -> list[Notifier]:
-        """The notifiers ``[openings] notify`` chooses: console, private message, webhook."""
+        """The notifiers ``[plugins.openings] notify`` chooses: console, DM, webhook."""
         settings = self.ctx.settings
-        chosen = settings.openings.notify
+        chosen = self.settings.notify
         notifiers: list[Notifier] = []
         if "console" in chosen:
             notifiers.append(ConsoleNotifier())
@@ -129,15 +133,15 @@ class OpeningsRuntime:
                 )
             )
         if "webhook" in chosen:
-            env = settings.openings.webhook_url_env
+            env = self.settings.webhook_url_env
             if env is None:
                 log.error("openings: notify has webhook but webhook_url_env is not set")
             else:
                 notifiers.append(
                     WebhookNotifier(
                         secret(env).get_secret_value(),
-                        timeout=settings.openings.webhook_timeout,
-                        retries=settings.openings.webhook_retries,
+                        timeout=self.settings.webhook_timeout,
+                        retries=self.settings.webhook_retries,
                     )
                 )
         self._builtin = notifiers
@@ -152,7 +156,7 @@ class OpeningsRuntime:
         self.engine.use_detectors(await self._detectors())
         await self.engine.load()
         self.engine.notifiers.extend(await self._notifiers())
-        pipeline = self.ctx.settings.openings.similarity_pipeline
+        pipeline = self.settings.similarity_pipeline
         if pipeline:
             self.engine.ctx.interests.similarity = await asyncio.to_thread(
                 vector_similarity, pipeline
@@ -160,7 +164,7 @@ class OpeningsRuntime:
         self._ticker = asyncio.create_task(self._tick(), name="openings:tick")
 
     async def _tick(self) -> None:
-        hours = self.ctx.settings.openings.unseen_warning_hours
+        hours = self.settings.unseen_warning_hours
         while True:
             await asyncio.sleep(_TICK)
             if self.engine.clock.live:

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from assistant.config import Settings
+from assistant.config import OpeningsSettings, Settings, plugin_table
 from assistant.events import irc_casefold
 from assistant.openings.store import OpeningsStore
 from assistant.people.directory import (
@@ -171,6 +171,7 @@ class Pages:
         self.zone = zone(settings.summaries.timezone)
         self.ranking = Ranking(db, settings)
         self.summaries = SummaryCache(db, settings)
+        self.pacing = plugin_table(settings, "openings", OpeningsSettings).pacing
         self.closing = asyncio.Event()
         """Set when the server stops: the live streams end so it need not wait for them."""
 
@@ -408,7 +409,7 @@ class Pages:
         )
         bond = None
         if watched is not None:
-            bond = await relationship_with(self.db, watched.name, settings.openings.pacing)
+            bond = await relationship_with(self.db, watched.name, self.pacing)
         return self.render(
             "person.html",
             page="people",

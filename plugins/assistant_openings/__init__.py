@@ -17,8 +17,8 @@ from assistant import (
     Detector,
     Event,
     Notifier,
+    OpeningsSettings,
     Plugin,
-    PluginConfig,
     PluginContext,
     Summary,
     SummarySection,
@@ -52,8 +52,8 @@ DETECTORS: tuple[type[Detector], ...] = (
 )
 
 
-class OpeningsConfig(PluginConfig):
-    """``[plugins.openings]``: which detectors run (the settings are in ``[openings]``)."""
+class OpeningsConfig(OpeningsSettings):
+    """``[plugins.openings]``: the openings settings, and which kinds of opening to look for."""
 
     detectors: list[str] = Field(
         default_factory=list,
@@ -89,7 +89,8 @@ class OpeningsPlugin(Plugin):
     def __init__(self, ctx: PluginContext) -> None:
         super().__init__(ctx)
         config = ctx.config_as(OpeningsConfig)
-        self.runtime = OpeningsRuntime(ctx, disabled=config.disabled)
+        self.config = config
+        self.runtime = OpeningsRuntime(ctx, config, disabled=config.disabled)
         self.engine = self.runtime.engine
 
     @hookimpl
@@ -99,7 +100,7 @@ class OpeningsPlugin(Plugin):
 
     @hookimpl
     def assistant_opening_notifiers(self) -> list[Notifier]:
-        """The notifiers ``[openings] notify`` names (console, dm, webhook)."""
+        """The notifiers ``[plugins.openings] notify`` names (console, dm, webhook)."""
         return self.runtime.builtin_notifiers()
 
     @hookimpl
@@ -115,7 +116,7 @@ class OpeningsPlugin(Plugin):
     @hookimpl
     async def assistant_summary_sections(self, summary: Summary) -> list[SummarySection]:
         """The chat's openings with what became of them, and the relationships that moved."""
-        return await openings_sections(self.ctx.db, summary, self.ctx.settings.openings.pacing)
+        return await openings_sections(self.ctx.db, summary, self.config.pacing)
 
     @hookimpl
     async def assistant_shutdown(self) -> None:

@@ -4,7 +4,7 @@ The same words are an opening or an interruption depending on the conversation: 
 discussion of three or more people the owner can join with something useful; inside the
 notable's one-to-one exchange with somebody (answering their question) a third voice
 interrupts. That case becomes a "follow this thread" note, held back unless
-``[openings] follow_notes`` is on. Said to the room in passing, it is no conversation yet.
+``[plugins.openings] follow_notes`` is on. Said to the room in passing, it is no conversation yet.
 """
 
 from __future__ import annotations

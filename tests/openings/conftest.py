@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from assistant_openings import DETECTORS
+from assistant_openings import DETECTORS, OpeningsConfig
 from spacy.language import Language
 
 from assistant.clock import ReplayClock
@@ -49,14 +49,15 @@ BASE: dict[str, Any] = {
         },
         {"name": "casey", "identities": [{"platform": "irc", "nick": "casey"}], "priority": 2},
     ],
-    # Shares are told at once and the volume budget is off, so each test sees its one rule;
-    # test_conversations.py checks both with their defaults.
-    "openings": {
-        "learn_interests": 2,
-        "min_score": 0.3,
-        "feedback_wait": 0,
-        "lines_per_opening": 0,
-    },
+}
+
+# The [plugins.openings] of every test: shares are told at once and the volume budget is
+# off, so each test sees its one rule; test_conversations.py checks both with their defaults.
+OPENINGS: dict[str, Any] = {
+    "learn_interests": 2,
+    "min_score": 0.3,
+    "feedback_wait": 0,
+    "lines_per_opening": 0,
 }
 
 
@@ -189,12 +190,13 @@ class Harness:
 def build_engine(
     db: Database, overrides: dict[str, Any] | None = None
 ) -> tuple[OpeningsEngine, Collected]:
-    data = {**BASE, **(overrides or {})}
-    data["openings"] = {**BASE["openings"], **(overrides or {}).get("openings", {})}
-    settings = parse_settings(data)
+    """The engine with ``BASE`` settings, ``overrides["openings"]`` merged into ``OPENINGS``."""
+    rest = dict(overrides or {})
+    openings = {**OPENINGS, **rest.pop("openings", {})}
+    settings = parse_settings({**BASE, **rest, "plugins": {"openings": openings}})
     out = Collected()
     engine = OpeningsEngine(
-        settings.openings,
+        OpeningsConfig.model_validate(settings.plugins["openings"]),
         settings.owner,
         clock=ReplayClock(START),
         notability=build_notability(settings),
@@ -239,7 +241,7 @@ def pipeline() -> Language:
 
 
 def talk_with(database: Database, nlp: Language, openings: dict[str, Any]) -> Harness:
-    """A harness analysing with the real pipeline, with these ``[openings]`` settings."""
+    """A harness analysing with the real pipeline, with these ``[plugins.openings]`` settings."""
     engine, out = build_engine(database, {"openings": openings})
     return Harness(database, engine, out, nlp)
 

@@ -47,7 +47,7 @@ async def test_the_owner_gets_a_discord_dm(tmp_path: Path, monkeypatch: pytest.M
                             "send_channels": [],
                         }
                     },
-                    "openings": {"notify": ["dm"], "feedback_wait": 0},
+                    "plugins": {"openings": {"notify": ["dm"], "feedback_wait": 0}},
                 }
             )
             assistant = Assistant(settings, plugin_classes={"openings": OpeningsPlugin})

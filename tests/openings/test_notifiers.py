@@ -148,7 +148,7 @@ async def test_the_owner_gets_a_private_message_on_irc(ircd: NgircdServer, tmp_p
                     "channels": [{"name": "#bloggers1"}],
                 }
             },
-            "openings": {"notify": ["dm"], "min_score": 0.1, "feedback_wait": 0},
+            "plugins": {"openings": {"notify": ["dm"], "min_score": 0.1, "feedback_wait": 0}},
         }
     )
     owner = await SimulatedMember.connect(ircd.host, ircd.port, "owner1")

@@ -45,7 +45,7 @@ async def host() -> AsyncIterator[Host]:
             "watchlist": [
                 {"name": "problogger", "identities": [{"platform": "irc", "nick": "pb"}]}
             ],
-            "openings": {"notify": []},
+            "plugins": {"openings": {"notify": []}},
         }
     )
     sent: list[tuple[str, str, str]] = []

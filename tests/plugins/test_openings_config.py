@@ -57,7 +57,7 @@ async def start(
     section: dict[str, Any], others: Mapping[str, type[Plugin]] | None = None
 ) -> tuple[list[str], list[str]]:
     """Start the openings plugin (and ``others``); its detectors' kinds and notifiers' names."""
-    settings = parse_settings({"plugins": {"openings": section}, "openings": {"notify": []}})
+    settings = parse_settings({"plugins": {"openings": {"notify": [], **section}}})
 
     async def send(network: str, target: str, text: str) -> None:
         del network, target, text

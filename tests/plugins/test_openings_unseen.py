@@ -28,7 +28,7 @@ async def test_after_hours_of_attending_a_notable_never_seen_is_named_once(
         {
             "watchlist": WATCHLIST,
             # About a third of a second of attending, for the test.
-            "openings": {"notify": [], "unseen_warning_hours": 0.0001},
+            "plugins": {"openings": {"notify": [], "unseen_warning_hours": 0.0001}},
         }
     )
 
@@ -63,7 +63,7 @@ async def test_zero_hours_never_checks(
 ) -> None:
     monkeypatch.setattr("assistant.openings.runtime._TICK", 0.01)
     settings = parse_settings(
-        {"watchlist": WATCHLIST, "openings": {"notify": [], "unseen_warning_hours": 0}}
+        {"watchlist": WATCHLIST, "plugins": {"openings": {"notify": [], "unseen_warning_hours": 0}}}
     )
 
     async def send(network: str, target: str, text: str) -> None:

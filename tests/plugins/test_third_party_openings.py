@@ -125,10 +125,8 @@ path = "presence.sqlite3"
 folder = "summaries"
 formats = ["md"]
 
-[openings]
-notify = []
-
 [plugins.openings]
+notify = []
 disabled = {disabled}
 
 [plugins.links]

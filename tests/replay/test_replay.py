@@ -173,7 +173,7 @@ path = "presence.sqlite3"
 folder = "summaries"
 formats = ["md"]
 
-[openings]
+[plugins.openings]
 notify = []
 
 [[watchlist]]

@@ -57,7 +57,7 @@ def _settings(folder: Path, host: str, port: int) -> Settings:
                     "identities": [{"platform": "irc", "network": "local", "nick": "pb"}],
                 }
             ],
-            "openings": {"notify": ["dm"]},
+            "plugins": {"openings": {"notify": ["dm"]}},
             "summaries": {"folder": str(folder / "summaries")},
             "web": {"enabled": True, "port": free_port()},
         }

@@ -42,6 +42,13 @@ def cmd_web(args: argparse.Namespace, term: Terminal) -> int:
     from assistant.web.dashboard import start_dashboard
 
     settings = load_config(args.config)
+    if settings.storage.backend != "sqlite":
+        # Its pages' SQL and its worker processes (summaries, ranking) read the SQLite file.
+        return term.fail(
+            f'{args.config}: [storage] backend = "{settings.storage.backend}": presence web '
+            "does not read PostgreSQL yet (issue 34); serve the dashboard from an SQLite copy "
+            '(presence db copy --to sqlite) with a config whose [storage] backend is "sqlite"'
+        )
 
     async def serve() -> None:
         storage = settings.storage

@@ -224,20 +224,27 @@ def _reach(network: NetworkSettings) -> tuple[str, str] | None:
 
 
 def secret_names(settings: Settings) -> list[str]:
-    """The environment variables the configuration names for its secrets, in file order."""
-    names = (
-        [settings.storage.dsn_env]
-        + [
-            name
-            for network in settings.networks.values()
-            for name in [
-                network.sasl_password_env,
-                network.token_env,
-                *(c.key_env for c in network.channels),
-            ]
+    """The environment variables the configuration names for its secrets, in file order.
+
+    A plugin's are the string values of its ``[plugins.NAME]`` keys named ``*_env`` (the
+    openings' ``webhook_url_env``), as every table's are.
+    """
+    names = [settings.storage.dsn_env] + [
+        name
+        for network in settings.networks.values()
+        for name in [
+            network.sasl_password_env,
+            network.token_env,
+            *(c.key_env for c in network.channels),
         ]
-        + [settings.openings.webhook_url_env, settings.summaries.webhook_url_env]
-    )
+    ]
+    names += [
+        value
+        for table in settings.plugins.values()
+        for key, value in table.items()
+        if key.endswith("_env") and isinstance(value, str)
+    ]
+    names.append(settings.summaries.webhook_url_env)
     return list(dict.fromkeys(name for name in names if name is not None))
 
 

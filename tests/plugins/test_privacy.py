@@ -21,13 +21,22 @@ from assistant.testing.ircd import run_ngircd
 WAIT = 10.0
 
 
+@pytest.fixture
+def storage(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """The ``[storage]`` table of each backend; a restart finds the same database."""
+    if backend == "postgresql":
+        monkeypatch.setenv("PRESENCE_TEST_DSN", request.getfixturevalue("postgres_dsn"))
+        return {"backend": "postgresql", "dsn_env": "PRESENCE_TEST_DSN"}
+    return {"path": str(tmp_path / "p.sqlite3")}
+
+
 @asynccontextmanager
 async def running(
-    tmp_path: Path, connector: FakeConnector, **config: Any
+    storage: dict[str, Any], connector: FakeConnector, **config: Any
 ) -> AsyncIterator[Assistant]:
-    settings = parse_settings(
-        {"storage": {"path": str(tmp_path / "p.sqlite3")}, "analysis": {"enabled": False}, **config}
-    )
+    settings = parse_settings({"storage": storage, "analysis": {"enabled": False}, **config})
     assistant = Assistant(
         settings,
         connectors=[connector],
@@ -52,10 +61,10 @@ async def nicks(assistant: Assistant) -> set[str]:
 
 
 async def test_opting_out_forgets_stops_recording_and_is_confirmed_privately(
-    tmp_path: Path,
+    storage: dict[str, Any],
 ) -> None:
     fake = FakeConnector()
-    async with running(tmp_path, fake) as assistant:
+    async with running(storage, fake) as assistant:
         await fake.join("alice")
         await fake.say("alice", "my zebra-7734 secret")
         await fake.say("bob", "hi alice")
@@ -72,7 +81,7 @@ async def test_opting_out_forgets_stops_recording_and_is_confirmed_privately(
         assert sent[1].text == "I have not seen alice."
 
     fake = FakeConnector()
-    async with running(tmp_path, fake) as assistant:  # the opt-out outlives a restart
+    async with running(storage, fake) as assistant:  # the opt-out outlives a restart
         await fake.say("alice", "after the restart")
         assert await texts(assistant) == ["hi alice", "!seen alice"]
         await fake.say("alice", "!optin")
@@ -83,16 +92,18 @@ async def test_opting_out_forgets_stops_recording_and_is_confirmed_privately(
         assert await nicks(assistant) == {"alice", "bob"}
 
 
-async def test_a_config_opt_out_forgets_at_start_and_never_records(tmp_path: Path) -> None:
+async def test_a_config_opt_out_forgets_at_start_and_never_records(
+    storage: dict[str, Any],
+) -> None:
     fake = FakeConnector()
     fake.platform = "irc"  # the config names an IRC nick
-    async with running(tmp_path, fake) as assistant:
+    async with running(storage, fake) as assistant:
         await fake.say("carol", "recorded before the owner opted me out")
         await fake.say("dave", "hello")
     optout = {"privacy": {"optout": [{"platform": "irc", "nick": "Carol"}]}}
     fake = FakeConnector()
     fake.platform = "irc"
-    async with running(tmp_path, fake, **optout) as assistant:
+    async with running(storage, fake, **optout) as assistant:
         await fake.say("carol", "not recorded")
         assert await texts(assistant) == ["hello"]
         assert await nicks(assistant) == {"dave"}

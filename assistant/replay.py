@@ -71,6 +71,8 @@ class Replay:
 
     async def __aenter__(self) -> Self:
         await self.assistant.start()
+        if self.openings is not None:
+            self.openings.engine.remember = None  # a replay reports every opening it found
         return self
 
     async def __aexit__(

@@ -5,9 +5,11 @@ Assistant (temporary SQLite file, analysis on in its worker processes, the insta
 openings, summaries, seen, privacy) takes a week of generated chat from a replay-style
 connector as fast as the machine allows: each channel is busy two three-hour stretches a day
 and quiet in between, so ad-hoc sessions start, end and are summarised; people join, quit,
-change nicks and come back. One clock, the chat's own time, drives the sessions and the
-openings engine, as ``presence replay`` does; the analysis is drained every 200 messages, so
-nothing is shed for being behind.
+change nicks and come back. The owner sits in four of the channels; the one watched member
+now and then speaks to them (an opening) and half the time the owner answers (taken). One
+clock, the chat's own time, drives the sessions and the openings engine, as ``presence
+replay`` does; the analysis is drained every 200 messages, so nothing is shed for being
+behind.
 
 Every ``--every`` messages it prints the RSS of the bot and of each analysis worker (and
 their growth since the first report, after warm-up), the asyncio task count, the open file
@@ -49,6 +51,8 @@ PEOPLE_PER_CHANNEL = 60
 OWNER = "owner"
 WATCHED = "p00u01"
 """The one watched member; now and then they speak to the owner, which surfaces openings."""
+OWNER_CHANNELS = 4
+"""The owner sits in the first few channels all week (the watched member's among them)."""
 GROWTH_LIMIT_MB = 50.0
 SUMMARY_LIMIT_S = 1.0
 _TEXT = (
@@ -103,6 +107,13 @@ class Week:
         }
         inside: dict[str, set[str]] = {c: set() for c in names}
         renamed: dict[str, str] = {}  # the nick someone goes by now
+        owner = Identity("irc", NETWORK, OWNER, account=OWNER, userhost=f"{OWNER}@soak.example")
+        for channel in names[:OWNER_CHANNELS]:
+            self.counts["joins"] = self.counts.get("joins", 0) + 1
+            yield MemberJoined(
+                platform="irc", network=NETWORK, timestamp=self.start, channel=channel, actor=owner
+            )
+        answer: set[str] = set()  # channels where the owner answers the watched member next
         minutes = int(WEEK.total_seconds() // 60)
         busy_minutes = sum(self.busy(c, h) for h in range(24) for c in range(self.channels)) * 60
         busy_minutes *= WEEK.days
@@ -127,17 +138,24 @@ class Week:
                 present = inside[channel]
                 speaker = rng.choice(sorted(present)) if present else nicks[channel][0]
                 text = " ".join(rng.choices(_WORDS, k=rng.randint(4, 14)))
-                if rng.random() < 0.1:
+                actor = self._who(renamed.get(speaker, speaker))
+                if channel in answer:  # the owner takes the opening, now and then
+                    answer.discard(channel)
+                    actor, text = owner, f"{renamed.get(WATCHED, WATCHED)}: {text}"
+                    self.counts["owner lines"] = self.counts.get("owner lines", 0) + 1
+                elif rng.random() < 0.1:
                     text += "?"
-                if speaker == WATCHED and rng.random() < 0.2:
+                if speaker == WATCHED and actor != owner and rng.random() < 0.2:
                     text = f"{OWNER}: {text}?"  # the watched member turns to the owner: an opening
+                    if rng.random() < 0.5:
+                        answer.add(channel)
                 said += 1
                 yield MessageReceived(
                     platform="irc",
                     network=NETWORK,
                     timestamp=when,
                     channel=channel,
-                    actor=self._who(renamed.get(speaker, speaker)),
+                    actor=actor,
                     text=text,
                 )
             if said >= self.messages:

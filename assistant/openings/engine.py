@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from assistant.clock import Clock
 from assistant.config import OpeningsSettings, OwnerSettings
@@ -29,12 +29,13 @@ from assistant.events import (
     MemberLeft,
     MessageAnalyzed,
     MessageReceived,
+    NickChanged,
     irc_casefold,
 )
 from assistant.openings.conversation import own_business
 from assistant.openings.detector import Detector, DetectorContext
 from assistant.openings.interests import InterestMatcher
-from assistant.openings.notable import Notable, NotableLookup
+from assistant.openings.notable import FollowedNicks, Notable, NotableLookup
 from assistant.openings.notifiers import Notifier
 from assistant.openings.opening import Candidate, Opening, ScoreParts
 from assistant.openings.pacing import STAGE_VALUE, Ledger, LedgerLine, Relationship
@@ -51,6 +52,9 @@ _A = TypeVar("_A")
 _NEVER_HELD = frozenset(("ready",))
 _BY_PERSON_ONLY = frozenset(("addressed_you",))
 _ANSWER_LOOKBACK = 100  # lines searched back for the questions of someone a line names
+REMEMBERED = 1000
+"""Openings sent and held back that a running engine keeps in memory (the store keeps every
+one sent): a week of chat must not grow the bot. Replays that report them all keep all."""
 
 
 @dataclass(slots=True)
@@ -78,7 +82,7 @@ class OpeningsEngine:
         self.settings = settings
         self.owner = owner
         self.clock = clock
-        self.notability = notability
+        self.notability = FollowedNicks(notability)
         self.store = store
         self.notifiers = list(notifiers)
         self.room = Room()
@@ -86,9 +90,13 @@ class OpeningsEngine:
         self.ledgers: dict[str, Ledger] = {}
         self.sent: list[Opening] = []
         self.held: list[tuple[Opening, str]] = []
+        self.remember: int | None = REMEMBERED
+        """How many of :attr:`sent` and :attr:`held` to keep (None: all, for replays)."""
         self._open: list[_Sent] = []
         self._recent_by_person: dict[str, list[datetime]] = {}
-        self.ctx = DetectorContext(settings, self.room, notability, interests, self.relationship)
+        self.ctx = DetectorContext(
+            settings, self.room, self.notability, interests, self.relationship
+        )
         self.detectors: list[Detector] = []
         self.use_detectors(detectors)
 
@@ -122,6 +130,8 @@ class OpeningsEngine:
                 await self._outcomes(obs.line)
                 for detector in self.detectors:
                     candidates += self._safely(detector, detector.on_line, obs)
+        elif isinstance(event, NickChanged):
+            self._renamed(event)
         elif isinstance(event, MemberJoined | MemberLeft):
             self._presence(event)
             if isinstance(event, MemberJoined) and not event.already_present:
@@ -163,7 +173,15 @@ class OpeningsEngine:
             self.room.owner_nicks[event.network] = event.actor.nick
             self.room.owner_here.add(channel_key(event.network, event.channel))
 
+    def _renamed(self, event: NickChanged) -> None:
+        if self._is_owner(event.actor):
+            self.room.owner_nicks[event.network] = event.new_nick
+        else:
+            self.notability.renamed(event)
+
     def _presence(self, event: MemberJoined | MemberLeft) -> None:
+        if isinstance(event, MemberLeft):
+            self.notability.left(event)
         if event.channel is None:
             return
         if self._is_owner(event.actor):
@@ -340,21 +358,30 @@ class OpeningsEngine:
             if c.kind not in _NEVER_HELD and (
                 in_thread or self._owner_talking_with(c.person.name, now)
             ):
-                self.held.append((opening, "you are already in that conversation"))
+                self._hold(opening, "you are already in that conversation")
                 continue
             if c.follow_only and not self.settings.follow_notes:
-                self.held.append((opening, "follow this thread: a one-to-one exchange"))
+                self._hold(opening, "follow this thread: a one-to-one exchange")
                 continue
             told = self._told_about_thread(c, now)
             if told is not None:
-                self.held.append((opening, f"already told you about this conversation ({told})"))
+                self._hold(opening, f"already told you about this conversation ({told})")
                 continue
             refused = self.policy.refuse(opening, now)
             if refused is not None:
-                self.held.append((opening, refused))
+                self._hold(opening, refused)
                 log.debug("openings: held back %s about %s: %s", c.kind, c.person.name, refused)
                 continue
             await self._send(opening)
+
+    def _hold(self, opening: Opening, why: str) -> None:
+        self.held.append((opening, why))
+        self._forget(self.held)
+
+    def _forget(self, kept: list[Any]) -> None:
+        """Drop the oldest of ``kept`` past twice :attr:`remember`, down to it (amortised)."""
+        if self.remember is not None and len(kept) > 2 * self.remember:
+            del kept[: len(kept) - self.remember]
 
     def _told_about_thread(self, c: Candidate, now: datetime) -> str | None:
         """The kind of an opening sent about ``c``'s conversation within the cooldown, if any.
@@ -380,6 +407,7 @@ class OpeningsEngine:
         if person_id is not None:
             opening.id = await self.store.add_opening(opening, person_id)
         self.sent.append(opening)
+        self._forget(self.sent)
         self._open.append(
             _Sent(
                 opening,

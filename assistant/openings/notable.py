@@ -15,9 +15,10 @@ from typing import Protocol
 
 from assistant.config import IdentityRef, Settings, WatchedMember
 from assistant.config.identities import SeenIdentity, closest_names, display_name, ref_matches
-from assistant.events import Identity
+from assistant.events import Identity, MemberLeft, NickChanged, irc_casefold
 
 __all__ = [
+    "FollowedNicks",
     "Notable",
     "NotableLookup",
     "WatchlistNotability",
@@ -28,6 +29,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _REMEMBERED = 10_000  # identities whose verdict is kept (a line asks for each author)
+_FOLLOWED = 1_000  # nicks followed through renames (the oldest go first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,62 @@ class WatchlistNotability:
             if ref_matches(ref, probe):
                 return self._notable(member)
         return None
+
+
+class FollowedNicks:
+    """A lookup that follows notable members through nick changes while they stay online.
+
+    The watchlist names people as users write them, often by nick; on IRC a watched
+    ``darren`` who goes ``darren_away`` and comes back talking is the same person, and the
+    openings about him must not stop at the ``/nick``. Each rename of someone notable maps the
+    new nick to the identity the lookup knew. The old nick stays mapped too: lines said before
+    the rename are analysed after it. A quit under any of the nicks forgets them all, since a
+    nick set free may be taken by someone else.
+    """
+
+    def __init__(self, inner: NotableLookup) -> None:
+        self.inner = inner
+        self._known: dict[tuple[str, str, str], Identity] = {}
+        """(platform, network, folded nick) → the identity the inner lookup recognises."""
+
+    @staticmethod
+    def _key(identity: Identity) -> tuple[str, str, str]:
+        return identity.platform, identity.network, irc_casefold(identity.nick)
+
+    def _original(self, identity: Identity) -> Identity:
+        return self._known.get(self._key(identity), identity)
+
+    def lookup(self, identity: Identity) -> Notable | None:
+        """The notable member behind ``identity``, under any nick they took since."""
+        found = self.inner.lookup(identity)
+        if found is None and self._key(identity) in self._known:
+            found = self.inner.lookup(self._original(identity))
+        return found
+
+    def find(self, name: str) -> Notable | None:
+        """As the inner lookup's :meth:`NotableLookup.find`."""
+        return self.inner.find(name)
+
+    def renamed(self, event: NickChanged) -> None:
+        """Follow a rename: the new nick is whoever the old one was."""
+        old = event.actor
+        original = self._original(old)
+        if self.inner.lookup(original) is None:
+            return
+        new = Identity(old.platform, old.network, event.new_nick, old.account, old.user_id)
+        for identity in (old, new):
+            if self.inner.lookup(identity) is None:
+                self._known[self._key(identity)] = original
+        while len(self._known) > _FOLLOWED:
+            del self._known[next(iter(self._known))]
+
+    def left(self, event: MemberLeft) -> None:
+        """Forget every nick followed for someone who quits the network."""
+        if event.kind not in ("quit", "netsplit"):
+            return
+        gone = self._key(self._original(event.actor))
+        for key in [k for k, original in self._known.items() if self._key(original) == gone]:
+            del self._known[key]
 
 
 def _people_lookup() -> Callable[..., object] | None:

@@ -32,9 +32,6 @@ from assistant.hookspecs import hookspec
 from assistant.plugins import PluginError, PluginHost, discover_plugins, validate_plugin_settings
 from assistant.testing.database import temporary_database
 from assistant.testing.factories import ChatScript
-from tests.storage.conftest import backend, open_database, postgres_cluster, postgres_dsn
-
-__all__ = ["backend", "open_database", "postgres_cluster", "postgres_dsn"]
 
 WHEN = datetime(2024, 5, 5, 9, 30, tzinfo=UTC)
 

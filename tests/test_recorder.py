@@ -12,11 +12,8 @@ from assistant.events import Identity, MemberModeChanged
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 from assistant.testing.factories import ChatScript
-from tests.storage.conftest import backend, open_database, postgres_cluster, postgres_dsn
 
-# The storage tests' fixtures: every recorder test runs on SQLite and on PostgreSQL.
-__all__ = ["backend", "open_database", "postgres_cluster", "postgres_dsn"]
-
+# Every recorder test runs on SQLite and on PostgreSQL (open_database, tests/conftest.py).
 NET = "libera"
 T0 = datetime(2024, 1, 7, 8, 30, tzinfo=UTC)
 

@@ -29,9 +29,6 @@ from assistant.openings.store import MIGRATIONS, MIGRATIONS_BY_DIALECT, Openings
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 from assistant.testing.database import temporary_database
-from tests.storage.conftest import backend, open_database, postgres_cluster, postgres_dsn
-
-__all__ = ["backend", "open_database", "postgres_cluster", "postgres_dsn"]
 
 START = datetime(2024, 5, 5, 9, 30, tzinfo=UTC)
 NET = "libera"

@@ -17,9 +17,6 @@ from assistant.recorder import Recorder
 from assistant.sessions.tracker import SessionTracker
 from assistant.storage.database import Database
 from assistant.testing.factories import ChatScript
-from tests.storage.conftest import backend, open_database, postgres_cluster, postgres_dsn
-
-__all__ = ["backend", "open_database", "postgres_cluster", "postgres_dsn"]
 
 NET = "libera"
 

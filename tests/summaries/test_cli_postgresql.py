@@ -6,12 +6,9 @@ from pathlib import Path
 
 from assistant.storage.database import Database
 from assistant.testing.cli import run_presence
-from tests.storage.conftest import postgres_cluster, postgres_dsn
 
 from .conftest import DARREN_Q, record_scene
 from .test_cli import CONFIG
-
-__all__ = ["postgres_cluster", "postgres_dsn"]
 
 POSTGRESQL = """
 [storage]

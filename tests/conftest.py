@@ -1,4 +1,8 @@
-"""Storage fixtures: a real PostgreSQL server for the session, a database per test."""
+"""Fixtures for every suite: a real PostgreSQL server for the session, a database per test.
+
+One cluster serves the whole run (defined here, at the root, so that each folder does not
+start its own); a test asks for ``postgres_dsn``, or for ``open_database`` to run once on
+each backend."""
 
 from __future__ import annotations
 

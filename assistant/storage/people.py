@@ -10,6 +10,7 @@ from assistant.storage.backend import Connection
 from assistant.storage.database import Database
 
 __all__ = [
+    "FIND_PERSON",
     "PERSON_ROWS",
     "analyses_naming",
     "deleted_so_far",
@@ -18,11 +19,7 @@ __all__ = [
     "person_id_for",
 ]
 
-# By key first (the case-folded IRC nick, or a Discord user id), else by display nick; the
-# most recent identity wins when several Discord users share a display name. Two branches,
-# each read through its index ((network_id, key), (network_id, nick COLLATE NOCASE)): as one
-# `key = ? OR nick = ?` joined to networks, PostgreSQL read every identity.
-_FIND_PERSON = """
+FIND_PERSON = """
 SELECT person_id FROM (
     SELECT i.person_id, 1 AS exact, i.id FROM identities AS i
     JOIN networks AS n ON n.id = i.network_id
@@ -34,6 +31,13 @@ SELECT person_id FROM (
 ) AS found
 ORDER BY exact DESC, id DESC
 LIMIT 1
+"""
+"""The person behind a nick (``:network``, ``:key`` its folded form, ``:nick``), as SQL.
+
+By key first (the case-folded IRC nick, or a Discord user id), else by display nick; the
+most recent identity wins when several Discord users share a display name. Two branches,
+each read through its index ((network_id, key), (network_id, nick COLLATE NOCASE)): as one
+``key = ? OR nick = ?`` joined to networks, PostgreSQL read every identity.
 """
 
 _MINE = "(SELECT id FROM identities WHERE person_id = :person)"
@@ -66,7 +70,7 @@ _UNLINK_KICKS = f"UPDATE presence_intervals SET left_by = NULL WHERE left_by IN 
 def find_person(conn: sqlite3.Connection, network: str, nick: str) -> int | None:
     """Return the person behind ``nick`` on ``network`` (synchronous, on the database thread)."""
     params = {"network": network, "key": irc_casefold(nick), "nick": nick}
-    row = conn.execute(_FIND_PERSON, params).fetchone()
+    row = conn.execute(FIND_PERSON, params).fetchone()
     return None if row is None else int(row[0])
 
 

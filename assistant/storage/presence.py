@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from assistant.events import irc_casefold
 from assistant.storage.database import Database
-from assistant.storage.people import find_person
+from assistant.storage.people import FIND_PERSON
 
 __all__ = ["AttendanceRow", "SeenRecord", "attendance", "last_seen"]
 
@@ -51,10 +51,19 @@ WHERE n.name = :network AND c.key = :channel
 # channels the asker may see: public ones, and the private one the question was asked in.
 # Neither "disconnected" (Presence lost the connection), "unknown" (Presence crashed) nor
 # "nick" (the person goes on under a new nick) is a departure, so none is a sighting.
-_SIGHTINGS = """
-WITH mine AS (SELECT id FROM identities WHERE person_id = :person),
-visible AS (SELECT id FROM channels WHERE private = 0 OR id = :asked)
-SELECT s.what, s.at, s.text, s.via, i.nick, c.name AS channel, n.name AS network
+# Each row also says whether the person is still here (an open stay in a visible channel).
+# One statement, person lookup included: on PostgreSQL each is a round trip to the server.
+_SIGHTINGS = f"""
+WITH person AS ({FIND_PERSON}),
+mine AS (SELECT id FROM identities WHERE person_id = (SELECT person_id FROM person)),
+visible AS (
+    SELECT id FROM channels WHERE private = 0 OR id = (
+        SELECT c.id FROM channels AS c JOIN networks AS n ON n.id = c.network_id
+        WHERE n.name = :network AND c.key = :asked))
+SELECT s.what, s.at, s.text, s.via, i.nick, c.name AS channel, n.name AS network,
+       EXISTS (SELECT 1 FROM presence_intervals
+               WHERE left_at IS NULL AND identity_id IN (SELECT id FROM mine)
+               AND channel_id IN (SELECT id FROM visible)) AS still_here
 FROM (
     SELECT 1 AS what, m.at, m.text, 'channel' AS via, m.identity_id, m.channel_id
     FROM mine JOIN messages AS m ON m.id = (
@@ -78,14 +87,6 @@ FROM (
 JOIN identities AS i ON i.id = s.identity_id
 JOIN channels AS c ON c.id = s.channel_id
 JOIN networks AS n ON n.id = c.network_id
-"""
-
-_STILL_HERE = """
-SELECT EXISTS (
-    SELECT 1 FROM presence_intervals
-    WHERE left_at IS NULL
-    AND identity_id IN (SELECT id FROM identities WHERE person_id = :person)
-    AND channel_id IN (SELECT id FROM channels WHERE private = 0 OR id = :asked))
 """
 
 # Per identity seen in the channel: its stays there and the lines it said there.
@@ -122,11 +123,12 @@ def _channel_id(conn: sqlite3.Connection, network: str, channel: str) -> int | N
 def _last_seen(
     conn: sqlite3.Connection, network: str, nick: str, asked_in: str | None
 ) -> SeenRecord | None:
-    person = find_person(conn, network, nick)
-    if person is None:
-        return None
-    asked = None if asked_in is None else _channel_id(conn, network, asked_in)
-    params = {"person": person, "asked": asked}
+    params = {
+        "network": network,
+        "key": irc_casefold(nick),
+        "nick": nick,
+        "asked": None if asked_in is None else irc_casefold(asked_in),
+    }
     sightings = conn.execute(_SIGHTINGS, params).fetchall()
     if not sightings:
         return None
@@ -134,14 +136,13 @@ def _last_seen(
     latest = max(sightings, key=lambda row: (row["at"], row["what"]))
     said = [row for row in sightings if row["text"] is not None]
     last_words = max(said, key=lambda row: row["at"])["text"] if said else None
-    still_here = bool(conn.execute(_STILL_HERE, params).fetchone()[0])
     return SeenRecord(
         nick=latest["nick"],
         network=latest["network"],
         channel=latest["channel"],
         at=_time(latest["at"]),
         last_words=last_words,
-        still_here=still_here,
+        still_here=bool(latest["still_here"]),
         via=latest["via"],
     )
 

@@ -28,8 +28,10 @@ Dialect differences the callers' SQL meets, and who deals with them:
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
@@ -42,7 +44,9 @@ __all__ = [
     "Dropped",
     "Op",
     "Params",
+    "Tables",
     "execute_grouped",
+    "group_commuting",
 ]
 
 Params: TypeAlias = Sequence[object] | Mapping[str, object]
@@ -98,6 +102,133 @@ def execute_grouped(target: Connection, batch: Sequence[Op]) -> None:
             target.execute(sql, rows[0])
         else:
             target.executemany(sql, rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """What the database's catalogue says about its relations, for :func:`group_commuting`.
+
+    Names are unqualified and lower-case. Writing a ``hooked`` table (a trigger, a rule)
+    does more than its rows say, and ``other`` relations (views, foreign tables) hide what
+    they read: a statement writing the one or naming the other keeps its place.
+    ``parents``/``children`` follow foreign keys (a child row references a parent row).
+    """
+
+    tables: frozenset[str]
+    hooked: frozenset[str] = frozenset()
+    other: frozenset[str] = frozenset()
+    parents: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    children: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Effect:
+    """The tables one statement may write and those it may read (or write), if it is clear."""
+
+    writes: frozenset[str]
+    touches: frozenset[str]
+    opaque: bool
+
+
+_OPAQUE = _Effect(frozenset(), frozenset(), opaque=True)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z_0-9$]*")
+_CALL = re.compile(r"([A-Za-z_][A-Za-z_0-9$]*)\s*\(")
+_TARGET = re.compile(
+    r"\s*(?P<verb>INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:ONLY\s+)?"
+    r"(?:[A-Za-z_]\w*\.)?(?P<table>[A-Za-z_]\w*)",
+    re.IGNORECASE,
+)
+_DO_UPDATE = re.compile(r"\bDO\s+UPDATE\b", re.IGNORECASE)
+# Words that may stand before "(" in a statement whose effects are read from its text:
+# SQL's own and functions that read no table. Any other call (a user function, nextval,
+# a set-returning function) might read or write anything: the statement keeps its place.
+_PURE_CALLS = frozenset(
+    re.findall(
+        r"\w+",
+        """
+        select from where and or not in exists values as on then else when any all is conflict
+        do set using returning into update insert join lateral filter over coalesce nullif
+        greatest least cast max min count sum avg abs round length lower upper
+        """,
+    )
+)
+
+
+def _closure(start: str, edges: Mapping[str, frozenset[str]]) -> set[str]:
+    seen, todo = {start}, [start]
+    while todo:
+        for name in edges.get(todo.pop(), frozenset()):
+            if name not in seen:
+                seen.add(name)
+                todo.append(name)
+    return seen
+
+
+def _effect(sql: str, tables: Tables) -> _Effect:
+    """What ``sql`` (one INSERT, UPDATE or DELETE) may touch, or opaque if that is unclear."""
+    head = _TARGET.match(sql)
+    if head is None or '"' in sql or "`" in sql or "[" in sql:
+        return _OPAQUE
+    words = {word.lower() for word in _WORD.findall(sql)}
+    known = tables.tables | tables.hooked
+    calls = {word.lower() for word in _CALL.findall(sql)}
+    if calls - _PURE_CALLS - known or not words.isdisjoint(tables.other):
+        return _OPAQUE
+    target = head.group("table").lower()
+    if target not in known:
+        return _OPAQUE
+    writes = {target}
+    if not head.group("verb").upper().startswith("INSERT") or _DO_UPDATE.search(sql):
+        # An update or delete may cascade to the rows that reference the target.
+        writes = _closure(target, tables.children)
+    if not writes.isdisjoint(tables.hooked):
+        return _OPAQUE
+    touches = (words & known) | writes | tables.parents.get(target, frozenset())
+    return _Effect(frozenset(writes), frozenset(touches), opaque=False)
+
+
+def group_commuting(
+    batch: Sequence[Op], tables: Tables, *, reach: int = 64
+) -> list[tuple[str, list[Params]]]:
+    """Group ``batch`` by statement as far as order allows: ``(sql, [params, ...])`` in order.
+
+    An operation joins the latest earlier group of its statement when it commutes with
+    every group in between: neither may write a table the other names, reads through a
+    foreign key or reaches by a cascade. So the messages of a batch go as one group past
+    the arrivals and departures between them, while an arrival and a departure of the
+    same stay (one table) keep their order, and anything unclear (a trigger, a view, a
+    function call, a statement that is not one INSERT, UPDATE or DELETE) keeps its place.
+    Operations of one statement always keep their order. ``reach`` bounds how many groups
+    an operation looks back over.
+    """
+    effects: dict[str, _Effect] = {}
+    groups: list[tuple[str, list[Params]]] = []
+    group_effects: list[_Effect] = []
+    for sql, params in batch:
+        effect = effects.get(sql)
+        if effect is None:
+            effect = effects[sql] = _effect(sql, tables)
+        home = None
+        if not effect.opaque:
+            for index in range(len(groups) - 1, max(-1, len(groups) - 1 - reach), -1):
+                if groups[index][0] == sql:
+                    home = index
+                    break
+                other = group_effects[index]
+                if (
+                    other.opaque
+                    or not effect.writes.isdisjoint(other.touches)
+                    or not other.writes.isdisjoint(effect.touches)
+                ):
+                    break
+        elif groups and groups[-1][0] == sql:
+            home = len(groups) - 1
+        if home is None:
+            groups.append((sql, [params]))
+            group_effects.append(effect)
+        else:
+            groups[home][1].append(params)
+    return groups
 
 
 ConnT = TypeVar("ConnT")

@@ -160,7 +160,9 @@ def _print_result(result: ReplayResult, console: Console, database: Path) -> Non
     if result.sessions:
         console.print(sessions)
     else:
-        console.print("No session was found in the log (check [sessions] or the schedules).")
+        console.print(
+            "No session was found in the log (check [sessions] or the schedules).", markup=False
+        )
     if result.openings:
         openings = Table(title="Openings surfaced", title_justify="left")
         for column in ("time (UTC)", "kind", "person", "channel", "message"):

@@ -139,6 +139,7 @@ def test_speed_paces_the_log_at_n_times_its_own_time(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     texts = query(tmp_path, "SELECT text FROM messages ORDER BY id")
     assert texts == [("first",), ("second",), ("third",)]
+    assert "No session was found in the log (check [sessions] or the schedules)." in done.stdout
     played = next(
         float(part.split("=")[1])
         for part in done.stdout.split()

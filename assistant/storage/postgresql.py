@@ -59,13 +59,17 @@ _OP_FAULT_CLASSES = frozenset({"22", "23", "42"})
 # custom plans when their estimate beats the generic one, ~0.2 ms of planning a row).
 _GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan"
 
-# Every relation by name (any schema but the system's), whether it does more than its rows
-# say (a view, a trigger, a rule), and the tables its foreign keys reference: what
-# group_commuting needs to tell which writes of a batch may be grouped out of order.
+# Every relation by name (any schema but the system's), whether writing it does more than
+# its rows say (a trigger, a rule, a default that calls a function: a sequence too), and
+# the tables its foreign keys reference: what group_commuting needs to tell which writes
+# of a batch may be grouped out of order.
 _CATALOGUE = """
 SELECT c.relname AS name, c.relkind::text AS kind,
        c.relhasrules OR EXISTS (
            SELECT 1 FROM pg_trigger AS t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal
+       ) OR EXISTS (
+           SELECT 1 FROM pg_attrdef AS d
+           WHERE d.adrelid = c.oid AND strpos(pg_get_expr(d.adbin, d.adrelid), '(') > 0
        ) AS hooked,
        ARRAY(
            SELECT p.relname FROM pg_constraint AS f JOIN pg_class AS p ON p.oid = f.confrelid

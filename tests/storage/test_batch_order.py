@@ -198,3 +198,34 @@ async def test_a_trigger_added_while_running_keeps_the_writes_in_their_order(
         ("back soon", 1),
         ("bye", 3),
     ]
+
+
+async def test_a_default_that_calls_a_function_keeps_the_writes_in_their_order(
+    postgres_dsn: str,
+) -> None:
+    # Each stay notes how many messages exist when it opens, through a column default.
+    default = """
+    CREATE FUNCTION messages_so_far() RETURNS BIGINT LANGUAGE sql AS
+    'SELECT count(*) FROM messages';
+    ALTER TABLE presence_intervals ADD COLUMN messages_seen BIGINT DEFAULT messages_so_far();
+    """
+    db = await Database.open_postgresql(postgres_dsn, batch_size=1000, flush_interval=60)
+    try:
+        await db.apply_migrations("plugin:test", {"postgresql": [default]})
+        recorder = Recorder(db)
+        for event in traffic():
+            recorder.record(event)
+        await db.flush()
+        assert db.writer.batches == 1
+        stays = await db.fetchall(
+            "SELECT i.nick, p.messages_seen FROM presence_intervals AS p "
+            "JOIN identities AS i ON i.id = p.identity_id ORDER BY p.id"
+        )
+    finally:
+        await db.close()
+    assert [(r["nick"], r["messages_seen"]) for r in stays] == [
+        ("ana", 1),
+        ("ana", 3),
+        ("bo", 3),
+        ("bo", 4),
+    ]

@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # postgresql gives initdb/pg_ctl for the throwaway clusters of the PostgreSQL storage tests.
 APT_PACKAGES := ngircd inspircd atheme-services chromium chromium-driver postgresql
 
-.PHONY: demo test lint typecheck pytest bench setup system-deps clean
+.PHONY: demo test lint typecheck pytest bench soak setup system-deps clean
 
 demo: setup
 	$(BIN)/presence demo
@@ -37,6 +37,15 @@ bench: setup
 	$(BIN)/python bench/openings.py
 	$(BIN)/python bench/queries.py
 	$(BIN)/python bench/summary.py
+	$(BIN)/python bench/summary_render.py
+	$(BIN)/python bench/import.py
+	$(BIN)/python bench/db_copy.py
+	$(BIN)/python bench/web.py
+	$(BIN)/python bench/web_live.py
+
+# A simulated week of chat (1,000,000 messages, about half an hour): leaks, not speed.
+soak: setup
+	$(BIN)/python bench/soak.py
 
 setup: $(STAMP) system-deps
 

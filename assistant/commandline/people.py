@@ -11,6 +11,7 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from rich.markup import escape
@@ -311,10 +312,24 @@ def cmd_forget(args: argparse.Namespace, term: Terminal) -> int:
             if answer.strip().lower() not in ("y", "yes"):
                 term.out.print("Nothing deleted.")
                 return EXIT_FAILURE
+        # Composing summaries loads their whole area: only a forget pays for it.
+        from assistant.commandline.summaries import summary_plugins
+        from assistant.summaries.forgotten import (
+            attended_sessions,
+            rewrite_summaries,
+            summary_files,
+        )
+
+        sessions = await attended_sessions(db, person)
         deleted = await forget_person(db, person)
+        rewritten: list[Path] = []
+        if any(summary_files(settings, session) for session in sessions):
+            async with summary_plugins(settings, db) as call:
+                rewritten = await rewrite_summaries(db, settings, sessions, call=call)
+        files = f" {len(rewritten)} summary files rewritten without them." if rewritten else ""
         term.out.print(
-            f"Forgot {args.name}: {deleted} rows deleted. To stop recording them too, add "
-            "them to [privacy] optout (or they can say !optout).",
+            f"Forgot {args.name}: {deleted} rows deleted.{files} To stop recording them too, "
+            "add them to [privacy] optout (or they can say !optout).",
             highlight=False,
             markup=False,
         )

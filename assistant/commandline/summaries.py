@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +27,7 @@ from assistant.commandline.terminal import (
     config_arg,
 )
 from assistant.commandline.types import Handler, Subcommands
-from assistant.config import load_settings
+from assistant.config import Settings, load_settings
 from assistant.events import irc_casefold
 from assistant.storage.database import Database, missing_history
 from assistant.summaries.catchup import (
@@ -39,7 +41,9 @@ from assistant.summaries.catchup import (
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["add_commands", "run_topics_eval"]
+    from assistant.summaries.compose import HookCaller
+
+__all__ = ["add_commands", "run_topics_eval", "summary_plugins"]
 
 EXIT_NOTHING = EXIT_FAILURE
 """Nothing to show: no session yet, or none of that channel."""
@@ -209,6 +213,35 @@ def cmd_summary(args: argparse.Namespace, term: Terminal) -> int:
     return asyncio.run(_summary(args, term))
 
 
+@asynccontextmanager
+async def summary_plugins(
+    settings: Settings, db: Database, *, enabled: bool = True
+) -> AsyncIterator[HookCaller | None]:
+    """The installed plugins, started to add their sections to summaries composed again.
+
+    Yields the host's hook caller (None when ``enabled`` is false). Nothing is sent.
+    """
+    if not enabled:
+        yield None
+        return
+    from assistant.plugins import PluginHost, discover_plugins
+
+    async def no_send(network: str, target: str, text: str) -> None:
+        """Nothing is sent while regenerating a summary."""
+
+    # Every plugin but this area's own, whose start-up would schedule briefs.
+    others = {n: c for n, c in discover_plugins().items() if n != "summaries"}
+    sections = {n: v for n, v in settings.plugins.items() if n != "summaries"}
+    host = PluginHost(
+        settings.model_copy(update={"plugins": sections}), db, no_send, plugin_classes=others
+    )
+    await host.start()
+    try:
+        yield host.call
+    finally:
+        await host.stop()
+
+
 async def _summary(args: argparse.Namespace, term: Terminal) -> int:
     from assistant.summaries.compose import SessionNotFound, compose_summary, find_session
     from assistant.summaries.deliver import SUFFIXES, file_stem, render, write_atomic
@@ -221,36 +254,17 @@ async def _summary(args: argparse.Namespace, term: Terminal) -> int:
             f"(check [storage] path in {args.config})"
         )
     formats = args.formats or ["md"]
-    async with await Database.open_settings(settings) as db:
-        host = None
-        if not args.no_plugins:
-            from assistant.plugins import PluginHost, discover_plugins
-
-            async def no_send(network: str, target: str, text: str) -> None:
-                """Nothing is sent while regenerating a summary."""
-
-            # Every plugin but this area's own, whose start-up would schedule briefs.
-            others = {n: c for n, c in discover_plugins().items() if n != "summaries"}
-            sections = {n: v for n, v in settings.plugins.items() if n != "summaries"}
-            host = PluginHost(
-                settings.model_copy(update={"plugins": sections}),
-                db,
-                no_send,
-                plugin_classes=others,
-            )
-            await host.start()
+    async with (
+        await Database.open_settings(settings) as db,
+        summary_plugins(settings, db, enabled=not args.no_plugins) as call,
+    ):
         try:
             session_id = args.session
             if args.last:
                 session_id = await db.run_in_thread(lambda c: find_session(c, args.channel))
-            summary = await compose_summary(
-                db, session_id, settings, call=host.call if host else None
-            )
+            summary = await compose_summary(db, session_id, settings, call=call)
         except SessionNotFound as exc:
             return term.fail(str(exc))
-        finally:
-            if host is not None:
-                await host.stop()
     if args.out is None:
         import sys
 

@@ -12,12 +12,16 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.events import Identity, irc_casefold, utcnow
 from assistant.people.optouts import OptOuts
 from assistant.storage.database import Database
 from assistant.storage.people import deleted_so_far, forget_person
+
+if TYPE_CHECKING:
+    from assistant.summaries.compose import HookCaller
 
 __all__ = [
     "PurgeResult",
@@ -61,11 +65,19 @@ def _entries(identity: Identity) -> list[tuple[str, str, str]]:
     return entries
 
 
-async def opt_out(db: Database, identity: Identity) -> int:
+async def opt_out(
+    db: Database,
+    identity: Identity,
+    *,
+    settings: Settings | None = None,
+    call: HookCaller | None = None,
+) -> int:
     """Stop recording ``identity``'s person from now on and forget what was recorded.
 
     Every identity of the person is opted out (by key, and by IRC account where known).
-    Returns the number of rows deleted.
+    With ``settings``, the summary files of the sessions they attended are rewritten
+    without them (``call`` lets the plugins add their sections again); see
+    :mod:`assistant.summaries.forgotten`. Returns the number of rows deleted.
     """
     optouts = OptOuts.of(db)
     entries = _entries(identity)
@@ -86,7 +98,17 @@ async def opt_out(db: Database, identity: Identity) -> int:
         conn.executemany(_REMEMBER, [(*entry, at) for entry in entries])
 
     await db.transaction(remember)
-    return 0 if person is None else await forget_person(db, person)
+    if person is None:
+        return 0
+    if settings is None:
+        return await forget_person(db, person)
+    # Imported here: summaries read the people area, which is imported first.
+    from assistant.summaries.forgotten import attended_sessions, rewrite_summaries
+
+    sessions = await attended_sessions(db, person)
+    deleted = await forget_person(db, person)
+    await rewrite_summaries(db, settings, sessions, call=call)
+    return deleted
 
 
 async def opt_in(db: Database, identity: Identity) -> bool:

@@ -26,6 +26,7 @@ from assistant.people.linking import configured_groups
 from assistant.people.merging import MergeError, merge_persons, split_identity
 from assistant.storage.export import person_rows
 from assistant.storage.people import analyses_naming, forget_person
+from assistant.summaries.forgotten import attended_sessions, rewrite_summaries
 from assistant.web.queries import optout_status
 
 if TYPE_CHECKING:
@@ -182,8 +183,12 @@ class PeopleChanges:
     async def forget(self, person_id: int) -> Response:
         """Forget the person (as ``presence forget`` does); back to the People page."""
         await self._person(person_id)
-        deleted = await forget_person(self.pages.db, person_id)
+        db, settings = self.pages.db, self.pages.settings
+        sessions = await attended_sessions(db, person_id)
+        deleted = await forget_person(db, person_id)
         self.pages.ranking.invalidate()
+        host = self.pages.plugins  # the running assistant's, under `presence run`
+        await rewrite_summaries(db, settings, sessions, call=host.call if host else None)
         return RedirectResponse(f"/people?forgotten={deleted}", 303)
 
 

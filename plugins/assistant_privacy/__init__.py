@@ -1,7 +1,8 @@
 """``!optout`` and ``!optin``: anyone may ask not to be recorded, and change their mind.
 
 An opt-out takes effect for the very next event and deletes what was recorded about the
-person; the answer goes to them privately, never to the channel, so that asking is
+person (the summary files of the sessions they attended are written again without them);
+the answer goes to them privately, never to the channel, so that asking is
 discreet. The core keeps only the bare identity key, which is what honouring it needs.
 """
 
@@ -29,7 +30,9 @@ class PrivacyPlugin(Plugin):
         if actor.platform == "irc" and not actor.account:
             # A nick alone can be taken by someone else later: the opt-out binds the nick.
             self.ctx.log.info("opt-out of unverified nick %s on %s", actor.nick, actor.network)
-        rows = await opt_out(self.ctx.db, actor)
+        rows = await opt_out(
+            self.ctx.db, actor, settings=self.ctx.settings, call=self.ctx.call_hook
+        )
         await cmd.reply_privately(OPTED_OUT.format(rows=rows, prefix=cmd.prefix))
 
     @command("optin", example="!optin")

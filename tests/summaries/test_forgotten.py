@@ -1,0 +1,46 @@
+"""Forgetting a person reaches the summary files already written about their chats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.storage.database import Database
+from assistant.testing.cli import run_presence
+
+from .conftest import DARREN_Q, DARREN_TO_ANN, POST, record_scene
+from .test_cli import CONFIG
+
+FILES = ["2024-01-07_libera_bloggers_s1.html", "2024-01-07_libera_bloggers_s1.json"]
+
+
+@pytest.fixture
+async def written(tmp_path: Path) -> Path:
+    """A recorded session whose summary files are in the configured folder."""
+    config = CONFIG + '\n[summaries]\nfolder = "summaries"\nformats = ["html", "json"]\n'
+    (tmp_path / "presence.toml").write_text(config, encoding="utf-8")
+    async with await Database.open(tmp_path / "chat.sqlite3") as db:
+        await record_scene(db)
+    done = run_presence(
+        "summary", "1", "-f", "html", "-f", "json", "--out", "summaries", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    return tmp_path
+
+
+def test_presence_forget_rewrites_the_summaries_that_held_their_words(written: Path) -> None:
+    folder = written / "summaries"
+    before = {name: (folder / name).read_text(encoding="utf-8") for name in FILES}
+    assert all(DARREN_Q in text for text in before.values())  # the question they asked
+
+    done = run_presence("forget", "darren", "--yes", cwd=written)
+
+    assert done.returncode == 0, done.stderr
+    assert "2 summary files rewritten without them" in done.stdout
+    assert sorted(p.name for p in folder.iterdir()) == FILES  # same files, in place
+    for name in FILES:
+        text = (folder / name).read_text(encoding="utf-8")
+        for words in (DARREN_Q, DARREN_TO_ANN, POST):
+            assert words not in text, f"{name} still holds {words!r}"
+        assert "carol" in text.lower()  # the others' part of the chat is still summarised

@@ -9,6 +9,7 @@ vectors: matching then stays on words, which is logged once, never an error.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -18,6 +19,7 @@ __all__ = ["InterestMatch", "InterestMatcher", "normalise", "words"]
 
 log = logging.getLogger(__name__)
 
+_DOCS = 4096  # texts whose vectors are kept for interest similarity
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#.-]*")
 _STOP = frozenset(
     "a an and the of for to in on with my your our is are be it this that how what".split()  # noqa: SIM905
@@ -126,17 +128,13 @@ def vector_similarity(pipeline: str) -> Similarity | None:
     if nlp.vocab.vectors.shape[0] == 0:
         log.info("openings: pipeline %r has no word vectors; matching on words only", pipeline)
         return None
-    cache: dict[str, object] = {}
+    # Bounded: the owner's interests stay in it, the week's stream of topics passes through.
+    doc = functools.lru_cache(maxsize=_DOCS)(nlp.make_doc)
 
     def similarity(a: str, b: str) -> float:
-        docs = []
-        for text in (a, b):
-            if text not in cache:
-                cache[text] = nlp.make_doc(text)
-            docs.append(cache[text])
-        first, second = docs
-        if not (first.has_vector and second.has_vector):  # type: ignore[attr-defined]
+        first, second = doc(a), doc(b)
+        if not (first.has_vector and second.has_vector):
             return 0.0
-        return float(first.similarity(second))  # type: ignore[attr-defined]
+        return float(first.similarity(second))
 
     return similarity

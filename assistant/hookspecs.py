@@ -17,7 +17,7 @@ fails otherwise).
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -29,6 +29,7 @@ __all__ = [
     "assistant_event",
     "assistant_opening_detectors",
     "assistant_opening_notifiers",
+    "assistant_replay_finished",
     "assistant_shutdown",
     "assistant_startup",
     "assistant_summary_sections",
@@ -170,6 +171,29 @@ def assistant_opening_notifiers() -> Awaitable[list[Notifier] | None] | list[Not
         one-line text of it, ``opening.as_json()`` a JSON object) and raises when it could
         not; a raising notifier is logged and never stops the others. The plugin that
         contributed a notifier closes what it holds in its own ``assistant_shutdown``.
+
+    Awaited: yes, when it is ``async``; all plugins are asked concurrently, and one that
+    raises contributes nothing (it is logged and counted).
+    """
+
+
+@hookspec
+def assistant_replay_finished() -> (
+    Awaitable[dict[str, list[dict[str, Any]]] | None] | dict[str, list[dict[str, Any]]] | None
+):
+    """Report what the plugin found in a replayed chat log, once the log has been played.
+
+    Called: once per replay (``presence replay``, and any caller of the replay driver
+    that asks for its findings), after the last event was played and delivered to every
+    plugin and the replay clock ran on past it, before the assistant stops. The plugin
+    may first finish what was waiting on time (waits the clock's last move ran out). A
+    live run never calls it; a plugin tells a replay by ``ctx.clock.live`` being false.
+
+    Returns:
+        What the plugin found, by kind: ``{"openings": [JSON object, ...]}`` (the
+        built-in ``openings`` plugin: every opening it sent, ``Opening.as_json()``), or
+        ``None`` for nothing. Objects must be JSON-serialisable. The kinds of all plugins
+        are merged; ``presence replay`` prints the ``openings``.
 
     Awaited: yes, when it is ``async``; all plugins are asked concurrently, and one that
     raises contributes nothing (it is logged and counted).

@@ -1,13 +1,15 @@
 """The one replay driver: the real Assistant, built with a replay clock, playing recorded events.
 
 ``presence replay`` (:mod:`assistant.connectors.replay.runner`) and ``presence openings
---replay`` (:mod:`assistant.openings.replay`) both play a log through a :class:`Replay`. A
+--replay`` (the ``openings`` plugin) both play a log through a :class:`Replay`. A
 replay differs from a live run only in what the Assistant is built with: a
 :class:`~assistant.clock.ReplayClock` instead of the system clock, and a
 :class:`~assistant.connectors.replay.ReplayConnector` instead of the configured networks'
 connectors. The clock is the session tracker's and every plugin's (``PluginContext.clock``),
 so nothing reaches into a plugin to change its time. Between chunks of messages the
-analysis catches up (:meth:`Replay.settle`), so nothing is dropped for being behind.
+analysis catches up (:meth:`Replay.settle`), so nothing is dropped for being behind. What
+the plugins found comes back through the ``assistant_replay_finished`` hook
+(:meth:`Replay.findings`), so the driver reaches into no plugin.
 """
 
 from __future__ import annotations
@@ -16,14 +18,13 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from assistant.app import Assistant
 from assistant.clock import ReplayClock
 from assistant.config import Settings
 from assistant.connectors.replay.connector import ReplayConnector
 from assistant.events import Event
-from assistant.openings.runtime import OpeningsRuntime, openings_runtime
 from assistant.plugins import Plugin
 
 __all__ = ["Replay"]
@@ -71,8 +72,6 @@ class Replay:
 
     async def __aenter__(self) -> Self:
         await self.assistant.start()
-        if self.openings is not None:
-            self.openings.engine.remember = None  # a replay reports every opening it found
         return self
 
     async def __aexit__(
@@ -103,7 +102,14 @@ class Replay:
         await self.settle()
         await self.assistant.plugins.delivered()
 
-    @property
-    def openings(self) -> OpeningsRuntime | None:
-        """The openings plugin's runtime (None: the plugin is not loaded)."""
-        return openings_runtime(self.assistant.plugins)
+    async def findings(self) -> dict[str, list[dict[str, Any]]]:
+        """What the plugins found in the log, by kind (``assistant_replay_finished``).
+
+        Ask once, after :meth:`play` and after the clock ran on as far as it will.
+        """
+        found: dict[str, list[dict[str, Any]]] = {}
+        for result in await self.assistant.plugins.call("assistant_replay_finished"):
+            if result.ok and isinstance(result.value, dict):
+                for kind, items in result.value.items():
+                    found.setdefault(str(kind), []).extend(items)
+        return found

@@ -90,8 +90,8 @@ class OpeningsEngine:
         self.ledgers: dict[str, Ledger] = {}
         self.sent: list[Opening] = []
         self.held: list[tuple[Opening, str]] = []
-        self.remember: int | None = REMEMBERED
-        """How many of :attr:`sent` and :attr:`held` to keep (None: all, for replays)."""
+        self.remember: int | None = REMEMBERED if clock.live else None
+        """How many of :attr:`sent` and :attr:`held` to keep (None: all; a replay reports all)."""
         self._open: list[_Sent] = []
         self._recent_by_person: dict[str, list[datetime]] = {}
         self.ctx = DetectorContext(

@@ -23,6 +23,7 @@ from assistant.events import ChannelEvent, Event
 from assistant.openings.notable import missing_notables
 from assistant.openings.notifiers import JsonLinesNotifier
 from assistant.openings.opening import Opening
+from assistant.openings.runtime import openings_runtime
 from assistant.plugins import ENTRY_POINT_GROUP, Plugin
 
 __all__ = ["replay_events", "replay_log"]
@@ -130,7 +131,7 @@ async def replay_events(
             plugin_classes={"openings": _openings_plugin()},
         )
         async with replay:
-            runtime = replay.openings
+            runtime = openings_runtime(replay.assistant.plugins)
             if runtime is None:
                 raise ReplayError("the openings plugin did not start (reinstall Presence)")
             engine = runtime.engine

@@ -8,7 +8,7 @@ gives each chat's summary its openings and the relationships that moved (:mod:`.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
@@ -117,6 +117,12 @@ class OpeningsPlugin(Plugin):
     async def assistant_summary_sections(self, summary: Summary) -> list[SummarySection]:
         """The chat's openings with what became of them, and the relationships that moved."""
         return await openings_sections(self.ctx.db, summary, self.config.pacing)
+
+    @hookimpl
+    async def assistant_replay_finished(self) -> dict[str, list[dict[str, Any]]]:
+        """Every opening the replay sent, once the waits the clock ran past are checked."""
+        await self.engine.tick()
+        return {"openings": [opening.as_json() for opening in self.engine.sent]}
 
     @hookimpl
     async def assistant_shutdown(self) -> None:

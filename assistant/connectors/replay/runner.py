@@ -231,10 +231,7 @@ async def replay_logs(
         await replay.play()  # and what the last lines start, before time runs on
         result.play_seconds = replay.play_seconds
         await _run_out(replay, result.last, last_session, settings)
-        openings = replay.openings
-        if openings is not None:
-            await openings.engine.tick()  # the waits that ran out after the last line
-            result.openings = [opening.as_json() for opening in openings.engine.sent]
+        result.openings = (await replay.findings()).get("openings", [])
     assistant = replay.assistant
     if "summaries" in assistant.plugins.names:
         summaries = assistant.plugins.instance("summaries")

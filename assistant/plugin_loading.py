@@ -34,6 +34,7 @@ __all__ = [
     "PluginError",
     "check_plugin_class",
     "discover_plugins",
+    "plugin_command_modules",
     "plugin_migrations",
     "resolve_plugins",
     "validate_plugin_settings",
@@ -90,12 +91,17 @@ class Plugin:
     is ``None``, by the annotation of its ``event`` parameter (``Event``: all of them).
     ``must_deliver`` adds types that are never skipped when the plugin falls behind, to
     the lifecycle events that never are (sessions starting and ending, connections).
+    ``commandline`` names the module that adds the plugin's own ``presence`` subcommands.
     """
 
     Config: ClassVar[type[BaseModel]] = PluginConfig
     migrations: ClassVar[Migrations] = ()
     handles: ClassVar[tuple[type[Event], ...] | None] = None
     must_deliver: ClassVar[tuple[type[Event], ...]] = ()
+    commandline: ClassVar[str | None] = None
+    """The module (dotted name, in the plugin's package) whose ``add_commands(sub)`` adds the
+    plugin's subcommands to ``presence`` and returns their handlers, as each of the core's
+    command modules does (:mod:`assistant.commandline`); ``None``: it adds none."""
 
     def __init__(self, ctx: PluginContext) -> None:
         self.ctx = ctx
@@ -131,6 +137,24 @@ def _load(ep: importlib.metadata.EntryPoint) -> type[Plugin]:
 def discover_plugins() -> dict[str, type[Plugin]]:
     """Load every plugin class registered in the ``assistant.plugins`` entry-point group."""
     return {name: _load(ep) for name, ep in sorted(_entry_points().items())}
+
+
+def plugin_command_modules() -> list[str]:
+    """The ``commandline`` module of every installed plugin that declares one, by plugin name.
+
+    Read while ``presence``'s parser is built, before any configuration: every installed
+    plugin's class is loaded, enabled or not. One that fails to load adds no commands here;
+    loading the plugins for a run (or ``presence config check``) reports it.
+    """
+    modules = []
+    for _, ep in sorted(_entry_points().items()):
+        try:
+            cls = _load(ep)
+        except PluginError:
+            continue
+        if cls.commandline is not None:
+            modules.append(cls.commandline)
+    return modules
 
 
 def resolve_plugins(

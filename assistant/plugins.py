@@ -17,6 +17,7 @@ from assistant.plugin_loading import (
     PluginError,
     check_plugin_class,
     discover_plugins,
+    plugin_command_modules,
     plugin_migrations,
     validate_plugin_settings,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "PluginHost",
     "check_plugin_class",
     "discover_plugins",
+    "plugin_command_modules",
     "plugin_migrations",
     "validate_plugin_settings",
 ]

@@ -6,7 +6,9 @@ imports it (``tests/test_layout.py`` checks). Each module in :data:`COMMAND_MODU
 subparsers of ``presence``) and returns the handler of each command name it added, in the
 order ``presence --help`` lists them. A handler takes the parsed arguments and the
 :class:`~assistant.commandline.terminal.Terminal` of the run (its consoles and error
-reporting) and returns the exit status.
+reporting) and returns the exit status. A plugin adds commands of its own the same way,
+through a module its class names (``Plugin.commandline``); they follow the core's, by
+plugin name. The names such a module may use are this package's ``__all__``.
 """
 
 from __future__ import annotations
@@ -16,12 +18,32 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 
-from assistant.commandline.terminal import EXIT_FAILURE, Terminal
-from assistant.commandline.types import Handler
+from assistant.commandline.terminal import (
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    Terminal,
+    config_arg,
+)
+from assistant.commandline.types import Handler, Subcommands
 from assistant.config import ConfigError
+from assistant.plugin_loading import plugin_command_modules
 from assistant.version import presence_version
 
-__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+__all__ = [
+    "COMMAND_MODULES",
+    "EXIT_CONFIG",
+    "EXIT_FAILURE",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "Handler",
+    "Subcommands",
+    "Terminal",
+    "build_parser",
+    "config_arg",
+    "main",
+]
 
 COMMAND_MODULES: tuple[str, ...] = (
     "assistant.commandline.config",
@@ -31,7 +53,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.commandline.importing",
     "assistant.commandline.people",
     "assistant.commandline.db",
-    "assistant.commandline.openings",
     "assistant.commandline.summaries",
     "assistant.commandline.replay",
     "assistant.commandline.doctor",
@@ -52,7 +73,7 @@ def build_parser(handlers: dict[str, Handler] | None = None) -> argparse.Argumen
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     parser.add_argument("--version", action="version", version=f"presence {presence_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMAND_MODULES:
+    for module in (*COMMAND_MODULES, *plugin_command_modules()):
         added = import_module(module).add_commands(sub)
         if handlers is not None:
             handlers.update(added)

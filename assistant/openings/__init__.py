@@ -17,12 +17,13 @@ detectors propose openings):
 - :mod:`~assistant.openings.notifiers` — console, private message, webhook, JSON lines.
 - :mod:`~assistant.openings.store` — the plugin's tables (openings with outcomes, ledger).
 - :mod:`~assistant.openings.replay` — replay mode; the ``presence relationship`` /
-  ``presence openings`` commands are in :mod:`~assistant.commandline.openings`.
+  ``presence openings`` commands are the plugin's (``assistant_openings.commandline``).
 - :mod:`~assistant.openings.evaluate`, :mod:`~assistant.openings.labels` and
   :mod:`~assistant.openings.matching` — ``presence eval openings``: label files, the
   matching rule, the scores.
 """
 
+from assistant.connectors.replay import ReplayError
 from assistant.events import irc_casefold
 from assistant.openings.conversation import (
     Stance,
@@ -35,13 +36,16 @@ from assistant.openings.conversation import (
     stance,
 )
 from assistant.openings.detector import Detector
-from assistant.openings.notable import Notable
+from assistant.openings.notable import Notable, build_notability
 from assistant.openings.opening import Candidate, ago, quote
 from assistant.openings.pacing import Ledger, LedgerLine
+from assistant.openings.replay import replay_log
 from assistant.openings.room import Line, Observation
 from assistant.openings.runtime import OpeningsRuntime
+from assistant.openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
 
 __all__ = [
+    "MIGRATIONS_BY_DIALECT",
     "Candidate",
     "Detector",
     "Ledger",
@@ -50,15 +54,19 @@ __all__ = [
     "Notable",
     "Observation",
     "OpeningsRuntime",
+    "OpeningsStore",
+    "ReplayError",
     "Stance",
     "about_themselves",
     "ago",
     "answered",
     "at_pace",
+    "build_notability",
     "content_words",
     "irc_casefold",
     "is_bot_command",
     "quote",
+    "replay_log",
     "resolves",
     "stance",
 ]

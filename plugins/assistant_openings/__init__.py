@@ -85,6 +85,7 @@ class OpeningsPlugin(Plugin):
 
     Config = OpeningsConfig
     migrations: ClassVar = OpeningsRuntime.migrations
+    commandline: ClassVar = "assistant_openings.commandline"
 
     def __init__(self, ctx: PluginContext) -> None:
         super().__init__(ctx)

@@ -1,5 +1,6 @@
-"""``presence relationship PERSON`` and ``presence openings --replay PATH``.
+"""``presence relationship PERSON`` and ``presence openings --replay PATH``: the plugin's commands.
 
+``presence`` adds them through ``OpeningsPlugin.commandline``, after the core's commands.
 Kept light at import time: the handlers import what they need.
 """
 
@@ -12,13 +13,10 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from assistant.commandline.terminal import EXIT_OK, EXIT_USAGE, Terminal, config_arg
-from assistant.commandline.types import Handler, Subcommands
-from assistant.config import OpeningsSettings, load_settings, plugin_table
-from assistant.openings.notable import build_notability
-from assistant.openings.pacing import Ledger
-from assistant.openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
-from assistant.storage.database import Database
+from assistant import Database, OpeningsSettings
+from assistant.commandline import EXIT_OK, EXIT_USAGE, Handler, Subcommands, Terminal, config_arg
+from assistant.config import load_settings, plugin_table
+from assistant.openings import MIGRATIONS_BY_DIALECT, Ledger, OpeningsStore, build_notability
 
 __all__ = ["add_commands"]
 
@@ -83,8 +81,7 @@ def cmd_relationship(args: argparse.Namespace, term: Terminal) -> int:
 def cmd_openings(args: argparse.Namespace, term: Terminal) -> int:
     """Replay a log and print each opening as one JSON line."""
 
-    from assistant.connectors.replay import ReplayError
-    from assistant.openings.replay import replay_log
+    from assistant.openings import ReplayError, replay_log
 
     if not args.notable:
         term.err.print("name at least one notable member: --notable NICK", highlight=False)

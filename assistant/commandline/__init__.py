@@ -8,7 +8,8 @@ order ``presence --help`` lists them. A handler takes the parsed arguments and t
 :class:`~assistant.commandline.terminal.Terminal` of the run (its consoles and error
 reporting) and returns the exit status. A plugin adds commands of its own the same way,
 through a module its class names (``Plugin.commandline``); they follow the core's, by
-plugin name. The names such a module may use are this package's ``__all__``.
+plugin name. Such a module may also have ``eval_kinds() -> dict[str, EvalKind]``, kinds of
+``presence eval`` of its own. The names it may use are this package's ``__all__``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from assistant.commandline.terminal import (
     Terminal,
     config_arg,
 )
-from assistant.commandline.types import Handler, Subcommands
+from assistant.commandline.types import EvalKind, Handler, Subcommands
 from assistant.config import ConfigError
 from assistant.plugin_loading import plugin_command_modules
 from assistant.version import presence_version
@@ -37,6 +38,7 @@ __all__ = [
     "EXIT_FAILURE",
     "EXIT_OK",
     "EXIT_USAGE",
+    "EvalKind",
     "Handler",
     "Subcommands",
     "Terminal",

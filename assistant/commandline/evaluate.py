@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import argparse
+from importlib import import_module
 from pathlib import Path
 
 from assistant.commandline.terminal import EXIT_CONFIG, EXIT_OK, Terminal
-from assistant.commandline.types import Handler, Subcommands
+from assistant.commandline.types import EvalKind, Handler, Subcommands
+from assistant.plugin_loading import plugin_command_modules
 
 __all__ = ["add_commands"]
+
+
+_CORE_KINDS = {
+    "replies": "reply-link precision/recall/F1",
+    "unanswered": "unanswered-question P/R/F1",
+    "attendance": "MeetBot people present (PATH: X.log.txt with X.txt minutes, or a folder)",
+    "topics": "summary topics vs. human minutes (PATH: W3C CCG folders with irc.log and "
+    "email.log, MeetBot X.log.txt with X.txt, or folders holding them)",
+}
+
+
+def plugin_eval_kinds() -> dict[str, EvalKind]:
+    """The kinds of ``presence eval`` the installed plugins' command modules add."""
+    kinds: dict[str, EvalKind] = {}
+    for module in plugin_command_modules():
+        found = getattr(import_module(module), "eval_kinds", None)
+        if found is not None:
+            kinds.update({k: v for k, v in found().items() if k not in _CORE_KINDS})
+    return kinds
 
 
 def add_commands(sub: Subcommands) -> dict[str, Handler]:
@@ -16,16 +37,13 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
     evaluate = sub.add_parser(
         "eval", help="measure reply linking or unanswered questions on annotated IRC logs"
     )
+    plugins = plugin_eval_kinds()
+    helps = {**_CORE_KINDS, **{kind: found.help for kind, found in plugins.items()}}
     evaluate.add_argument(
         "eval_kind",
-        choices=["replies", "unanswered", "attendance", "topics", "openings"],
+        choices=list(helps),
         metavar="ACTION",
-        help="replies: reply-link precision/recall/F1; unanswered: unanswered-question P/R/F1; "
-        "attendance: MeetBot people present (PATH: X.log.txt with X.txt minutes, or a folder); "
-        "topics: summary topics vs. human minutes (PATH: W3C CCG folders with irc.log and "
-        "email.log, MeetBot X.log.txt with X.txt, or folders holding them); "
-        "openings: surfaced openings vs. judged moments (PATH: label .json files or folders; "
-        "see docs/openings-labels.md)",
+        help="; ".join(f"{kind}: {text}" for kind, text in helps.items()),
     )
     evaluate.add_argument(
         "paths",
@@ -52,7 +70,12 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
         default=None,
         help="reply-linker parameters (default: the ones shipped with Presence)",
     )
-    return {"eval": cmd_eval}
+
+    def run(args: argparse.Namespace, term: Terminal) -> int:
+        found = plugins.get(args.eval_kind)
+        return found.run(args, term) if found is not None else cmd_eval(args, term)
+
+    return {"eval": run}
 
 
 def cmd_eval(args: argparse.Namespace, term: Terminal) -> int:
@@ -66,10 +89,6 @@ def cmd_eval(args: argparse.Namespace, term: Terminal) -> int:
         from assistant.commandline.summaries import run_topics_eval
 
         return run_topics_eval(args.paths, term.out, term.err, open_questions=args.open)
-    if args.eval_kind == "openings":
-        from assistant.openings.evaluate import run_openings_eval
-
-        return run_openings_eval(args.paths, term.out, term.err, data=args.data)
 
     from assistant.nlp.disentangle_format import FormatError
     from assistant.nlp.evaluate import run_evaluation

@@ -36,6 +36,7 @@ from assistant.openings.conversation import (
     stance,
 )
 from assistant.openings.detector import Detector
+from assistant.openings.evaluate import run_openings_eval
 from assistant.openings.notable import Notable, build_notability
 from assistant.openings.opening import Candidate, ago, quote
 from assistant.openings.pacing import Ledger, LedgerLine
@@ -68,5 +69,6 @@ __all__ = [
     "quote",
     "replay_log",
     "resolves",
+    "run_openings_eval",
     "stance",
 ]

@@ -14,11 +14,19 @@ from pathlib import Path
 from rich.markup import escape
 
 from assistant import Database, OpeningsSettings
-from assistant.commandline import EXIT_OK, EXIT_USAGE, Handler, Subcommands, Terminal, config_arg
+from assistant.commandline import (
+    EXIT_OK,
+    EXIT_USAGE,
+    EvalKind,
+    Handler,
+    Subcommands,
+    Terminal,
+    config_arg,
+)
 from assistant.config import load_settings, plugin_table
 from assistant.openings import MIGRATIONS_BY_DIALECT, Ledger, OpeningsStore, build_notability
 
-__all__ = ["add_commands"]
+__all__ = ["add_commands", "eval_kinds"]
 
 
 def add_commands(sub: Subcommands) -> dict[str, Handler]:
@@ -52,6 +60,24 @@ def add_commands(sub: Subcommands) -> dict[str, Handler]:
         "--held", action="store_true", help="also print the openings held back, with the reason"
     )
     return {"relationship": cmd_relationship, "openings": cmd_openings}
+
+
+def eval_kinds() -> dict[str, EvalKind]:
+    """``presence eval openings``: surfaced openings against judged moments."""
+    return {
+        "openings": EvalKind(
+            "surfaced openings vs. judged moments (PATH: label .json files or folders; "
+            "see docs/openings-labels.md)",
+            cmd_eval_openings,
+        )
+    }
+
+
+def cmd_eval_openings(args: argparse.Namespace, term: Terminal) -> int:
+    """Replay each labelled log and score the openings found against the judged moments."""
+    from assistant.openings import run_openings_eval
+
+    return run_openings_eval(args.paths, term.out, term.err, data=args.data)
 
 
 def cmd_relationship(args: argparse.Namespace, term: Terminal) -> int:

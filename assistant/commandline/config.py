@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from importlib import import_module, resources
+from importlib import resources
 from pathlib import Path
+
+from rich.markup import escape
 
 from assistant.commandline.terminal import (
     DEFAULT_CONFIG,
@@ -63,5 +65,9 @@ def cmd_config_check(args: argparse.Namespace, term: Terminal) -> int:
             f"[yellow]![/] environment variable {name} is not set; export it before `presence run`",
             highlight=False,
         )
-    import_module("assistant.openings.check").report_identities(settings, term.out)
+    # The check opens the database: imported only when a check runs.
+    from assistant.people.watchlist import check_identities
+
+    for warning in check_identities(settings):
+        term.out.print(f"[yellow]![/] {escape(warning)}", highlight=False, soft_wrap=True)
     return EXIT_OK

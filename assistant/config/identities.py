@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from assistant.config.base import IdentityRef
-from assistant.config.sections import OwnerSettings
+from assistant.config.sections import OwnerSettings, WatchedMember
 from assistant.events import irc_casefold
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "attributed_to_owner",
     "closest_names",
     "display_name",
+    "missing_notables",
     "ref_matches",
     "split_tag",
     "written_matches",
@@ -156,3 +157,27 @@ def attributed_to_owner(
         elif written_matches(name, identity):
             return True
     return False
+
+
+def missing_notables(
+    watchlist: Sequence[WatchedMember], seen: Iterable[SeenIdentity], where: str
+) -> list[str]:
+    """A warning for each watched member none of the ``seen`` identities matches.
+
+    Each names the closest identities seen, as users can write them back (``name#1234``
+    where a tag was recorded), so a misspelt or mis-tagged notable is never a silent zero.
+    """
+    identities = list(seen)
+    names = sorted({display_name(i) for i in identities})
+    warnings = []
+    for member in watchlist:
+        if any(ref_matches(ref, i) for ref in member.identities for i in identities):
+            continue
+        written = [r.nick or r.account or r.user_id or "" for r in member.identities]
+        near: list[str] = []
+        for text in [member.name, *written]:
+            near += [n for n in closest_names(text, names) if n not in near]
+        hint = f"; closest identities seen: {', '.join(near[:5])}" if near else ""
+        shown = ", ".join(dict.fromkeys(w for w in [member.name, *written] if w))
+        warnings.append(f"notable {shown!r} never appears in {where}{hint}")
+    return warnings

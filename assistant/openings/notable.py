@@ -9,12 +9,12 @@ detectors depend only on :class:`NotableLookup`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from assistant.config import IdentityRef, Settings, WatchedMember
-from assistant.config.identities import SeenIdentity, closest_names, display_name, ref_matches
+from assistant.config.identities import ref_matches
 from assistant.events import Identity, MemberLeft, NickChanged, irc_casefold
 
 __all__ = [
@@ -23,7 +23,6 @@ __all__ = [
     "NotableLookup",
     "WatchlistNotability",
     "build_notability",
-    "missing_notables",
 ]
 
 log = logging.getLogger(__name__)
@@ -176,27 +175,3 @@ def build_notability(settings: Settings) -> NotableLookup:
     if _people_lookup() is not None:
         log.debug("openings: assistant.people.notability exists; still using the watchlist")
     return WatchlistNotability(settings.watchlist)
-
-
-def missing_notables(
-    watchlist: Sequence[WatchedMember], seen: Iterable[SeenIdentity], where: str
-) -> list[str]:
-    """A warning for each watched member none of the ``seen`` identities matches.
-
-    Each names the closest identities seen, as users can write them back (``name#1234``
-    where a tag was recorded), so a misspelt or mis-tagged notable is never a silent zero.
-    """
-    identities = list(seen)
-    names = sorted({display_name(i) for i in identities})
-    warnings = []
-    for member in watchlist:
-        if any(ref_matches(ref, i) for ref in member.identities for i in identities):
-            continue
-        written = [r.nick or r.account or r.user_id or "" for r in member.identities]
-        near: list[str] = []
-        for text in [member.name, *written]:
-            near += [n for n in closest_names(text, names) if n not in near]
-        hint = f"; closest identities seen: {', '.join(near[:5])}" if near else ""
-        shown = ", ".join(dict.fromkeys(w for w in [member.name, *written] if w))
-        warnings.append(f"notable {shown!r} never appears in {where}{hint}")
-    return warnings

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from assistant.config import OpeningsSettings, parse_settings
+from assistant.config.identities import missing_notables
 from assistant.connectors.replay import ReplayError, read_replay
 from assistant.events import ChannelEvent, Event
-from assistant.openings.notable import missing_notables
 from assistant.openings.notifiers import JsonLinesNotifier
 from assistant.openings.opening import Opening
 from assistant.openings.runtime import openings_runtime

@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import OpeningsSettings, secret
+from assistant.config.identities import missing_notables
 from assistant.events import Event
-from assistant.openings.check import recorded_identities
 from assistant.openings.detector import Detector
 from assistant.openings.engine import OpeningsEngine
 from assistant.openings.interests import InterestMatcher, vector_similarity
-from assistant.openings.notable import build_notability, missing_notables
+from assistant.openings.notable import build_notability
 from assistant.openings.notifiers import (
     ConsoleNotifier,
     DirectMessageNotifier,
@@ -28,6 +28,7 @@ from assistant.openings.notifiers import (
     WebhookNotifier,
 )
 from assistant.openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
+from assistant.people.watchlist import recorded_identities
 from assistant.plugins import PluginError
 
 if TYPE_CHECKING:

@@ -1,5 +1,8 @@
 """What ``presence config check`` can say of the watchlist and the owner against what was recorded.
 
+The openings plugin asks the same of a live run once it has attended a while
+(:func:`recorded_identities`).
+
 A watched member (or an owner identity) that no recorded identity matches is most often a
 misspelling or a missing ``#1234`` tag: saying so, with the closest names recorded, is
 what keeps openings from being a silent zero. Without a database there is nothing to
@@ -11,14 +14,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from rich.console import Console
-from rich.markup import escape
-
 from assistant.config import Settings, WatchedMember
-from assistant.openings.notable import missing_notables
+from assistant.config.identities import missing_notables
 from assistant.storage.database import Database, missing_history
 
-__all__ = ["RecordedIdentity", "check_identities", "recorded_identities", "report_identities"]
+__all__ = ["RecordedIdentity", "check_identities", "recorded_identities"]
 
 _IDENTITIES = "SELECT nick, account, user_id FROM identities"
 
@@ -76,9 +76,3 @@ def check_identities(settings: Settings) -> list[str]:
     for warning in missing_notables([owner] if owner.identities else [], seen, where):
         warnings.append(warning.replace("notable", "your identity", 1))
     return warnings
-
-
-def report_identities(settings: Settings, console: Console) -> None:
-    """Print :func:`check_identities`'s warnings, one ``!`` line each (for ``config check``)."""
-    for warning in check_identities(settings):
-        console.print(f"[yellow]![/] {escape(warning)}", highlight=False, soft_wrap=True)

@@ -56,7 +56,8 @@ WHERE n.name = ? AND c.key = ?
 """
 _SESSIONS = """
 SELECT id, started_at, timezone FROM sessions
-WHERE channel_id = ? AND status = 'ended' AND (? IS NULL OR series = ?) AND started_at < ?
+WHERE channel_id = ? AND status = 'ended' AND (CAST(? AS TEXT) IS NULL OR series = ?)
+AND started_at < ?
 ORDER BY started_at DESC LIMIT ?
 """
 _ATTENDANCE = (

@@ -62,7 +62,6 @@ _CHANNELS = """
 SELECT c.id AS channel_id, c.name AS channel_name, c.private, n.name AS network_name,
        n.platform AS platform
 FROM channels AS c JOIN networks AS n ON n.id = c.network_id
-ORDER BY n.name, c.name
 """
 _QUOTE = 120
 
@@ -130,7 +129,11 @@ def find_channel(
         CatchupError: no such channel was recorded (the known ones are listed), or several
             networks have it and none was named.
     """
-    rows = [dict(r) for r in conn.execute(_CHANNELS)]
+    # Sorted here, by code point: a PostgreSQL server sorts text by its locale's rules.
+    rows = sorted(
+        (dict(r) for r in conn.execute(_CHANNELS)),
+        key=lambda r: (str(r["network_name"]), str(r["channel_name"])),
+    )
     if not private:
         rows = [r for r in rows if not r["private"]]
     wanted = irc_casefold(channel)

@@ -1,4 +1,4 @@
-"""A recorded weekly chat on a real SQLite file, closed as a session, ready to summarise.
+"""A recorded weekly chat on each storage backend, closed as a session, ready to summarise.
 
 The chat goes through the real recorder (``ChatScript`` → ``Recorder``) and the session is
 opened and closed with the sessions store, which also computes its attendance. The
@@ -9,10 +9,9 @@ way the analysis stage stores it, so composition is tested on exactly what it re
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -92,7 +91,6 @@ class Scene:
 
     db: Database
     session_id: int
-    path: Path
 
 
 async def record_scene(db: Database, *, analysed: bool = True, weeks_later: int = 0) -> int:
@@ -174,8 +172,7 @@ async def store_openings(scene: Scene) -> None:
 
 
 @pytest.fixture
-async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
-    """The weekly chat, analysed, recorded into a fresh database file."""
-    path = tmp_path / "presence.sqlite3"
-    async with await Database.open(path, flush_interval=0.01) as db:
-        yield Scene(db, await record_scene(db), path)
+async def scene(open_database: Callable[..., Awaitable[Database]]) -> AsyncIterator[Scene]:
+    """The weekly chat, analysed, recorded into a fresh database on each backend."""
+    async with await open_database(flush_interval=0.01) as db:
+        yield Scene(db, await record_scene(db))

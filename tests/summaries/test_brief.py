@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from assistant_summaries import SummariesPlugin
 from assistant.clock import SystemClock
 from assistant.config import parse_settings
 from assistant.plugins import PluginHost
+from assistant.storage.database import Database
 from assistant.summaries.brief import compose_brief, render_brief, upcoming_briefs
 from assistant.testing.database import temporary_database
 
@@ -43,8 +45,10 @@ SCHEDULED = {
 }
 
 
-async def test_the_brief_names_regulars_open_questions_and_notable_topics() -> None:
-    async with temporary_database(flush_interval=0.01) as db:
+async def test_the_brief_names_regulars_open_questions_and_notable_topics(
+    open_database: Callable[..., Awaitable[Database]],
+) -> None:
+    async with await open_database(flush_interval=0.01) as db:
         await record_scene(db)
         await record_scene(db, weeks_later=1)
         brief = await compose_brief(
@@ -93,15 +97,18 @@ def test_a_brief_is_due_before_the_next_scheduled_chat() -> None:
     )
 
 
-async def test_the_plugin_delivers_the_brief_to_the_owner_and_the_folder(tmp_path: Path) -> None:
-    data = {**SCHEDULED, "summaries": {"folder": str(tmp_path), "deliver_to_owner": True}}
+async def test_the_plugin_delivers_the_brief_to_the_owner_and_the_folder(
+    open_database: Callable[..., Awaitable[Database]], tmp_path: Path
+) -> None:
+    folder = tmp_path / "briefs"
+    data = {**SCHEDULED, "summaries": {"folder": str(folder), "deliver_to_owner": True}}
     config = parse_settings(data)
     sent: list[tuple[str, str, str]] = []
 
     async def send(network: str, target: str, text: str) -> None:
         sent.append((network, target, text))
 
-    async with temporary_database(flush_interval=0.01) as db:
+    async with await open_database(flush_interval=0.01) as db:
         await record_scene(db)
         host = PluginHost(config, db, send, plugin_classes={"summaries": SummariesPlugin})
         await host.start()
@@ -110,7 +117,7 @@ async def test_the_plugin_delivers_the_brief_to_the_owner_and_the_folder(tmp_pat
         (due,) = upcoming_briefs(config, START + timedelta(days=6))
         done = await plugin.deliver_brief(due)
         await host.stop()
-    assert os.listdir(tmp_path) == ["2024-01-14_libera_bloggers_brief.md"]
+    assert os.listdir(folder) == ["2024-01-14_libera_bloggers_brief.md"]
     assert "sent to the owner (ann)" in done
     assert sent[0][1] == "ann" and sent[0][2].startswith("Before Aussie bloggers")
 

@@ -1,6 +1,6 @@
 """``!missed``: what the owner missed while away, answered privately, to the verified owner only.
 
-The chat goes through the real recorder into a real SQLite file; the command runs through
+The chat goes through the real recorder into each storage backend; the command runs through
 the plugin host, and then end to end on InspIRCd with atheme services, where the owner is
 known by the account they logged in to (a nick alone never passes for the owner).
 """
@@ -8,7 +8,7 @@ known by the account they logged in to (a nick alone never passes for the owner)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -87,14 +87,14 @@ class Owner:
 
 
 @pytest.fixture
-async def owner(tmp_path: Path) -> AsyncIterator[Owner]:
-    settings = parse_settings({**SETTINGS, "storage": {"path": str(tmp_path / "p.sqlite3")}})
+async def owner(open_database: Callable[..., Awaitable[Database]]) -> AsyncIterator[Owner]:
+    settings = parse_settings(SETTINGS)
     sent: list[tuple[str, str, str]] = []
 
     async def send(network: str, target: str, text: str) -> None:
         sent.append((network, target, text))
 
-    async with await Database.open(tmp_path / "p.sqlite3", flush_interval=0.01) as db:
+    async with await open_database(flush_interval=0.01) as db:
         await record_away(db)
         host = PluginHost(settings, db, send, plugin_classes={"summaries": SummariesPlugin})
         await host.start()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
+from assistant.storage.database import Database
 from assistant.summaries.compose import SessionNotFound, compose_summary, find_session
-from assistant.testing.database import temporary_database
 
 from .conftest import BOB_Q, DARREN_Q, POST, SCRIPT, Scene, record_scene, settings
 
@@ -57,8 +59,10 @@ async def test_session_times_are_shown_in_the_sessions_time_zone(scene: Scene) -
     assert summary.session.title == "Aussie bloggers"
 
 
-async def test_unanalysed_chat_falls_back_to_plain_rules() -> None:
-    async with temporary_database(flush_interval=0.01) as db:
+async def test_unanalysed_chat_falls_back_to_plain_rules(
+    open_database: Callable[..., Awaitable[Database]],
+) -> None:
+    async with await open_database(flush_interval=0.01) as db:
         session_id = await record_scene(db, analysed=False)
         summary = await compose_summary(db, session_id, settings())
     unanswered = {q.text for q in summary.unanswered}
@@ -72,6 +76,13 @@ async def test_the_latest_session_is_found_and_a_missing_one_is_explained(scene:
     assert found == scene.session_id
     with pytest.raises(SessionNotFound, match="--last"):
         await compose_summary(scene.db, 999, settings())
-    async with temporary_database() as empty:
-        with pytest.raises(SessionNotFound, match="no session recorded"):
+    with pytest.raises(SessionNotFound, match="no session recorded in #nosuch yet"):
+        await scene.db.run_in_thread(lambda conn: find_session(conn, "#nosuch"))
+
+
+async def test_a_database_without_sessions_says_how_they_are_recorded(
+    open_database: Callable[..., Awaitable[Database]],
+) -> None:
+    async with await open_database() as empty:
+        with pytest.raises(SessionNotFound, match="no session recorded yet"):
             await empty.run_in_thread(lambda conn: find_session(conn))

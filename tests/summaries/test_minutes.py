@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
 from assistant.recorder import Recorder
 from assistant.sessions.store import close_session, open_session
+from assistant.storage.database import Database
 from assistant.summaries.compose import compose_summary
 from assistant.summaries.deliver import write_files
 from assistant.summaries.markdown import render_markdown
 from assistant.summaries.minutes import render_minutes
-from assistant.testing.database import temporary_database
 from assistant.testing.factories import ChatScript
 
 from .conftest import CHANNEL, END, NET, START, settings
 
 
-async def test_minutes_list_topics_actions_by_person_and_exact_lines(tmp_path: Path) -> None:
-    async with temporary_database(flush_interval=0.01) as db:
+async def test_minutes_list_topics_actions_by_person_and_exact_lines(
+    open_database: Callable[..., Awaitable[Database]], tmp_path: Path
+) -> None:
+    async with await open_database(flush_interval=0.01) as db:
         recorder = Recorder(db)
         chat = ChatScript(NET, start=START, step=timedelta(minutes=1), sink=recorder.record)
         ann = chat.who("ann", account="ann")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -10,16 +11,18 @@ import pytest
 from assistant.config import parse_settings
 from assistant.recorder import Recorder
 from assistant.sessions.store import close_session, open_session
+from assistant.storage.database import Database
 from assistant.summaries.compose import compose_summary
-from assistant.testing.database import temporary_database
 from assistant.testing.factories import ChatScript
 
 from .conftest import ANN_TO_DARREN, CHANNEL, DARREN_TO_ANN, NET, SETTINGS, START, analyse
 
+OpenDatabase = Callable[..., Awaitable[Database]]
 
-async def summary_of_an_unverified_owner(owner: dict[str, Any]) -> Any:
+
+async def summary_of_an_unverified_owner(open_database: OpenDatabase, owner: dict[str, Any]) -> Any:
     """The summary of a short chat where "ann" speaks logged in to no account."""
-    async with temporary_database() as db:
+    async with await open_database() as db:
         chat = ChatScript(NET, start=START, sink=Recorder(db).record)
         for nick in ("ann", "darren"):
             chat.joined(nick, CHANNEL, at=START)
@@ -53,15 +56,18 @@ async def summary_of_an_unverified_owner(owner: dict[str, Any]) -> Any:
     ],
     ids=["configured-account-as-nick", "configured-nick"],
 )
-async def test_the_owners_exchange_is_in_the_summary(owner: dict[str, Any]) -> None:
-    summary = await summary_of_an_unverified_owner(owner)
+async def test_the_owners_exchange_is_in_the_summary(
+    open_database: OpenDatabase, owner: dict[str, Any]
+) -> None:
+    summary = await summary_of_an_unverified_owner(open_database, owner)
     assert [(e.person, e.owner_to_them, e.them_to_owner) for e in summary.exchanges] == [
         ("darren", 1, 1)
     ]
     assert {r.name for r in summary.attendance if r.is_owner} == {"ann"}
 
 
-async def test_another_name_is_not_the_owner() -> None:
-    summary = await summary_of_an_unverified_owner({"name": "Ann", "nicks": ["anne"]})
+async def test_another_name_is_not_the_owner(open_database: OpenDatabase) -> None:
+    owner = {"name": "Ann", "nicks": ["anne"]}
+    summary = await summary_of_an_unverified_owner(open_database, owner)
     assert list(summary.exchanges) == []
     assert not any(r.is_owner for r in summary.attendance)

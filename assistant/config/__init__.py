@@ -12,6 +12,7 @@ Layout: :mod:`~assistant.config.base` (errors, the strict base, secrets),
 """
 
 from assistant.config.base import ConfigError, IdentityRef, Section, secret
+from assistant.config.identities import attributed_to_owner, missing_notables
 from assistant.config.loading import (
     Settings,
     describe_error,
@@ -59,8 +60,10 @@ __all__ = [
     "SummariesSettings",
     "WatchedMember",
     "WebSettings",
+    "attributed_to_owner",
     "describe_error",
     "load_settings",
+    "missing_notables",
     "parse_settings",
     "plugin_table",
     "secret",

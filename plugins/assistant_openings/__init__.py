@@ -1,7 +1,11 @@
 """Openings: tell the owner, privately and live, when to join a conversation with a notable member.
 
-The built-in ``openings`` plugin. Its engine lives in :mod:`assistant.openings`; the
-detectors are the small classes of this package, one module each. It answers ``!ready
+The built-in ``openings`` plugin: its engine (:mod:`.engine`, with :mod:`.policy`,
+:mod:`.conversation` and :mod:`.runtime`, which runs it for the plugin), replay mode
+(:mod:`.replay`), ``presence eval openings`` (:mod:`.evaluate`, :mod:`.labels`,
+:mod:`.matching`) and its commands (:mod:`.commandline`) are modules of this package, and so
+are the detectors, one small class each. The contract a detector or notifier is written
+against stays in the core (``assistant``, :mod:`assistant.openings`). It answers ``!ready
 PERSON`` (is an ask welcome yet?) and ``!dismiss ID`` privately to the verified owner, and
 gives each chat's summary its openings and the relationships that moved (:mod:`.summary`).
 """
@@ -25,7 +29,6 @@ from assistant import (
     command,
     hookimpl,
 )
-from assistant.openings import OpeningsRuntime
 from assistant_openings.addressed import AddressedOwner
 from assistant_openings.arrival import NotableArrived
 from assistant_openings.interest import SharedInterest
@@ -33,6 +36,7 @@ from assistant_openings.left_open import LeftOpen
 from assistant_openings.lull import QuietAfterNotable
 from assistant_openings.ready import ReadyToAsk
 from assistant_openings.request import Request
+from assistant_openings.runtime import OpeningsRuntime
 from assistant_openings.share import SharedWork
 from assistant_openings.summary import openings_sections
 from assistant_openings.unanswered import UnansweredQuestion

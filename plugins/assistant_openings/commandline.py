@@ -75,7 +75,7 @@ def eval_kinds() -> dict[str, EvalKind]:
 
 def cmd_eval_openings(args: argparse.Namespace, term: Terminal) -> int:
     """Replay each labelled log and score the openings found against the judged moments."""
-    from assistant.openings import run_openings_eval
+    from assistant_openings.evaluate import run_openings_eval
 
     return run_openings_eval(args.paths, term.out, term.err, data=args.data)
 
@@ -107,7 +107,8 @@ def cmd_relationship(args: argparse.Namespace, term: Terminal) -> int:
 def cmd_openings(args: argparse.Namespace, term: Terminal) -> int:
     """Replay a log and print each opening as one JSON line."""
 
-    from assistant.openings import ReplayError, replay_log
+    from assistant.connectors.replay import ReplayError
+    from assistant_openings.replay import replay_log
 
     if not args.notable:
         term.err.print("name at least one notable member: --notable NICK", highlight=False)

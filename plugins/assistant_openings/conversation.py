@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from assistant.events import irc_casefold
-from assistant.openings.interests import words
-from assistant.openings.room import Line, RoomView
+from assistant.openings import Line, RoomView, irc_casefold, words
 
 __all__ = [
     "DYAD_WINDOW",

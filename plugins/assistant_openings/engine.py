@@ -4,7 +4,7 @@ One engine belongs to the ``openings`` plugin of one running assistant. It makes
 each analysed message (the analysis carries the message), keeps the
 :class:`~assistant.openings.room.Room` and the relationship ledgers up to date, asks every
 detector for candidates, scores them from explicit parts, holds back those in a
-conversation the owner is already in, lets the :class:`~assistant.openings.policy.Policy`
+conversation the owner is already in, lets the :class:`~assistant_openings.policy.Policy`
 decide, then stores each opening and hands it to the notifiers. It also follows what became
 of each opening: taken when the owner speaks to that person or in that conversation soon
 after, missed when the window passes.
@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from assistant.clock import Clock
-from assistant.config import OpeningsSettings, OwnerSettings
-from assistant.config.identities import attributed_to_owner
-from assistant.events import (
+from assistant import (
+    Clock,
     Event,
     Identity,
     MemberJoined,
@@ -30,18 +28,32 @@ from assistant.events import (
     MessageAnalyzed,
     MessageReceived,
     NickChanged,
+)
+from assistant.config import OpeningsSettings, OwnerSettings, attributed_to_owner
+from assistant.openings import (
+    STAGE_VALUE,
+    Candidate,
+    Detector,
+    DetectorContext,
+    FollowedNicks,
+    InterestMatcher,
+    Ledger,
+    LedgerLine,
+    Line,
+    Notable,
+    NotableLookup,
+    Notifier,
+    Observation,
+    Opening,
+    OpeningsStore,
+    Relationship,
+    Room,
+    ScoreParts,
+    channel_key,
     irc_casefold,
 )
-from assistant.openings.conversation import own_business
-from assistant.openings.detector import Detector, DetectorContext
-from assistant.openings.interests import InterestMatcher
-from assistant.openings.notable import FollowedNicks, Notable, NotableLookup
-from assistant.openings.notifiers import Notifier
-from assistant.openings.opening import Candidate, Opening, ScoreParts
-from assistant.openings.pacing import STAGE_VALUE, Ledger, LedgerLine, Relationship
-from assistant.openings.policy import Policy
-from assistant.openings.room import Line, Observation, Room, channel_key
-from assistant.openings.store import OpeningsStore
+from assistant_openings.conversation import own_business
+from assistant_openings.policy import Policy
 
 __all__ = ["OpeningsEngine"]
 

@@ -1,12 +1,12 @@
 """``presence eval openings LABELS...``: replay labelled logs and score the openings surfaced.
 
 Each label file's logs are read in order into one chat (the first log's channel for all),
-replayed through :func:`~assistant.openings.replay.replay_events` — the code behind
+replayed through :func:`~assistant_openings.replay.replay_events` — the code behind
 ``presence openings --replay`` — with the owner, notables and interests the file names.
 Every event keeps its source position beside it (``file``, ``n``): ``n`` is the 0-based
 record of a CSV export and the 0-based line of any other log (for the #ubuntu raw format,
 the corpus's message id). Each surfaced opening is placed at the event behind it and matched
-to the labelled moments by the rule in :mod:`~assistant.openings.matching`.
+to the labelled moments by the rule in :mod:`~assistant_openings.matching`.
 """
 
 from __future__ import annotations
@@ -21,18 +21,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from assistant import ChannelEvent, Event, MessageReceived
 from assistant.connectors.replay.translate import ReplayError, read_replay_records
-from assistant.events import ChannelEvent, Event, MessageReceived
-from assistant.openings.labels import (
-    KINDS,
-    LabelError,
-    LabelFile,
-    Moment,
-    label_paths,
-    load_labels,
-)
-from assistant.openings.matching import Judged, Placed, match, score
-from assistant.openings.opening import Opening
+from assistant.openings import Opening
+from assistant_openings.labels import KINDS, LabelError, LabelFile, Moment, label_paths, load_labels
+from assistant_openings.matching import Judged, Placed, match, score
 
 __all__ = [
     "DEFAULT_DATA",
@@ -134,7 +127,7 @@ def _text(event: Event) -> str:
 
 async def judge_file(labels: LabelFile, data: Path, errors: Console) -> list[Judged]:
     """Replay one label file's logs and match the openings surfaced to its moments."""
-    from assistant.openings.replay import replay_events
+    from assistant_openings.replay import replay_events
 
     chat = read_chat(labels, data)
     if not chat.events:

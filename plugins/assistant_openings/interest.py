@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from assistant.openings import Candidate, Detector, Observation, is_bot_command, quote, stance
+from assistant.openings import Candidate, Detector, Observation, quote
+from assistant_openings.conversation import is_bot_command, stance
 
 __all__ = ["SharedInterest"]
 

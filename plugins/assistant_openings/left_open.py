@@ -24,14 +24,10 @@ from assistant.openings import (
     Notable,
     Observation,
     ago,
-    at_pace,
-    content_words,
     irc_casefold,
-    is_bot_command,
     quote,
-    resolves,
-    stance,
 )
+from assistant_openings.conversation import at_pace, content_words, is_bot_command, resolves, stance
 
 __all__ = ["LeftOpen"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.openings.labels import Moment
+from assistant_openings.labels import Moment
 
 __all__ = ["WINDOW", "Judged", "Placed", "Scores", "match", "score"]
 

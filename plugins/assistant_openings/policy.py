@@ -16,7 +16,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from assistant.config import OpeningsSettings
-from assistant.openings.opening import Opening
+from assistant.openings import Opening
 
 __all__ = ["Policy", "parse_quiet_hours"]
 

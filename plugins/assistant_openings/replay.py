@@ -2,14 +2,13 @@
 
 The real :class:`~assistant.app.Assistant` runs, through :class:`~assistant.replay.Replay`
 (the one replay driver), with a temporary database, the real analyzer and the ``openings``
-plugin (loaded through its entry point), on a :class:`~assistant.clock.ReplayClock` that
+plugin, on a :class:`~assistant.clock.ReplayClock` that
 follows the analysed lines, so waits are measured in the log's time and cost nothing. Each
 opening is written as one JSON line.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import tempfile
 from collections.abc import Callable, Sequence
@@ -17,25 +16,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from assistant.config import OpeningsSettings, parse_settings
-from assistant.config.identities import missing_notables
+from assistant import ChannelEvent, Event
+from assistant.config import OpeningsSettings, missing_notables, parse_settings
 from assistant.connectors.replay import ReplayError, read_replay
-from assistant.events import ChannelEvent, Event
-from assistant.openings.notifiers import JsonLinesNotifier
-from assistant.openings.opening import Opening
-from assistant.openings.runtime import openings_runtime
-from assistant.plugins import ENTRY_POINT_GROUP, Plugin
+from assistant.openings import JsonLinesNotifier, Opening
 
 __all__ = ["replay_events", "replay_log"]
-
-
-def _openings_plugin() -> type[Plugin]:
-    found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP, name="openings")
-    for ep in found:
-        loaded = ep.load()
-        if isinstance(loaded, type) and issubclass(loaded, Plugin):
-            return loaded
-    raise ReplayError("the openings plugin is not installed (reinstall Presence)")
 
 
 def _after_end(settings: OpeningsSettings) -> timedelta:
@@ -100,6 +86,7 @@ async def replay_events(
 ) -> list[Opening]:
     """Replay ``events`` (read from logs named ``name``) as :func:`replay_log` replays a log."""
     from assistant.replay import Replay
+    from assistant_openings import OpeningsPlugin
 
     with tempfile.TemporaryDirectory(prefix="presence-replay-") as folder:
         settings = parse_settings(
@@ -128,13 +115,13 @@ async def replay_events(
             settings,
             events,
             start=events[0].timestamp,
-            plugin_classes={"openings": _openings_plugin()},
+            plugin_classes={"openings": OpeningsPlugin},
         )
         async with replay:
-            runtime = openings_runtime(replay.assistant.plugins)
-            if runtime is None:
+            plugin = replay.assistant.plugins.instance("openings")
+            if not isinstance(plugin, OpeningsPlugin):
                 raise ReplayError("the openings plugin did not start (reinstall Presence)")
-            engine = runtime.engine
+            engine = plugin.engine
             if out is not None:
                 engine.notifiers.append(JsonLinesNotifier(out))
             await replay.play()

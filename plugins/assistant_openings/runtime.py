@@ -14,28 +14,28 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from assistant.config import OpeningsSettings, secret
-from assistant.config.identities import missing_notables
-from assistant.events import Event
-from assistant.openings.detector import Detector
-from assistant.openings.engine import OpeningsEngine
-from assistant.openings.interests import InterestMatcher, vector_similarity
-from assistant.openings.notable import build_notability
-from assistant.openings.notifiers import (
+from assistant import Event
+from assistant.config import OpeningsSettings, missing_notables, secret
+from assistant.openings import (
+    MIGRATIONS_BY_DIALECT,
     ConsoleNotifier,
+    Detector,
     DirectMessageNotifier,
+    InterestMatcher,
     Notifier,
+    OpeningsStore,
     WebhookNotifier,
+    build_notability,
+    vector_similarity,
 )
-from assistant.openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
 from assistant.people.watchlist import recorded_identities
 from assistant.plugins import PluginError
+from assistant_openings.engine import OpeningsEngine
 
 if TYPE_CHECKING:
-    from assistant.hooks import HookResult
-    from assistant.plugins import PluginContext, PluginHost
+    from assistant import HookResult, PluginContext
 
-__all__ = ["OpeningsRuntime", "openings_runtime"]
+__all__ = ["OpeningsRuntime"]
 
 log = logging.getLogger(__name__)
 
@@ -217,14 +217,3 @@ class OpeningsRuntime:
         for notifier in self._builtin:
             if isinstance(notifier, WebhookNotifier):
                 await notifier.close()
-
-
-def openings_runtime(host: PluginHost) -> OpeningsRuntime | None:
-    """The runtime of the loaded ``openings`` plugin (None: not loaded, or not built on one).
-
-    A replay reads what the openings found (and lets their last waits run out) through it.
-    """
-    if "openings" not in host.names:
-        return None
-    runtime = getattr(host.instance("openings"), "runtime", None)
-    return runtime if isinstance(runtime, OpeningsRuntime) else None

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from assistant.openings import Candidate, Detector, Line, Observation, ago, quote, stance
+from assistant.openings import Candidate, Detector, Line, Observation, ago, quote
+from assistant_openings.conversation import stance
 
 __all__ = ["SharedWork"]
 

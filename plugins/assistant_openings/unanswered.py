@@ -12,17 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from assistant.openings import (
-    Candidate,
-    Detector,
-    Line,
-    Observation,
+from assistant.openings import Candidate, Detector, Line, Observation, ago, quote
+from assistant_openings.conversation import (
     about_themselves,
-    ago,
     answered,
     at_pace,
     is_bot_command,
-    quote,
     stance,
 )
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from assistant_openings import DETECTORS
+from assistant_openings.evaluate import read_chat
+from assistant_openings.labels import KINDS, Moment, load_labels
+from assistant_openings.matching import WINDOW, Placed, match, score
 
 from assistant.commandline import main
-from assistant.openings.evaluate import read_chat
-from assistant.openings.labels import KINDS, Moment, load_labels
-from assistant.openings.matching import WINDOW, Placed, match, score
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LOG = "2024-05-05.bloggers.raw.txt"

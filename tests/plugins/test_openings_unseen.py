@@ -23,7 +23,7 @@ WATCHLIST = [
 async def test_after_hours_of_attending_a_notable_never_seen_is_named_once(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr("assistant.openings.runtime._TICK", 0.01)
+    monkeypatch.setattr("assistant_openings.runtime._TICK", 0.01)
     settings = parse_settings(
         {
             "watchlist": WATCHLIST,
@@ -61,7 +61,7 @@ async def test_after_hours_of_attending_a_notable_never_seen_is_named_once(
 async def test_zero_hours_never_checks(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr("assistant.openings.runtime._TICK", 0.01)
+    monkeypatch.setattr("assistant_openings.runtime._TICK", 0.01)
     settings = parse_settings(
         {"watchlist": WATCHLIST, "plugins": {"openings": {"notify": [], "unseen_warning_hours": 0}}}
     )

@@ -9,8 +9,7 @@ The engine that finds openings is the built-in ``openings`` plugin
 - :mod:`~assistant.openings.room` — recent lines and the owner's whereabouts, for detectors.
 - :mod:`~assistant.openings.notable` — who is notable (a seam over the people area).
 - :mod:`~assistant.openings.interests` — matching lines to the owner's interests.
-- :mod:`~assistant.openings.notifiers` — the notifier protocol, and the built-in console,
-  private message, webhook and JSON lines notifiers.
+- :mod:`~assistant.openings.notifiers` — the notifier protocol.
 - :mod:`~assistant.openings.pacing` — the exchange ledger and relationship stages.
 - :mod:`~assistant.openings.store` — the plugin's tables (openings with outcomes, ledger),
   which the dashboard reads too.
@@ -23,13 +22,7 @@ from assistant.events import irc_casefold
 from assistant.openings.detector import Detector, DetectorContext
 from assistant.openings.interests import InterestMatcher, vector_similarity, words
 from assistant.openings.notable import FollowedNicks, Notable, NotableLookup, build_notability
-from assistant.openings.notifiers import (
-    ConsoleNotifier,
-    DirectMessageNotifier,
-    JsonLinesNotifier,
-    Notifier,
-    WebhookNotifier,
-)
+from assistant.openings.notifiers import Notifier
 from assistant.openings.opening import Candidate, Opening, ScoreParts, ago, quote
 from assistant.openings.pacing import STAGE_VALUE, Ledger, LedgerLine, Relationship
 from assistant.openings.room import Line, Observation, Room, RoomView, channel_key
@@ -39,13 +32,10 @@ __all__ = [
     "MIGRATIONS_BY_DIALECT",
     "STAGE_VALUE",
     "Candidate",
-    "ConsoleNotifier",
     "Detector",
     "DetectorContext",
-    "DirectMessageNotifier",
     "FollowedNicks",
     "InterestMatcher",
-    "JsonLinesNotifier",
     "Ledger",
     "LedgerLine",
     "Line",
@@ -59,7 +49,6 @@ __all__ = [
     "Room",
     "RoomView",
     "ScoreParts",
-    "WebhookNotifier",
     "ago",
     "build_notability",
     "channel_key",

@@ -3,11 +3,12 @@
 The built-in ``openings`` plugin: its engine (:mod:`.engine`, with :mod:`.policy`,
 :mod:`.conversation` and :mod:`.runtime`, which runs it for the plugin), replay mode
 (:mod:`.replay`), ``presence eval openings`` (:mod:`.evaluate`, :mod:`.labels`,
-:mod:`.matching`) and its commands (:mod:`.commandline`) are modules of this package, and so
-are the detectors, one small class each. The contract a detector or notifier is written
-against stays in the core (``assistant``, :mod:`assistant.openings`). It answers ``!ready
-PERSON`` (is an ask welcome yet?) and ``!dismiss ID`` privately to the verified owner, and
-gives each chat's summary its openings and the relationships that moved (:mod:`.summary`).
+:mod:`.matching`), its commands (:mod:`.commandline`) and its built-in notifiers
+(:mod:`.notifiers`) are modules of this package, and so are the detectors, one small class
+each. The contract a detector or notifier is written against stays in the core
+(``assistant``, :mod:`assistant.openings`). It answers ``!ready PERSON`` (is an ask welcome
+yet?) and ``!dismiss ID`` privately to the verified owner, and gives each chat's summary its
+openings and the relationships that moved (:mod:`.summary`).
 """
 
 from __future__ import annotations

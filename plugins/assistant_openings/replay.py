@@ -19,7 +19,8 @@ from typing import IO, Any
 from assistant import ChannelEvent, Event
 from assistant.config import OpeningsSettings, missing_notables, parse_settings
 from assistant.connectors.replay import ReplayError, read_replay
-from assistant.openings import JsonLinesNotifier, Opening
+from assistant.openings import Opening
+from assistant_openings.notifiers import JsonLinesNotifier
 
 __all__ = ["replay_events", "replay_log"]
 

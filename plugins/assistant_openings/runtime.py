@@ -18,19 +18,17 @@ from assistant import Event
 from assistant.config import OpeningsSettings, missing_notables, secret
 from assistant.openings import (
     MIGRATIONS_BY_DIALECT,
-    ConsoleNotifier,
     Detector,
-    DirectMessageNotifier,
     InterestMatcher,
     Notifier,
     OpeningsStore,
-    WebhookNotifier,
     build_notability,
     vector_similarity,
 )
 from assistant.people.watchlist import recorded_identities
 from assistant.plugins import PluginError
 from assistant_openings.engine import OpeningsEngine
+from assistant_openings.notifiers import ConsoleNotifier, DirectMessageNotifier, WebhookNotifier
 
 if TYPE_CHECKING:
     from assistant import HookResult, PluginContext

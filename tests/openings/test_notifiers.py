@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 from assistant_openings import OpeningsPlugin
+from assistant_openings.notifiers import ConsoleNotifier, WebhookError, WebhookNotifier
 from rich.console import Console
 
 from assistant.app import Assistant
 from assistant.config import parse_settings
 from assistant.openings.notable import Notable
-from assistant.openings.notifiers import ConsoleNotifier, WebhookError, WebhookNotifier
 from assistant.openings.opening import Candidate, Opening, ScoreParts
 from assistant.testing.irc_client import SimulatedMember
 from assistant.testing.ircd import NgircdServer, run_ngircd

@@ -90,8 +90,12 @@ _SESSIONS = """
 SELECT person_id, count(*) FROM session_attendance
 WHERE CAST(:only AS BIGINT) IS NULL OR person_id = :only GROUP BY person_id
 """
+# The UTC day of a line: CAST truncates on SQLite but rounds on PostgreSQL, so a CAST that
+# rounded up (after noon) is taken one back; floor() is not in every SQLite build.
 _DAYS = """
-SELECT i.person_id, count(DISTINCT CAST(m.at / 86400 AS INTEGER)) AS days,
+SELECT i.person_id,
+       count(DISTINCT CAST(m.at / 86400 AS INTEGER)
+             - CASE WHEN CAST(m.at / 86400 AS INTEGER) > m.at / 86400 THEN 1 ELSE 0 END) AS days,
        max(m.at) AS last_at
 FROM messages AS m JOIN identities AS i ON i.id = m.identity_id
 WHERE CAST(:only AS BIGINT) IS NULL OR i.person_id = :only GROUP BY i.person_id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -95,3 +95,15 @@ async def test_one_person_scores_as_in_the_full_ranking(db: Database) -> None:
         person = found.person_id
         alone = await db.run_in_thread(lambda conn, p=person: rank_people(conn, only=p))
         assert alone == [found]
+
+
+async def test_active_days_are_utc_calendar_days_on_both_backends(db: Database) -> None:
+    noon = datetime(2024, 1, 7, 12, tzinfo=UTC)
+    chat = ChatScript(NET, sink=Recorder(db).record)
+    hour = timedelta(hours=1)
+    chat.said("ann", "after noon", "#blog", at=noon + hour)
+    chat.said("ann", "before the next noon", "#blog", at=noon + DAY - hour)  # the next day
+    chat.said("ben", "before noon", "#blog", at=noon - hour)
+    chat.said("ben", "after noon, the same day", "#blog", at=noon + hour)
+    ranked = await db.run_in_thread(lambda conn: rank_people(conn))
+    assert [(n.nick, n.reasons) for n in ranked] == [("ann", ("active on 2 days",))]

@@ -12,7 +12,7 @@ Layout: :mod:`~assistant.config.base` (errors, the strict base, secrets),
 """
 
 from assistant.config.base import ConfigError, IdentityRef, Section, secret
-from assistant.config.identities import attributed_to_owner, missing_notables
+from assistant.config.identities import attributed_to_owner, missing_notables, ref_matches
 from assistant.config.loading import (
     Settings,
     describe_error,
@@ -66,5 +66,6 @@ __all__ = [
     "missing_notables",
     "parse_settings",
     "plugin_table",
+    "ref_matches",
     "secret",
 ]

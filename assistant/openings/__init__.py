@@ -7,7 +7,7 @@ The engine that finds openings is the built-in ``openings`` plugin
 - :mod:`~assistant.openings.detector` — the detector contract.
 - :mod:`~assistant.openings.opening` — candidates, openings and their score parts.
 - :mod:`~assistant.openings.room` — recent lines and the owner's whereabouts, for detectors.
-- :mod:`~assistant.openings.notable` — who is notable (a seam over the people area).
+- :mod:`~assistant.openings.notable` — what a detector is told of a notable member.
 - :mod:`~assistant.openings.interests` — matching lines to the owner's interests.
 - :mod:`~assistant.openings.notifiers` — the notifier protocol.
 - :mod:`~assistant.openings.pacing` — the exchange ledger and relationship stages.
@@ -21,7 +21,7 @@ built-in plugin imports from here.
 from assistant.events import irc_casefold
 from assistant.openings.detector import Detector, DetectorContext
 from assistant.openings.interests import InterestMatcher, vector_similarity, words
-from assistant.openings.notable import FollowedNicks, Notable, NotableLookup, build_notability
+from assistant.openings.notable import Notable, NotableLookup
 from assistant.openings.notifiers import Notifier
 from assistant.openings.opening import Candidate, Opening, ScoreParts, ago, quote
 from assistant.openings.pacing import STAGE_VALUE, Ledger, LedgerLine, Relationship
@@ -34,7 +34,6 @@ __all__ = [
     "Candidate",
     "Detector",
     "DetectorContext",
-    "FollowedNicks",
     "InterestMatcher",
     "Ledger",
     "LedgerLine",
@@ -50,7 +49,6 @@ __all__ = [
     "RoomView",
     "ScoreParts",
     "ago",
-    "build_notability",
     "channel_key",
     "irc_casefold",
     "quote",

@@ -24,7 +24,8 @@ from assistant.commandline import (
     config_arg,
 )
 from assistant.config import load_settings, plugin_table
-from assistant.openings import MIGRATIONS_BY_DIALECT, Ledger, OpeningsStore, build_notability
+from assistant.openings import MIGRATIONS_BY_DIALECT, Ledger, OpeningsStore
+from assistant_openings.notability import build_notability
 
 __all__ = ["add_commands", "eval_kinds"]
 

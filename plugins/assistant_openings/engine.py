@@ -35,7 +35,6 @@ from assistant.openings import (
     Candidate,
     Detector,
     DetectorContext,
-    FollowedNicks,
     InterestMatcher,
     Ledger,
     LedgerLine,
@@ -53,6 +52,7 @@ from assistant.openings import (
     irc_casefold,
 )
 from assistant_openings.conversation import own_business
+from assistant_openings.notability import FollowedNicks
 from assistant_openings.policy import Policy
 
 __all__ = ["OpeningsEngine"]

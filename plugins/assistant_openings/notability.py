@@ -1,58 +1,23 @@
-"""Who counts as notable, and how much: a small seam over the people area.
+"""Who counts as notable, and how much, for the engine: a small seam over the people area.
 
-Until ``assistant.people.notability`` provides a scored lookup, notability comes from the
-configured watchlist (``[[watchlist]]``, priority 1-5). :func:`build_notability` prefers the
-people area's function when it is importable and falls back to the watchlist, so the
-detectors depend only on :class:`NotableLookup`.
+Until the people area provides a scored lookup, notability comes from the configured
+watchlist (``[[watchlist]]``, priority 1-5), through :func:`build_notability`, so the
+detectors depend only on :class:`~assistant.openings.notable.NotableLookup` (the contract).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Sequence
 
-from assistant.config import IdentityRef, Settings, WatchedMember
-from assistant.config.identities import ref_matches
-from assistant.events import Identity, MemberLeft, NickChanged, irc_casefold
+from assistant import Identity, MemberLeft, NickChanged, Notable, NotableLookup
+from assistant.config import IdentityRef, Settings, WatchedMember, ref_matches
+from assistant.openings import irc_casefold
 
-__all__ = [
-    "FollowedNicks",
-    "Notable",
-    "NotableLookup",
-    "WatchlistNotability",
-    "build_notability",
-]
+__all__ = ["FollowedNicks", "WatchlistNotability", "build_notability"]
 
-log = logging.getLogger(__name__)
 
 _REMEMBERED = 10_000  # identities whose verdict is kept (a line asks for each author)
 _FOLLOWED = 1_000  # nicks followed through renames (the oldest go first)
-
-
-@dataclass(frozen=True, slots=True)
-class Notable:
-    """A notable member as the openings see them."""
-
-    name: str
-    """The owner's name for them (the watchlist entry's name)."""
-    score: float
-    """How notable, 0-1."""
-    reasons: tuple[str, ...] = ()
-    notes: str = ""
-
-
-class NotableLookup(Protocol):
-    """Tells whether an identity belongs to a notable member."""
-
-    def lookup(self, identity: Identity) -> Notable | None:
-        """The notable member behind ``identity``, or None."""
-        ...
-
-    def find(self, name: str) -> Notable | None:
-        """The notable member the owner calls ``name`` (or a nick of theirs), or None."""
-        ...
 
 
 class WatchlistNotability:
@@ -162,16 +127,6 @@ class FollowedNicks:
             del self._known[key]
 
 
-def _people_lookup() -> Callable[..., object] | None:
-    try:
-        from assistant.people import notability  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    return getattr(notability, "notability", None)
-
-
 def build_notability(settings: Settings) -> NotableLookup:
     """The notability source for this run: the watchlist (the people area's scores later)."""
-    if _people_lookup() is not None:
-        log.debug("openings: assistant.people.notability exists; still using the watchlist")
     return WatchlistNotability(settings.watchlist)

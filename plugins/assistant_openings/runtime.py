@@ -22,12 +22,12 @@ from assistant.openings import (
     InterestMatcher,
     Notifier,
     OpeningsStore,
-    build_notability,
     vector_similarity,
 )
 from assistant.people.watchlist import recorded_identities
 from assistant.plugins import PluginError
 from assistant_openings.engine import OpeningsEngine
+from assistant_openings.notability import build_notability
 from assistant_openings.notifiers import ConsoleNotifier, DirectMessageNotifier, WebhookNotifier
 
 if TYPE_CHECKING:

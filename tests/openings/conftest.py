@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from assistant_openings import DETECTORS, OpeningsConfig
 from assistant_openings.engine import OpeningsEngine
+from assistant_openings.notability import build_notability
 from spacy.language import Language
 
 from assistant.clock import ReplayClock
@@ -23,7 +24,6 @@ from assistant.events import (
 from assistant.nlp.analysis import analysis_of
 from assistant.nlp.pipeline import load_pipeline
 from assistant.openings.interests import InterestMatcher
-from assistant.openings.notable import build_notability
 from assistant.openings.opening import Opening
 from assistant.openings.store import MIGRATIONS, MIGRATIONS_BY_DIALECT, OpeningsStore
 from assistant.recorder import Recorder

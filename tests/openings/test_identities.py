@@ -8,12 +8,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from assistant_openings.notability import WatchlistNotability
 
 from assistant.commandline import main
 from assistant.config import parse_settings
 from assistant.events import Identity
 from assistant.importers.importer import ImportOptions, LogImporter
-from assistant.openings.notable import WatchlistNotability
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 

@@ -25,7 +25,7 @@ from assistant.openings.notable import Notable, NotableLookup
 from assistant.openings.notifiers import Notifier
 from assistant.openings.opening import Candidate, Opening, ScoreParts, ago, quote
 from assistant.openings.pacing import STAGE_VALUE, Ledger, LedgerLine, Relationship
-from assistant.openings.room import Line, Observation, Room, RoomView, channel_key
+from assistant.openings.room import Line, Observation, RoomView
 from assistant.openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
 
 __all__ = [
@@ -45,11 +45,9 @@ __all__ = [
     "Opening",
     "OpeningsStore",
     "Relationship",
-    "Room",
     "RoomView",
     "ScoreParts",
     "ago",
-    "channel_key",
     "irc_casefold",
     "quote",
     "vector_similarity",

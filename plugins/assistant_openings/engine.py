@@ -46,14 +46,13 @@ from assistant.openings import (
     Opening,
     OpeningsStore,
     Relationship,
-    Room,
     ScoreParts,
-    channel_key,
     irc_casefold,
 )
 from assistant_openings.conversation import own_business
 from assistant_openings.notability import FollowedNicks
 from assistant_openings.policy import Policy
+from assistant_openings.room import Room, channel_key
 
 __all__ = ["OpeningsEngine"]
 

@@ -35,6 +35,7 @@ __all__ = [
     "check_plugin_class",
     "discover_plugins",
     "plugin_command_modules",
+    "plugin_dashboard_modules",
     "plugin_migrations",
     "resolve_plugins",
     "validate_plugin_settings",
@@ -102,6 +103,9 @@ class Plugin:
     """The module (dotted name, in the plugin's package) whose ``add_commands(sub)`` adds the
     plugin's subcommands to ``presence`` and returns their handlers, as each of the core's
     command modules does (:mod:`assistant.commandline`); ``None``: it adds none."""
+    dashboard: ClassVar[str | None] = None
+    """The module (dotted name, in the plugin's package) the dashboard asks for the plugin's
+    parts of its pages (``docs/web.md``: ``person_panel``, ``record_outcome``); ``None``: none."""
 
     def __init__(self, ctx: PluginContext) -> None:
         self.ctx = ctx
@@ -139,22 +143,36 @@ def discover_plugins() -> dict[str, type[Plugin]]:
     return {name: _load(ep) for name, ep in sorted(_entry_points().items())}
 
 
-def plugin_command_modules() -> list[str]:
-    """The ``commandline`` module of every installed plugin that declares one, by plugin name.
+def _declared_modules(attribute: str) -> dict[str, str]:
+    """Plugin name → the module its class names in ``attribute``, for every installed plugin.
 
-    Read while ``presence``'s parser is built, before any configuration: every installed
-    plugin's class is loaded, enabled or not. One that fails to load adds no commands here;
-    loading the plugins for a run (or ``presence config check``) reports it.
+    Every installed plugin's class is loaded, enabled or not (no configuration is read). One
+    that fails to load is left out here; loading the plugins for a run (or ``presence config
+    check``) reports it.
     """
-    modules = []
-    for _, ep in sorted(_entry_points().items()):
+    modules = {}
+    for name, ep in sorted(_entry_points().items()):
         try:
             cls = _load(ep)
         except PluginError:
             continue
-        if cls.commandline is not None:
-            modules.append(cls.commandline)
+        module = getattr(cls, attribute)
+        if module is not None:
+            modules[name] = module
     return modules
+
+
+def plugin_command_modules() -> list[str]:
+    """The ``commandline`` module of every installed plugin that declares one, by plugin name.
+
+    Read while ``presence``'s parser is built, before any configuration.
+    """
+    return list(_declared_modules("commandline").values())
+
+
+def plugin_dashboard_modules() -> dict[str, str]:
+    """Plugin name → its ``dashboard`` module, for every installed plugin that declares one."""
+    return _declared_modules("dashboard")
 
 
 def resolve_plugins(

@@ -18,6 +18,7 @@ from assistant.plugin_loading import (
     check_plugin_class,
     discover_plugins,
     plugin_command_modules,
+    plugin_dashboard_modules,
     plugin_migrations,
     validate_plugin_settings,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "check_plugin_class",
     "discover_plugins",
     "plugin_command_modules",
+    "plugin_dashboard_modules",
     "plugin_migrations",
     "validate_plugin_settings",
 ]

@@ -105,6 +105,8 @@ _BUILT_IN_INTERNALS = {
     "assistant.importers.reading": {"read_log"},
     "assistant.connectors.replay": {"ReplayError", "read_replay"},
     "assistant.connectors.replay.translate": {"ReplayError", "read_replay_records"},
+    # the dashboard's relationship panel reads the ledger only once the plugin made it
+    "assistant.storage.schema": {"table_exists"},
     # the private-message notifier sends through the plugin context's send
     "assistant.commands": {"Send"},
     # a contribution that is no detector stops start-up naming the plugin behind it

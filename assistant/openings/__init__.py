@@ -24,12 +24,13 @@ from assistant.openings.interests import InterestMatcher, vector_similarity, wor
 from assistant.openings.notable import Notable, NotableLookup
 from assistant.openings.notifiers import Notifier
 from assistant.openings.opening import Candidate, Opening, ScoreParts, ago, quote
-from assistant.openings.pacing import STAGE_VALUE, Ledger, LedgerLine, Relationship
+from assistant.openings.pacing import STAGE_VALUE, STAGES, Ledger, LedgerLine, Relationship
 from assistant.openings.room import Line, Observation, RoomView
 from assistant.openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
 
 __all__ = [
     "MIGRATIONS_BY_DIALECT",
+    "STAGES",
     "STAGE_VALUE",
     "Candidate",
     "Detector",

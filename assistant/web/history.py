@@ -1,8 +1,8 @@
-"""What a person's page shows beyond ``presence person``: the relationship, links, topics by week.
+"""What a person's page shows beyond ``presence person``: links, topics by week.
 
 Links and topics come from the analyses of their lines in public channels
 (``message_analyses``: what the pipeline found), read on the database thread. The
-relationship is the openings' ledger, read and explained as ``presence relationship`` does.
+relationship is the openings plugin's part of the page (its ``dashboard`` module).
 """
 
 from __future__ import annotations
@@ -13,22 +13,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from assistant.config import PacingThresholds
-from assistant.openings.pacing import STAGES, Ledger, LedgerLine, Relationship
-from assistant.openings.store import OpeningsStore
-from assistant.storage.database import Database
-from assistant.storage.schema import table_exists
-
 __all__ = [
-    "Bond",
     "SharedLink",
     "TopicWeeks",
-    "relationship_with",
     "shared_links",
     "topic_weeks",
 ]
-
-EXCHANGES_SHOWN = 10
 
 _PUBLIC = "m.channel_id IN (SELECT id FROM channels WHERE private = 0)"
 _LINKS = f"""
@@ -119,26 +109,3 @@ def topic_weeks(
     rows = [(topic, [by_week[monday][topic] for monday in mondays]) for topic in chosen]
     top = max((count for _, counts in rows for count in counts), default=0)
     return TopicWeeks(mondays, rows, top)
-
-
-@dataclass(frozen=True)
-class Bond:
-    """The owner's relationship with one watched member, as ``presence relationship`` tells it."""
-
-    relationship: Relationship
-    explained: list[str]
-    """:meth:`Relationship.explain`'s lines: the stage, the counts, the verdict last."""
-    recent: list[LedgerLine]
-    """The latest exchanges, newest first."""
-    stages: tuple[str, ...] = STAGES
-
-
-async def relationship_with(db: Database, name: str, limits: PacingThresholds) -> Bond:
-    """The ledger of the watched member the owner calls ``name`` (empty before any exchange,
-    or before the openings plugin made its tables), counted and explained."""
-    exchanges: list[LedgerLine] = []
-    if await db.run_in_thread(lambda conn: table_exists(conn, "openings_exchanges")):
-        exchanges = (await OpeningsStore(db).exchanges()).get(name, [])
-    relationship = Ledger(name, exchanges).relationship(limits)
-    recent = list(reversed(exchanges[-EXCHANGES_SHOWN:]))
-    return Bond(relationship, relationship.explain(), recent)

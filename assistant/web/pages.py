@@ -11,7 +11,8 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -19,9 +20,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from assistant.config import OpeningsSettings, Settings, plugin_table
+from assistant.config import Settings
 from assistant.events import irc_casefold
-from assistant.openings.store import OpeningsStore
 from assistant.people.directory import (
     PersonSummary,
     people_summaries,
@@ -32,6 +32,7 @@ from assistant.people.directory import (
 )
 from assistant.people.linking import configured_groups
 from assistant.people.notability import Notability, rank_people
+from assistant.plugin_loading import plugin_dashboard_modules
 from assistant.sessions.queries import (
     SeriesRecord,
     SessionSummary,
@@ -53,7 +54,6 @@ from assistant.web.health import (
 from assistant.web.history import (
     SharedLink,
     TopicWeeks,
-    relationship_with,
     shared_links,
     topic_weeks,
 )
@@ -171,7 +171,10 @@ class Pages:
         self.zone = zone(settings.summaries.timezone)
         self.ranking = Ranking(db, settings)
         self.summaries = SummaryCache(db, settings)
-        self.pacing = plugin_table(settings, "openings", OpeningsSettings).pacing
+        self.dashboards = {
+            name: import_module(module) for name, module in plugin_dashboard_modules().items()
+        }
+        """Each installed plugin's dashboard module (``Plugin.dashboard``), by plugin name."""
         self.closing = asyncio.Event()
         """Set when the server stops: the live streams end so it need not wait for them."""
 
@@ -249,19 +252,19 @@ class Pages:
     async def record_outcome(self, opening_id: int, outcome: str) -> bool:
         """Mark opening ``opening_id`` taken or dismissed; False when none such is pending.
 
-        A dismissal goes through the running openings plugin when there is one (what
-        ``!dismiss ID`` does, so its engine stops following the opening); otherwise, and for
-        "taken", the outcome is written to the openings' table as the engine writes it.
+        The openings plugin's dashboard module records it (``record_outcome``), given the
+        running plugin when there is one (``presence run``); without the plugin installed
+        there is no opening to mark.
         """
-        host = self.plugins
-        if outcome == "dismissed" and host is not None and "openings" in host.names:
-            runtime = getattr(host.instance("openings"), "runtime", None)
-            if runtime is not None:
-                return bool(await runtime.dismiss(opening_id))
-        exists = await self.db.run_in_thread(openings_version)
-        if exists == (0, 0):
+        module = self.dashboards.get("openings")
+        record = getattr(module, "record_outcome", None)
+        if record is None:
             return False
-        return await OpeningsStore(self.db).set_outcome(opening_id, outcome, datetime.now(UTC))
+        host = self.plugins
+        plugin = (
+            host.instance("openings") if host is not None and "openings" in host.names else None
+        )
+        return bool(await record(self.db, plugin, opening_id, outcome))
 
     async def sessions(self, request: Request) -> Response:
         """Recent sessions with their channel, length, head count, lines and who came."""
@@ -407,9 +410,12 @@ class Pages:
         watched = next(
             (m for m in settings.watchlist if notability and m.name == notability.watched), None
         )
-        bond = None
+        panels: dict[str, object] = {}
         if watched is not None:
-            bond = await relationship_with(self.db, watched.name, self.pacing)
+            for name, module in self.dashboards.items():
+                panel = getattr(module, "person_panel", None)
+                if panel is not None:
+                    panels[name] = await panel(self.db, settings, watched.name)
         return self.render(
             "person.html",
             page="people",
@@ -421,7 +427,7 @@ class Pages:
             optout=optout,
             links=links,
             weeks=weeks,
-            bond=bond,
+            panels=panels,
             records=[_Record(record) for record in records],
         )
 

@@ -91,6 +91,7 @@ class OpeningsPlugin(Plugin):
     Config = OpeningsConfig
     migrations: ClassVar = OpeningsRuntime.migrations
     commandline: ClassVar = "assistant_openings.commandline"
+    dashboard: ClassVar = "assistant_openings.dashboard"
 
     def __init__(self, ctx: PluginContext) -> None:
         super().__init__(ctx)

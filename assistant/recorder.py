@@ -34,6 +34,7 @@ from assistant.events import (
 )
 from assistant.people.optouts import OptOuts
 from assistant.storage.database import Database
+from assistant.storage.pg_bulk import declare_bulk
 
 __all__ = ["Recorder"]
 
@@ -59,6 +60,25 @@ _INSERT_MESSAGE = (
     "WHERE CAST(?7 AS TEXT) IS NULL OR NOT EXISTS "
     "(SELECT 1 FROM messages WHERE channel_id = c AND message_id = ?7)"
 )
+# PostgreSQL runs a batch's messages as one statement, $k holding every row's ?k: the rows
+# _INSERT_MESSAGE leaves run one by one, in order. Of rows repeating a message id in one
+# channel only the first may be stored (if that id is not stored yet).
+_INSERT_MESSAGES_BULK = (
+    "INSERT INTO messages (channel_id, identity_id, at, kind, text, message_id, reply_to) "
+    "SELECT d.c, d.i, d.at, d.kind, d.text, d.message_id, d.reply_to FROM ("
+    "SELECT r.*, ch.id AS c, who.id AS i, "
+    "row_number() OVER (PARTITION BY ch.id, r.message_id ORDER BY r.n) AS nth "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], "
+    "$7::text[], $8::text[]) "
+    "WITH ORDINALITY AS r (network, channel, identity, at, kind, text, message_id, reply_to, n) "
+    "LEFT JOIN networks AS w ON w.name = r.network "
+    "LEFT JOIN channels AS ch ON ch.network_id = w.id AND ch.key = r.channel "
+    "LEFT JOIN identities AS who ON who.network_id = w.id AND who.key = r.identity"
+    ") AS d WHERE d.message_id IS NULL OR (d.nth = 1 AND NOT EXISTS "
+    "(SELECT 1 FROM messages AS m WHERE m.channel_id = d.c AND m.message_id = d.message_id)) "
+    "ORDER BY d.n"
+)
+declare_bulk(_INSERT_MESSAGE, _INSERT_MESSAGES_BULK)
 # A second join while already there (a roster after a missed part) keeps the open stay.
 # Text-channel and voice/stage stays (``via``) are kept apart: one can be in both at once.
 _OPEN_STAY = (

@@ -28,6 +28,7 @@ import asyncpg
 from assistant.events import utcnow
 from assistant.storage.backend import Backend, Dropped, Op, Params, Tables, group_commuting
 from assistant.storage.dialect import to_postgresql
+from assistant.storage.pg_bulk import bulk_columns, bulk_form
 from assistant.storage.schema import MigrationError, pending_migrations
 
 __all__ = ["PgConnection", "PostgreSQLBackend", "redact_dsn"]
@@ -82,6 +83,19 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
 # The catalogue is read again after DDL on this connection and at least this often
 # (seconds), for a trigger another instance's migration may have added.
 _CATALOGUE_AGE = 60.0
+
+# Tables holding rows but no statistics yet (a fresh database: autovacuum's first ANALYZE
+# comes later). Without them PostgreSQL plans the key lookups badly (an identity found by
+# scanning every identity of the network: a third of the writer's time), and the plans
+# are kept for the connection's life. So the writer analyzes them once, early.
+_UNANALYZED = """
+SELECT format('%I.%I', n.nspname, c.relname) AS name
+FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND c.reltuples < 0 AND pg_relation_size(c.oid) > 0
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+"""
+# How many writes (a batch or two) before the writer looks for such tables, its only time.
+_ANALYZE_AFTER = 2000
 _DDL = re.compile(r"\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
 
 # Up to the last "@": a password written with a raw "@" in it is masked whole too.
@@ -148,6 +162,7 @@ class PgConnection:
         self._loop = loop
         self._tables: Tables | None = None
         self._tables_read = 0.0
+        self._written = 0
 
     def _wait(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
@@ -173,7 +188,9 @@ class PgConnection:
 
         Operations of one statement go as one (pipelined) asyncpg ``executemany`` as far
         as order allows (:func:`~assistant.storage.backend.group_commuting`: the messages
-        of a batch as one group past the arrivals and departures between them). Statements
+        of a batch as one group past the arrivals and departures between them), or as one
+        set-based statement where the statement declares one (:mod:`.pg_bulk`) and its
+        table has no triggers, rules or function defaults (``Tables.tables``). Statements
         are translated and their parameters laid out here, on the backend's thread.
         Nothing is committed if any statement fails.
         """
@@ -181,21 +198,44 @@ class PgConnection:
         if self._tables is None or now - self._tables_read > _CATALOGUE_AGE:
             self._tables = self._wait(self._read_tables())
             self._tables_read = now
-        groups: list[tuple[str, list[Sequence[object]]]] = []
+        groups: list[tuple[str, list[Sequence[object]], bool]] = []
         for sql, rows in group_commuting(batch, self._tables):
             translation = to_postgresql(sql)
-            groups.append((translation.sql, [translation.bind(params) for params in rows]))
+            bound = [translation.bind(params) for params in rows]
+            form = bulk_form(sql) if len(bound) > 1 else None
+            if form is not None and form[0] in self._tables.tables:
+                # One statement for the group: its rows as one array per parameter.
+                groups.append((form[1], bulk_columns(bound), True))
+            else:
+                groups.append((translation.sql, bound, False))
         self._wait(self._write(groups))
+        before, self._written = self._written, self._written + len(batch)
+        if before < _ANALYZE_AFTER <= self._written:
+            self._wait(self._analyze())
 
-    async def _write(self, groups: list[tuple[str, list[Sequence[object]]]]) -> None:
+    async def _write(self, groups: list[tuple[str, list[Sequence[object]], bool]]) -> None:
         conn = self._conn
         async with conn.transaction():
             await conn.execute(_GENERIC_PLANS)
-            for sql, rows in groups:
-                if len(rows) == 1:
+            for sql, rows, bulk in groups:
+                if bulk:
+                    await conn.execute(sql, *rows)
+                elif len(rows) == 1:
                     await conn.execute(sql, *rows[0])
                 else:
                     await conn.executemany(sql, rows)
+
+    async def _analyze(self) -> None:
+        # The batch is committed: nothing here may fail it (the writer would retry it).
+        # A table of another owner is skipped with a warning; autovacuum analyzes every
+        # table sooner or later anyway.
+        try:
+            names = [row["name"] for row in await self._conn.fetch(_UNANALYZED)]
+            if names:
+                await self._conn.execute(f"ANALYZE {', '.join(names)}")
+                log.debug("storage: analyzed %s (no statistics yet)", ", ".join(names))
+        except Exception as exc:
+            log.warning("storage: could not analyze the tables without statistics: %s", exc)
 
     async def _read_tables(self) -> Tables:
         tables: set[str] = set()

@@ -25,10 +25,10 @@ import time
 from pathlib import Path
 
 import asyncpg
+from assistant_openings.store import MIGRATIONS_BY_DIALECT
 from rich.console import Console
 from rich.table import Table
 
-from assistant.openings.store import MIGRATIONS_BY_DIALECT
 from assistant.storage.copy import BATCH_SIZE, copy_history
 from assistant.storage.database import Database
 from assistant.testing.postgres import run_postgres

@@ -42,11 +42,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from assistant_openings.store import MIGRATIONS
 from rich.console import Console
 from rich.table import Table
 
 from assistant.config import parse_settings
-from assistant.openings.store import MIGRATIONS
 from assistant.sessions import store
 from assistant.storage.database import Database
 from assistant.summaries.compose import compose_summary

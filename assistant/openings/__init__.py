@@ -10,9 +10,7 @@ The engine that finds openings is the built-in ``openings`` plugin
 - :mod:`~assistant.openings.notable` — what a detector is told of a notable member.
 - :mod:`~assistant.openings.interests` — matching lines to the owner's interests.
 - :mod:`~assistant.openings.notifiers` — the notifier protocol.
-- :mod:`~assistant.openings.pacing` — the exchange ledger and relationship stages.
-- :mod:`~assistant.openings.store` — the plugin's tables (openings with outcomes, ledger),
-  which the dashboard reads too.
+- :mod:`~assistant.openings.pacing` — relationship stages (the ledger is the plugin's).
 
 The public part is re-exported by :mod:`assistant`; this package's ``__all__`` is what the
 built-in plugin imports from here.
@@ -24,27 +22,21 @@ from assistant.openings.interests import InterestMatcher, vector_similarity, wor
 from assistant.openings.notable import Notable, NotableLookup
 from assistant.openings.notifiers import Notifier
 from assistant.openings.opening import Candidate, Opening, ScoreParts, ago, quote
-from assistant.openings.pacing import STAGE_VALUE, STAGES, Ledger, LedgerLine, Relationship
+from assistant.openings.pacing import STAGES, Relationship
 from assistant.openings.room import Line, Observation, RoomView
-from assistant.openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
 
 __all__ = [
-    "MIGRATIONS_BY_DIALECT",
     "STAGES",
-    "STAGE_VALUE",
     "Candidate",
     "Detector",
     "DetectorContext",
     "InterestMatcher",
-    "Ledger",
-    "LedgerLine",
     "Line",
     "Notable",
     "NotableLookup",
     "Notifier",
     "Observation",
     "Opening",
-    "OpeningsStore",
     "Relationship",
     "RoomView",
     "ScoreParts",

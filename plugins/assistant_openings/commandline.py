@@ -24,8 +24,9 @@ from assistant.commandline import (
     config_arg,
 )
 from assistant.config import load_settings, plugin_table
-from assistant.openings import MIGRATIONS_BY_DIALECT, Ledger, OpeningsStore
+from assistant_openings.ledger import Ledger
 from assistant_openings.notability import build_notability
+from assistant_openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
 
 __all__ = ["add_commands", "eval_kinds"]
 

@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 
 from assistant import Database, OpeningsSettings, Plugin, Relationship, Settings
 from assistant.config import plugin_table
-from assistant.openings import STAGES, Ledger, LedgerLine, OpeningsStore
+from assistant.openings import STAGES
 from assistant.storage.schema import table_exists
+from assistant_openings.ledger import Ledger, LedgerLine
+from assistant_openings.store import OpeningsStore
 
 __all__ = ["EXCHANGES_SHOWN", "Bond", "person_panel", "record_outcome"]
 

@@ -31,28 +31,26 @@ from assistant import (
 )
 from assistant.config import OpeningsSettings, OwnerSettings, attributed_to_owner
 from assistant.openings import (
-    STAGE_VALUE,
     Candidate,
     Detector,
     DetectorContext,
     InterestMatcher,
-    Ledger,
-    LedgerLine,
     Line,
     Notable,
     NotableLookup,
     Notifier,
     Observation,
     Opening,
-    OpeningsStore,
     Relationship,
     ScoreParts,
     irc_casefold,
 )
 from assistant_openings.conversation import own_business
+from assistant_openings.ledger import STAGE_VALUE, Ledger, LedgerLine
 from assistant_openings.notability import FollowedNicks
 from assistant_openings.policy import Policy
 from assistant_openings.room import Room, channel_key
+from assistant_openings.store import OpeningsStore
 
 __all__ = ["OpeningsEngine"]
 

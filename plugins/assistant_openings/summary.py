@@ -12,7 +12,7 @@ from typing import Any
 
 from assistant import Database, Summary, SummarySection
 from assistant.config import PacingThresholds
-from assistant.openings import Ledger, LedgerLine
+from assistant_openings.ledger import Ledger, LedgerLine
 
 __all__ = ["OUTCOMES", "openings_sections"]
 

@@ -10,6 +10,7 @@ import pytest
 from assistant_openings import DETECTORS, OpeningsConfig
 from assistant_openings.engine import OpeningsEngine
 from assistant_openings.notability import build_notability
+from assistant_openings.store import MIGRATIONS, MIGRATIONS_BY_DIALECT, OpeningsStore
 from spacy.language import Language
 
 from assistant.clock import ReplayClock
@@ -25,7 +26,6 @@ from assistant.nlp.analysis import analysis_of
 from assistant.nlp.pipeline import load_pipeline
 from assistant.openings.interests import InterestMatcher
 from assistant.openings.opening import Opening
-from assistant.openings.store import MIGRATIONS, MIGRATIONS_BY_DIALECT, OpeningsStore
 from assistant.recorder import Recorder
 from assistant.storage.database import Database
 from assistant.testing.database import temporary_database

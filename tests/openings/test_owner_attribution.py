@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from assistant_openings.store import OpeningsStore
 
 from assistant.events import Identity
-from assistant.openings.store import OpeningsStore
 from assistant.storage.database import Database
 from tests.openings.conftest import NET, Harness, build_engine
 

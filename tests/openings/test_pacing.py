@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from assistant_openings.ledger import Ledger, LedgerLine
 
 from assistant.config import PacingThresholds
-from assistant.openings.pacing import Ledger, LedgerLine
 from assistant.storage.database import Database
 from tests.openings.conftest import Harness
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from assistant_openings import OpeningsPlugin
+from assistant_openings.ledger import Ledger, LedgerLine
 
 from assistant.config import parse_settings
 from assistant.events import Identity, MessageReceived
-from assistant.openings.pacing import Ledger, LedgerLine
 from assistant.plugins import PluginHost
 from assistant.testing.database import temporary_database
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from assistant_openings import OpeningsPlugin
+from assistant_openings.ledger import LedgerLine
+from assistant_openings.store import OpeningsStore
 
-from assistant.openings.pacing import LedgerLine
-from assistant.openings.store import OpeningsStore
 from assistant.plugins import PluginHost
 from assistant.storage.database import Database
 from assistant.summaries.compose import compose_summary
@@ -31,7 +31,7 @@ async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
     """The weekly chat, analysed, recorded into a fresh database file."""
     path = tmp_path / "presence.sqlite3"
     async with await Database.open(path, flush_interval=0.01) as db:
-        yield Scene(db, await record_scene(db), path)
+        yield Scene(db, await record_scene(db))
 
 
 async def _no_send(network: str, target: str, text: str) -> None:

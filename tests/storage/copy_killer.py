@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from assistant.openings.store import MIGRATIONS_BY_DIALECT
+from assistant_openings.store import MIGRATIONS_BY_DIALECT
+
 from assistant.storage.copy import copy_history
 from assistant.storage.database import Database
 

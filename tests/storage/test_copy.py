@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from assistant_openings.store import MIGRATIONS_BY_DIALECT
 
-from assistant.openings.store import MIGRATIONS_BY_DIALECT
 from assistant.recorder import Recorder
 from assistant.storage.copy import CopyError, DifferentHistoryError, copy_history
 from assistant.storage.database import Database

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from assistant_openings.store import MIGRATIONS
 
 from assistant.config import Settings, parse_settings
-from assistant.openings.store import MIGRATIONS
 from assistant.recorder import Recorder
 from assistant.sessions.store import close_session, open_session
 from assistant.storage.database import Database

@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from datetime import UTC, datetime
 
+from assistant_openings.store import MIGRATIONS, OpeningsStore
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -13,7 +14,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from assistant.openings.notable import Notable
 from assistant.openings.opening import Candidate, Opening, ScoreParts
-from assistant.openings.store import MIGRATIONS, OpeningsStore
 from assistant.storage.database import Database
 from tests.web.conftest import Dashboard
 from tests.web.test_pages import WAIT, _log_in

@@ -10,13 +10,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from assistant_openings.ledger import LedgerLine
+from assistant_openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from assistant.openings.pacing import LedgerLine
-from assistant.openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
 from assistant.storage.database import Database
 from tests.web.conftest import FIRST, Dashboard, seeded, serve
 from tests.web.test_pages import WAIT, _log_in

@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from assistant.openings.opening import Opening
-from assistant.openings.pacing import LedgerLine
-from assistant.storage.database import Database
+from assistant import Database, Opening
+from assistant_openings.ledger import LedgerLine
 
 __all__ = ["MIGRATIONS", "MIGRATIONS_BY_DIALECT", "POSTGRESQL_MIGRATIONS", "OpeningsStore"]
 

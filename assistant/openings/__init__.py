@@ -18,7 +18,7 @@ built-in plugin imports from here.
 
 from assistant.events import irc_casefold
 from assistant.openings.detector import Detector, DetectorContext
-from assistant.openings.interests import InterestMatcher, vector_similarity, words
+from assistant.openings.interests import InterestMatcher, Similarity, words
 from assistant.openings.notable import Notable, NotableLookup
 from assistant.openings.notifiers import Notifier
 from assistant.openings.opening import Candidate, Opening, ScoreParts, ago, quote
@@ -40,9 +40,9 @@ __all__ = [
     "Relationship",
     "RoomView",
     "ScoreParts",
+    "Similarity",
     "ago",
     "irc_casefold",
     "quote",
-    "vector_similarity",
     "words",
 ]

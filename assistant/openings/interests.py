@@ -3,23 +3,18 @@
 Interests are the configured phrases plus topics learned from what the owner says. A line
 matches when an interest's content words all occur among the line's topics or words (after
 light normalisation: case, plural "s"), or — when a pipeline with word vectors is given —
-when a topic's vector is close enough to the interest's. The small pipelines carry no
-vectors: matching then stays on words, which is logged once, never an error.
+when a topic's vector is close enough to the interest's (a ``similarity`` function: the
+``openings`` plugin builds one from its pipeline, ``assistant_openings.similarity``).
 """
 
 from __future__ import annotations
 
-import functools
-import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["InterestMatch", "InterestMatcher", "normalise", "words"]
+__all__ = ["InterestMatch", "InterestMatcher", "Similarity", "normalise", "words"]
 
-log = logging.getLogger(__name__)
-
-_DOCS = 4096  # texts whose vectors are kept for interest similarity
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#.-]*")
 _STOP = frozenset(
     "a an and the of for to in on with my your our is are be it this that how what".split()  # noqa: SIM905
@@ -108,33 +103,3 @@ class InterestMatcher:
                 if score >= self.threshold and (best is None or score > best.strength):
                     best = InterestMatch(interest, topic, round(score, 3), was_learned)
         return best
-
-
-def vector_similarity(pipeline: str) -> Similarity | None:
-    """A similarity function from a spaCy pipeline's word vectors, or None when it has none.
-
-    Loads the pipeline (seconds; call it off the event loop). A pipeline that cannot load or
-    has no vectors gives None and a log line: interest matching stays on words.
-    """
-    try:
-        import spacy
-
-        nlp = spacy.load(pipeline, exclude=["parser", "ner", "senter"])
-    except (OSError, ImportError) as exc:
-        log.warning(
-            "openings: pipeline %r did not load (%s); matching on words only", pipeline, exc
-        )
-        return None
-    if nlp.vocab.vectors.shape[0] == 0:
-        log.info("openings: pipeline %r has no word vectors; matching on words only", pipeline)
-        return None
-    # Bounded: the owner's interests stay in it, the week's stream of topics passes through.
-    doc = functools.lru_cache(maxsize=_DOCS)(nlp.make_doc)
-
-    def similarity(a: str, b: str) -> float:
-        first, second = doc(a), doc(b)
-        if not (first.has_vector and second.has_vector):
-            return 0.0
-        return float(first.similarity(second))
-
-    return similarity

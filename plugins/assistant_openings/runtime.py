@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from assistant import Event
 from assistant.config import OpeningsSettings, missing_notables, secret
-from assistant.openings import Detector, InterestMatcher, Notifier, vector_similarity
+from assistant.openings import Detector, InterestMatcher, Notifier
 from assistant.people.watchlist import recorded_identities
 from assistant.plugins import PluginError
 from assistant_openings.engine import OpeningsEngine
 from assistant_openings.notability import build_notability
 from assistant_openings.notifiers import ConsoleNotifier, DirectMessageNotifier, WebhookNotifier
+from assistant_openings.similarity import vector_similarity
 from assistant_openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
 
 if TYPE_CHECKING:

@@ -8,6 +8,8 @@ the thread waiting for the answer while the loop goes on running. One thread for
 connection keeps work functions from interleaving, as aiosqlite's thread does for SQLite.
 The writer's batches take one hop each instead (:meth:`PgConnection.write`): the whole
 transaction is one coroutine on the loop, each statement one pipelined ``executemany``.
+Other statements keep their prepared form for the next call (:meth:`PgConnection._fetch`):
+preparing anew cost a round trip and a fresh plan every time.
 
 The DSN comes from the environment (``[storage] dsn_env``) and is only ever shown with its
 password masked (:func:`redact_dsn`), in logs and errors alike.
@@ -20,10 +22,12 @@ import concurrent.futures
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
+from asyncpg.prepared_stmt import PreparedStatement
 
 from assistant.events import utcnow
 from assistant.storage.backend import Backend, Dropped, Op, Params, Tables, group_commuting
@@ -98,6 +102,12 @@ WHERE c.relkind IN ('r', 'p') AND c.reltuples < 0 AND pg_relation_size(c.oid) > 
 _ANALYZE_AFTER = 2000
 _DDL = re.compile(r"\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
 
+# How many prepared statements a connection keeps (the least recently used goes first).
+_STATEMENTS = 256
+# A statement that only reads may run again after asyncpg found its idea of a type outdated
+# (the server ran it already: a write would be done twice).
+_READ_ONLY = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+
 # Up to the last "@": a password written with a raw "@" in it is masked whole too.
 _DSN_PASSWORD = re.compile(r"(?P<head>[a-z]+://[^:/@]*:).*(?=@[^@]*$)", re.IGNORECASE)
 _KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
@@ -163,6 +173,8 @@ class PgConnection:
         self._tables: Tables | None = None
         self._tables_read = 0.0
         self._written = 0
+        self._statements: OrderedDict[str, PreparedStatement[asyncpg.Record]] = OrderedDict()
+        self._forget = False
 
     def _wait(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
@@ -173,6 +185,7 @@ class PgConnection:
         args = translation.bind(parameters)
         if _DDL.match(sql):
             self._tables = None
+            self._forget = True
         rows, status = self._wait(self._fetch(translation.sql, args))
         return _Cursor(rows, _rowcount(status))
 
@@ -263,6 +276,7 @@ class PgConnection:
     def script(self, sql: str) -> None:
         """Run several statements at once, as written (migrations: no translation)."""
         self._tables = None
+        self._forget = True
         self._wait(self._conn.execute(sql))
 
     @property
@@ -271,8 +285,46 @@ class PgConnection:
         return bool(self._conn.is_in_transaction())
 
     async def _fetch(self, sql: str, args: Sequence[object]) -> tuple[list[Any], str | None]:
+        """Run ``sql`` (translated) as a prepared statement kept for the next call.
+
+        A schema change (a migration of this instance or of another one sharing the
+        database) can make a kept statement's rows differ from what it was prepared
+        with: PostgreSQL refuses to run it (``InvalidCachedStatementError``), or asyncpg
+        finds its idea of a type outdated (``OutdatedSchemaCacheError``). Outside a
+        transaction the statement is then dropped, prepared again and run once more (an
+        outdated type only for a SELECT: the server has run the statement already).
+        Inside a transaction the error has aborted it and nothing can be retried, so
+        there a kept statement that returns rows is not used: it is prepared anew (which
+        locks what it reads against DDL until the transaction ends). Statements without rows
+        (BEGIN, COMMIT, savepoints, writes without RETURNING) cannot meet either error.
+        """
+        kept = self._statements
+        if self._forget:
+            # DDL on this connection: what was prepared may name what is gone.
+            kept.clear()
+            self._forget = False
+        in_transaction = self._conn.is_in_transaction()
+        statement = kept.get(sql)
+        if statement is not None and not (in_transaction and statement.get_attributes()):
+            kept.move_to_end(sql)
+            try:
+                rows = await statement.fetch(*args)
+            except asyncpg.InvalidCachedStatementError:
+                kept.pop(sql, None)
+                if in_transaction:
+                    raise
+            except asyncpg.OutdatedSchemaCacheError:
+                kept.pop(sql, None)
+                if in_transaction or not _READ_ONLY.match(sql):
+                    raise
+            else:
+                return list(rows), statement.get_statusmsg()
         statement = await self._conn.prepare(sql)
         rows = await statement.fetch(*args)
+        kept[sql] = statement
+        kept.move_to_end(sql)
+        if len(kept) > _STATEMENTS:
+            kept.popitem(last=False)  # asyncpg closes it on the server once unreferenced
         return list(rows), statement.get_statusmsg()
 
 

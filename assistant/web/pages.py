@@ -62,12 +62,9 @@ from assistant.web.queries import (
     ChannelNow,
     Here,
     Line,
-    OpeningRow,
     channels_now,
     database_counts,
-    openings_version,
     optout_status,
-    pending_openings,
     recent_lines,
     session_attendees,
     session_privacy,
@@ -199,7 +196,7 @@ class Pages:
         attended = self._attended()
 
         def read(conn: sqlite3.Connection) -> _NowRead:
-            return channels_now(conn, attended), pending_openings(conn, OPENINGS_SHOWN)
+            return channels_now(conn, attended), self._inbox(conn)
 
         channels, openings = await self.db.run_in_thread(read)
         by_person: dict[int, Notability] = {}
@@ -219,15 +216,13 @@ class Pages:
 
         async def events() -> AsyncIterator[str]:
             yield "retry: 1000\n\n"
-            last: tuple[int, int] | None = None
+            last: object = object()  # nothing sent yet: the first version always differs
             quiet = 0.0
             while not self.closing.is_set():
-                version = await self.db.run_in_thread(openings_version)
+                version = await self.db.run_in_thread(self._inbox_version)
                 if version != last:
                     last = version
-                    rows = await self.db.run_in_thread(
-                        lambda conn: pending_openings(conn, OPENINGS_SHOWN)
-                    )
+                    rows = await self.db.run_in_thread(self._inbox)
                     yield _event("openings", self.inbox(rows))
                     quiet = 0.0
                 elif quiet >= KEEPALIVE:
@@ -244,7 +239,17 @@ class Pages:
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
 
-    def inbox(self, openings: list[OpeningRow]) -> str:
+    def _inbox(self, conn: sqlite3.Connection) -> list[object]:
+        """The pending openings the Now page lists: the openings plugin's (none without it)."""
+        read = getattr(self.dashboards.get("openings"), "inbox", None)
+        return list(read(conn, OPENINGS_SHOWN)) if read is not None else []
+
+    def _inbox_version(self, conn: sqlite3.Connection) -> object:
+        """What changes whenever the inbox does (the plugin says; constant without it)."""
+        version = getattr(self.dashboards.get("openings"), "inbox_version", None)
+        return version(conn) if version is not None else None
+
+    def inbox(self, openings: list[object]) -> str:
         """The inbox's HTML (the Now page's list, and each live update of it)."""
         template = self.env.get_template("openings.html")
         return template.render(openings=openings, csrf=self.access.csrf, zone=self.zone)
@@ -462,7 +467,7 @@ class Pages:
         }
 
 
-_NowRead = tuple[list[ChannelNow], list[OpeningRow]]
+_NowRead = tuple[list[ChannelNow], list[object]]
 
 
 @dataclass(frozen=True)

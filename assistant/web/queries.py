@@ -21,12 +21,9 @@ __all__ = [
     "ChannelNow",
     "Here",
     "Line",
-    "OpeningRow",
     "channels_now",
     "database_counts",
-    "openings_version",
     "optout_status",
-    "pending_openings",
     "recent_lines",
     "session_attendees",
     "session_privacy",
@@ -233,69 +230,6 @@ def channels_now(
             )
         )
     return found
-
-
-@dataclass(frozen=True)
-class OpeningRow:
-    """A pending opening, as the Now page's inbox shows it."""
-
-    id: int
-    person_id: int
-    person: str
-    nick: str
-    kind: str
-    network: str
-    channel: str
-    message: str
-    at: datetime
-    found_at: datetime
-    score: float
-    reason: str
-    angle: str
-
-
-_OPENINGS_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'openings_found'"
-_PENDING = """
-SELECT id, person_id, person, nick, kind, network, channel, message, at, found_at, score,
-       reason, angle
-FROM openings_found WHERE outcome = 'pending'
-ORDER BY found_at DESC, id DESC LIMIT :limit
-"""
-_VERSION = (
-    "SELECT coalesce(max(id), 0), count(*) FILTER (WHERE outcome = 'pending') FROM openings_found"
-)
-
-
-def pending_openings(conn: sqlite3.Connection, limit: int = 50) -> list[OpeningRow]:
-    """The openings waiting for the owner, newest first (none before the plugin's tables)."""
-    if conn.execute(_OPENINGS_TABLE).fetchone() is None:
-        return []
-    return [
-        OpeningRow(
-            id=int(r["id"]),
-            person_id=int(r["person_id"]),
-            person=r["person"],
-            nick=r["nick"],
-            kind=r["kind"],
-            network=r["network"],
-            channel=r["channel"],
-            message=r["message"],
-            at=datetime.fromtimestamp(r["at"], UTC),
-            found_at=datetime.fromtimestamp(r["found_at"], UTC),
-            score=float(r["score"]),
-            reason=r["reason"],
-            angle=r["angle"],
-        )
-        for r in conn.execute(_PENDING, {"limit": limit})
-    ]
-
-
-def openings_version(conn: sqlite3.Connection) -> tuple[int, int]:
-    """What changes whenever the inbox does: the newest opening's id, how many are pending."""
-    if conn.execute(_OPENINGS_TABLE).fetchone() is None:
-        return (0, 0)
-    row = conn.execute(_VERSION).fetchone()
-    return int(row[0]), int(row[1])
 
 
 _THEIR_IDENTITIES = """

@@ -2,12 +2,14 @@
 
 The dashboard (``presence web``, and ``presence run``'s) asks this module through
 ``OpeningsPlugin.dashboard``: :func:`person_panel` for the Relationship section of a watched
-member's page, :func:`record_outcome` for the Now page's Taken and Dismiss buttons. Both
-read the plugin's own tables, which exist once the plugin has run.
+member's page, :func:`inbox` and :func:`inbox_version` for the Now page's inbox (and its
+live updates), :func:`record_outcome` for its Taken and Dismiss buttons. All read the
+plugin's own tables, which exist once the plugin has run.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,7 +20,15 @@ from assistant.storage.schema import table_exists
 from assistant_openings.ledger import Ledger, LedgerLine
 from assistant_openings.store import OpeningsStore
 
-__all__ = ["EXCHANGES_SHOWN", "Bond", "person_panel", "record_outcome"]
+__all__ = [
+    "EXCHANGES_SHOWN",
+    "Bond",
+    "OpeningRow",
+    "inbox",
+    "inbox_version",
+    "person_panel",
+    "record_outcome",
+]
 
 EXCHANGES_SHOWN = 10
 
@@ -67,3 +77,65 @@ async def record_outcome(
     if not await _has(db, "openings_found"):
         return False
     return await OpeningsStore(db).set_outcome(opening_id, outcome, datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class OpeningRow:
+    """A pending opening, as the Now page's inbox shows it."""
+
+    id: int
+    person_id: int
+    person: str
+    nick: str
+    kind: str
+    network: str
+    channel: str
+    message: str
+    at: datetime
+    found_at: datetime
+    score: float
+    reason: str
+    angle: str
+
+
+_PENDING = """
+SELECT id, person_id, person, nick, kind, network, channel, message, at, found_at, score,
+       reason, angle
+FROM openings_found WHERE outcome = 'pending'
+ORDER BY found_at DESC, id DESC LIMIT :limit
+"""
+_VERSION = (
+    "SELECT coalesce(max(id), 0), count(*) FILTER (WHERE outcome = 'pending') FROM openings_found"
+)
+
+
+def inbox(conn: sqlite3.Connection, limit: int = 50) -> list[OpeningRow]:
+    """The openings waiting for the owner, newest first (none before the plugin's tables)."""
+    if not table_exists(conn, "openings_found"):
+        return []
+    return [
+        OpeningRow(
+            id=int(r["id"]),
+            person_id=int(r["person_id"]),
+            person=r["person"],
+            nick=r["nick"],
+            kind=r["kind"],
+            network=r["network"],
+            channel=r["channel"],
+            message=r["message"],
+            at=datetime.fromtimestamp(r["at"], UTC),
+            found_at=datetime.fromtimestamp(r["found_at"], UTC),
+            score=float(r["score"]),
+            reason=r["reason"],
+            angle=r["angle"],
+        )
+        for r in conn.execute(_PENDING, {"limit": limit})
+    ]
+
+
+def inbox_version(conn: sqlite3.Connection) -> tuple[int, int]:
+    """What changes whenever the inbox does: the newest opening's id, how many are pending."""
+    if not table_exists(conn, "openings_found"):
+        return (0, 0)
+    row = conn.execute(_VERSION).fetchone()
+    return int(row[0]), int(row[1])

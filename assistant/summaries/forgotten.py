@@ -20,6 +20,7 @@ from assistant.config import Settings
 from assistant.storage.database import Database
 from assistant.summaries.compose import HookCaller, SessionNotFound, compose_summary
 from assistant.summaries.deliver import SUFFIXES, folder_for, render, write_atomic
+from assistant.summaries.model import Summary
 
 __all__ = ["attended_sessions", "rewrite_summaries", "summary_files"]
 
@@ -46,6 +47,16 @@ def summary_files(settings: Settings, session_id: int) -> dict[str, Path]:
     return found
 
 
+def _rewrite(summary: Summary | None, files: dict[str, Path]) -> list[Path]:
+    """Write ``summary`` over ``files`` (synchronous); a file with nothing to hold goes."""
+    for fmt, path in files.items():
+        if summary is None or (fmt == "minutes" and summary.minutes is None):
+            path.unlink(missing_ok=True)
+        else:
+            write_atomic(path, render(summary, fmt))
+    return list(files.values())
+
+
 async def rewrite_summaries(
     db: Database,
     settings: Settings,
@@ -63,18 +74,11 @@ async def rewrite_summaries(
         if not files:
             continue
         try:
-            summary = await compose_summary(db, session_id, settings, call=call)
+            summary: Summary | None = await compose_summary(db, session_id, settings, call=call)
         except SessionNotFound:
-            for path in files.values():
-                await asyncio.to_thread(path.unlink, missing_ok=True)
-                rewritten.append(path)
-            continue
-        for fmt, path in files.items():
-            if fmt == "minutes" and summary.minutes is None:
-                await asyncio.to_thread(path.unlink, missing_ok=True)
-            else:
-                await asyncio.to_thread(write_atomic, path, render(summary, fmt))
-            rewritten.append(path)
+            summary = None
+        # Rendered off the loop too: an HTML summary draws its charts with matplotlib.
+        rewritten += await asyncio.to_thread(_rewrite, summary, files)
     if rewritten:
         log.info("summaries: rewrote %d file(s) without a forgotten person", len(rewritten))
     return rewritten

@@ -11,15 +11,17 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-import aiohttp
 from rich.console import Console
 from rich.markup import escape
 
 from assistant import Opening
 from assistant.commands import Send
 from assistant.config import IdentityRef
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = [
     "ConsoleNotifier",
@@ -135,6 +137,10 @@ class WebhookNotifier:
         Raises:
             WebhookError: every attempt failed, or the server refused it (4xx).
         """
+        # Imported here: the plugin's class is loaded by every `presence` command (for its
+        # subcommands), and aiohttp takes ~130 ms to import; only a webhook needs it.
+        import aiohttp
+
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
         body = {"opening": opening.as_json()}

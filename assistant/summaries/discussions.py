@@ -17,8 +17,11 @@ Each discussion is named by a key phrase of its own lines: the phrases are the n
 chunks the analyzer stored as the message's topics, ranked TextRank-style (PageRank over
 the graph of words said in the same line), weighted by how often the phrase came up in
 this discussion rather than in the others, multiword phrases preferred, and a phrase said on
-a line of its own ("kim: Action items", the way a chair moves on) most; never a name (a
-nick, or a name a scribe writes before a colon on two lines or more). Its one or two
+a line of its own ("kim: Action items", "... CBOR-LD", the way a chair moves on) most; a
+longer phrase that carries the best one ("resolver task force" for "task force") names the
+discussion when it weighs at least half as much; never a name (a nick, or a name a scribe
+writes before a colon on two lines or more). Action items talked about during the
+introductions or announcements, before anyone named them, start the action items. Its one or two
 representative lines are the most central ones of a TextRank ranking over its lines
 (lines are linked by the content words they share). Nothing here loads a pipeline, so
 the summary of a long session stays fast.
@@ -81,6 +84,8 @@ _MULTIWORD = 5.0
 _RANKED_LINES = 150
 _DENSE = 12
 """From this many targets a node on average, PageRank adds a node's shares with numpy."""
+_EXTENDED = 0.5
+"""A phrase that extends the best one names the discussion when it weighs this share of it."""
 _SIGNPOST_BOOST = 10.0
 """How much more a phrase is worth as a headline when a line named it alone ("Action items")."""
 
@@ -177,6 +182,7 @@ _ANNOUNCING = re.compile(
     rf"|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}(?=\s|$))\b",
     re.IGNORECASE,
 )
+_ACTION_ITEMS_SAID = re.compile(rf"\b(?:{_AGENDA_ITEMS['action items']})\b", re.IGNORECASE)
 _ANNOUNCED_APART = 180.0
 """Two announcing lines this close, after the introductions, are the announcements."""
 _NAMED_WORDS = 10
@@ -355,7 +361,10 @@ def _signpost(text: str, phrases: Sequence[str]) -> bool:
         and bool(content)
         and not any(w.isdigit() or w in _unwanted() for w in content)
         # Every word belongs to a noun phrase (the phrases are lemmas: "reminders" is "reminder").
-        and all(w in said or w.rstrip("s") in said for w in content)
+        and all(
+            w in said or w.rstrip("s") in said or all(p in said for p in w.split("-") if p)
+            for w in content
+        )
     )
 
 
@@ -568,6 +577,7 @@ def _groups(lines: list[_Line]) -> list[_Group]:
     announced = any(line.agenda is not None and line.agenda[0] == "announcements" for line in lines)
     segment = 0
     agenda = ""
+    had: set[str] = set()
     by_unit: dict[tuple[int, str], _Group] = {}
     for line in lines:
         heading = topic_heading(line.text)
@@ -597,6 +607,18 @@ def _groups(lines: list[_Line]) -> list[_Group]:
             group = by_unit[segment, "#heading"] = _Group(
                 segment=segment, heading=heading, agenda=agenda
             )
+        elif (
+            agenda in ("introductions", "announcements")
+            and "action items" not in had
+            and _ACTION_ITEMS_SAID.search(line.text)
+        ):
+            # The action items talked about after the other standing items, nobody having
+            # named the move ("there are a lot of action items"): the chair has moved on.
+            segment += 1
+            agenda, heading = "action items", "Action items"
+            group = by_unit[segment, "#heading"] = _Group(
+                segment=segment, heading=heading, agenda=agenda
+            )
         elif line.agenda is not None and line.agenda[0] != agenda:
             # A chair moving on to a standing item ("Announcements and reminders") starts it;
             # saying it again ("any other announcements?") does not.
@@ -607,6 +629,7 @@ def _groups(lines: list[_Line]) -> list[_Group]:
             )
         else:
             group = by_unit.setdefault((segment, line.unit), _Group(segment=segment))
+        had.add(agenda)
         group.add(line)
     groups: list[_Group] = []
     for (segment, unit), group in by_unit.items():
@@ -913,10 +936,17 @@ def _headline(
 ) -> str:
     if group.heading:
         return group.heading
-    for _, _, phrase in _ranked_phrases(group, word_spread, groups, names):
-        if phrase not in used:
-            return phrase
-    return ""
+    ranked = [r for r in _ranked_phrases(group, word_spread, groups, names) if r[2] not in used]
+    if not ranked:
+        return ""
+    weight, _, phrase = ranked[0]
+    # "resolver task force" says more than "task force" when it is most of how it was said.
+    for other, _, longer in ranked[1:]:
+        if other < _EXTENDED * weight:
+            break
+        if longer.endswith(f" {phrase}") or longer.startswith(f"{phrase} "):
+            return longer
+    return phrase
 
 
 def _same_word(written: str, lemma: str) -> bool:
@@ -947,7 +977,7 @@ def _surface(phrase: str, lines: Sequence[_Line]) -> str:
                 forms[tuple(words[i : i + size])] += 1
         if size == 2:  # written as one word: "metadata" for "meta datum"
             for word, low in zip(words, lower, strict=True):
-                head, tail = low[: len(lemmas[0])], low[len(lemmas[0]) :]
+                head, tail = low[: len(lemmas[0])], low[len(lemmas[0]) :].removeprefix("-")
                 if head == lemmas[0] and tail and _same_word(tail, lemmas[1]):
                     forms[(word,)] += 1
     if not forms:

@@ -599,3 +599,55 @@ def test_a_name_a_scribe_writes_before_a_colon_is_no_headline(nlp: Language) -> 
     found = build_discussions(rows(nlp, scribed), PEOPLE)
 
     assert [d.headline for d in found] == ["rain gauge"]
+
+
+def test_action_items_talked_about_after_the_announcements_are_their_own_item(
+    nlp: Language,
+) -> None:
+    # Nobody names the move to the action items: the chair just starts talking about them.
+    call: list[Line] = [
+        *CALL[:10],
+        (10, 5, "call", "darren: getting up to speed as chair, I found a lot of open action items"),
+        *CALL[11:],
+    ]
+    found = build_discussions(rows(nlp, call), PEOPLE)
+
+    by_start = sorted(found, key=lambda d: d.started_at)
+    assert [d.headline for d in by_start] == [
+        "Introductions",
+        "Announcements and reminders",
+        "Action items",
+    ]
+    assert by_start[1].lines == 5 and by_start[2].lines == 4
+
+
+def test_a_hyphenated_name_on_a_line_of_its_own_heads_its_discussion(nlp: Language) -> None:
+    # The scribe notes the talk's title alone; the talk says as much about one of its parts.
+    talk: list[Line] = [
+        (0, 1, "t", "alice: ... CBOR-LD"),
+        (1, 1, "t", "alice: ... the compression dictionary comes from the JSON-LD context"),
+        (2, 2, "t", "bob: does the compression dictionary need to be shared in advance?"),
+        (3, 1, "t", "alice: ... no, CBOR-LD builds it from the context itself"),
+        (4, 2, "t", "bob: is CBOR-LD a W3C spec yet?"),
+        (5, 1, "t", "alice: ... yes, and the compression dictionary makes QR codes possible"),
+        (6, 2, "t", "bob: the compression dictionary is clever"),
+    ]
+    found = build_discussions(rows(nlp, talk), PEOPLE)
+
+    assert [d.headline for d in found] == ["CBOR-LD"]
+
+
+def test_a_longer_phrase_said_nearly_as_often_names_the_discussion(nlp: Language) -> None:
+    thread: list[Line] = [
+        (0, 1, "r", "the resolver task force meets on Thursdays now"),
+        (1, 2, "r", "who chairs the resolver task force this quarter?"),
+        (2, 1, "r", "markus chairs the resolver task force, the task force has a new charter"),
+        (3, 2, "r", "does the resolver task force cover the http binding?"),
+        (4, 1, "r", "yes, the resolver task force covers the binding and the task force repo"),
+        (5, 2, "r", "I sent the slides to the task force"),
+        (6, 1, "r", "thanks, I will ask the task force"),
+        (7, 2, "r", "and the resolver task force wants more test vectors"),
+    ]
+    found = build_discussions(rows(nlp, thread), PEOPLE)
+
+    assert [d.headline for d in found] == ["resolver task force"]

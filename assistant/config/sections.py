@@ -30,6 +30,18 @@ class OwnerSettings(Section):
             "taken and summaries, never for commands"
         ),
     )
+    key: str = Field(
+        default="",
+        description=(
+            "what your own openings and exchanges are stored under, so that instances with "
+            "other owners sharing the database keep theirs apart; empty: your `name`"
+        ),
+    )
+
+    @property
+    def history_key(self) -> str:
+        """What the owner's own rows (openings, exchanges) are stored under: ``key`` or ``name``."""
+        return self.key.strip() or self.name
 
     @field_validator("identities")
     @classmethod

@@ -242,12 +242,12 @@ class Pages:
     def _inbox(self, conn: sqlite3.Connection) -> list[object]:
         """The pending openings the Now page lists: the openings plugin's (none without it)."""
         read = getattr(self.dashboards.get("openings"), "inbox", None)
-        return list(read(conn, OPENINGS_SHOWN)) if read is not None else []
+        return list(read(conn, self.settings, OPENINGS_SHOWN)) if read is not None else []
 
     def _inbox_version(self, conn: sqlite3.Connection) -> object:
         """What changes whenever the inbox does (the plugin says; constant without it)."""
         version = getattr(self.dashboards.get("openings"), "inbox_version", None)
-        return version(conn) if version is not None else None
+        return version(conn, self.settings) if version is not None else None
 
     def inbox(self, openings: list[object]) -> str:
         """The inbox's HTML (the Now page's list, and each live update of it)."""
@@ -269,7 +269,7 @@ class Pages:
         plugin = (
             host.instance("openings") if host is not None and "openings" in host.names else None
         )
-        return bool(await record(self.db, plugin, opening_id, outcome))
+        return bool(await record(self.db, self.settings, plugin, opening_id, outcome))
 
     async def sessions(self, request: Request) -> Response:
         """Recent sessions with their channel, length, head count, lines and who came."""

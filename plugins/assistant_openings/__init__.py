@@ -123,7 +123,8 @@ class OpeningsPlugin(Plugin):
     @hookimpl
     async def assistant_summary_sections(self, summary: Summary) -> list[SummarySection]:
         """The chat's openings with what became of them, and the relationships that moved."""
-        return await openings_sections(self.ctx.db, summary, self.config.pacing)
+        owner = self.ctx.settings.owner.history_key
+        return await openings_sections(self.ctx.db, summary, self.config.pacing, owner)
 
     @hookimpl
     async def assistant_replay_finished(self) -> dict[str, list[dict[str, Any]]]:

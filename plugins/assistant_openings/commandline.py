@@ -94,7 +94,9 @@ def cmd_relationship(args: argparse.Namespace, term: Terminal) -> int:
         db = await Database.open_settings(settings)
         try:
             await db.apply_migrations("plugin:openings", MIGRATIONS_BY_DIALECT)
-            ledger = Ledger(name, (await OpeningsStore(db).exchanges()).get(name, []))
+            store = OpeningsStore(db, settings.owner.history_key)
+            await store.claim_unowned()
+            ledger = Ledger(name, (await store.exchanges()).get(name, []))
         finally:
             await db.close()
         return ledger.relationship(pacing).explain()

@@ -4,7 +4,8 @@ The dashboard (``presence web``, and ``presence run``'s) asks this module throug
 ``OpeningsPlugin.dashboard``: :func:`person_panel` for the Relationship section of a watched
 member's page, :func:`inbox` and :func:`inbox_version` for the Now page's inbox (and its
 live updates), :func:`record_outcome` for its Taken and Dismiss buttons. All read the
-plugin's own tables, which exist once the plugin has run.
+plugin's own tables, which exist once the plugin has run, and only the configured owner's
+rows of them (``[owner] key``, or name): another instance's owner may share the database.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from datetime import UTC, datetime
 from assistant import Database, OpeningsSettings, Plugin, Relationship, Settings
 from assistant.config import plugin_table
 from assistant.openings import STAGES
-from assistant.storage.schema import table_exists
 from assistant_openings.ledger import Ledger, LedgerLine
 from assistant_openings.store import OpeningsStore
 
@@ -45,8 +45,16 @@ class Bond:
     stages: tuple[str, ...] = STAGES
 
 
-async def _has(db: Database, table: str) -> bool:
-    return bool(await db.run_in_thread(lambda conn: table_exists(conn, table)))
+_OWNED = "SELECT 1 FROM schema_migrations WHERE namespace = ? AND version = 2"
+
+
+def _owned(conn: sqlite3.Connection) -> bool:
+    """Whether the plugin's tables are there and know their owners (its version 2)."""
+    return conn.execute(_OWNED, ("plugin:openings",)).fetchone() is not None
+
+
+async def _has_tables(db: Database) -> bool:
+    return bool(await db.run_in_thread(_owned))
 
 
 async def person_panel(db: Database, settings: Settings, name: str) -> Bond:
@@ -54,15 +62,16 @@ async def person_panel(db: Database, settings: Settings, name: str) -> Bond:
     or before the openings plugin made its tables), counted and explained."""
     limits = plugin_table(settings, "openings", OpeningsSettings).pacing
     exchanges: list[LedgerLine] = []
-    if await _has(db, "openings_exchanges"):
-        exchanges = (await OpeningsStore(db).exchanges()).get(name, [])
+    if await _has_tables(db):
+        store = OpeningsStore(db, settings.owner.history_key)
+        exchanges = (await store.exchanges()).get(name, [])
     relationship = Ledger(name, exchanges).relationship(limits)
     recent = list(reversed(exchanges[-EXCHANGES_SHOWN:]))
     return Bond(relationship, relationship.explain(), recent)
 
 
 async def record_outcome(
-    db: Database, plugin: Plugin | None, opening_id: int, outcome: str
+    db: Database, settings: Settings, plugin: Plugin | None, opening_id: int, outcome: str
 ) -> bool:
     """Mark opening ``opening_id`` taken or dismissed; False when none such is pending.
 
@@ -74,9 +83,10 @@ async def record_outcome(
 
     if outcome == "dismissed" and isinstance(plugin, OpeningsPlugin):
         return await plugin.runtime.dismiss(opening_id)
-    if not await _has(db, "openings_found"):
+    if not await _has_tables(db):
         return False
-    return await OpeningsStore(db).set_outcome(opening_id, outcome, datetime.now(UTC))
+    store = OpeningsStore(db, settings.owner.history_key)
+    return await store.set_outcome(opening_id, outcome, datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -101,17 +111,18 @@ class OpeningRow:
 _PENDING = """
 SELECT id, person_id, person, nick, kind, network, channel, message, at, found_at, score,
        reason, angle
-FROM openings_found WHERE outcome = 'pending'
+FROM openings_found WHERE owner = :owner AND outcome = 'pending'
 ORDER BY found_at DESC, id DESC LIMIT :limit
 """
 _VERSION = (
-    "SELECT coalesce(max(id), 0), count(*) FILTER (WHERE outcome = 'pending') FROM openings_found"
+    "SELECT coalesce(max(id), 0), count(*) FILTER (WHERE outcome = 'pending') FROM openings_found "
+    "WHERE owner = :owner"
 )
 
 
-def inbox(conn: sqlite3.Connection, limit: int = 50) -> list[OpeningRow]:
+def inbox(conn: sqlite3.Connection, settings: Settings, limit: int = 50) -> list[OpeningRow]:
     """The openings waiting for the owner, newest first (none before the plugin's tables)."""
-    if not table_exists(conn, "openings_found"):
+    if not _owned(conn):
         return []
     return [
         OpeningRow(
@@ -129,13 +140,13 @@ def inbox(conn: sqlite3.Connection, limit: int = 50) -> list[OpeningRow]:
             reason=r["reason"],
             angle=r["angle"],
         )
-        for r in conn.execute(_PENDING, {"limit": limit})
+        for r in conn.execute(_PENDING, {"owner": settings.owner.history_key, "limit": limit})
     ]
 
 
-def inbox_version(conn: sqlite3.Connection) -> tuple[int, int]:
-    """What changes whenever the inbox does: the newest opening's id, how many are pending."""
-    if not table_exists(conn, "openings_found"):
+def inbox_version(conn: sqlite3.Connection, settings: Settings) -> tuple[int, int]:
+    """What changes whenever the inbox does: the owner's newest opening's id, how many pending."""
+    if not _owned(conn):
         return (0, 0)
-    row = conn.execute(_VERSION).fetchone()
+    row = conn.execute(_VERSION, {"owner": settings.owner.history_key}).fetchone()
     return int(row[0]), int(row[1])

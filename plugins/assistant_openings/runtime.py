@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant import Event
-from assistant.config import OpeningsSettings, missing_notables, secret
+from assistant.config import OpeningsSettings, OwnerSettings, missing_notables, secret
 from assistant.openings import Detector, InterestMatcher, Notifier
 from assistant.people.watchlist import recorded_identities
 from assistant.plugins import PluginError
@@ -33,6 +33,7 @@ __all__ = ["OpeningsRuntime"]
 log = logging.getLogger(__name__)
 
 _TICK = 5.0  # seconds between live checks of the waits
+_DEFAULT_OWNER = OwnerSettings.model_fields["name"].default
 
 
 def _as_list(value: object) -> list[Any]:
@@ -66,7 +67,7 @@ class OpeningsRuntime:
             clock=ctx.clock,
             notability=build_notability(ctx.settings),
             interests=InterestMatcher(ctx.settings.interests, threshold=settings.similarity),
-            store=OpeningsStore(ctx.db),
+            store=OpeningsStore(ctx.db, ctx.settings.owner.history_key),
         )
         self._ticker: asyncio.Task[None] | None = None
         self._started = time.monotonic()
@@ -148,6 +149,17 @@ class OpeningsRuntime:
             PluginError: a detector contributed is not one, or ``disabled`` is wrong.
         """
         self.engine.use_detectors(await self._detectors())
+        store = self.engine.store
+        claimed = await store.claim_unowned()
+        if claimed:
+            log.info(
+                "openings: %d stored rows from before owners are %s's now", claimed, store.owner
+            )
+        if self.ctx.db.backend.name == "postgresql" and store.owner == _DEFAULT_OWNER:
+            log.warning(
+                "openings: [owner] sets neither name nor key; another instance sharing this "
+                "database without them would share your openings and exchanges"
+            )
         await self.engine.load()
         self.engine.notifiers.extend(await self._notifiers())
         pipeline = self.settings.similarity_pipeline

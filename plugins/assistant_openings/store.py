@@ -14,6 +14,18 @@ from assistant_openings.ledger import LedgerLine
 
 __all__ = ["MIGRATIONS", "MIGRATIONS_BY_DIALECT", "POSTGRESQL_MIGRATIONS", "OpeningsStore"]
 
+_OWNER = """
+ALTER TABLE openings_found ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE openings_exchanges ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+CREATE INDEX openings_found_owner ON openings_found (owner, outcome, found_at);
+DROP INDEX openings_exchanges_person;
+CREATE INDEX openings_exchanges_owner ON openings_exchanges (owner, person, at);
+"""
+# Version 2, the same in both dialects: whose openings and exchanges they are (issue 34), the
+# running owner's history key ([owner] key, or name). Rows from before it have none ('') until
+# an instance claims them (OpeningsStore.claim_unowned): where one owner used the database,
+# they were all theirs.
+
 MIGRATIONS: tuple[str, ...] = (
     """
 CREATE TABLE openings_found (
@@ -49,6 +61,7 @@ CREATE TABLE openings_exchanges (
 );
 CREATE INDEX openings_exchanges_person ON openings_exchanges (person, at);
 """,
+    _OWNER,
 )
 """SQLite's migrations of the openings' tables."""
 
@@ -89,6 +102,7 @@ CREATE TABLE openings_exchanges (
 );
 CREATE INDEX openings_exchanges_person ON openings_exchanges (person, at);
 """,
+    _OWNER,
 )
 """PostgreSQL's migrations of the openings' tables."""
 
@@ -109,10 +123,18 @@ def _ts(at: datetime) -> float:
 
 
 class OpeningsStore:
-    """Reads and writes the openings' tables through the shared database."""
+    """Reads and writes one owner's rows of the openings' tables through the shared database.
 
-    def __init__(self, db: Database) -> None:
+    ``owner`` is the running owner's history key (``[owner] key``, or its name): every row
+    written carries it and every read keeps to it, so instances with other owners sharing
+    a PostgreSQL database see only their own openings and exchanges.
+    """
+
+    def __init__(self, db: Database, owner: str) -> None:
+        if not owner:
+            raise ValueError("an owner key is required")
         self.db = db
+        self.owner = owner
         self._people: dict[tuple[str, str], int] = {}
         self._epoch = db.identity_epoch
         self._next_id: int | None = None
@@ -131,12 +153,30 @@ class OpeningsStore:
         self._people[network, identity_key] = int(row[0])
         return int(row[0])
 
+    async def claim_unowned(self) -> int:
+        """Make the rows stored before owners were (version 1 of the tables) this owner's.
+
+        Where one owner used the database they were all theirs; where several instances
+        shared one already, they cannot be told apart and the first to claim gets them.
+        Returns how many rows were claimed.
+        """
+        claimed = 0
+        for table in ("openings_found", "openings_exchanges"):
+            row = await self.db.fetchone(f"SELECT count(*) FROM {table} WHERE owner = ''")
+            if row is not None and int(row[0]):
+                await self.db.execute(
+                    f"UPDATE {table} SET owner = ? WHERE owner = ''", (self.owner,)
+                )
+                claimed += int(row[0])
+        return claimed
+
     async def add_opening(self, opening: Opening, person_id: int) -> int:
         """Store an opening sent to the owner (queued with the other writes); return its id."""
         opening_id = await self._new_opening_id()
         c = opening.candidate
         params = (
             opening_id,
+            self.owner,
             person_id,
             c.person.name,
             c.kind,
@@ -155,9 +195,9 @@ class OpeningsStore:
         )
         self.db.writer.submit(
             (
-                "INSERT INTO openings_found (id, person_id, person, kind, network, channel, nick, "
-                "message_id, thread, message, at, found_at, score, parts, reason, angle) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO openings_found (id, owner, person_id, person, kind, network, "
+                "channel, nick, message_id, thread, message, at, found_at, score, parts, "
+                "reason, angle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 params,
             )
         )
@@ -184,30 +224,34 @@ class OpeningsStore:
         return opening_id
 
     async def set_outcome(self, opening_id: int, outcome: str, at: datetime) -> bool:
-        """Record what became of an opening; False when there is no pending one with that id."""
+        """Record what became of an opening; False when the owner has none pending with that id."""
         row = await self.db.fetchone(
-            "SELECT outcome FROM openings_found WHERE id = ?", (opening_id,)
+            "SELECT outcome FROM openings_found WHERE id = ? AND owner = ?",
+            (opening_id, self.owner),
         )
         if row is None or row[0] != "pending":
             return False
         await self.db.execute(
-            "UPDATE openings_found SET outcome = ?, outcome_at = ? WHERE id = ?",
-            (outcome, _ts(at), opening_id),
+            "UPDATE openings_found SET outcome = ?, outcome_at = ? WHERE id = ? AND owner = ?",
+            (outcome, _ts(at), opening_id, self.owner),
         )
         return True
 
     async def outcomes(self) -> dict[int, str]:
-        """Every stored opening's outcome by id."""
-        rows = await self.db.fetchall("SELECT id, outcome FROM openings_found ORDER BY id")
+        """Every stored opening of the owner's: its outcome by id."""
+        rows = await self.db.fetchall(
+            "SELECT id, outcome FROM openings_found WHERE owner = ? ORDER BY id", (self.owner,)
+        )
         return {int(r[0]): str(r[1]) for r in rows}
 
     async def add_exchange(self, person: str, person_id: int, exchange: LedgerLine) -> None:
         """Append one exchange to the ledger (batched with the transcript writes)."""
         self.db.writer.submit(
             (
-                "INSERT INTO openings_exchanges (person_id, person, at, to_owner, reply, "
-                "initiation, channel) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO openings_exchanges (owner, person_id, person, at, to_owner, reply, "
+                "initiation, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    self.owner,
                     person_id,
                     person,
                     _ts(exchange.at),
@@ -220,10 +264,11 @@ class OpeningsStore:
         )
 
     async def exchanges(self) -> dict[str, list[LedgerLine]]:
-        """The whole ledger, by the owner's name for each person, oldest first."""
+        """The owner's whole ledger, by the owner's name for each person, oldest first."""
         rows = await self.db.fetchall(
             "SELECT person, at, to_owner, reply, initiation, channel FROM openings_exchanges "
-            "ORDER BY at, id"
+            "WHERE owner = ? ORDER BY at, id",
+            (self.owner,),
         )
         found: dict[str, list[LedgerLine]] = {}
         for r in rows:

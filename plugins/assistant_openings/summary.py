@@ -21,12 +21,12 @@ OUTCOMES = {"pending": "surfaced", "taken": "taken", "missed": "missed", "dismis
 
 _FOUND = (
     "SELECT at, person, kind, reason, outcome FROM openings_found "
-    "WHERE network = ? AND channel = ? AND at >= ? AND at <= ? ORDER BY at, id"
+    "WHERE owner = ? AND network = ? AND channel = ? AND at >= ? AND at <= ? ORDER BY at, id"
 )
-_PEOPLE = "SELECT DISTINCT person FROM openings_exchanges WHERE at >= ? AND at <= ?"
+_PEOPLE = "SELECT DISTINCT person FROM openings_exchanges WHERE owner = ? AND at >= ? AND at <= ?"
 _LEDGER = (
     "SELECT at, to_owner, reply, initiation, channel FROM openings_exchanges "
-    "WHERE person = ? AND at <= ? ORDER BY at"
+    "WHERE owner = ? AND person = ? AND at <= ? ORDER BY at"
 )
 
 
@@ -78,23 +78,24 @@ def _openings(rows: Sequence[Any], summary: Summary) -> SummarySection:
 
 
 async def openings_sections(
-    db: Database, summary: Summary, pacing: PacingThresholds
+    db: Database, summary: Summary, pacing: PacingThresholds, owner: str
 ) -> list[SummarySection]:
     """The "Openings" section of ``summary``'s chat, and "Relationships" when any moved.
 
     Openings are those found in the session's channel between its start and end (all of
     them since its start while it runs), each with what became of it and the discussion
     under way when it was found. A relationship moved when the owner exchanged lines with
-    the person during the session: its stage before the session and after it.
+    the person during the session: its stage before the session and after it. Both are
+    ``owner``'s (the history key): another owner's sharing the database are not told.
     """
     info = summary.session
     start = info.started_at.timestamp()
     end = info.ended_at.timestamp() if info.ended_at is not None else float("inf")
-    found = await db.fetchall(_FOUND, (info.network, info.channel, start, end))
+    found = await db.fetchall(_FOUND, (owner, info.network, info.channel, start, end))
     sections = [_openings(found, summary)]
     changes = []
-    for (person,) in await db.fetchall(_PEOPLE, (start, end)):
-        rows = await db.fetchall(_LEDGER, (person, end))
+    for (person,) in await db.fetchall(_PEOPLE, (owner, start, end)):
+        rows = await db.fetchall(_LEDGER, (owner, person, end))
         before = [row for row in rows if float(row[0]) < start]
         in_session = len(rows) - len(before)
         after = _stage(rows, str(person), pacing)

@@ -198,7 +198,7 @@ def build_engine(
         clock=ReplayClock(START),
         notability=build_notability(settings),
         interests=InterestMatcher(settings.interests),
-        store=OpeningsStore(db),
+        store=OpeningsStore(db, settings.owner.history_key),
         notifiers=[out],
         detectors=DETECTORS,
     )

@@ -40,7 +40,7 @@ async def test_the_unverified_owners_exchanges_reach_the_ledger(chat: Harness) -
     await chat.say("ann", "casey: every week, happy to help", at=30, addressees=("casey",))
     await chat.say("casey", "ann: thanks, that helps", at=60, addressees=("ann",))
     assert chat.engine.relationship("casey").exchanges == 2
-    stored = await OpeningsStore(chat.db).exchanges()
+    stored = await OpeningsStore(chat.db, "Me").exchanges()
     assert [e.to_owner for e in stored["casey"]] == [False, True]
 
 

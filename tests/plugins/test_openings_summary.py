@@ -74,6 +74,22 @@ async def test_the_openings_section_lists_each_with_its_outcome_and_the_one_you_
     assert load_summary(render_json(summary)) == summary
 
 
+async def test_another_owners_openings_and_exchanges_stay_out_of_the_summary(
+    scene: Scene,
+) -> None:
+    await store_openings(scene)
+    row = await scene.db.fetchone("SELECT person_id FROM identities WHERE nick = 'darren'")
+    assert row is not None
+    other = OpeningsStore(scene.db, "Zed")  # another instance's owner, sharing the database
+    line = LedgerLine(START + timedelta(minutes=8), True, True, True, "#bloggers")
+    await other.add_exchange("Darren Rowse", int(row[0]), line)
+    await scene.db.execute("UPDATE openings_found SET owner = 'Zed' WHERE id = 2")
+    summary = await _composed(scene)
+    [section] = summary.sections  # no Relationships: Ann exchanged nothing
+    assert (section.title, section.text) == ("Openings", "You took 1 of them.")
+    assert [item.split(" — ")[0] for item in section.items] == ["19:34 taken"]
+
+
 async def test_without_openings_the_section_says_none_were_surfaced(scene: Scene) -> None:
     summary = await _composed(scene)
     [section] = summary.sections
@@ -87,7 +103,7 @@ async def test_without_openings_the_section_says_none_were_surfaced(scene: Scene
 async def test_a_relationship_that_moved_in_the_session_shows_its_stages(scene: Scene) -> None:
     row = await scene.db.fetchone("SELECT person_id FROM identities WHERE nick = 'darren'")
     assert row is not None
-    store = OpeningsStore(scene.db)
+    store = OpeningsStore(scene.db, settings().owner.history_key)
     await scene.db.apply_migrations("plugin:openings", OpeningsPlugin.migrations)
     long_ago = datetime(2023, 12, 1, 9, 0, tzinfo=UTC)
     await store.add_exchange(

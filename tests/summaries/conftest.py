@@ -163,11 +163,11 @@ async def store_openings(scene: Scene) -> None:
     ):
         at = (START + timedelta(minutes=minutes)).timestamp()
         await scene.db.execute(
-            "INSERT INTO openings_found (id, person_id, person, kind, network, channel, nick, "
-            "message, at, found_at, score, parts, reason, angle, outcome) "
-            "VALUES (?, ?, 'Darren Rowse', ?, 'libera', '#bloggers', 'darren', '', ?, ?, 1.0, "
+            "INSERT INTO openings_found (id, owner, person_id, person, kind, network, channel, "
+            "nick, message, at, found_at, score, parts, reason, angle, outcome) "
+            "VALUES (?, ?, ?, 'Darren Rowse', ?, 'libera', '#bloggers', 'darren', '', ?, ?, 1.0, "
             "'{}', 'a <b>reason</b>', '', ?)",
-            (number, row[0], kind, at, at, outcome),
+            (number, settings().owner.history_key, row[0], kind, at, at, outcome),
         )
 
 

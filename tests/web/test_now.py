@@ -44,7 +44,8 @@ async def _add_opening(folder: Dashboard, text: str, angle: str) -> int:
             relevance=0.8,
         )
         parts = ScoreParts(0.9, 0.8, 1.0, 1.0, 0.5)
-        return await OpeningsStore(db).add_opening(Opening(candidate, parts, now), int(row[0]))
+        store = OpeningsStore(db, "owner")  # the dashboard's config names no owner
+        return await store.add_opening(Opening(candidate, parts, now), int(row[0]))
 
 
 def _outcome(dashboard: Dashboard, opening: int) -> str:

@@ -45,7 +45,7 @@ async def _ledger_and_analyses(folder: Path) -> None:
         row = await db.fetchone("SELECT person_id FROM identities WHERE nick = 'alice'")
         assert row is not None
         alice = int(row[0])
-        store = OpeningsStore(db)
+        store = OpeningsStore(db, "owner")  # the dashboard's config names no owner
         minutes = FIRST + timedelta(minutes=20)
         for at, to_owner, reply, initiation in (
             (minutes, True, False, True),

@@ -10,8 +10,8 @@ Small threads are then merged into a neighbour close in time that shares content
 and the closest neighbours are merged until the session has about one discussion per ten
 minutes of talk (at most :data:`MOST`). Procedural lines (``present+``, the W3C queue's
 ``q+``/``ack``), commands to bots and their announcements, greetings and thanks take part
-in no discussion, and a short stretch of small talk that names nothing twice (a meeting's
-logistics before it starts) is none.
+in no discussion, and a short stretch of small talk that names nothing twice is none, nor
+is short talk before a meeting's first standing item (the logistics of getting there).
 
 Each discussion is named by a key phrase of its own lines: the phrases are the noun
 chunks the analyzer stored as the message's topics, ranked TextRank-style (PageRank over
@@ -69,6 +69,8 @@ SMALL = 3
 NEAR_SECONDS = 300.0
 """How far apart in time two threads may be and still be merged for being close."""
 KEY_LINES = 2
+_BEFORE_THE_MEETING = 2 * LINES_PER_DISCUSSION
+"""Talk before a meeting's first standing item is a discussion only with this many lines."""
 _PHRASE_WORDS = 3
 """Longer noun chunks ("me2b relationship layers slide") make poor headlines."""
 _TILE = 8
@@ -1063,6 +1065,11 @@ def map_discussions(
     groups = [part for group in _groups(lines) for part in _split(group)]
     segments = len({g.segment for g in groups if g.heading})
     groups = _merge(groups, _target(lines, segments))
+    # Before a meeting's first standing item, short talk is the logistics of getting there.
+    opened = min((g.start for g in groups if g.agenda), default=-math.inf)
+    groups = [
+        g for g in groups if g.heading or g.end >= opened or len(g.lines) >= _BEFORE_THE_MEETING
+    ]
     # What stayed small and apart is an aside, not a discussion.
     groups = [
         g

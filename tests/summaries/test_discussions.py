@@ -651,3 +651,25 @@ def test_a_longer_phrase_said_nearly_as_often_names_the_discussion(nlp: Language
     found = build_discussions(rows(nlp, thread), PEOPLE)
 
     assert [d.headline for d in found] == ["resolver task force"]
+
+
+def test_short_talk_before_a_meetings_first_standing_item_is_no_discussion(
+    nlp: Language,
+) -> None:
+    logistics: list[Line] = [
+        (-9, 1, "z", "alice: is the zoom link in the calendar invite the right one?"),
+        (-8, 2, "z", "bob: the zoom link changed last week, use the one on the wiki"),
+        (-7, 1, "z", "alice: the wiki zoom link asks me for a passcode"),
+        (-6, 3, "z", "carol: the passcode for the zoom link is in the mailing list post"),
+        (-5, 1, "z", "alice: found it, the zoom link works now"),
+    ]
+    found = build_discussions(rows(nlp, [*logistics, *CALL]), PEOPLE)
+
+    assert sorted(d.headline for d in found) == [
+        "Action items",
+        "Announcements and reminders",
+        "Introductions",
+    ]
+    # Without a standing item it is a chat, and the same talk is a discussion.
+    chat = build_discussions(rows(nlp, [*logistics, *BLOG_THREAD]), PEOPLE)
+    assert [d.headline for d in chat] == ["static site generator", "zoom link"]

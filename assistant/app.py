@@ -163,13 +163,7 @@ class Assistant:
         self.lag.start()
         if self.settings.analysis.enabled:
             self._start_analyzer(self._db)
-        if self.settings.web.enabled and self._db.backend.name != "sqlite":
-            # Its pages' SQL and its worker processes read the SQLite file: recording goes on.
-            log.error(
-                "web: the dashboard does not read %s yet (issue 34): not started",
-                self._db.backend.name,
-            )
-        elif self.settings.web.enabled:
+        if self.settings.web.enabled:
             from assistant.web.dashboard import start_dashboard
 
             try:

@@ -42,21 +42,10 @@ def cmd_web(args: argparse.Namespace, term: Terminal) -> int:
     from assistant.web.dashboard import start_dashboard
 
     settings = load_config(args.config)
-    if settings.storage.backend != "sqlite":
-        # Its pages' SQL and its worker processes (summaries, ranking) read the SQLite file.
-        return term.fail(
-            f'{args.config}: [storage] backend = "{settings.storage.backend}": presence web '
-            "does not read PostgreSQL yet (issue 34); serve the dashboard from an SQLite copy "
-            '(presence db copy --to sqlite) with a config whose [storage] backend is "sqlite"'
-        )
 
     async def serve() -> None:
-        storage = settings.storage
-        async with await Database.open(
-            settings.resolve(storage.path),
-            batch_size=storage.batch_size,
-            flush_interval=storage.flush_interval,
-        ) as db:
+        # The SQLite file (made if missing) or PostgreSQL, as `presence run` opens it.
+        async with await Database.open_settings(settings) as db:
             # The same linking `presence people` does first, so pages follow accounts and aliases.
             await relink_people(db, settings)
             stop = asyncio.Event()

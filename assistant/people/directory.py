@@ -228,11 +228,15 @@ def identity_activity(conn: sqlite3.Connection, since: Activity | None = None) -
     if since is not None and upto == after:
         return since
     by_identity = dict(since.by_identity) if since is not None else {}
+    params: dict[str, int] = {}
     if after:
-        query = _BY_IDENTITY.format(hint="NOT INDEXED", after="m.id > :after")
+        # NOT INDEXED is SQLite's; PostgreSQL's planner takes the range of ids by itself.
+        hint = "NOT INDEXED" if isinstance(conn, sqlite3.Connection) else ""
+        query = _BY_IDENTITY.format(hint=hint, after="m.id > :after")
+        params["after"] = after
     else:
-        query = _BY_IDENTITY.format(hint="", after="1")
-    for identity, lines, last_at in conn.execute(query, {"after": after}):
+        query = _BY_IDENTITY.format(hint="", after="TRUE")
+    for identity, lines, last_at in conn.execute(query, params or ()):
         before = by_identity.get(identity)
         if before is not None:
             lines, last_at = before[0] + lines, max(before[1], last_at)

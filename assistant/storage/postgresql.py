@@ -35,7 +35,7 @@ from assistant.storage.dialect import to_postgresql
 from assistant.storage.pg_bulk import bulk_columns, bulk_form
 from assistant.storage.schema import MigrationError, pending_migrations
 
-__all__ = ["PgConnection", "PostgreSQLBackend", "redact_dsn"]
+__all__ = ["PgConnection", "PostgreSQLBackend", "connect", "redact_dsn"]
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,26 @@ def redact_dsn(dsn: str) -> str:
     """``dsn`` with any password replaced by ``***``, fit for logs and error messages."""
     masked = _DSN_PASSWORD.sub(r"\g<head>***", dsn)
     return _KEYWORD_PASSWORD.sub(r"\1***", masked)
+
+
+async def connect(
+    dsn: str, server_settings: dict[str, str] | None = None, *, connect_timeout: float = 30
+) -> asyncpg.Connection[asyncpg.Record]:
+    """Connect to ``dsn`` (with ``server_settings`` for the session, if any).
+
+    Raises:
+        ConnectionError: the server cannot be reached or refused the login; the message
+            shows the DSN with its password masked.
+    """
+    shown = redact_dsn(dsn)
+    try:
+        conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(
+            dsn, timeout=connect_timeout, server_settings=server_settings
+        )
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        reason = str(exc).replace(dsn, shown)
+        raise ConnectionError(f"cannot connect to PostgreSQL at {shown}: {reason}") from None
+    return conn
 
 
 class _Cursor:
@@ -356,13 +376,8 @@ class PostgreSQLBackend(Backend[PgConnection]):
             ConnectionError: the server cannot be reached or refused the login; the message
                 shows the DSN with its password masked.
         """
-        shown = redact_dsn(dsn)
-        try:
-            conn = await asyncpg.connect(dsn, timeout=connect_timeout)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            reason = str(exc).replace(dsn, shown)
-            raise ConnectionError(f"cannot connect to PostgreSQL at {shown}: {reason}") from None
-        log.info("storage: connected to PostgreSQL at %s", shown)
+        conn = await connect(dsn, connect_timeout=connect_timeout)
+        log.info("storage: connected to PostgreSQL at %s", redact_dsn(dsn))
         return cls(dsn, conn, asyncio.get_running_loop())
 
     async def run(self, work: Callable[[PgConnection], T]) -> T:

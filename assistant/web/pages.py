@@ -66,6 +66,7 @@ from assistant.web.queries import (
     database_counts,
     optout_status,
     recent_lines,
+    server_database,
     session_attendees,
     session_privacy,
 )
@@ -437,18 +438,25 @@ class Pages:
         )
 
     async def health(self, request: Request) -> Response:
-        """The database (size, contents, schema version); under ``presence run`` also the
-        connections, the analysis workers, the event loop's lag and each plugin's figures."""
+        """The database (its file or server database, size, contents, schema version); under
+        ``presence run`` also the connections, the analysis workers, the event loop's lag
+        and each plugin's figures."""
         counts = await self.db.run_in_thread(database_counts)
-        path = self.db.path
-        files = [path, path.with_name(path.name + "-wal")]
-        size = sum(f.stat().st_size for f in files if f.exists())
+        if self.db.backend.name == "sqlite":
+            path = self.db.path
+            files = [path, path.with_name(path.name + "-wal")]
+            size = sum(f.stat().st_size for f in files if f.exists())
+            database, file = path.name, True
+        else:
+            name, size = await self.db.run_in_thread(server_database)
+            database, file = f"{name} ({self.db.backend.name})", False
         return self.render(
             "health.html",
             page="health",
             counts=counts,
             size=size,
-            database=path.name,
+            database=database,
+            file=file,
             live=self.plugins is not None,
             plugins=plugin_rows(self.plugins) if self.plugins is not None else [],
             analysis_on=self.settings.analysis.enabled,

@@ -3,7 +3,8 @@
 Composing a summary (working out the discussions, drawing the timeline picture) takes a
 second or more for a busy chat, too long for a page. So the dashboard keeps each finished
 session's rendered summary in a folder of its own next to the database
-(``presence.sqlite3.web-summaries``, mode 0700: it holds chat text), and a background pass
+(``presence.sqlite3.web-summaries``; for PostgreSQL ``presence-postgresql.web-summaries``
+next to the config file; mode 0700: it holds chat text), and a background pass
 composes the finished sessions that have none yet, in a process of its own at a lower
 priority (so neither the pages nor the bot share the interpreter lock with it).
 
@@ -34,6 +35,7 @@ from assistant.config import Settings
 from assistant.summaries.compose import SessionNotFound, build_summary, read_session
 from assistant.summaries.html import render_html
 from assistant.summaries.model import Summary
+from assistant.web.source import Source, reading
 
 __all__ = [
     "Shown",
@@ -65,14 +67,36 @@ FROM (SELECT m.id, m.edited, m.deleted, m.text, i.person_id, a.analyzed_at
       WHERE m.channel_id = ? AND m.at >= ? AND m.at <= ?
       ORDER BY m.at, m.id)
 """
+# The same on PostgreSQL, which has neither total() nor group_concat(); its figures differ
+# in type (a numeric sum), so a version is only ever compared with one of the same engine.
+_LINES_PG = """
+SELECT count(*), coalesce(max(id), 0), coalesce(sum(edited), 0), coalesce(sum(deleted), 0),
+       coalesce(sum(id * person_id), 0), count(analyzed_at), coalesce(sum(analyzed_at), 0),
+       coalesce(string_agg(text, chr(31) ORDER BY at, id), '')
+FROM (SELECT m.id, m.at, m.edited, m.deleted, m.text, i.person_id, a.analyzed_at
+      FROM messages AS m JOIN identities AS i ON i.id = m.identity_id
+      LEFT JOIN message_analyses AS a ON a.message_id = m.id
+      WHERE m.channel_id = ? AND m.at >= ? AND m.at <= ?) AS lines
+"""
 _STAYS = """
 SELECT count(*), total(p.id * i.person_id), total(p.joined_at), total(p.left_at),
        count(p.left_at)
 FROM presence_intervals AS p JOIN identities AS i ON i.id = p.identity_id
 WHERE p.channel_id = ? AND p.joined_at <= ? AND (p.left_at IS NULL OR p.left_at >= ?)
 """
+_STAYS_PG = """
+SELECT count(*), coalesce(sum(p.id * i.person_id), 0), coalesce(sum(p.joined_at), 0),
+       coalesce(sum(p.left_at), 0), count(p.left_at)
+FROM presence_intervals AS p JOIN identities AS i ON i.id = p.identity_id
+WHERE p.channel_id = ? AND p.joined_at <= ? AND (p.left_at IS NULL OR p.left_at >= ?)
+"""
 _ATTENDANCE = """
 SELECT count(*), total(person_id), total(person_id * lines), total(lines)
+FROM session_attendance WHERE session_id = ?
+"""
+_ATTENDANCE_PG = """
+SELECT count(*), coalesce(sum(person_id), 0), coalesce(sum(person_id * lines), 0),
+       coalesce(sum(lines), 0)
 FROM session_attendance WHERE session_id = ?
 """
 
@@ -118,9 +142,10 @@ def version(conn: sqlite3.Connection, session_id: int) -> tuple[float | None, st
         raise SessionNotFound(f"no session {session_id}")
     channel, started, ended = row[0], float(row[1]), row[2]
     until = 1e18 if ended is None else float(ended)
-    lines = conn.execute(_LINES, (channel, started, until)).fetchone()
-    stays = conn.execute(_STAYS, (channel, until, started)).fetchone()
-    attendance = conn.execute(_ATTENDANCE, (session_id,)).fetchone()
+    sqlite = isinstance(conn, sqlite3.Connection)
+    lines = conn.execute(_LINES if sqlite else _LINES_PG, (channel, started, until)).fetchone()
+    stays = conn.execute(_STAYS if sqlite else _STAYS_PG, (channel, until, started)).fetchone()
+    attendance = conn.execute(_ATTENDANCE if sqlite else _ATTENDANCE_PG, (session_id,)).fetchone()
     made = hashlib.sha256()
     made.update(repr((tuple(row), tuple(lines)[:-1], tuple(stays), tuple(attendance))).encode())
     made.update(lines[-1].encode("utf-8", "surrogatepass"))
@@ -211,39 +236,32 @@ def lower_priority() -> None:
 
 
 def compose_in_process(
-    uri: str, session_id: int, settings: Settings
+    source: Source, session_id: int, settings: Settings
 ) -> tuple[float | None, str, Shown]:
     """Compose and render session ``session_id``'s summary on a read-only connection to
-    the SQLite file at ``uri``: its end, version, and what the page shows (one snapshot).
+    ``source``: its end, version, and what the page shows (one snapshot).
 
     Raises:
         SessionNotFound: there is no such session.
     """
-    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
-    try:
-        conn.row_factory = sqlite3.Row
+    with reading(source) as conn:
         conn.execute("BEGIN")  # the version and the summary from the same snapshot
         ended, current = version(conn, session_id)
         data = read_session(conn, session_id, settings)
         conn.execute("COMMIT")
-    finally:
-        conn.close()
     summary = build_summary(data, settings)
     return ended, current, Shown.of(summary, render_html(summary), "composed")
 
 
-def versions_in_process(uri: str, session_ids: list[int]) -> dict[int, str | None]:
+def versions_in_process(source: Source, session_ids: list[int]) -> dict[int, str | None]:
     """The current version of each of ``session_ids`` (``None``: gone or under way again),
-    read on a read-only connection to the SQLite file at ``uri``."""
-    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+    read on a read-only connection to ``source``."""
     found: dict[int, str | None] = {}
-    try:
+    with reading(source) as conn:
         for session_id in session_ids:
             try:
                 ended, current = version(conn, session_id)
             except SessionNotFound:
                 ended, current = None, ""
             found[session_id] = current if ended is not None else None
-    finally:
-        conn.close()
     return found

@@ -1,16 +1,17 @@
 """What the dashboard's pages read, beyond the answers the CLI already has.
 
-Each function is plain :mod:`sqlite3` code for :meth:`Database.run_in_thread`, so a page is
-one call on the database thread (one consistent snapshot) and never blocks the event loop.
+Each function is plain :mod:`sqlite3`-style code for :meth:`Database.run_in_thread`, so a
+page is one call on the database thread and never blocks the event loop. Its SQL is what
+both engines take, so the pages read SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from assistant.config import IdentityRef
 from assistant.events import Identity
@@ -25,6 +26,7 @@ __all__ = [
     "database_counts",
     "optout_status",
     "recent_lines",
+    "server_database",
     "session_attendees",
     "session_privacy",
 ]
@@ -39,18 +41,12 @@ class Attendee:
     lines: int
 
 
-# The nick is looked up only for the attendees shown: the most talkative :limit of each.
 _ATTENDEES = """
-WITH ranked AS (
-    SELECT a.session_id, a.person_id, a.lines,
-           row_number() OVER (PARTITION BY a.session_id ORDER BY a.lines DESC) AS place
-    FROM session_attendance AS a
-    WHERE a.session_id IN (SELECT value FROM json_each(:ids)))
-SELECT r.session_id, r.person_id, r.lines,
-       (SELECT i.nick FROM identities AS i WHERE i.person_id = r.person_id
+SELECT a.session_id, a.person_id, a.lines,
+       (SELECT i.nick FROM identities AS i WHERE i.person_id = a.person_id
         ORDER BY i.id DESC LIMIT 1) AS nick
-FROM ranked AS r
-WHERE :limit < 0 OR r.place <= :limit
+FROM session_attendance AS a
+WHERE a.session_id IN ({ids})
 """
 # The `limit` who said most at one session, read backwards off the (session_id, lines)
 # index: a few rows a session instead of ranking every attendee of every session shown.
@@ -75,8 +71,18 @@ LIMIT :limit
 """
 _PRIVATE = """
 SELECT s.id FROM sessions AS s JOIN channels AS c ON c.id = s.channel_id
-WHERE s.id IN (SELECT value FROM json_each(:ids)) AND c.private != 0
+WHERE s.id IN ({ids}) AND c.private != 0
 """
+
+
+def _listed(values: Sequence[int]) -> tuple[str, dict[str, int]]:
+    """Placeholders for ``values`` in an ``IN (...)`` list, and their parameters.
+
+    Both engines take them (SQLite's ``json_each`` has no PostgreSQL spelling); a page
+    passes a few dozen at most.
+    """
+    params = {f"id{place}": int(value) for place, value in enumerate(values)}
+    return ", ".join(f":{name}" for name in params), params
 
 
 @dataclass(frozen=True)
@@ -112,15 +118,17 @@ def session_attendees(
     """Who came to each of ``session_ids`` (the ``limit`` who said most): most lines first,
     then by nick."""
     found: dict[int, list[Attendee]] = {session: [] for session in session_ids}
-    if limit is None:
-        params = {"ids": json.dumps(list(session_ids)), "limit": -1}
-        rows = [(row["session_id"], row) for row in conn.execute(_ATTENDEES, params)]
-    else:
+    rows: list[tuple[int, Any]] = []
+    if limit is not None:
         rows = [
             (session, row)
             for session in found
             for row in conn.execute(_TOP_ATTENDEES, {"session": session, "limit": limit})
         ]
+    elif found:
+        ids, params = _listed(list(found))
+        sql = _ATTENDEES.format(ids=ids)
+        rows = [(row["session_id"], row) for row in conn.execute(sql, params)]
     for session, row in rows:
         found[session].append(
             Attendee(row["person_id"], row["nick"] or f"person {row['person_id']}", row["lines"])
@@ -132,8 +140,10 @@ def session_attendees(
 
 def session_privacy(conn: sqlite3.Connection, session_ids: Sequence[int]) -> set[int]:
     """Which of ``session_ids`` took place in a private channel."""
-    rows = conn.execute(_PRIVATE, {"ids": json.dumps(list(session_ids))})
-    return {int(row["id"]) for row in rows}
+    if not session_ids:
+        return set()
+    ids, params = _listed(session_ids)
+    return {int(row["id"]) for row in conn.execute(_PRIVATE.format(ids=ids), params)}
 
 
 # Table names from this fixed list only, never from a request.
@@ -151,6 +161,13 @@ def database_counts(conn: sqlite3.Connection) -> dict[str, int]:
     ).fetchone()
     counts["schema"] = int(row[0] or 0)
     return counts
+
+
+def server_database(conn: sqlite3.Connection) -> tuple[str, int]:
+    """A PostgreSQL database's name and its size on disk in bytes (tables, indexes, TOAST)."""
+    row = conn.execute("SELECT current_database(), pg_database_size(current_database())")
+    name, size = row.fetchone()
+    return str(name), int(size)
 
 
 @dataclass(frozen=True)
@@ -182,11 +199,12 @@ _CHANNEL = """
 SELECT c.id, c.name, c.private FROM channels AS c JOIN networks AS n ON n.id = c.network_id
 WHERE n.name = :network AND c.key = :key
 """
+# Each person once, under the nick of their earliest open stay (see channels_now).
 _PRESENT = """
-SELECT i.person_id, i.nick, min(p.joined_at) AS since
+SELECT i.person_id, i.nick, p.joined_at
 FROM presence_intervals AS p JOIN identities AS i ON i.id = p.identity_id
 WHERE p.channel_id = :channel AND p.left_at IS NULL AND i.person_id IS NOT NULL
-GROUP BY i.person_id
+ORDER BY i.person_id, p.joined_at, p.id
 """
 _CURRENT = """
 SELECT id, name, started_at, timezone FROM sessions
@@ -209,10 +227,15 @@ def channels_now(
         if row is None:
             found.append(ChannelNow(network, name, False, private, [], None, "", None, None))
             continue
-        present = [
-            Here(int(r["person_id"]), r["nick"], datetime.fromtimestamp(r["since"], UTC))
-            for r in conn.execute(_PRESENT, {"channel": row["id"]})
-        ]
+        # The earliest stay of each person, in Python: PostgreSQL has no bare columns
+        # beside min() (SQLite's GROUP BY took the nick of the min() row).
+        earliest: dict[int, Here] = {}
+        for r in conn.execute(_PRESENT, {"channel": row["id"]}):
+            person = int(r["person_id"])
+            if person not in earliest:
+                since = datetime.fromtimestamp(r["joined_at"], UTC)
+                earliest[person] = Here(person, r["nick"], since)
+        present = list(earliest.values())
         current = conn.execute(_CURRENT, {"channel": row["id"]}).fetchone()
         found.append(
             ChannelNow(
@@ -235,7 +258,7 @@ def channels_now(
 _THEIR_IDENTITIES = """
 SELECT i.person_id, i.platform, n.name AS network, i.nick, i.key, i.account
 FROM identities AS i JOIN networks AS n ON n.id = i.network_id
-WHERE i.person_id IN (SELECT value FROM json_each(:ids))
+WHERE i.person_id IN ({ids})
 """
 OPTED_OUT_IN_CHAT = "opted out (!optout)"
 OPTED_OUT_IN_CONFIG = "opted out ([privacy] optout)"
@@ -253,10 +276,11 @@ def optout_status(
     in_config.add_refs(configured)
     for network, kind, value in conn.execute("SELECT network, kind, value FROM people_optouts"):
         in_chat.add(network, kind, value)
-    if not in_chat and not in_config:
+    if not persons or (not in_chat and not in_config):
         return {}
     found: dict[int, str] = {}
-    for row in conn.execute(_THEIR_IDENTITIES, {"ids": json.dumps(list(persons))}):
+    ids, params = _listed(persons)
+    for row in conn.execute(_THEIR_IDENTITIES.format(ids=ids), params):
         identity = Identity(
             row["platform"],
             row["network"],

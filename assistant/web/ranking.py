@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import sqlite3
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -16,6 +15,7 @@ from assistant.config import IdentityRef, Settings
 from assistant.people.directory import Activity, identity_activity, people_order
 from assistant.people.notability import Notability, rank_people
 from assistant.storage.database import Database
+from assistant.web.source import Source, reading, source_of
 
 __all__ = ["RANKING_FRESH", "Ranked", "Ranking"]
 
@@ -49,14 +49,12 @@ _Work = tuple[list[Notability], list[int], Activity, list[int], int]
 
 
 def _rank(
-    uri: str,
+    source: Source,
     watchlist: Sequence[tuple[str, int, Sequence[IdentityRef]]],
     exclude: Sequence[IdentityRef],
 ) -> _Work:
     """Rank everyone, order the People list and count lines (in the ranking process)."""
-    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
-    try:
-        conn.row_factory = sqlite3.Row
+    with reading(source) as conn:
         ranked = rank_people(conn, watchlist=watchlist, exclude=exclude)
         order = people_order(conn)
         places = {person: place for place, person in enumerate(order)}
@@ -67,8 +65,6 @@ def _rank(
         )
         notable = sum(1 for person in listing if scores.get(person, 0.0) > 0)
         return ranked, order, identity_activity(conn), listing, notable
-    finally:
-        conn.close()
 
 
 class Ranking:
@@ -79,8 +75,9 @@ class Ranking:
     seconds of Python on a big database, and it changes slowly; so the pages use the latest
     ranking and a stale one is replaced in the background. The work runs in a process of
     its own (started at the first page, spawned, kept until :meth:`close`) on a read-only
-    connection: a worker thread would share the interpreter lock with the event loop and
-    slow every page served meanwhile (and, under ``presence run``, the bot). Neither the
+    connection of its own (:func:`~assistant.web.source.reading`, SQLite or PostgreSQL):
+    a worker thread would share the interpreter lock with the event loop and slow every
+    page served meanwhile (and, under ``presence run``, the bot). Neither the
     event loop nor the database thread waits for it; only the first page after start-up
     does.
     """
@@ -101,11 +98,11 @@ class Ranking:
         began, taken = time.monotonic(), datetime.now(UTC)
         if self._pool is None:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        uri, exclude = self.db.path.as_uri(), list(settings.owner.identities)
+        source, exclude = source_of(self.db, settings), list(settings.owner.identities)
         loop = asyncio.get_running_loop()
         try:
             ranked, order, counted, listing, notable = await loop.run_in_executor(
-                self._pool, _rank, uri, watchlist, exclude
+                self._pool, _rank, source, watchlist, exclude
             )
         except BrokenProcessPool:
             self._pool = None  # the process died (killed?): a new one next time

@@ -51,6 +51,7 @@ from assistant.web.prepared import (
     version,
     versions_in_process,
 )
+from assistant.web.source import Source, source_of
 
 __all__ = ["CACHED", "PREPARE_EVERY", "Shown", "SummaryCache", "summary_body"]
 
@@ -97,6 +98,14 @@ def _from_file(folder: Path, session_id: int, ended: float) -> Shown | None:
     return None
 
 
+def _store_folder(db: Database, settings: Settings) -> Path:
+    """Where the summaries of ``db`` are kept: next to the SQLite file, or for a PostgreSQL
+    database (which has none) next to the config file."""
+    if db.backend.name == "sqlite":
+        return store_path(db.path)
+    return settings.resolve(Path(f"presence-{db.backend.name}.web-summaries"))
+
+
 def _rendered(summary: Summary) -> Shown:
     return Shown.of(summary, render_html(summary), "composed")
 
@@ -110,9 +119,12 @@ class SummaryCache:
         self.settings = settings
         self.size = size
         try:
-            self.store: SummaryStore | None = SummaryStore(store_path(db.path), settings)
+            self.source: Source | None = source_of(db, settings)
         except StorageError:
-            self.store = None  # not an SQLite file: composed at each first view
+            self.source = None  # a database [storage] does not name: composed at each view
+        self.store: SummaryStore | None = None
+        if self.source is not None:
+            self.store = SummaryStore(_store_folder(db, settings), settings)
         self._done: OrderedDict[_Key, Shown] = OrderedDict()
         self._working: dict[_Key, asyncio.Task[Shown]] = {}
         self._pool: ProcessPoolExecutor | None = None
@@ -195,8 +207,8 @@ class SummaryCache:
             raise
 
     async def _compose_aside(self, session_id: int) -> tuple[float | None, str, Shown]:
-        uri = self.db.path.as_uri()
-        return await self._aside(compose_in_process, uri, session_id, self.settings)
+        assert self.source is not None  # there is a store
+        return await self._aside(compose_in_process, self.source, session_id, self.settings)
 
     async def prepare(self) -> int:
         """Keep a summary of every finished session, the latest ended first: drop those
@@ -214,8 +226,8 @@ class SummaryCache:
         finished = [int(row[0]) for row in await self.db.fetchall(_FINISHED)]
         kept = await asyncio.to_thread(store.kept)
         if kept:
-            uri = self.db.path.as_uri()
-            now = await self._aside(versions_in_process, uri, sorted(kept))
+            assert self.source is not None  # there is a store
+            now = await self._aside(versions_in_process, self.source, sorted(kept))
             for session_id, latest in now.items():
                 if latest != kept[session_id]:
                     await asyncio.to_thread(store.drop, session_id)
@@ -239,7 +251,7 @@ class SummaryCache:
 
     def start(self) -> None:
         """Run :meth:`prepare` now and every :data:`PREPARE_EVERY` seconds until :meth:`close`
-        (idempotent; a database that is not an SQLite file has no store)."""
+        (idempotent; a database that ``[storage]`` does not name has no store)."""
         if self._preparing is None and self.store is not None:
             self._preparing = asyncio.create_task(self._keep_prepared(), name="web:summaries")
 

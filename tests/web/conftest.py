@@ -1,6 +1,8 @@
 """A seeded database, ``presence web`` serving it, and a headless chromium to look with.
 
-The server is the real command in a subprocess; the browser is Debian's chromium through
+The database is an SQLite file, or a PostgreSQL database on the test cluster (whose DSN
+the config names through ``[storage] dsn_env``). The server is the real command in a
+subprocess; the browser is Debian's chromium through
 chromium-driver (a missing one fails with the install hint). A failed test leaves a
 screenshot of what the browser showed, ``failure.png``, in its temporary folder.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,8 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import pytest
 from selenium.webdriver.chrome.webdriver import WebDriver
 
@@ -28,8 +33,10 @@ from assistant.config import load_settings
 from assistant.recorder import Recorder
 from assistant.sessions.tracker import SessionTracker
 from assistant.storage.database import Database
+from assistant.storage.dialect import to_postgresql
 from assistant.testing.browser import BrowserNotFoundError, headless_chromium
 from assistant.testing.factories import ChatScript
+from assistant.testing.postgres import PostgresCluster
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 FIRST = datetime(2026, 2, 1, 19, 30, tzinfo=SYDNEY).astimezone(UTC)
@@ -64,11 +71,30 @@ priority = 3
 """
 
 
-async def _seed(config: Path) -> None:
+DSN_ENV = "PRESENCE_WEB_TEST_DSN"
+"""The variable a PostgreSQL config's ``[storage] dsn_env`` names."""
+
+
+def config_for(dsn: str) -> str:
+    """:data:`CONFIG`, on the PostgreSQL database at ``dsn`` if there is one."""
+    if not dsn:
+        return CONFIG
+    storage = f'[storage]\nbackend = "postgresql"\ndsn_env = "{DSN_ENV}"\n'
+    return CONFIG.replace('[storage]\npath = "presence.sqlite3"\n', storage)
+
+
+async def open_seeded(folder: Path, dsn: str = "") -> Database:
+    """The database of the dashboard in ``folder``: its SQLite file, or PostgreSQL's ``dsn``."""
+    if dsn:
+        return await Database.open_postgresql(dsn)
+    return await Database.open(folder / "presence.sqlite3")
+
+
+async def _seed(config: Path, dsn: str) -> None:
     """Three Sunday chats: alice comes to all three, bob to the last; carol tries a script."""
     settings = load_settings(config)
     clock = ReplayClock(FIRST - timedelta(hours=1))
-    async with await Database.open(settings.resolve(settings.storage.path)) as db:
+    async with await open_seeded(config.parent, dsn) as db:
         tracker = SessionTracker(settings, db, lambda event: None, clock=clock)
         await tracker.start()
         chat = ChatScript("libera", sink=Recorder(db).record)
@@ -99,14 +125,34 @@ class Dashboard:
     """The front page's address, without the token."""
     token: str
     folder: Path
+    dsn: str = ""
+    """The PostgreSQL database's DSN; empty when it is ``folder``'s SQLite file."""
+
+    def rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
+        """What ``sql`` (SQLite's dialect) reads in the served database, as tuples."""
+        if not self.dsn:
+            with sqlite3.connect(self.folder / "presence.sqlite3") as conn:
+                return conn.execute(sql, params).fetchall()
+        return asyncio.run(_postgresql_rows(self.dsn, sql, params))
+
+
+async def _postgresql_rows(dsn: str, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return [tuple(row) for row in await conn.fetch(to_postgresql(sql).sql, *params)]
+    finally:
+        await conn.close()
 
 
 @contextmanager
-def serve(folder: Path) -> Iterator[Dashboard]:
-    """Serve ``folder/presence.toml``'s database with ``presence web --port 0`` until done."""
+def serve(folder: Path, dsn: str = "") -> Iterator[Dashboard]:
+    """Serve ``folder/presence.toml``'s database with ``presence web --port 0`` until done
+    (PostgreSQL's at ``dsn``, when the config names it)."""
     config = folder / "presence.toml"
     output = folder / "web.out"
     environ = {k: v for k, v in os.environ.items() if k != "PRESENCE_CONFIG"}
+    if dsn:
+        environ[DSN_ENV] = dsn
     with output.open("w") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "assistant", "web", "-c", str(config), "--port", "0"],
@@ -125,7 +171,7 @@ def serve(folder: Path) -> Iterator[Dashboard]:
             time.sleep(0.1)
         assert address, f"presence web did not print its address:\n{output.read_text()}"
         url, _, token = address.removeprefix("Dashboard: ").partition("?token=")
-        yield Dashboard(url=url, token=token.strip(), folder=folder)
+        yield Dashboard(url=url, token=token.strip(), folder=folder, dsn=dsn)
     finally:
         server.send_signal(signal.SIGTERM)
         for _ in range(100):
@@ -137,13 +183,23 @@ def serve(folder: Path) -> Iterator[Dashboard]:
             server.wait()
 
 
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with ``presence.toml`` and its database seeded by :func:`_seed`."""
+def seeded(tmp_path_factory: pytest.TempPathFactory, dsn: str = "") -> Path:
+    """A folder with ``presence.toml`` and its database seeded by :func:`_seed` (the SQLite
+    file in the folder, or PostgreSQL's at ``dsn``)."""
     folder = tmp_path_factory.mktemp("web")
     config = folder / "presence.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    asyncio.run(_seed(config))
+    config.write_text(config_for(dsn), encoding="utf-8")
+    asyncio.run(_seed(config, dsn))
     return folder
+
+
+def backend_dsn(request: pytest.FixtureRequest) -> str:
+    """For a fixture parametrised by backend: a new PostgreSQL database's DSN, or ``""``
+    (SQLite)."""
+    if request.param == "sqlite":
+        return ""
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    return cluster.create_database()
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """Each finished session's summary is kept on disk ahead of its first view, and made again
-when what it is built from changes."""
+when what it is built from changes; on both backends (the background process reads an
+SQLite file, or PostgreSQL through the DSN's variable)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import sqlite3
 import stat
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,15 +33,54 @@ from assistant.web.prepared import SummaryStore, store_path
 START = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
 
-def _settings(folder: Path, zone: str = "UTC") -> Settings:
-    return parse_settings(
-        {
-            "networks": {"libera": {"host": "127.0.0.1", "channels": [{"name": "#podcasts"}]}},
-            "storage": {"path": str(folder / "presence.sqlite3")},
-            "summaries": {"folder": str(folder / "summaries"), "timezone": zone},
-            "analysis": {"enabled": False},
-        }
-    )
+DSN_ENV = "PRESENCE_KEPT_TEST_DSN"
+
+
+@dataclass(frozen=True)
+class Case:
+    """A test's database on one backend, its settings and where its summaries are kept."""
+
+    folder: Path
+    dsn: str
+    """PostgreSQL's DSN (in :data:`DSN_ENV` too), or empty for the SQLite file."""
+
+    def settings(self, zone: str = "UTC") -> Settings:
+        storage: dict[str, str] = {"path": str(self.folder / "presence.sqlite3")}
+        if self.dsn:
+            storage = {"backend": "postgresql", "dsn_env": DSN_ENV}
+        return parse_settings(
+            {
+                "networks": {"libera": {"host": "127.0.0.1", "channels": [{"name": "#podcasts"}]}},
+                "storage": storage,
+                "summaries": {"folder": str(self.folder / "summaries"), "timezone": zone},
+                "analysis": {"enabled": False},
+            }
+        )
+
+    async def open(self) -> Database:
+        if self.dsn:
+            return await Database.open_postgresql(self.dsn)
+        return await Database.open(self.folder / "presence.sqlite3")
+
+    @property
+    def store(self) -> Path:
+        """The kept summaries' folder (PostgreSQL's is next to the config: here, the
+        working directory, as the settings come from no file)."""
+        if self.dsn:
+            return self.folder / "presence-postgresql.web-summaries"
+        return store_path(self.folder / "presence.sqlite3")
+
+
+@pytest.fixture
+def case(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Case:
+    """The test's database on each backend."""
+    dsn = request.getfixturevalue("postgres_dsn") if backend == "postgresql" else ""
+    if dsn:
+        monkeypatch.setenv(DSN_ENV, dsn)  # the background process inherits it
+        monkeypatch.chdir(tmp_path)
+    return Case(tmp_path, dsn)
 
 
 async def _chat(db: Database) -> ChatScript:
@@ -95,9 +135,9 @@ def _no_composing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_background_pass_keeps_a_summary_that_a_later_start_shows_without_composing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    case: Case, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = _settings(tmp_path)
+    settings = case.settings()
     made: list[int] = []
     shown: list[str] = []
 
@@ -111,7 +151,7 @@ def test_the_background_pass_keeps_a_summary_that_a_later_start_shows_without_co
         shown.append(response.text)
 
     async def scenario() -> None:
-        async with await Database.open(settings.resolve(settings.storage.path)) as db:
+        async with await case.open() as db:
             await _chat(db)
             await _app(settings, db, prepare)
             _no_composing(monkeypatch)
@@ -120,22 +160,22 @@ def test_the_background_pass_keeps_a_summary_that_a_later_start_shows_without_co
     asyncio.run(scenario())
     assert made == [1, 0]
     assert "zoom h5" in shown[0] and "bob" in shown[0]
-    folder = store_path(tmp_path / "presence.sqlite3")
+    folder = case.store
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # it holds chat text
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in folder.iterdir())
 
 
 def test_a_kept_summary_is_made_again_when_a_line_of_the_session_is_edited(
-    tmp_path: Path,
+    case: Case,
 ) -> None:
-    settings = _settings(tmp_path)
+    settings = case.settings()
     shown: list[str] = []
 
     async def view(app: Any, client: httpx.AsyncClient) -> None:
         shown.append((await client.get("/sessions/1")).text)
 
     async def scenario() -> None:
-        async with await Database.open(settings.resolve(settings.storage.path)) as db:
+        async with await case.open() as db:
             chat = await _chat(db)
             await _app(settings, db, view)
             chat.edited("alice", "#podcasts", "m1", "who records on a zoom h6?")
@@ -152,8 +192,8 @@ def test_a_kept_summary_is_made_again_when_a_line_of_the_session_is_edited(
     assert "zoom f3" in shown[2] and "zoom h6" not in shown[2]
 
 
-def test_a_kept_summary_is_made_again_when_its_people_are_merged(tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
+def test_a_kept_summary_is_made_again_when_its_people_are_merged(case: Case) -> None:
+    settings = case.settings()
     shown: list[str] = []
 
     async def view(app: Any, client: httpx.AsyncClient) -> None:
@@ -169,7 +209,7 @@ def test_a_kept_summary_is_made_again_when_its_people_are_merged(tmp_path: Path)
         store.compute_attendance(conn, 1)
 
     async def scenario() -> None:
-        async with await Database.open(settings.resolve(settings.storage.path)) as db:
+        async with await case.open() as db:
             await _chat(db)
             await _app(settings, db, view)
             await db.transaction(merge)
@@ -180,15 +220,15 @@ def test_a_kept_summary_is_made_again_when_its_people_are_merged(tmp_path: Path)
     assert "/people/2" in shown[0] and "/people/2" not in shown[1]
 
 
-def test_summary_files_written_after_a_summary_was_composed_replace_it(tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
+def test_summary_files_written_after_a_summary_was_composed_replace_it(case: Case) -> None:
+    settings = case.settings()
     shown: list[str] = []
 
     async def view(app: Any, client: httpx.AsyncClient) -> None:
         shown.append((await client.get("/sessions/1")).text)
 
     async def scenario() -> None:
-        async with await Database.open(settings.resolve(settings.storage.path)) as db:
+        async with await case.open() as db:
             await _chat(db)
             await _app(settings, db, view)  # composed and kept
             summary = await compose_summary(db, 1, settings)
@@ -202,20 +242,20 @@ def test_summary_files_written_after_a_summary_was_composed_replace_it(tmp_path:
     assert "Show notes" in shown[1] and "Show notes" in shown[2]
 
 
-def test_a_summary_kept_under_another_configuration_is_not_used(tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
-    folder = store_path(tmp_path / "presence.sqlite3")
+def test_a_summary_kept_under_another_configuration_is_not_used(case: Case) -> None:
+    settings = case.settings()
+    folder = case.store
     kept: list[set[int]] = []
 
     async def prepare(app: Any, client: httpx.AsyncClient) -> None:
         await app.state.summaries.prepare()
 
     async def scenario() -> None:
-        async with await Database.open(settings.resolve(settings.storage.path)) as db:
+        async with await case.open() as db:
             await _chat(db)
             await _app(settings, db, prepare)
             kept.append(set(SummaryStore(folder, settings).kept()))
-            sydney = _settings(tmp_path, "Australia/Sydney")
+            sydney = case.settings("Australia/Sydney")
             kept.append(set(SummaryStore(folder, sydney).kept()))
             await _app(sydney, db, prepare)
             kept.append(set(SummaryStore(folder, sydney).kept()))
@@ -226,10 +266,10 @@ def test_a_summary_kept_under_another_configuration_is_not_used(tmp_path: Path) 
 
 
 def test_the_background_pass_drops_a_forgotten_persons_lines_from_what_it_kept(
-    tmp_path: Path,
+    case: Case,
 ) -> None:
-    settings = _settings(tmp_path)
-    folder = store_path(tmp_path / "presence.sqlite3")
+    settings = case.settings()
+    folder = case.store
     kept: list[str] = []
 
     async def prepare(app: Any, client: httpx.AsyncClient) -> None:
@@ -237,7 +277,7 @@ def test_the_background_pass_drops_a_forgotten_persons_lines_from_what_it_kept(
         kept.append("".join(path.read_text() for path in folder.iterdir()))
 
     async def scenario() -> None:
-        async with await Database.open(settings.resolve(settings.storage.path)) as db:
+        async with await case.open() as db:
             await _chat(db)
             await _app(settings, db, prepare)
             alice = await db.fetchone("SELECT person_id FROM identities WHERE nick = 'alice'")

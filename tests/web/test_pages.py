@@ -1,18 +1,34 @@
-"""The dashboard as its owner sees it in chromium: log in, read sessions and people."""
+"""The dashboard as its owner sees it in chromium: log in, read sessions and people.
+
+Each test runs on both backends: the seed in an SQLite file, then in PostgreSQL.
+"""
 
 from __future__ import annotations
 
+import re
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 
+import pytest
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.web.conftest import XSS, Dashboard
+from tests.web.conftest import XSS, Dashboard, backend_dsn, seeded, serve
 
 WAIT = 60  # a condition wait, generous for a busy machine; never a measure of speed
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def dashboard(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Dashboard]:
+    """The shared seed on each backend, served with ``presence web --port 0``."""
+    dsn = backend_dsn(request)
+    with serve(seeded(tmp_path_factory, dsn), dsn) as served:
+        yield served
 
 
 def _log_in(browser: WebDriver, dashboard: Dashboard, path: str) -> None:
@@ -158,7 +174,13 @@ def test_the_health_page_says_what_the_database_holds(dashboard: Dashboard) -> N
     status, body = _status(dashboard.url + "health", {"Authorization": f"Bearer {dashboard.token}"})
     assert status == 200
     assert '<td class="num messages">5</td>' in body  # alice 3, bob 1, carol 1
-    assert "presence.sqlite3" in body and " MB</td>" in body
+    if dashboard.dsn:
+        name = dashboard.dsn.rsplit("/", 1)[1]
+        assert f'<td class="database">{name} (postgresql)</td>' in body
+        assert "<th>Database</th>" in body and "<th>File</th>" not in body
+    else:
+        assert '<td class="database">presence.sqlite3</td>' in body
+    assert " MB</td>" in body
     # presence web runs no plugins: it says where the live figures are
     assert "Live figures need <code>presence run</code>" in body
 
@@ -182,6 +204,14 @@ def test_a_sessions_page_shows_its_summary_with_attendance_and_timeline(
     browser.find_element(By.LINK_TEXT, "bob").click()
     WebDriverWait(browser, WAIT).until(expected_conditions.url_contains("/people/"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "bob"
+
+
+def test_the_now_page_shows_who_is_here_and_the_last_session(dashboard: Dashboard) -> None:
+    status, body = _status(dashboard.url + "now", {"Authorization": f"Bearer {dashboard.token}"})
+    assert status == 200
+    present = re.findall(r'<a class="nick" href="/people/\d+">([^<]+)</a>', body)
+    assert present == ["alice", "bob", "zed"]  # watched, then came to a session, then new
+    assert "Alice Example" in body and "No session under way." in body
 
 
 def test_a_session_that_does_not_exist_is_a_404_page(dashboard: Dashboard) -> None:

@@ -1,14 +1,14 @@
 """Merging, splitting and forgetting people from the dashboard, confirmed first, in chromium.
 
 The tests of this module share one database and run in order: the merge and split leave
-it as they found it; forgetting bob comes last.
+it as they found it; forgetting bob comes last. They run on both backends (an SQLite file,
+then PostgreSQL).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 import urllib.parse
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,9 +21,16 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from assistant.recorder import Recorder
-from assistant.storage.database import Database
 from assistant.testing.factories import ChatScript
-from tests.web.conftest import CONFIG, FIRST, Dashboard, seeded, serve
+from tests.web.conftest import (
+    FIRST,
+    Dashboard,
+    backend_dsn,
+    config_for,
+    open_seeded,
+    seeded,
+    serve,
+)
 from tests.web.test_pages import WAIT, _log_in, _status
 
 OPTOUT = """
@@ -32,9 +39,9 @@ optout = [{ platform = "irc", nick = "quinn" }]
 """
 
 
-async def _quinn(folder: Path) -> None:
+async def _quinn(folder: Path, dsn: str) -> None:
     """quinn, who is in the config's opt-outs, was recorded before they were added to it."""
-    async with await Database.open(folder / "presence.sqlite3") as db:
+    async with await open_seeded(folder, dsn) as db:
         chat = ChatScript("libera", sink=Recorder(db).record)
         chat.joined("quinn", "#bloggers", at=FIRST + timedelta(weeks=4, minutes=3))
         chat.said(
@@ -42,19 +49,21 @@ async def _quinn(folder: Path) -> None:
         )
 
 
-@pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
-    """The shared seed, quinn, and ``[privacy] optout`` naming quinn."""
-    folder = seeded(tmp_path_factory)
-    asyncio.run(_quinn(folder))
-    (folder / "presence.toml").write_text(CONFIG + OPTOUT, encoding="utf-8")
-    with serve(folder) as served:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def dashboard(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Dashboard]:
+    """The shared seed, quinn, and ``[privacy] optout`` naming quinn, on each backend."""
+    dsn = backend_dsn(request)
+    folder = seeded(tmp_path_factory, dsn)
+    asyncio.run(_quinn(folder, dsn))
+    (folder / "presence.toml").write_text(config_for(dsn) + OPTOUT, encoding="utf-8")
+    with serve(folder, dsn) as served:
         yield served
 
 
 def _rows(dashboard: Dashboard, sql: str, *params: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(dashboard.folder / "presence.sqlite3") as conn:
-        return conn.execute(sql, params).fetchall()
+    return dashboard.rows(sql, *params)
 
 
 def _person(dashboard: Dashboard, nick: str) -> int:

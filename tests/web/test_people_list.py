@@ -1,4 +1,5 @@
-"""The People page on more people than one page holds: notables first, pages, search."""
+"""The People page on more people than one page holds: notables first, pages, search; on
+both backends (the ranking process reads the SQLite file, or PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from assistant.config import Settings, parse_settings
 from assistant.recorder import Recorder
@@ -21,11 +23,17 @@ START = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 PEOPLE = PEOPLE_SHOWN + 30
 
 
-def _settings(folder: Path) -> Settings:
+DSN_ENV = "PRESENCE_PEOPLE_TEST_DSN"
+
+
+def _settings(folder: Path, backend: str) -> Settings:
+    storage = {"path": str(folder / "presence.sqlite3")}
+    if backend == "postgresql":
+        storage = {"backend": "postgresql", "dsn_env": DSN_ENV}
     return parse_settings(
         {
             "networks": {"libera": {"host": "127.0.0.1", "channels": [{"name": "#podcasts"}]}},
-            "storage": {"path": str(folder / "presence.sqlite3")},
+            "storage": storage,
             "analysis": {"enabled": False},
             "watchlist": [
                 {"name": "Early Bird", "identities": [{"platform": "irc", "nick": "member0"}]}
@@ -39,12 +47,15 @@ def _nicks(body: str) -> list[str]:
 
 
 def test_the_people_page_pages_through_everyone_with_the_watched_member_first(
-    tmp_path: Path,
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
-    settings = _settings(tmp_path)
+    settings = _settings(tmp_path, backend)
+    if backend == "postgresql":
+        monkeypatch.setenv(DSN_ENV, request.getfixturevalue("postgres_dsn"))
+        monkeypatch.chdir(tmp_path)  # where the settings (from no file) keep the token
 
     async def scenario() -> dict[str, tuple[int, str]]:
-        async with await Database.open(settings.resolve(settings.storage.path)) as db:
+        async with await Database.open_settings(settings) as db:
             chat = ChatScript("libera", sink=Recorder(db).record)
             for i in range(PEOPLE):  # member0 first, so the least recently active
                 who = chat.who(f"member{i}", account=f"acct{i}")

@@ -1,12 +1,14 @@
-"""The Now page: who is in each channel, and openings arriving live, taken or dismissed."""
+"""The Now page: who is in each channel, and openings arriving live, taken or dismissed; on
+both backends (the openings plugin's dashboard module reads PostgreSQL too)."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from assistant_openings.store import MIGRATIONS, OpeningsStore
+import pytest
+from assistant_openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -14,17 +16,26 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from assistant.openings.notable import Notable
 from assistant.openings.opening import Candidate, Opening, ScoreParts
-from assistant.storage.database import Database
-from tests.web.conftest import Dashboard
+from tests.web.conftest import Dashboard, backend_dsn, open_seeded, seeded, serve
 from tests.web.test_pages import WAIT, _log_in
 
 SNEAKY = "<img src=x onerror=\"document.title='owned'\"> any podcast hosts here?"
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def dashboard(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Dashboard]:
+    """The shared seed on each backend, served with ``presence web --port 0``."""
+    dsn = backend_dsn(request)
+    with serve(seeded(tmp_path_factory, dsn), dsn) as served:
+        yield served
+
+
 async def _add_opening(folder: Dashboard, text: str, angle: str) -> int:
     """Store an opening as the openings engine does (another process, the same database)."""
-    async with await Database.open(folder.folder / "presence.sqlite3") as db:
-        await db.apply_migrations("plugin:openings", list(MIGRATIONS))
+    async with await open_seeded(folder.folder, folder.dsn) as db:
+        await db.apply_migrations("plugin:openings", MIGRATIONS_BY_DIALECT)
         row = await db.fetchone(
             "SELECT person_id FROM identities WHERE nick = 'alice' ORDER BY id LIMIT 1"
         )
@@ -49,9 +60,8 @@ async def _add_opening(folder: Dashboard, text: str, angle: str) -> int:
 
 
 def _outcome(dashboard: Dashboard, opening: int) -> str:
-    with sqlite3.connect(dashboard.folder / "presence.sqlite3") as conn:
-        row = conn.execute("SELECT outcome FROM openings_found WHERE id = ?", (opening,))
-        return str(row.fetchone()[0])
+    rows = dashboard.rows("SELECT outcome FROM openings_found WHERE id = ?", opening)
+    return str(rows[0][0])
 
 
 def test_the_now_page_shows_who_is_here_notables_first(

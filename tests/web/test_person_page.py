@@ -1,4 +1,5 @@
-"""A person's page in chromium: the relationship stage and ledger, topics by week, links."""
+"""A person's page in chromium: the relationship stage and ledger, topics by week, links; on
+both backends."""
 
 from __future__ import annotations
 
@@ -17,8 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from assistant.storage.database import Database
-from tests.web.conftest import FIRST, Dashboard, seeded, serve
+from tests.web.conftest import FIRST, Dashboard, backend_dsn, open_seeded, seeded, serve
 from tests.web.test_pages import WAIT, _log_in
 
 SNEAKY_TOPIC = "<img src=x onerror=\"document.title='owned'\">"
@@ -38,9 +38,9 @@ ANALYSES = [
 ]
 
 
-async def _ledger_and_analyses(folder: Path) -> None:
+async def _ledger_and_analyses(folder: Path, dsn: str) -> None:
     """Three exchanges between the owner and Alice Example, and analyses of the seeded lines."""
-    async with await Database.open(folder / "presence.sqlite3") as db:
+    async with await open_seeded(folder, dsn) as db:
         await db.apply_migrations("plugin:openings", MIGRATIONS_BY_DIALECT)
         row = await db.fetchone("SELECT person_id FROM identities WHERE nick = 'alice'")
         assert row is not None
@@ -68,12 +68,15 @@ async def _ledger_and_analyses(folder: Path) -> None:
         await db.transaction(analyse)
 
 
-@pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
-    """The shared seed, with the ledger and the analyses above."""
-    folder = seeded(tmp_path_factory)
-    asyncio.run(_ledger_and_analyses(folder))
-    with serve(folder) as served:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def dashboard(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Dashboard]:
+    """The shared seed, with the ledger and the analyses above, on each backend."""
+    dsn = backend_dsn(request)
+    folder = seeded(tmp_path_factory, dsn)
+    asyncio.run(_ledger_and_analyses(folder, dsn))
+    with serve(folder, dsn) as served:
         yield served
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -323,10 +324,27 @@ def _header(catchup: Catchup) -> str:
     return f"Catch-up: {info.channel} on {info.network}, {when} ({length}{since})"
 
 
+def _stamp(catchup: Catchup) -> Callable[[datetime], str]:
+    """How the catch-up writes a time: ``19:42``, or ``Sun 7 Jan 19:42`` over several days."""
+    info, zone = catchup.summary.session, catchup.summary.session.zone
+    end = info.ended_at or info.started_at
+    if end.astimezone(zone).date() == info.started_at.astimezone(zone).date():
+        return lambda at: clock(at, zone)
+
+    def dated(at: datetime) -> str:
+        local = at.astimezone(zone)
+        return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+    return dated
+
+
 def render_catchup(catchup: Catchup) -> str:
-    """The catch-up as a short plain text: span, speakers, discussions, still open, members."""
+    """The catch-up as a short plain text: span, speakers, discussions, still open, members.
+
+    Times carry their day when the span runs over several days.
+    """
     summary = catchup.summary
-    zone = summary.session.zone
+    zone, stamp = summary.session.zone, _stamp(catchup)
     out = [_header(catchup)]
     speakers = [row for row in summary.attendance if row.lines]
     if not speakers:
@@ -341,7 +359,7 @@ def render_catchup(catchup: Catchup) -> str:
     for d in summary.discussions:
         who = ", ".join(("★ " if p.notable else "") + p.name for p in d.participants)
         out.append(
-            f"- {d.headline} — {who} · {clock(d.started_at, zone)}-{clock(d.ended_at, zone)}"
+            f"- {d.headline} — {who} · {stamp(d.started_at)}-{clock(d.ended_at, zone)}"
             f" · {plural(d.lines, 'line')}"
         )
         out += [f"    {k.person}: “{_short(k.text)}”" for k in d.key_lines]
@@ -349,7 +367,7 @@ def render_catchup(catchup: Catchup) -> str:
         out.append("- nothing that made a discussion")
     out += ["", f"Still open ({len(summary.unanswered)}):"]
     out += [
-        f"- {'★ ' if q.notable else ''}{q.asker} at {clock(q.at, zone)}: {_short(q.text)}"
+        f"- {'★ ' if q.notable else ''}{q.asker} at {stamp(q.at)}: {_short(q.text)}"
         for q in summary.unanswered
     ] or ["- none"]
     if summary.members:
@@ -363,7 +381,7 @@ def render_catchup(catchup: Catchup) -> str:
         out += [f"- {d.person}: {_short(d.text)}" for d in summary.decisions]
     if summary.links:
         out += ["", "Links:"]
-        out += [f"- {clock(link.at, zone)} {link.person}: {link.url}" for link in summary.links]
+        out += [f"- {stamp(link.at)} {link.person}: {link.url}" for link in summary.links]
     return "\n".join(out) + "\n"
 
 
@@ -417,11 +435,11 @@ def missed_lines(catchup: Catchup) -> list[str]:
     summary = catchup.summary
     if not summary.messages:
         return []
-    info, zone = summary.session, summary.session.zone
+    info = summary.session
     speakers = sum(1 for row in summary.attendance if row.lines)
     because = f" ({catchup.since})" if catchup.since else ""
     head = (
-        f"While you were away from {info.channel} since {clock(info.started_at, zone)}"
+        f"While you were away from {info.channel} since {_stamp(catchup)(info.started_at)}"
         f"{because}: {plural(len(summary.discussions), 'discussion')}, "
         f"{plural(len(summary.unanswered), 'open question')}, "
         f"{plural(summary.messages, 'line')} from {plural(speakers, 'person', 'people')}."

@@ -7,11 +7,12 @@ meeting's standing items (introductions, announcements, action items: "kim: Anno
 and reminders", "anyone new to the call?", a link to the group's announcements page) cuts
 them too and names what follows, up to where its vocabulary changes: such items are short.
 Small threads are then merged into a neighbour close in time that shares content words,
-and the closest neighbours are merged until the session has about one discussion per ten
-minutes of talk (at most :data:`MOST`). Procedural lines (``present+``, the W3C queue's
-``q+``/``ack``), commands to bots and their announcements, greetings and thanks take part
-in no discussion, and a short stretch of small talk that names nothing twice is none, nor
-is short talk before a meeting's first standing item (the logistics of getting there).
+and the closest neighbours (never two an hour apart) are merged until the session has about
+one discussion per ten minutes of talk (at most :data:`MOST`). Procedural lines
+(``present+``, the W3C queue's ``q+``/``ack``), commands to bots and their announcements,
+greetings and thanks take part in no discussion; a short stretch of small talk that names
+nothing twice is none, nor is short talk before a meeting's first standing item (the
+logistics of getting there).
 
 Each discussion is named by a key phrase of its own lines: the phrases are the noun
 chunks the analyzer stored as the message's topics, ranked TextRank-style (PageRank over
@@ -68,6 +69,8 @@ SMALL = 3
 """A thread with fewer content lines than this is merged into a neighbour when it can be."""
 NEAR_SECONDS = 300.0
 """How far apart in time two threads may be and still be merged for being close."""
+_SILENCE = 3600.0
+"""Threads this far apart in time are never merged, however alike their words."""
 KEY_LINES = 2
 _BEFORE_THE_MEETING = 2 * LINES_PER_DISCUSSION
 """Talk before a meeting's first standing item is a discussion only with this many lines."""
@@ -740,6 +743,8 @@ def _closeness(a: _Group, b: _Group) -> float:
 def _score(a: _Group, b: _Group) -> float:
     if a.segment != b.segment or (a.heading and b.heading):
         return -1.0
+    if max(a.start, b.start) - min(a.end, b.end) > _SILENCE:
+        return -1.0  # talk an hour apart, in a catch-up over days, is two conversations
     if bool(a.agenda) != bool(b.agenda) and min(len(a.lines), len(b.lines)) >= SMALL:
         # A standing item is short: the talk cut off after it is the next subject, not
         # more of it (only asides of a line or two join it).

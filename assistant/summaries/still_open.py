@@ -300,8 +300,19 @@ def reply_threads(messages: Sequence[Mapping[str, Any]]) -> list[int]:
 def still_open(
     asked: Sequence[Asked], notable: set[int] | frozenset[int], hours: float
 ) -> list[Asked]:
-    """The unanswered ones, ranked, at most :data:`PER_HOUR` per hour of session."""
+    """The unanswered ones, ranked, at most :data:`PER_HOUR` per hour of session.
+
+    A question its asker repeated word for word (the same question a week later, over a
+    catch-up of several days) is listed once, as last asked, and not at all once an asking
+    of it was answered after the others.
+    """
     most = max(PER_HOUR, math.ceil(PER_HOUR * hours - 1e-9))
-    left = [a for a in asked if not a.answered]
+    latest: dict[tuple[str, str], Asked] = {}
+    for a in sorted(asked, key=lambda a: a.index):
+        key = (irc_casefold(a.voice), " ".join(a.text.casefold().split()))
+        latest.pop(key, None)
+        if not a.answered:
+            latest[key] = a
+    left = list(latest.values())
     left.sort(key=lambda a: (a.person not in notable, not a.keen, -a.words, a.index))
     return left[:most]

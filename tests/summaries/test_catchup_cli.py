@@ -75,6 +75,36 @@ def test_catchup_tells_the_span_speakers_discussions_open_questions_and_links(
     assert f"- 19:37 darren: {POST.split()[-1]}" in out
 
 
+async def test_a_catchup_over_days_dates_its_times_and_lists_a_repeated_question_once(
+    tmp_path: Path,
+) -> None:
+    # Two weekly chats a week apart: Darren asks the same question both times, unanswered.
+    (tmp_path / "presence.toml").write_text(CONFIG, encoding="utf-8")
+    async with await Database.open(tmp_path / "chat.sqlite3") as db:
+        await record_scene(db)
+        await record_scene(db, weeks_later=1)
+
+    done = presence(
+        "catchup",
+        "#bloggers",
+        "--since",
+        "2024-01-07T19:30",
+        "--until",
+        "2024-01-14T20:00",
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.splitlines()[0].startswith("Catch-up: #bloggers on libera, Sun 7 Jan 2024 19:30")
+    still_open = out.split("Still open", 1)[1].split("\n\n", 1)[0]
+    assert still_open.count(DARREN_Q) == 1
+    assert f"darren at Sun 14 Jan 19:34: {DARREN_Q}" in still_open
+    discussed = out.split("What was discussed", 1)[1].split("Still open", 1)[0]
+    assert "Sun 7 Jan 19:3" in discussed and "Sun 14 Jan 19:3" in discussed
+    assert f"- Sun 7 Jan 19:37 darren: {POST.split()[-1]}" in out
+
+
 def test_a_narrower_span_holds_only_its_lines(prepared: Path) -> None:
     done = presence(
         "catchup", "#BLOGGERS", "--since", "1m", "--until", "2024-01-07T19:36", cwd=prepared

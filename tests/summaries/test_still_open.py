@@ -139,3 +139,21 @@ def test_the_asker_thanking_after_an_answer_closes_it() -> None:
     # Thanks later in the talk, after the asker moved on, are for something else.
     moved_on = [*lines[:2], (1, 1, "here is my new post on layering"), (2, 1, "thanks bob")]
     assert open_texts(moved_on) == [lines[0][2]]
+
+
+def test_a_question_repeated_word_for_word_is_listed_once_and_closed_by_a_later_answer() -> None:
+    question = "how do we rotate the signing keys of the registry?"
+    unanswered = [
+        (0, 1, question),
+        (1, 2, "the weather is lovely today"),
+        (60, 1, "How do we rotate the signing keys  of the registry?"),
+        (61, 3, "my cat sat on the keyboard"),
+    ]
+    assert open_texts(unanswered, hours=2) == [
+        "How do we rotate the signing keys  of the registry?"
+    ]
+    answered_later = [
+        *unanswered[:3],
+        (61, 2, "alice: rotate the registry signing keys with the admin tool, it re-signs them"),
+    ]
+    assert open_texts(answered_later, hours=2) == []

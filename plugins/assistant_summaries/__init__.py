@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 from collections import deque
 from datetime import datetime
+from typing import Any
 
 from assistant import CommandContext, Plugin, PluginContext, SessionEnded, command, hookimpl
 from assistant.summaries import (
@@ -45,7 +46,8 @@ class SummariesPlugin(Plugin):
     def __init__(self, ctx: PluginContext) -> None:
         super().__init__(ctx)
         self._tasks: set[asyncio.Task[None]] = set()
-        self.delivered: deque[list[str]] = deque(maxlen=_KEEP_DELIVERED)
+        # A replay keeps every delivery: it reports them all (assistant_replay_finished).
+        self.delivered: deque[list[str]] = deque(maxlen=_KEEP_DELIVERED if ctx.clock.live else None)
         """What each of the last deliveries did (a line per file, message or webhook), newest
         last."""
         self._briefs: asyncio.Task[None] | None = None
@@ -82,6 +84,17 @@ class SummariesPlugin(Plugin):
         """Wait until every summary started so far is delivered (for tests and shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    @hookimpl
+    async def assistant_replay_finished(self) -> dict[str, list[dict[str, Any]]]:
+        """What the summaries of a replayed log did: ``{"summaries": [{"delivered": [...]}]}``.
+
+        Each item is one delivery, a line per file written, message or webhook sent
+        ("wrote /path/summary.md"), in the order they were done; the summaries still being
+        written are awaited first.
+        """
+        await self.wait_idle()
+        return {"summaries": [{"delivered": list(done)} for done in self.delivered]}
 
     @hookimpl
     def assistant_startup(self) -> None:

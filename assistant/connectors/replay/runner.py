@@ -231,12 +231,10 @@ async def replay_logs(
         await replay.play()  # and what the last lines start, before time runs on
         result.play_seconds = replay.play_seconds
         await _run_out(replay, result.last, last_session, settings)
-        result.openings = (await replay.findings()).get("openings", [])
-    assistant = replay.assistant
-    if "summaries" in assistant.plugins.names:
-        summaries = assistant.plugins.instance("summaries")
-        for done in getattr(summaries, "delivered", []):
-            result.delivered.extend(done)
+        found = await replay.findings()
+        result.openings = found.get("openings", [])
+        for delivery in found.get("summaries", []):
+            result.delivered.extend(str(line) for line in delivery.get("delivered", []))
     async with await Database.open_settings(settings) as db:
         found = await recent_sessions(db, limit=1_000_000)
     result.sessions = sorted((s for s in found if s.id > last_session), key=lambda s: s.id)

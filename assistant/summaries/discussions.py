@@ -99,9 +99,11 @@ _HEADING = re.compile(r"^\s*(?:#topic|(?:sub)?topic\s*:)\s*(\S.*?)\s*$", re.IGNO
 _PROCEDURAL = re.compile(
     r"^\s*(?:q[+\-?]|q\s*$|queue[+\-?]|ack\b.*|present[+\-]|\+present|scribe(?:nick)?\s*:.*|"
     r"(?:zakim|rrsagent|meetbot)\b.*|#(?:startmeeting|endmeeting|chair|unchair|undo)\b.*|"
-    r"agenda\s*[:+].*|[+\-]1|\S+\s*[:,]?\s*[+\-]1)\s*$",
+    r"agenda\s*[:+].*|[+\-]1|\S+\s*[:,]?\s*[+\-]1|s/[^/]+/[^/]*/?g?)\s*$",
     re.IGNORECASE,
 )
+# A correction of an earlier line ("s/CTO of XXX/CTO of Acme/"): never talk, however long.
+_CORRECTION = re.compile(r"^\s*s/[^/]+/[^/]*/?g?\s*$")
 # MeetBot's and the W3C bots' own announcements, and commands to a bot ("voip: mute 301").
 _BOT_OUTPUT = re.compile(
     r"^\s*(?:meeting started|meeting ended|useful commands|current chairs|minutes(?: \(\w+\))?:"
@@ -495,7 +497,7 @@ def _lines(messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker])
         text = str(message["text"] or "")
         if message.get("deleted") or pid not in people or not text.strip():
             continue
-        if _BOT_OUTPUT.match(text):
+        if _BOT_OUTPUT.match(text) or _CORRECTION.match(text):
             continue
         analysed = message.get("key") is not None
         quiet = analysed and bool(_QUIET_ACTS & set(json_list(message.get("acts"))))

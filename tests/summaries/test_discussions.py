@@ -673,3 +673,11 @@ def test_short_talk_before_a_meetings_first_standing_item_is_no_discussion(
     # Without a standing item it is a chat, and the same talk is a discussion.
     chat = build_discussions(rows(nlp, [*logistics, *BLOG_THREAD]), PEOPLE)
     assert [d.headline for d in chat] == ["static site generator", "zoom link"]
+
+
+def test_a_correction_of_an_earlier_line_takes_part_in_no_discussion(nlp: Language) -> None:
+    corrected = [*PING_THREAD, (8, 2, "ping", "s/bug about the ping rate limit/ping rate bug/")]
+    found = build_discussions(rows(nlp, corrected), PEOPLE)
+
+    assert [(d.headline, d.lines) for d in found] == [("ping rate limit", len(PING_THREAD))]
+    assert not any(k.text.startswith("s/") for d in found for k in d.key_lines)

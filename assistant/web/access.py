@@ -84,6 +84,9 @@ def _read_or_create(path: Path) -> tuple[str, bool]:
 def load_access(settings: Settings) -> Access:
     """The configured password, or the token next to the database (made if there is none).
 
+    For a PostgreSQL database the token is ``presence-postgresql.web-token`` next to the
+    config file.
+
     Raises:
         ConfigError: ``password_env`` names a variable that is not set.
     """
@@ -91,6 +94,10 @@ def load_access(settings: Settings) -> Access:
     if web.password_env is not None:
         value = secret(web.password_env).get_secret_value()
         return Access(value, source=f"${web.password_env}")
-    path = token_path(settings.resolve(settings.storage.path))
+    storage = settings.storage
+    if storage.backend == "sqlite":
+        path = token_path(settings.resolve(storage.path))
+    else:  # a server database has no file: next to the config, as its kept summaries are
+        path = settings.resolve(Path(f"presence-{storage.backend}.web-token"))
     token, made = _read_or_create(path)
     return Access(token, new_token=made, source=str(path))

@@ -70,3 +70,6 @@ async def test_run_serves_the_dashboard_of_what_it_records_in_postgresql(
     password = urlsplit(postgres_dsn).password
     assert password and password not in caplog.text
     assert not (tmp_path / "presence.sqlite3").exists()
+    # The token is kept as the database is named, not after an SQLite file there is not.
+    assert (tmp_path / "presence-postgresql.web-token").exists()
+    assert not (tmp_path / "presence.sqlite3.web-token").exists()

@@ -23,6 +23,7 @@ import asyncio
 import multiprocessing
 import multiprocessing.queues
 import multiprocessing.synchronize
+import os
 import random
 import sqlite3
 import tempfile
@@ -145,16 +146,20 @@ class Run(NamedTuple):
     began: float
     ended: float
     writer: WriterFigures
+    cpu: CpuUse | None = None
 
 
 async def through_recorder(
     open_db: Callable[[], Awaitable[Database]],
     events: list[Event],
     ready: Callable[[], Awaitable[None]] | None = None,
+    server_meter: Callable[[], float] | None = None,
 ) -> Run:
     """Record every event and flush; return when that began and ended and the writer's figures.
 
-    ``ready`` is awaited once the database is open, before the clock starts.
+    ``ready`` is awaited once the database is open, before the clock starts. With
+    ``server_meter`` (the server's CPU seconds so far) the run also says what it cost in CPU
+    time, this process's and the server's.
     """
     db = await open_db()
     try:
@@ -162,6 +167,7 @@ async def through_recorder(
         take = recorder.take  # as the app takes a connector's events: held back, not blocked
         if ready is not None:
             await ready()
+        client, server = time.process_time(), server_meter() if server_meter else 0.0
         began = time.monotonic()
         for start in range(0, len(events), BURST):
             for event in events[start : start + BURST]:
@@ -169,6 +175,9 @@ async def through_recorder(
             await asyncio.sleep(0)
         await db.flush()
         ended = time.monotonic()
+        cpu = None
+        if server_meter is not None:
+            cpu = CpuUse(time.process_time() - client, server_meter() - server)
         figures = writer_figures(db)
         channels = sorted(
             {
@@ -188,7 +197,7 @@ async def through_recorder(
             raise SystemExit(f"recorder wrote {row and row[0]} messages, expected {expected}")
     finally:
         await db.close()
-    return Run(began, ended, figures)
+    return Run(began, ended, figures, cpu)
 
 
 def one_of_two(
@@ -346,6 +355,46 @@ async def through_raw_postgresql(dsn: str, events: list[Event]) -> tuple[int, fl
     return len(rows), elapsed
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """CPU time a process used (user + system), with its reaped children's when asked."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # it exited meanwhile
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / _TICKS
+
+
+def server_cpu(data_dir: Path) -> float:
+    """CPU seconds the PostgreSQL server used so far: the postmaster, the backends it reaped
+    and the ones still running (read from /proc; the first line of postmaster.pid is its pid).
+    """
+    postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
+    children = [
+        int(pid) for pid in os.listdir("/proc") if pid.isdigit() and _parent(int(pid)) == postmaster
+    ]
+    return _cpu_seconds(postmaster, reaped=True) + sum(_cpu_seconds(c) for c in children)
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return -1
+
+
+class CpuUse(NamedTuple):
+    """CPU seconds one instance's recording took: its own process and the server's."""
+
+    client: float
+    server: float
+
+
 def report(
     events: int,
     recorder_s: float,
@@ -355,10 +404,12 @@ def report(
     batch_size: int,
     backend: str,
     two_s: float | None = None,
+    cpu: CpuUse | None = None,
 ) -> bool:
     """Print the figures as a table; return whether the targets are met.
 
-    ``two_s`` is how long two instances took to record ``events`` between them, at once.
+    ``two_s`` is how long two instances took to record ``events`` between them, at once;
+    ``cpu`` what one instance's recording cost in CPU time, the server's included.
     """
     rate = events / recorder_s
     raw_rate = rows / raw_s
@@ -399,6 +450,16 @@ def report(
         )
     console = Console()
     console.print(table)
+    if cpu is not None:
+        # Two instances share the machine's cores with each other and with the server: they
+        # can go at most as much faster as the cores one instance leaves idle allow.
+        busy = (cpu.client + cpu.server) / recorder_s
+        cores = os.cpu_count() or 1
+        console.print(
+            f"one instance kept {busy:.2f} of {cores} cores busy (its process "
+            f"{cpu.client / recorder_s:.2f}, the server {cpu.server / recorder_s:.2f}): two "
+            f"instances can reach at most {min(2.0, cores / busy):.2f}x on this machine"
+        )
     # A crash loses at most what is uncommitted: one batch, if the writer keeps its bound.
     console.print(
         f"writer transactions: {writer.batches:,}; operations per transaction: "
@@ -435,7 +496,9 @@ def main() -> None:
             recorded, raw = cluster.create_database(), cluster.create_database()
             run = asyncio.run(
                 through_recorder(
-                    lambda: Database.open_postgresql(recorded, batch_size=batch), events
+                    lambda: Database.open_postgresql(recorded, batch_size=batch),
+                    events,
+                    server_meter=lambda: server_cpu(cluster.data_dir),
                 )
             )
             rows, raw_s = asyncio.run(through_raw_postgresql(raw, events))
@@ -451,7 +514,9 @@ def main() -> None:
             rows, raw_s = through_raw_sqlite(raw_path, events)
             two_s = None
     recorder_s = run.ended - run.began
-    met = report(len(events), recorder_s, run.writer, rows, raw_s, batch, args.backend, two_s)
+    met = report(
+        len(events), recorder_s, run.writer, rows, raw_s, batch, args.backend, two_s, run.cpu
+    )
     raise SystemExit(0 if met else 1)
 
 

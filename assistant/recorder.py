@@ -13,6 +13,7 @@ each is written once rather than per event.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -34,9 +35,9 @@ from assistant.events import (
 )
 from assistant.people.optouts import OptOuts
 from assistant.storage.database import Database
-from assistant.storage.pg_bulk import declare_bulk
+from assistant.storage.pg_bulk import declare_bulk, declare_lock, named_channel_key, network_key
 
-__all__ = ["Recorder"]
+__all__ = ["COPY_WINDOW", "Recorder"]
 
 # Key-to-id lookups; every statement below binds :network (or ?1) to the network name.
 _NETWORK = "(SELECT id FROM networks WHERE name = :network)"
@@ -60,25 +61,50 @@ _INSERT_MESSAGE = (
     "WHERE CAST(?7 AS TEXT) IS NULL OR NOT EXISTS "
     "(SELECT 1 FROM messages WHERE channel_id = c AND message_id = ?7)"
 )
-# PostgreSQL runs a batch's messages as one statement, $k holding every row's ?k: the rows
-# _INSERT_MESSAGE leaves run one by one, in order. Of rows repeating a message id in one
-# channel only the first may be stored (if that id is not stored yet).
+# On PostgreSQL, which several instances may share, a line without an id (IRC) is also
+# stored once across instances (issue 34): instances attending one channel each see it,
+# milliseconds apart, and the copy of an instance (?9, random per Recorder) is skipped when
+# ANOTHER instance stored the same line (speaker, channel, kind, text) within COPY_WINDOW
+# seconds. Rows of its own never count, so a member saying a line again is a line again; of
+# two instances, the first to store a line in a window stores all its repeats there and the
+# other none. The writer takes a lock per channel before such statements (declare_lock), so
+# two instances writing at the same instant still see each other's rows. SQLite is one
+# instance per file: it keeps _INSERT_MESSAGE, and recorded_by NULL.
+COPY_WINDOW = 2.0
+_AT = "CAST(?4 AS DOUBLE PRECISION)"
+_AROUND = f"BETWEEN {_AT} - {COPY_WINDOW!r} AND {_AT} + {COPY_WINDOW!r}"
+_INSERT_MESSAGE_SHARED = (
+    "INSERT INTO messages "
+    "(channel_id, identity_id, at, kind, text, message_id, reply_to, recorded_by) "
+    f"SELECT c, i, ?4, ?5, ?6, ?7, ?8, ?9 FROM (SELECT {_CHANNEL_2} AS c, {_IDENTITY_3} AS i) "
+    "AS k WHERE CASE WHEN CAST(?7 AS TEXT) IS NOT NULL THEN NOT EXISTS "
+    "(SELECT 1 FROM messages WHERE channel_id = c AND message_id = ?7) "
+    "ELSE NOT EXISTS (SELECT 1 FROM messages "
+    f"WHERE identity_id = i AND at {_AROUND} AND channel_id = c AND text = ?6 AND kind = ?5 "
+    "AND recorded_by <> CAST(?9 AS BIGINT)) END"
+)
 _INSERT_MESSAGES_BULK = (
-    "INSERT INTO messages (channel_id, identity_id, at, kind, text, message_id, reply_to) "
-    "SELECT d.c, d.i, d.at, d.kind, d.text, d.message_id, d.reply_to FROM ("
+    "INSERT INTO messages "
+    "(channel_id, identity_id, at, kind, text, message_id, reply_to, recorded_by) "
+    "SELECT d.c, d.i, d.at, d.kind, d.text, d.message_id, d.reply_to, d.recorded_by FROM ("
     "SELECT r.*, ch.id AS c, who.id AS i, "
     "row_number() OVER (PARTITION BY ch.id, r.message_id ORDER BY r.n) AS nth "
     "FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], "
-    "$7::text[], $8::text[]) "
-    "WITH ORDINALITY AS r (network, channel, identity, at, kind, text, message_id, reply_to, n) "
+    "$7::text[], $8::text[], $9::bigint[]) WITH ORDINALITY "
+    "AS r (network, channel, identity, at, kind, text, message_id, reply_to, recorded_by, n) "
     "LEFT JOIN networks AS w ON w.name = r.network "
     "LEFT JOIN channels AS ch ON ch.network_id = w.id AND ch.key = r.channel "
     "LEFT JOIN identities AS who ON who.network_id = w.id AND who.key = r.identity"
-    ") AS d WHERE d.message_id IS NULL OR (d.nth = 1 AND NOT EXISTS "
-    "(SELECT 1 FROM messages AS m WHERE m.channel_id = d.c AND m.message_id = d.message_id)) "
+    ") AS d WHERE CASE WHEN d.message_id IS NOT NULL THEN d.nth = 1 AND NOT EXISTS "
+    "(SELECT 1 FROM messages AS m WHERE m.channel_id = d.c AND m.message_id = d.message_id) "
+    "ELSE NOT EXISTS (SELECT 1 FROM messages AS m "
+    f"WHERE m.identity_id = d.i AND m.at BETWEEN d.at - {COPY_WINDOW!r} AND d.at + {COPY_WINDOW!r} "
+    "AND m.channel_id = d.c AND m.text = d.text AND m.kind = d.kind "
+    "AND m.recorded_by <> d.recorded_by) END "
     "ORDER BY d.n"
 )
-declare_bulk(_INSERT_MESSAGE, _INSERT_MESSAGES_BULK)
+declare_bulk(_INSERT_MESSAGE_SHARED, _INSERT_MESSAGES_BULK)
+declare_lock(_INSERT_MESSAGE_SHARED)
 # A second join while already there (a roster after a missed part) keeps the open stay.
 # Text-channel and voice/stage stays (``via``) are kept apart: one can be in both at once.
 _OPEN_STAY = (
@@ -88,6 +114,20 @@ _OPEN_STAY = (
     "WHERE NOT EXISTS (SELECT 1 FROM presence_intervals "
     "WHERE identity_id = i AND channel_id = c AND via = ?7 AND left_at IS NULL)"
 )
+# With other instances (PostgreSQL) nor is a stay opened that another instance (?8, as ?9
+# above) opened within COPY_WINDOW seconds: its copy of the same join, even when that stay
+# is closed already.
+_OPEN_STAY_SHARED = (
+    "INSERT INTO presence_intervals "
+    "(identity_id, channel_id, joined_at, already_present, modes, via, recorded_by) "
+    f"SELECT i, c, ?4, ?5, ?6, ?7, ?8 FROM (SELECT {_IDENTITY_3} AS i, {_CHANNEL_2} AS c) AS k "
+    "WHERE NOT EXISTS (SELECT 1 FROM presence_intervals "
+    "WHERE identity_id = i AND channel_id = c AND via = ?7 AND left_at IS NULL) "
+    "AND NOT EXISTS (SELECT 1 FROM presence_intervals "
+    f"WHERE identity_id = i AND joined_at {_AROUND} AND channel_id = c AND via = ?7 "
+    "AND recorded_by <> CAST(?8 AS BIGINT))"
+)
+declare_lock(_OPEN_STAY_SHARED)
 # The status in a roster (NAMES) or a MODE change is the member's status from now on.
 _SET_MODES = (
     "UPDATE presence_intervals SET modes = ?4 "
@@ -147,6 +187,27 @@ _CLOSE_STAYS = (
     f"UPDATE presence_intervals {_CLOSE_SET}, left_by = {_KICKER} "
     f"WHERE identity_id = {_IDENTITY} AND left_at IS NULL"
 )
+# With other instances (PostgreSQL) a departure is their copy too when another instance
+# ended a stay of the same member and channel the same way within COPY_WINDOW seconds: an
+# instance's late copy of a part must not end the stay of a rejoin recorded since.
+_NOT_ENDED_BY_OTHERS = (
+    "NOT EXISTS (SELECT 1 FROM presence_intervals AS q "
+    "WHERE q.identity_id = presence_intervals.identity_id "
+    "AND q.channel_id = presence_intervals.channel_id AND q.via = presence_intervals.via "
+    f"AND q.left_at BETWEEN CAST(:at AS DOUBLE PRECISION) - {COPY_WINDOW!r} "
+    f"AND CAST(:at AS DOUBLE PRECISION) + {COPY_WINDOW!r} "
+    "AND q.left_kind = :kind AND q.closed_by <> :instance)"
+)
+_CLOSE_STAY_SHARED = (
+    f"{_CLOSE_STAY.replace(_CLOSE_SET, _CLOSE_SET + ', closed_by = :instance')} "
+    f"AND {_NOT_ENDED_BY_OTHERS}"
+)
+_CLOSE_STAYS_SHARED = (
+    f"{_CLOSE_STAYS.replace(_CLOSE_SET, _CLOSE_SET + ', closed_by = :instance')} "
+    f"AND {_NOT_ENDED_BY_OTHERS}"
+)
+declare_lock(_CLOSE_STAY_SHARED, named_channel_key)
+declare_lock(_CLOSE_STAYS_SHARED, network_key)
 _CLOSE_NETWORK = (
     f"UPDATE presence_intervals {_CLOSE_SET} WHERE left_at IS NULL "
     f"AND channel_id IN (SELECT id FROM channels WHERE network_id = {_NETWORK})"
@@ -188,6 +249,41 @@ _OPEN_GAP = (
 _CLOSE_GAP = (
     f"UPDATE connection_gaps SET ended_at = :at WHERE network_id = {_NETWORK} AND ended_at IS NULL"
 )
+# On PostgreSQL several instances may attend one network: while connected, each holds a
+# shared session lock naming the network (_ATTEND, given up at _LEAVE or when its
+# connection ends, a crash included). Stays another live instance attends are not stale
+# at a connect, nor ended at a disconnect, and Presence is not away while one is there.
+# The writer serializes these statements per network (declare_lock), so of two instances
+# stopping at once the second does end the stays.
+_ATTENDING = 1667785071
+_OWN_LOCK = (
+    "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    f"AND classid = CAST({_ATTENDING} AS oid) AND objid = CAST(hashtext(:network) AS oid) "
+    "AND objsubid = 2 AND pid"
+)
+_OTHERS_ATTEND = f"EXISTS ({_OWN_LOCK} <> pg_backend_pid())"
+_ATTEND = (
+    f"SELECT pg_advisory_lock_shared({_ATTENDING}, hashtext(:network)) "
+    f"WHERE NOT EXISTS ({_OWN_LOCK} = pg_backend_pid())"
+)
+_LEAVE = (
+    f"SELECT pg_advisory_unlock_shared({_ATTENDING}, hashtext(:network)) "
+    f"WHERE EXISTS ({_OWN_LOCK} = pg_backend_pid())"
+)
+_CRASH_GAP_SHARED = f"{_CRASH_GAP} AND NOT {_OTHERS_ATTEND}"
+_CLOSE_CRASHED_SHARED = f"{_CLOSE_CRASHED} AND NOT {_OTHERS_ATTEND}"
+_CLOSE_NETWORK_SHARED = f"{_CLOSE_NETWORK} AND NOT {_OTHERS_ATTEND}"
+_OPEN_GAP_SHARED = f"{_OPEN_GAP} AND NOT {_OTHERS_ATTEND}"
+for _shared in (
+    _ATTEND,
+    _LEAVE,
+    _CRASH_GAP_SHARED,
+    _CLOSE_CRASHED_SHARED,
+    _CLOSE_NETWORK_SHARED,
+    _OPEN_GAP_SHARED,
+):
+    declare_lock(_shared, network_key)
 _SET_STATUS = (
     "UPDATE identities SET status = :status, status_message = :message, status_at = :at "
     f"WHERE network_id = {_NETWORK} AND key = :identity"
@@ -230,8 +326,13 @@ class Recorder:
         ``private_channels`` are ``(network, channel)`` pairs; nicks and channels are
         compared case-folded. Identities on the database's opt-out list
         (:class:`~assistant.people.optouts.OptOuts`) are never recorded either.
+        On PostgreSQL, which other instances may share, the recorder is an instance of its
+        own (:attr:`instance`): another instance's copy of a line or arrival is not stored
+        twice.
         """
         self._db = db
+        self.instance = secrets.randbits(63) if db.backend.name == "postgresql" else None
+        """The number this recorder's rows carry (``recorded_by``); None on SQLite."""
         self._submit = db.writer.submit
         self._ignored = frozenset(irc_casefold(nick) for nick in ignore)
         self._optouts = OptOuts.of(db)
@@ -334,21 +435,20 @@ class Recorder:
         at = event.timestamp.timestamp()
         channel_key = self._channel(network, event.platform, channel)
         identity_key = self._identity(network, event.actor, at)
-        self._submit(
-            (
-                _INSERT_MESSAGE,
-                (
-                    network,
-                    channel_key,
-                    identity_key,
-                    at,
-                    event.kind,
-                    event.text,
-                    event.message_id,
-                    event.reply_to,
-                ),
-            )
+        params = (
+            network,
+            channel_key,
+            identity_key,
+            at,
+            event.kind,
+            event.text,
+            event.message_id,
+            event.reply_to,
         )
+        if self.instance is None:
+            self._submit((_INSERT_MESSAGE, params))
+        else:
+            self._submit((_INSERT_MESSAGE_SHARED, (*params, self.instance)))
 
     def _joined(self, event: MemberJoined) -> None:
         if event.channel is None or self.skips(event.actor):
@@ -367,7 +467,10 @@ class Recorder:
             event.modes,
             via,
         )
-        self._submit((_OPEN_STAY, params))
+        if self.instance is None:
+            self._submit((_OPEN_STAY, params))
+        else:
+            self._submit((_OPEN_STAY_SHARED, (*params, self.instance)))
         if event.already_present:  # a roster may be seen while the stay is already open
             self._submit((_SET_MODES, (network, channel_key, identity_key, event.modes, via)))
 
@@ -394,12 +497,15 @@ class Recorder:
             "reason": event.reason,
             "by": None if by is None or self.skips(by) else by.key,
         }
+        shared = self.instance is not None
+        if shared:
+            params["instance"] = self.instance
         if event.channel is None:  # a quit reported once rather than per channel
-            self._submit((_CLOSE_STAYS, params))
+            self._submit((_CLOSE_STAYS_SHARED if shared else _CLOSE_STAYS, params))
         else:
             params["channel"] = irc_casefold(event.channel)
             params["via"] = event.via
-            self._submit((_CLOSE_STAY, params))
+            self._submit((_CLOSE_STAY_SHARED if shared else _CLOSE_STAY, params))
 
     def _nick_changed(self, event: NickChanged) -> None:
         old = event.actor
@@ -434,7 +540,10 @@ class Recorder:
             self._identities[network, new.key] = (new.nick, new.account, new.user_id, new.userhost)
             carry = {"network": network, "identity": old_key, "new": new.key, "at": at}
             self._submit((_CARRY_STAYS, carry))
-        self._submit((_CLOSE_STAYS, close))
+        if self.instance is None:
+            self._submit((_CLOSE_STAYS, close))
+        else:
+            self._submit((_CLOSE_STAYS_SHARED, {**close, "instance": self.instance}))
 
     def _edited(self, event: MessageEdited) -> None:
         if event.channel is None:
@@ -497,8 +606,13 @@ class Recorder:
         self._network(network, event.platform)
         at = event.timestamp.timestamp()
         crashed = {"network": network, "at": at, "reason": "Presence stopped unexpectedly"}
-        self._submit((_CRASH_GAP, crashed))
-        self._submit((_CLOSE_CRASHED, crashed))
+        if self.instance is None:
+            self._submit((_CRASH_GAP, crashed))
+            self._submit((_CLOSE_CRASHED, crashed))
+        else:
+            self._submit((_ATTEND, {"network": network}))
+            self._submit((_CRASH_GAP_SHARED, crashed))
+            self._submit((_CLOSE_CRASHED_SHARED, crashed))
         self._submit((_CLOSE_GAP, {"network": network, "at": at}))
 
     def _disconnected(self, event: Disconnected) -> None:
@@ -506,8 +620,14 @@ class Recorder:
         self._network(network, event.platform)
         at = event.timestamp.timestamp()
         params = {"network": network, "at": at, "kind": "disconnected", "reason": event.reason}
-        self._submit((_CLOSE_NETWORK, params))
-        self._submit((_OPEN_GAP, {"network": network, "at": at, "reason": event.reason}))
+        gap = {"network": network, "at": at, "reason": event.reason}
+        if self.instance is None:
+            self._submit((_CLOSE_NETWORK, params))
+            self._submit((_OPEN_GAP, gap))
+        else:
+            self._submit((_CLOSE_NETWORK_SHARED, params))
+            self._submit((_OPEN_GAP_SHARED, gap))
+            self._submit((_LEAVE, {"network": network}))
 
 
 def _identity_params(network: str, actor: Identity, key: str, at: float) -> dict[str, object]:

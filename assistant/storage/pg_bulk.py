@@ -13,20 +13,49 @@ check), the form does so within the group itself, and it inserts in the group's 
 ids follow it. The writer uses it only for groups of more than one row into a table
 without triggers, rules or defaults that call functions (what a row's trigger sees
 differs between one statement and many); otherwise the statement runs as it is.
+
+A statement that checks what *other instances* sharing the database stored (a copy of the
+same line, the same arrival) declares a *lock* here (:func:`declare_lock`): a transaction
+holding such writes first takes a transaction-scoped advisory lock per channel they name
+(their first two parameters, the network and the channel key; or per network), all at once
+and in one order, so that a second instance writing the same channel at the same instant waits for
+the first to commit and then sees its rows (under READ COMMITTED each statement reads what
+was committed when it starts). Channels of different writers never wait for each other.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-__all__ = ["bulk_columns", "bulk_form", "declare_bulk"]
+from assistant.storage.backend import Op, Params
+
+__all__ = [
+    "LOCK_CHANNELS",
+    "bulk_columns",
+    "bulk_form",
+    "channel_key",
+    "declare_bulk",
+    "declare_lock",
+    "lock_keys",
+    "named_channel_key",
+    "network_key",
+]
 
 _INSERT = re.compile(r"\s*INSERT\s+INTO\s+(?P<table>[A-Za-z_]\w*)\b", re.IGNORECASE)
 
 # SQLite-dialect statement -> (target table, PostgreSQL bulk statement). Filled when the
 # module that owns a statement is imported; entries are constants, never changed after.
 _FORMS: dict[str, tuple[str, str]] = {}
+_LOCKED: dict[str, Callable[[Params], str]] = {}
+
+# Takes the lock of every key in $1 (text[]), in the order of their hashes: every writer
+# takes its locks in that one order, so two never wait for each other in a cycle. The
+# first number tells Presence's locks from other programs' (it is "chan").
+LOCK_CHANNELS = (
+    "SELECT count(pg_advisory_xact_lock(1667785070, h)) FROM ("
+    "SELECT DISTINCT hashtext(k) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS s"
+)
 
 
 def declare_bulk(sql: str, bulk_sql: str) -> None:
@@ -52,3 +81,40 @@ def bulk_form(sql: str) -> tuple[str, str] | None:
 def bulk_columns(rows: Sequence[Sequence[object]]) -> list[Sequence[object]]:
     """The parameters of ``rows`` (each laid out ``$1`` first) as one array per parameter."""
     return [list(column) for column in zip(*rows, strict=True)]
+
+
+def declare_lock(sql: str, key: Callable[[Params], str] | None = None) -> None:
+    """Declare that ``sql`` reads rows other instances write under the lock ``key`` names.
+
+    ``key`` gives the lock of an operation from its parameters; by default its channel
+    (:func:`channel_key`).
+    """
+    _LOCKED[sql] = channel_key if key is None else key
+
+
+def channel_key(params: Params) -> str:
+    """The lock of a positional statement whose ``?1`` is the network and ``?2`` the channel."""
+    assert not isinstance(params, Mapping)
+    return f"{params[0]} {params[1]}"
+
+
+def named_channel_key(params: Params) -> str:
+    """The lock of a named statement's ``:network`` and ``:channel``, as :func:`channel_key`."""
+    assert isinstance(params, Mapping)
+    return f"{params['network']} {params['channel']}"
+
+
+def network_key(params: Params) -> str:
+    """The lock of a named statement's ``:network``: a whole network's attendance."""
+    assert isinstance(params, Mapping)
+    return str(params["network"])
+
+
+def lock_keys(batch: Sequence[Op]) -> list[str]:
+    """The locks ``batch`` needs (see :data:`LOCK_CHANNELS`), sorted."""
+    keys = set()
+    for sql, params in batch:
+        key = _LOCKED.get(sql)
+        if key is not None:
+            keys.add(key(params))
+    return sorted(keys)

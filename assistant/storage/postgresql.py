@@ -32,7 +32,7 @@ from asyncpg.prepared_stmt import PreparedStatement
 from assistant.events import utcnow
 from assistant.storage.backend import Backend, Dropped, Op, Params, Tables, group_commuting
 from assistant.storage.dialect import to_postgresql
-from assistant.storage.pg_bulk import bulk_columns, bulk_form
+from assistant.storage.pg_bulk import LOCK_CHANNELS, bulk_columns, bulk_form, lock_keys
 from assistant.storage.schema import MigrationError, pending_migrations
 
 __all__ = ["PgConnection", "PostgreSQLBackend", "connect", "redact_dsn"]
@@ -225,7 +225,8 @@ class PgConnection:
         set-based statement where the statement declares one (:mod:`.pg_bulk`) and its
         table has no triggers, rules or function defaults (``Tables.tables``). Statements
         are translated and their parameters laid out here, on the backend's thread.
-        Nothing is committed if any statement fails.
+        Statements that read other instances' rows take their channels' locks first
+        (:func:`~.pg_bulk.declare_lock`). Nothing is committed if any statement fails.
         """
         now = time.monotonic()
         if self._tables is None or now - self._tables_read > _CATALOGUE_AGE:
@@ -241,15 +242,24 @@ class PgConnection:
                 groups.append((form[1], bulk_columns(bound), True))
             else:
                 groups.append((translation.sql, bound, False))
-        self._wait(self._write(groups))
+        self._wait(self._write(groups, lock_keys(batch)))
         before, self._written = self._written, self._written + len(batch)
         if before < _ANALYZE_AFTER <= self._written:
             self._wait(self._analyze())
 
-    async def _write(self, groups: list[tuple[str, list[Sequence[object]], bool]]) -> None:
+    def lock(self, keys: list[str]) -> None:
+        """Take the channel locks ``keys`` name until the transaction ends (see pg_bulk)."""
+        if keys:
+            self._wait(self._conn.execute(LOCK_CHANNELS, keys))
+
+    async def _write(
+        self, groups: list[tuple[str, list[Sequence[object]], bool]], locks: list[str]
+    ) -> None:
         conn = self._conn
         async with conn.transaction():
             await conn.execute(_GENERIC_PLANS)
+            if locks:  # before any row is read or locked: see pg_bulk
+                await conn.execute(LOCK_CHANNELS, locks)
             for sql, rows, bulk in groups:
                 if bulk:
                     await conn.execute(sql, *rows)
@@ -403,6 +413,7 @@ class PostgreSQLBackend(Backend[PgConnection]):
         dropped: Dropped = []
         try:
             conn.execute("BEGIN")
+            conn.lock(lock_keys(batch))
             for op in batch:
                 conn.execute("SAVEPOINT presence_op")
                 try:
@@ -439,7 +450,16 @@ class PostgreSQLBackend(Backend[PgConnection]):
         Instances sharing the database take turns (an advisory lock), and each migration
         is checked again once the lock is held, so two starting at once apply it once.
         """
-        conn.script(SCHEMA_MIGRATIONS)
+        # Under the lock too: two CREATE TABLE IF NOT EXISTS at once on a new database both
+        # create, and the second fails (a duplicate key in the catalogue).
+        conn.execute("BEGIN")
+        try:
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+            conn.script(SCHEMA_MIGRATIONS)
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
         rows = conn.execute(
             "SELECT version, checksum FROM schema_migrations WHERE namespace = ?", (namespace,)
         ).fetchall()

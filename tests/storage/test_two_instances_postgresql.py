@@ -35,7 +35,7 @@ MESSAGES = (
 )
 
 
-def config_for(network: str, server: NgircdServer) -> str:
+def config_for(network: str, server: NgircdServer, nick: str = "presence") -> str:
     return f"""
 [storage]
 backend = "postgresql"
@@ -45,18 +45,18 @@ dsn_env = "PRESENCE_TEST_DSN"
 host = "{server.host}"
 port = {server.port}
 tls = false
-nick = "presence"
+nick = "{nick}"
 [[networks.{network}.channels]]
 name = "#chat"
 """
 
 
 async def start_instance(
-    network: str, server: NgircdServer, folder: Path, dsn: str
+    network: str, server: NgircdServer, folder: Path, dsn: str, *, nick: str = "presence"
 ) -> tuple[asyncio.subprocess.Process, IO[bytes]]:
     config = folder / "presence.toml"
     await asyncio.to_thread(folder.mkdir)
-    await asyncio.to_thread(config.write_text, config_for(network, server), "utf-8")
+    await asyncio.to_thread(config.write_text, config_for(network, server, nick), "utf-8")
     log_file = await asyncio.to_thread((folder / "presence.log").open, "wb")
     environ = {k: v for k, v in os.environ.items() if k != "PRESENCE_CONFIG"}
     process = await asyncio.create_subprocess_exec(

@@ -12,14 +12,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from assistant_openings import OpeningsPlugin
 from assistant_openings.dashboard import inbox, inbox_version, person_panel, record_outcome
 from assistant_openings.ledger import LedgerLine
 from assistant_openings.store import MIGRATIONS_BY_DIALECT, OpeningsStore
 
 from assistant.config import Settings, parse_settings
+from assistant.events import Identity, MessageReceived
+from assistant.plugins import PluginHost
+from assistant.recorder import Recorder
 from assistant.storage.database import Database
 from assistant.storage.people import forget_person, person_id_for
-from tests.openings.conftest import BASE, OPENINGS, Harness, build_engine
+from tests.openings.conftest import BASE, OPENINGS, START, Harness, build_engine
 
 ANN = {"name": "Ann", "identities": [{"platform": "irc", "account": "me"}]}
 """The first owner: verified as the harness's ``me``."""
@@ -181,3 +185,62 @@ async def test_an_owner_change_starts_with_no_openings_or_ledger(database: Datab
     await engine.store.add_exchange("casey", casey, LedgerLine(ann.at(90), True, False, True))
     assert [len(v) for v in (await engine.store.exchanges()).values()] == [1]
     assert [len(v) for v in (await ann.engine.store.exchanges()).values()] == [1]
+
+
+async def _no_send(network: str, target: str, text: str) -> None:
+    """Nothing is sent."""
+
+
+async def running(db: Database, owner: dict[str, Any]) -> PluginHost:
+    """The openings plugin started on ``db`` as ``presence run`` starts it, for ``owner``."""
+    config = parse_settings({**BASE, "owner": owner, "plugins": {"openings": {"notify": []}}})
+    host = PluginHost(config, db, _no_send, plugin_classes={"openings": OpeningsPlugin})
+    await host.start()
+    return host
+
+
+async def test_a_run_claims_the_rows_from_before_owners_and_the_next_owner_has_none(
+    version_one: Database,
+) -> None:
+    db = version_one
+    Recorder(db).record(
+        MessageReceived(
+            platform="irc",
+            network="libera",
+            timestamp=START,
+            channel="#bloggers",
+            actor=Identity("irc", "libera", "casey"),
+            text="hello",
+        )
+    )
+    await db.flush()
+    person = await person_id_for(db, "libera", "casey")
+    for opening in (7, 8):
+        await db.execute(
+            "INSERT INTO openings_found (id, person_id, person, kind, network, channel, nick, "
+            "message, at, found_at, score, parts, reason, angle) VALUES (?, ?, 'casey', "
+            "'shared_work', 'libera', '#bloggers', 'casey', 'new post', 1, 1, 1, '{}', '', '')",
+            (opening, person),
+        )
+    await db.execute(
+        "INSERT INTO openings_exchanges (person_id, person, at, to_owner, reply, initiation, "
+        "channel) VALUES (?, 'casey', 1, 0, 0, 0, '#bloggers')",
+        (person,),
+    )
+    host = await running(db, ANN)  # the upgrade: migrated, then claimed at start-up
+    plugin: Any = host.instance("openings")
+    try:
+        assert plugin.engine.relationship("casey").exchanges == 1
+        assert await plugin.runtime.dismiss(7)
+    finally:
+        await host.stop()
+    host = await running(db, BEA)  # the same database, another owner configured
+    plugin = host.instance("openings")
+    try:
+        assert plugin.engine.relationship("casey").exchanges == 0
+        assert not await plugin.runtime.dismiss(8)
+        assert plugin.runtime.ready_verdict("casey").startswith("too early: 0 exchanges")
+    finally:
+        await host.stop()
+    rows = await db.fetchall("SELECT id, owner, outcome FROM openings_found ORDER BY id")
+    assert [tuple(r) for r in rows] == [(7, "Ann", "dismissed"), (8, "Ann", "pending")]

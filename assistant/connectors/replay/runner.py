@@ -231,9 +231,9 @@ async def replay_logs(
         await replay.play()  # and what the last lines start, before time runs on
         result.play_seconds = replay.play_seconds
         await _run_out(replay, result.last, last_session, settings)
-        found = await replay.findings()
-        result.openings = found.get("openings", [])
-        for delivery in found.get("summaries", []):
+        findings = await replay.findings()
+        result.openings = findings.get("openings", [])
+        for delivery in findings.get("summaries", []):
             result.delivered.extend(str(line) for line in delivery.get("delivered", []))
     async with await Database.open_settings(settings) as db:
         found = await recent_sessions(db, limit=1_000_000)

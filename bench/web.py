@@ -141,12 +141,14 @@ def add_now(path: Path, identities: int, seed: int) -> None:
         "INSERT INTO presence_intervals (identity_id, channel_id, joined_at) VALUES (?, 1, ?)",
         [(who, now - rng.uniform(0, 3600)) for who in here],
     )
+    owner = _settings(path).owner.history_key  # the inbox lists this owner's openings only
     conn.executemany(
-        "INSERT INTO openings_found (person_id, person, kind, network, channel, nick, message, "
-        "at, found_at, score, parts, reason, angle) VALUES "
-        "(?, ?, 'unanswered', 'libera', '#aussie', ?, ?, ?, ?, 0.7, '{}', ?, ?)",
+        "INSERT INTO openings_found (owner, person_id, person, kind, network, channel, nick, "
+        "message, at, found_at, score, parts, reason, angle) VALUES "
+        "(?, ?, ?, 'unanswered', 'libera', '#aussie', ?, ?, ?, ?, 0.7, '{}', ?, ?)",
         [
             (
+                owner,
                 who,
                 f"Member {who}",
                 f"user{who}",

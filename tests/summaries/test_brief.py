@@ -15,6 +15,7 @@ from assistant.config import parse_settings
 from assistant.plugins import PluginHost
 from assistant.storage.database import Database
 from assistant.summaries.brief import compose_brief, render_brief, upcoming_briefs
+from assistant.summaries.compose import compose_summary
 from assistant.testing.database import temporary_database
 
 from .conftest import CHANNEL, DARREN_Q, NET, SCRIPT, SETTINGS, START, record_scene, settings
@@ -77,6 +78,30 @@ async def test_the_brief_names_regulars_open_questions_and_notable_topics(
     assert "- ★ Darren Rowse (darren): 2 of 2, usually arrives 19:31" in text
     assert f"- darren: {DARREN_Q}" in text
     assert "- Darren Rowse (darren): skype" in text
+
+
+async def test_the_brief_marks_the_members_the_notability_ranking_adds_as_the_summary_does(
+    open_database: Callable[..., Awaitable[Database]],
+) -> None:
+    ranked = settings(notable_top=3)  # Darren is watched; the ranking adds the top three
+    async with await open_database(flush_interval=0.01) as db:
+        await record_scene(db)
+        session = await record_scene(db, weeks_later=1)
+        summary = await compose_summary(db, session, ranked)
+        brief = await compose_brief(
+            db,
+            ranked,
+            network=NET,
+            channel=CHANNEL,
+            starts_at=START + timedelta(weeks=2),
+            name="Aussie bloggers",
+            timezone="Australia/Sydney",
+        )
+    in_summary = {row.label for row in summary.attendance if row.notable}
+    assert len(in_summary) > 1  # more than Darren
+    assert {r.name for r in brief.regulars if r.notable} == in_summary
+    text = render_brief(brief)
+    assert all(f"- ★ {name}: " in text for name in in_summary)
 
 
 def test_a_brief_is_due_before_the_next_scheduled_chat() -> None:

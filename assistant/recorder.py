@@ -14,7 +14,7 @@ each is written once rather than per event.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from assistant.events import (
@@ -34,8 +34,9 @@ from assistant.events import (
     irc_casefold,
 )
 from assistant.people.optouts import OptOuts
+from assistant.storage.backend import Params
 from assistant.storage.database import Database
-from assistant.storage.pg_bulk import declare_bulk, declare_lock, named_channel_key, network_key
+from assistant.storage.pg_bulk import declare_bulk, declare_lock, declare_rows, network_key
 
 __all__ = ["COPY_WINDOW", "Recorder"]
 
@@ -127,6 +128,45 @@ _OPEN_STAY_SHARED = (
     f"WHERE identity_id = i AND joined_at {_AROUND} AND channel_id = c AND via = ?7 "
     "AND recorded_by <> CAST(?8 AS BIGINT))"
 )
+# Arrivals, departures and status changes of a stay touch only its rows: a member's in
+# one channel, text or voice (pg_bulk.declare_rows). The writer groups those of different
+# members past one another, and runs a group of arrivals (or departures) as one statement.
+_STAY_KEYS = (
+    "LEFT JOIN networks AS w ON w.name = r.network "
+    "LEFT JOIN channels AS ch ON ch.network_id = w.id AND ch.key = r.channel "
+    "LEFT JOIN identities AS who ON who.network_id = w.id AND who.key = r.identity"
+)
+_OPEN_STAYS_BULK = (
+    "INSERT INTO presence_intervals "
+    "(identity_id, channel_id, joined_at, already_present, modes, via, recorded_by) "
+    "SELECT d.i, d.c, d.at, d.already_present, d.modes, d.via, d.recorded_by FROM ("
+    "SELECT r.*, ch.id AS c, who.id AS i "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::bigint[], $6::text[], "
+    "$7::text[], $8::bigint[]) WITH ORDINALITY "
+    "AS r (network, channel, identity, at, already_present, modes, via, recorded_by, n) "
+    f"{_STAY_KEYS}) AS d "
+    "WHERE NOT EXISTS (SELECT 1 FROM presence_intervals AS p "
+    "WHERE p.identity_id = d.i AND p.channel_id = d.c AND p.via = d.via AND p.left_at IS NULL) "
+    "AND NOT EXISTS (SELECT 1 FROM presence_intervals AS p "
+    f"WHERE p.identity_id = d.i AND p.joined_at BETWEEN d.at - {COPY_WINDOW!r} "
+    f"AND d.at + {COPY_WINDOW!r} AND p.channel_id = d.c AND p.via = d.via "
+    "AND p.recorded_by <> d.recorded_by) "
+    "ORDER BY d.n"
+)
+
+
+def _stay(via: int) -> Callable[[Params], object]:
+    """The key of a positional stay statement: ?1 to ?3 and its ``via``, ``?via``."""
+
+    def key(params: Params) -> object:
+        assert not isinstance(params, Mapping)
+        return (params[0], params[1], params[2], params[via - 1])
+
+    return key
+
+
+declare_rows(_OPEN_STAY_SHARED, _stay(7))
+declare_bulk(_OPEN_STAY_SHARED, _OPEN_STAYS_BULK)
 declare_lock(_OPEN_STAY_SHARED)
 # The status in a roster (NAMES) or a MODE change is the member's status from now on.
 _SET_MODES = (
@@ -134,6 +174,7 @@ _SET_MODES = (
     f"WHERE identity_id = {_IDENTITY_3} AND channel_id = {_CHANNEL_2} AND via = ?5 "
     "AND left_at IS NULL"
 )
+declare_rows(_SET_MODES, _stay(5))
 
 _ENSURE_NETWORK = (
     "INSERT INTO networks (name, platform) VALUES (:network, :platform) "
@@ -198,15 +239,55 @@ _NOT_ENDED_BY_OTHERS = (
     f"AND CAST(:at AS DOUBLE PRECISION) + {COPY_WINDOW!r} "
     "AND q.left_kind = :kind AND q.closed_by <> :instance)"
 )
+# One channel's departure binds by position, as the arrivals do: ?1 network, ?2 channel,
+# ?3 identity, ?4 at, ?5 kind, ?6 reason, ?7 who kicked, ?8 via, ?9 this instance.
 _CLOSE_STAY_SHARED = (
-    f"{_CLOSE_STAY.replace(_CLOSE_SET, _CLOSE_SET + ', closed_by = :instance')} "
-    f"AND {_NOT_ENDED_BY_OTHERS}"
+    "UPDATE presence_intervals SET left_at = ?4, left_kind = ?5, left_reason = ?6, "
+    "left_by = (SELECT id FROM identities WHERE network_id = "
+    f"{_NETWORK_1} AND key = ?7), closed_by = ?9 "
+    f"WHERE identity_id = {_IDENTITY_3} AND channel_id = {_CHANNEL_2} AND via = ?8 "
+    "AND left_at IS NULL AND NOT EXISTS (SELECT 1 FROM presence_intervals AS q "
+    "WHERE q.identity_id = presence_intervals.identity_id "
+    "AND q.channel_id = presence_intervals.channel_id AND q.via = presence_intervals.via "
+    f"AND q.left_at BETWEEN CAST(?4 AS DOUBLE PRECISION) - {COPY_WINDOW!r} "
+    f"AND CAST(?4 AS DOUBLE PRECISION) + {COPY_WINDOW!r} "
+    "AND q.left_kind = ?5 AND q.closed_by <> CAST(?9 AS BIGINT))"
 )
+# Each stay of the group is matched by one row of it at most: the group's keys differ.
+_CLOSE_STAYS_BULK = (
+    "UPDATE presence_intervals AS s SET left_at = d.at, left_kind = d.kind, "
+    "left_reason = d.reason, left_by = d.b, closed_by = d.instance FROM ("
+    "SELECT r.*, ch.id AS c, who.id AS i, kicker.id AS b "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], "
+    "$7::text[], $8::text[], $9::bigint[]) "
+    "AS r (network, channel, identity, at, kind, reason, kicker, via, instance) "
+    f"{_STAY_KEYS} "
+    "LEFT JOIN identities AS kicker ON kicker.network_id = w.id AND kicker.key = r.kicker"
+    ") AS d WHERE s.identity_id = d.i AND s.channel_id = d.c AND s.via = d.via "
+    "AND s.left_at IS NULL AND NOT EXISTS (SELECT 1 FROM presence_intervals AS q "
+    "WHERE q.identity_id = s.identity_id AND q.channel_id = s.channel_id AND q.via = s.via "
+    f"AND q.left_at BETWEEN d.at - {COPY_WINDOW!r} AND d.at + {COPY_WINDOW!r} "
+    "AND q.left_kind = d.kind AND q.closed_by <> d.instance)"
+)
+# The departure's named parameters in _CLOSE_STAY_SHARED's order.
+_CLOSE_STAY_ORDER = (
+    "network",
+    "channel",
+    "identity",
+    "at",
+    "kind",
+    "reason",
+    "by",
+    "via",
+    "instance",
+)
+declare_rows(_CLOSE_STAY_SHARED, _stay(8))
+declare_bulk(_CLOSE_STAY_SHARED, _CLOSE_STAYS_BULK)
+declare_lock(_CLOSE_STAY_SHARED)
 _CLOSE_STAYS_SHARED = (
     f"{_CLOSE_STAYS.replace(_CLOSE_SET, _CLOSE_SET + ', closed_by = :instance')} "
     f"AND {_NOT_ENDED_BY_OTHERS}"
 )
-declare_lock(_CLOSE_STAY_SHARED, named_channel_key)
 declare_lock(_CLOSE_STAYS_SHARED, network_key)
 _CLOSE_NETWORK = (
     f"UPDATE presence_intervals {_CLOSE_SET} WHERE left_at IS NULL "
@@ -502,10 +583,13 @@ class Recorder:
             params["instance"] = self.instance
         if event.channel is None:  # a quit reported once rather than per channel
             self._submit((_CLOSE_STAYS_SHARED if shared else _CLOSE_STAYS, params))
+            return
+        params["channel"] = irc_casefold(event.channel)
+        params["via"] = event.via
+        if shared:
+            self._submit((_CLOSE_STAY_SHARED, tuple(params[name] for name in _CLOSE_STAY_ORDER)))
         else:
-            params["channel"] = irc_casefold(event.channel)
-            params["via"] = event.via
-            self._submit((_CLOSE_STAY_SHARED if shared else _CLOSE_STAY, params))
+            self._submit((_CLOSE_STAY, params))
 
     def _nick_changed(self, event: NickChanged) -> None:
         old = event.actor

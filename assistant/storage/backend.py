@@ -188,7 +188,11 @@ def _effect(sql: str, tables: Tables) -> _Effect:
 
 
 def group_commuting(
-    batch: Sequence[Op], tables: Tables, *, reach: int = 64
+    batch: Sequence[Op],
+    tables: Tables,
+    *,
+    reach: int = 64,
+    row_key: Callable[[str, Params], object | None] | None = None,
 ) -> list[tuple[str, list[Params]]]:
     """Group ``batch`` by statement as far as order allows: ``(sql, [params, ...])`` in order.
 
@@ -200,21 +204,40 @@ def group_commuting(
     function call, a statement that is not one INSERT, UPDATE or DELETE) keeps its place.
     Operations of one statement always keep their order. ``reach`` bounds how many groups
     an operation looks back over.
+
+    ``row_key(sql, params)`` names the rows an operation reads and writes in the tables
+    it writes, when its statement confines itself to them (None otherwise): an operation
+    with a key commutes with a group writing the same tables whose operations all have
+    other keys, so the arrivals and departures of different members group past each
+    other. A group holds a key at most once: a second operation of that key starts a
+    group of its own after it.
     """
     effects: dict[str, _Effect] = {}
     groups: list[tuple[str, list[Params]]] = []
     group_effects: list[_Effect] = []
+    group_keys: list[set[object] | None] = []  # None: some operation without a key
     for sql, params in batch:
         effect = effects.get(sql)
         if effect is None:
             effect = effects[sql] = _effect(sql, tables)
+        key = None if row_key is None else row_key(sql, params)
         home = None
         if not effect.opaque:
             for index in range(len(groups) - 1, max(-1, len(groups) - 1 - reach), -1):
+                keys = group_keys[index]
                 if groups[index][0] == sql:
-                    home = index
+                    if key is None or keys is None or key not in keys:
+                        home = index
                     break
                 other = group_effects[index]
+                if (
+                    key is not None
+                    and keys is not None
+                    and key not in keys
+                    and not other.opaque
+                    and other.writes == effect.writes
+                ):
+                    continue  # other rows of the same tables, read by lookups alone
                 if (
                     other.opaque
                     or not effect.writes.isdisjoint(other.touches)
@@ -222,12 +245,21 @@ def group_commuting(
                 ):
                     break
         elif groups and groups[-1][0] == sql:
-            home = len(groups) - 1
+            keys = group_keys[-1]
+            if key is None or keys is None or key not in keys:
+                home = len(groups) - 1
         if home is None:
             groups.append((sql, [params]))
             group_effects.append(effect)
+            group_keys.append(None if key is None else {key})
         else:
             groups[home][1].append(params)
+            keys = group_keys[home]
+            if keys is not None:
+                if key is None:
+                    group_keys[home] = None
+                else:
+                    keys.add(key)
     return groups
 
 

@@ -14,6 +14,14 @@ ids follow it. The writer uses it only for groups of more than one row into a ta
 without triggers, rules or defaults that call functions (what a row's trigger sees
 differs between one statement and many); otherwise the statement runs as it is.
 
+A statement that reads and writes, in the tables it writes, only the rows of one *key*
+(a member's stay in one channel: network, channel, identity, via) declares how to read
+the key from its parameters (:func:`declare_rows`). Two such writes with different keys
+commute even on one table, so the arrivals and departures of a batch go as a group each
+past one another; a group never holds one key twice (the later write starts a group of
+its own), which is what lets an ``UPDATE`` have a bulk form: each row it updates is
+matched by one row of the group.
+
 A statement that checks what *other instances* sharing the database stored (a copy of the
 same line, the same arrival) declares a *lock* here (:func:`declare_lock`): a transaction
 holding such writes first takes a transaction-scoped advisory lock per channel they name
@@ -37,17 +45,22 @@ __all__ = [
     "channel_key",
     "declare_bulk",
     "declare_lock",
+    "declare_rows",
     "lock_keys",
     "named_channel_key",
     "network_key",
+    "row_key",
 ]
 
-_INSERT = re.compile(r"\s*INSERT\s+INTO\s+(?P<table>[A-Za-z_]\w*)\b", re.IGNORECASE)
+_TARGET = re.compile(
+    r"\s*(?P<verb>INSERT\s+INTO|UPDATE)\s+(?P<table>[A-Za-z_]\w*)\b", re.IGNORECASE
+)
 
 # SQLite-dialect statement -> (target table, PostgreSQL bulk statement). Filled when the
 # module that owns a statement is imported; entries are constants, never changed after.
 _FORMS: dict[str, tuple[str, str]] = {}
 _LOCKED: dict[str, Callable[[Params], str]] = {}
+_ROWS: dict[str, Callable[[Params], object]] = {}
 
 # Takes the lock of every key in $1 (text[]), in the order of their hashes: every writer
 # takes its locks in that one order, so two never wait for each other in a cycle. The
@@ -59,15 +72,22 @@ LOCK_CHANNELS = (
 
 
 def declare_bulk(sql: str, bulk_sql: str) -> None:
-    """Declare ``bulk_sql`` (PostgreSQL) as the set-based form of ``sql``, an ``INSERT``.
+    """Declare ``bulk_sql`` (PostgreSQL) as the set-based form of ``sql``.
+
+    ``sql`` is an ``INSERT``, or an ``UPDATE`` of rows of one key (:func:`declare_rows`,
+    declared first): a group then updates each row once.
 
     Raises:
-        ValueError: ``sql`` is not a plain ``INSERT INTO table``, or it already has
-            another bulk form.
+        ValueError: ``sql`` is not a plain ``INSERT INTO table`` nor an ``UPDATE table``
+            with a row key, or it already has another bulk form.
     """
-    head = _INSERT.match(sql)
+    head = _TARGET.match(sql)
     if head is None:
-        raise ValueError(f"only an INSERT INTO a table can have a bulk form: {sql[:80]}")
+        raise ValueError(
+            f"only an INSERT INTO or an UPDATE of a table can have a bulk form: {sql[:80]}"
+        )
+    if head.group("verb").upper() == "UPDATE" and sql not in _ROWS:
+        raise ValueError(f"an UPDATE has a bulk form only with a row key: {sql[:80]}")
     form = (head.group("table").lower(), bulk_sql)
     if _FORMS.setdefault(sql, form) != form:
         raise ValueError(f"a different bulk form is declared already for: {sql[:80]}")
@@ -90,6 +110,22 @@ def declare_lock(sql: str, key: Callable[[Params], str] | None = None) -> None:
     (:func:`channel_key`).
     """
     _LOCKED[sql] = channel_key if key is None else key
+
+
+def declare_rows(sql: str, key: Callable[[Params], object]) -> None:
+    """Declare that ``sql`` reads and writes only rows of the key ``key(params)`` names.
+
+    In the tables it writes, that is: lookups in others (a channel's id by its key) are
+    free. Writes of such statements with different keys commute
+    (:func:`~assistant.storage.backend.group_commuting`).
+    """
+    _ROWS[sql] = key
+
+
+def row_key(sql: str, params: Params) -> object | None:
+    """The key of the rows an operation touches (:func:`declare_rows`), or None."""
+    key = _ROWS.get(sql)
+    return None if key is None else key(params)
 
 
 def channel_key(params: Params) -> str:

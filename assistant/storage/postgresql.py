@@ -32,7 +32,7 @@ from asyncpg.prepared_stmt import PreparedStatement
 from assistant.events import utcnow
 from assistant.storage.backend import Backend, Dropped, Op, Params, Tables, group_commuting
 from assistant.storage.dialect import to_postgresql
-from assistant.storage.pg_bulk import LOCK_CHANNELS, bulk_columns, bulk_form, lock_keys
+from assistant.storage.pg_bulk import LOCK_CHANNELS, bulk_columns, bulk_form, lock_keys, row_key
 from assistant.storage.schema import MigrationError, pending_migrations
 
 __all__ = ["PgConnection", "PostgreSQLBackend", "connect", "redact_dsn"]
@@ -221,7 +221,8 @@ class PgConnection:
 
         Operations of one statement go as one (pipelined) asyncpg ``executemany`` as far
         as order allows (:func:`~assistant.storage.backend.group_commuting`: the messages
-        of a batch as one group past the arrivals and departures between them), or as one
+        of a batch as one group past the arrivals and departures between them, and those
+        of different members past one another: :func:`~.pg_bulk.declare_rows`), or as one
         set-based statement where the statement declares one (:mod:`.pg_bulk`) and its
         table has no triggers, rules or function defaults (``Tables.tables``). Statements
         are translated and their parameters laid out here, on the backend's thread.
@@ -233,7 +234,7 @@ class PgConnection:
             self._tables = self._wait(self._read_tables())
             self._tables_read = now
         groups: list[tuple[str, list[Sequence[object]], bool]] = []
-        for sql, rows in group_commuting(batch, self._tables):
+        for sql, rows in group_commuting(batch, self._tables, row_key=row_key):
             translation = to_postgresql(sql)
             bound = [translation.bind(params) for params in rows]
             form = bulk_form(sql) if len(bound) > 1 else None

@@ -56,6 +56,35 @@ def test_writes_to_other_tables_group_past_each_other_but_one_tables_keep_their_
     ]
 
 
+def stay_key(sql: str, params: object) -> object | None:
+    """OPEN and CLOSE touch only the stays of their ``who``, their last parameter."""
+    return params[-1] if sql in (OPEN, CLOSE) else None  # type: ignore[index]
+
+
+def test_writes_of_other_keys_group_past_each_other_and_a_group_holds_a_key_once() -> None:
+    batch: list[Op] = [
+        (OPEN, (1, "ana")),
+        (CLOSE, ("ana",)),
+        (OPEN, (1, "bo")),  # another member's: passes ana's departure
+        (CLOSE, ("bo",)),
+        (OPEN, (1, "ana")),  # ana's again: cannot pass her departure
+        (OPEN, (1, "cy")),
+        (OPEN, (1, "cy")),  # twice in a row: a group of its own
+        (CHANNEL, ("c",)),  # no key: nothing passes it
+        (CLOSE, ("cy",)),
+    ]
+    assert shape(group_commuting(batch, TABLES, row_key=stay_key)) == [  # type: ignore[arg-type]
+        ("open", ["ana", "bo"]),
+        ("close", ["ana", "bo"]),
+        ("open", ["ana", "cy"]),
+        ("open", ["cy"]),
+        ("channel", ["c"]),
+        ("close", ["cy"]),
+    ]
+    # Without keys one table's writes keep their order.
+    assert len(group_commuting(batch, TABLES)) == 7
+
+
 def test_a_write_to_a_parent_table_a_trigger_or_a_function_call_keeps_its_place() -> None:
     audited = "INSERT INTO audited (x) VALUES (?)"
     call = "INSERT INTO stays (channel_id, who) VALUES (nextval('s'), ?)"

@@ -241,9 +241,11 @@ async def test_a_declared_bulk_form_runs_for_groups_of_rows_into_a_table_without
     ]
 
 
-def test_only_an_insert_has_a_bulk_form_and_only_one() -> None:
-    with pytest.raises(ValueError, match="only an INSERT"):
-        declare_bulk("UPDATE bulk_probe SET v = ?", PROBE_BULK)
+def test_only_an_insert_or_an_update_of_keyed_rows_has_a_bulk_form_and_only_one() -> None:
+    with pytest.raises(ValueError, match="only an INSERT INTO or an UPDATE"):
+        declare_bulk("DELETE FROM bulk_probe WHERE v = ?", PROBE_BULK)
+    with pytest.raises(ValueError, match="only with a row key"):
+        declare_bulk("UPDATE bulk_probe SET via = 'x' WHERE v = ?", PROBE_BULK)
     declare_bulk(PROBE, PROBE_BULK)  # the same again: fine
     with pytest.raises(ValueError, match="different bulk form"):
         declare_bulk(PROBE, PROBE_BULK + " -- another")

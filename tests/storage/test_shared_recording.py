@@ -59,6 +59,55 @@ async def test_two_recorders_store_each_line_and_stay_once(postgres_dsn: str) ->
         await second.close()
 
 
+async def test_two_recorders_store_each_stay_once_when_members_come_and_go_together(
+    postgres_dsn: str,
+) -> None:
+    # Several members at once: each recorder's batch runs its arrivals, and its
+    # departures, as one statement each (pg_bulk), checked against the other's rows.
+    people = [
+        Identity(platform="irc", network="north", nick=nick, userhost=f"{nick}@h")
+        for nick in ("alice", "bob", "carol")
+    ]
+
+    def seen_together(lag: float) -> list[Event]:
+        def at(seconds: float) -> datetime:
+            return START + timedelta(seconds=seconds + lag)
+
+        base = {"platform": "irc", "network": "north", "channel": "#chat"}
+        events: list[Event] = []
+        for who in people:
+            events.append(MemberJoined(timestamp=at(0), actor=who, **base))
+        for who in people:
+            events.append(MemberLeft(timestamp=at(5), kind="part", reason="", actor=who, **base))
+        for who in people[:2]:
+            events.append(MemberJoined(timestamp=at(5.002), actor=who, **base))
+        return events
+
+    first = await Database.open_postgresql(postgres_dsn, flush_interval=60)
+    second = await Database.open_postgresql(postgres_dsn, flush_interval=60)
+    try:
+        for db, lag in ((first, 0.0), (second, 0.006)):
+            recorder = Recorder(db)
+            for event in seen_together(lag):
+                recorder.record(event)
+        await asyncio.gather(first.flush(), second.flush())
+        assert first.writer.batches == second.writer.batches == 1
+        stays = await first.fetchall(
+            "SELECT i.nick, p.left_kind FROM presence_intervals AS p "
+            "JOIN identities AS i ON i.id = p.identity_id ORDER BY p.id"
+        )
+        assert [(row[0], row[1]) for row in stays] == [
+            ("alice", "part"),
+            ("bob", "part"),
+            ("carol", "part"),
+            ("alice", None),
+            ("bob", None),
+        ]
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_one_recorder_keeps_every_repeat(
     open_database: Callable[..., Awaitable[Database]],
 ) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from assistant.events import irc_casefold
 from assistant.summaries.decisions import build_decisions
-from assistant.summaries.discussions import DiscussionMap, Speaker, map_discussions
+from assistant.summaries.discussions import DiscussionMap, Speaker, is_talk, map_discussions
 from assistant.summaries.members import member_parts
 from assistant.summaries.model import (
     AttendanceRow,
@@ -129,7 +129,8 @@ def _people(data: dict[str, Any], roles: Roles) -> dict[int, _Person]:
         person.ticks.append(float(message["at"]))
         person.first_words = person.first_words or str(message["text"])
         person.last_words = str(message["text"])
-        person.topics.update(json_list(message["topics"]))
+        if is_talk(str(message["text"])):  # "q+", "ack bob", "voip: mute 301" name nothing
+            person.topics.update(json_list(message["topics"]))
     for pid, person in list(people.items()):
         if roles.is_presence(person.identities) and not roles.is_owner(person.identities):
             del people[pid]

@@ -57,6 +57,7 @@ __all__ = [
     "build_discussions",
     "content_words",
     "is_procedural",
+    "is_talk",
     "map_discussions",
     "topic_heading",
 ]
@@ -302,6 +303,12 @@ def topic_heading(text: str) -> str | None:
 def is_procedural(text: str) -> bool:
     """Whether a line is procedure (queue, presence, scribe and bot commands), not talk."""
     return bool(_PROCEDURAL.match(text))
+
+
+def is_talk(text: str) -> bool:
+    """Whether a line is talk: neither procedure (:func:`is_procedural`, corrections
+    included) nor a meeting bot's announcement or a command to one ("voip: mute 301")."""
+    return not (_PROCEDURAL.match(text) or _BOT_OUTPUT.match(text))
 
 
 @cache

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 
 import pytest
 
 from assistant.storage.database import Database
-from assistant.summaries.compose import SessionNotFound, compose_summary, find_session
+from assistant.summaries.compose import (
+    SessionNotFound,
+    build_summary,
+    compose_summary,
+    find_session,
+    read_session,
+)
 
 from .conftest import BOB_Q, DARREN_Q, POST, SCRIPT, Scene, record_scene, settings
 
@@ -51,6 +58,25 @@ async def test_topics_questions_links_and_owner_exchanges(scene: Scene) -> None:
     follow_ups = [f.text for f in summary.follow_ups]
     assert any(DARREN_Q in text for text in follow_ups)
     assert any(POST.split()[-1] in text for text in follow_ups)
+
+
+async def test_queue_and_bot_commands_and_corrections_are_no_topics(scene: Scene) -> None:
+    data = await scene.db.run_in_thread(
+        lambda conn: read_session(conn, scene.session_id, settings())
+    )
+    said = next(m for m in data["messages"] if m["nick"] == "carol")
+    for number, (text, topic) in enumerate(
+        [("q+", "q+"), ("ack darren", "ack"), ("voip: mute 301", "voip"), ("s/skype/zoom/", "zoom")]
+        * 5
+    ):
+        data["messages"].append(
+            {**said, "id": 1000 + number, "text": text, "topics": json.dumps([topic])}
+        )
+
+    summary = build_summary(data, settings())
+
+    assert [t.topic for t in summary.topics][:1] == ["skype"]
+    assert not {"q+", "ack", "voip", "zoom"} & {t.topic for t in summary.topics}
 
 
 async def test_session_times_are_shown_in_the_sessions_time_zone(scene: Scene) -> None:

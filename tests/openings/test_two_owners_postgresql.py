@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import IO
 
 import pytest
 from assistant_openings.dashboard import inbox
 
 from assistant.config import parse_settings
 from assistant.storage.database import Database
+from assistant.testing import instances
+from assistant.testing.instances import Instance
 from assistant.testing.irc_client import SimulatedMember
 from assistant.testing.ircd import NgircdServer, run_ngircd
 from assistant.testing.postgres import PostgresCluster
@@ -80,31 +79,8 @@ notify = []
 """
 
 
-def environment(dsn: str) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items() if k != "PRESENCE_CONFIG"}
-    return environ | {"PRESENCE_TEST_DSN": dsn, "COLUMNS": "200"}
-
-
-async def start_instance(
-    network: str, server: NgircdServer, folder: Path, dsn: str
-) -> tuple[asyncio.subprocess.Process, IO[bytes]]:
-    config = folder / "presence.toml"
-    await asyncio.to_thread(folder.mkdir)
-    await asyncio.to_thread(config.write_text, config_for(network, server), "utf-8")
-    log_file = await asyncio.to_thread((folder / "presence.log").open, "wb")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "assistant",
-        "run",
-        "--config",
-        str(config),
-        cwd=folder,
-        env=environment(dsn),
-        stdout=log_file,  # a file: worker processes outliving a killed run block no pipe
-        stderr=log_file,
-    )
-    return process, log_file
+async def start_instance(network: str, server: NgircdServer, folder: Path, dsn: str) -> Instance:
+    return await instances.start_instance(folder, config_for(network, server), dsn)
 
 
 async def until_stored(dsn: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
@@ -124,7 +100,7 @@ async def until_stored(dsn: str) -> tuple[list[tuple[object, ...]], list[tuple[o
 
 async def chat(server: NgircdServer, tmp_path: Path, dsn: str) -> None:
     """Both instances attend #chat while Darren speaks to each owner; then both stop."""
-    started: list[tuple[asyncio.subprocess.Process, IO[bytes]]] = []
+    started: list[Instance] = []
     members: list[SimulatedMember] = []
     try:
         for nick in ("ann", "bea", "darren"):  # here first, so that Darren sees them join
@@ -149,16 +125,9 @@ async def chat(server: NgircdServer, tmp_path: Path, dsn: str) -> None:
         }
         assert [o for o in openings if o[0] == "Bea"] == [("Bea", "addressed_you", LINES["bea"][0])]
         assert exchanges == DONE
-        for process, _ in started:
-            process.send_signal(signal.SIGTERM)
-        for process, _ in started:
-            assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+        assert await instances.stop_instances(started) == [0] * len(started)
     finally:
-        for process, log_file in started:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-            log_file.close()
+        await instances.discard_instances(started)
         for member in members:
             await member.close()
 
@@ -167,7 +136,7 @@ def relationship(folder: Path, dsn: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "assistant", "relationship", "Darren", "-c", "presence.toml"],
         cwd=folder,
-        env=environment(dsn),
+        env=instances.environment(dsn),
         capture_output=True,
         text=True,
         check=False,

@@ -10,12 +10,12 @@ A line said again by its speaker (at once, or seconds later) is a line of its ow
 from __future__ import annotations
 
 import asyncio
-import signal
 from pathlib import Path
 
 import pytest
 
 from assistant.storage.database import Database
+from assistant.testing import instances
 from assistant.testing.irc_client import SimulatedMember
 from assistant.testing.ircd import run_ngircd
 from assistant.testing.postgres import PostgresCluster
@@ -79,16 +79,9 @@ async def test_two_instances_in_one_channel_record_each_line_and_stay_once(
             await alice.join("#chat")
             await alice.say("#chat", "back")
             assert await until_count(postgres_dsn, said + 2) == said + 2
-            for process, _ in started:
-                process.send_signal(signal.SIGTERM)
-            for process, _ in started:
-                assert await asyncio.wait_for(process.wait(), timeout=30) == 0
+            assert await instances.stop_instances(started, timeout=30) == [0, 0]
         finally:
-            for process, log_file in started:
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
-                log_file.close()
+            await instances.discard_instances(started)
             for member in [*members, watcher]:
                 await member.close()
     async with await Database.open_postgresql(postgres_dsn) as db:

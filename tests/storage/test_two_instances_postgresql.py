@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
-import sys
 from pathlib import Path
-from typing import IO
 
 import pytest
 
 from assistant.storage.database import Database
+from assistant.testing import instances
+from assistant.testing.instances import Instance
 from assistant.testing.irc_client import SimulatedMember
 from assistant.testing.ircd import NgircdServer, run_ngircd
 from assistant.testing.postgres import PostgresCluster
@@ -53,26 +51,8 @@ name = "#chat"
 
 async def start_instance(
     network: str, server: NgircdServer, folder: Path, dsn: str, *, nick: str = "presence"
-) -> tuple[asyncio.subprocess.Process, IO[bytes]]:
-    config = folder / "presence.toml"
-    await asyncio.to_thread(folder.mkdir)
-    await asyncio.to_thread(config.write_text, config_for(network, server, nick), "utf-8")
-    log_file = await asyncio.to_thread((folder / "presence.log").open, "wb")
-    environ = {k: v for k, v in os.environ.items() if k != "PRESENCE_CONFIG"}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "assistant",
-        "run",
-        "--config",
-        str(config),
-        cwd=folder,
-        env=environ | {"PRESENCE_TEST_DSN": dsn, "COLUMNS": "200"},
-        # A file, not a pipe: worker processes outliving a killed run keep no one waiting.
-        stdout=log_file,
-        stderr=log_file,
-    )
-    return process, log_file
+) -> Instance:
+    return await instances.start_instance(folder, config_for(network, server, nick), dsn)
 
 
 async def until_count(dsn: str, expect: int) -> int:
@@ -129,16 +109,9 @@ async def test_two_instances_record_two_networks_into_one_database_once_each(
                 await speaker.say("#chat", "!seen alice")
                 reply = await speaker.wait_for(r":presence!\S+ PRIVMSG #chat :", timeout=20)
                 assert f"{name} alice line {LINES - 1}" in reply, reply
-            for process, _ in started:
-                process.send_signal(signal.SIGTERM)
-            for process, _ in started:
-                assert await asyncio.wait_for(process.wait(), timeout=30) == 0
+            assert await instances.stop_instances(started, timeout=30) == [0, 0]
         finally:
-            for process, log_file in started:
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
-                log_file.close()
+            await instances.discard_instances(started)
             for member in members:
                 await member.close()
     async with await Database.open_postgresql(postgres_dsn) as db:

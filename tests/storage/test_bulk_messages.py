@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 
 from assistant.events import Identity, MessageReceived
-from assistant.recorder import Recorder
+from assistant.recorder import _INSERT_MESSAGE_SHARED, Recorder
 from assistant.storage.backend import Op
 from assistant.storage.database import Database
 from assistant.storage.pg_bulk import bulk_form, declare_bulk
@@ -277,3 +278,29 @@ async def test_a_fresh_database_has_statistics_after_its_first_batches(postgres_
         "identities": True,
         "messages": True,
     }
+
+
+async def test_each_message_id_is_checked_through_the_index_even_on_an_empty_table(
+    postgres_dsn: str,
+) -> None:
+    # The writer's generic plan takes a batch for a few rows: on a small table PostgreSQL
+    # would rather hash the whole table than probe the index once a line, and keeps that
+    # plan while the table grows (issue 34). The id check must leave it no such choice.
+    async with await Database.open_postgresql(postgres_dsn):
+        pass  # the schema, messages empty and never analyzed
+    form = bulk_form(_INSERT_MESSAGE_SHARED)
+    assert form is not None
+    conn = await asyncpg.connect(postgres_dsn)
+    try:
+        await conn.execute("SET plan_cache_mode = force_generic_plan")
+        await conn.execute(f"PREPARE bulk AS {form[1]}")
+        rows = await conn.fetch(
+            "EXPLAIN EXECUTE bulk('{guild}', '{#a}', '{1}', '{0}', '{message}', '{hi}', "
+            "'{m1}', '{NULL}', '{7}')"
+        )
+    finally:
+        await conn.close()
+    plan = "\n".join(row[0] for row in rows)
+    assert "hashed SubPlan" not in plan, plan
+    assert "Seq Scan on messages" not in plan, plan
+    assert "using messages_platform_id on messages" in plan, plan

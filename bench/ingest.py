@@ -1,19 +1,20 @@
 """Ingestion benchmark: events through the Recorder versus a raw bulk insert of the rows.
 
-Run ``python bench/ingest.py [--events N] [--backend sqlite|postgresql]``. It generates
-realistic chat traffic (mostly channel messages from ~200 nicks across a few channels, with
-joins and parts), records it through :class:`~assistant.recorder.Recorder` into a fresh
-database (timing includes the final flush), then inserts the same message rows with one
-raw ``executemany`` into a file with the same schema and pragmas. With ``--backend
-postgresql`` it records into a throwaway PostgreSQL cluster (the test kit's, on 127.0.0.1)
-and the baseline is asyncpg's ``copy_records_to_table`` (PostgreSQL's ``COPY``) into a
-second database with the same schema. It prints both rates and their ratio; the targets are
->= 20,000 events/s and a ratio >= 0.3. It also prints what bounds a crash's loss: the
-operations per writer transaction (max and p99, at most the batch size) and the most
-operations ever uncommitted at once. On PostgreSQL it then runs two instances (two
-processes, each a Database and a Recorder) recording disjoint channels into one database
-at once, half of the events each, and prints their aggregate rate next to the single
-instance's (target >= 1.5x).
+Run ``python bench/ingest.py [--events N] [--backend sqlite|postgresql] [--message-ids]``. It
+generates realistic chat traffic (mostly channel messages from ~200 nicks across a few
+channels, with joins and parts; with ``--message-ids`` each message has a platform id, as on
+Discord, which the recorder checks for repeats), records it through
+:class:`~assistant.recorder.Recorder` into a fresh database (timing includes the final flush),
+then inserts the same message rows with one raw ``executemany`` into a file with the same
+schema and pragmas. With ``--backend postgresql`` it records into a throwaway PostgreSQL
+cluster (the test kit's, on 127.0.0.1) and the baseline is asyncpg's ``copy_records_to_table``
+(PostgreSQL's ``COPY``) into a second database with the same schema. It prints both rates and
+their ratio; the targets are >= 20,000 events/s and a ratio >= 0.3. It also prints what bounds
+a crash's loss: the operations per writer transaction (max and p99, at most the batch size) and
+the most operations ever uncommitted at once. On PostgreSQL it then runs two instances (two
+processes, each a Database and a Recorder) recording disjoint channels into one database at
+once, half of the events each, and prints their aggregate rate next to the single instance's
+(target >= 1.5x).
 """
 
 from __future__ import annotations
@@ -62,8 +63,14 @@ TARGET_SCALING = 1.5  # two instances writing at once, against one
 BURST = 100
 
 
-def generate(count: int, seed: int, channels: tuple[str, ...] = CHANNELS) -> list[Event]:
-    """Return ``count`` events in ``channels``: ~96% messages, the rest joins and parts."""
+def generate(
+    count: int, seed: int, channels: tuple[str, ...] = CHANNELS, *, message_ids: bool = False
+) -> list[Event]:
+    """Return ``count`` events in ``channels``: ~96% messages, the rest joins and parts.
+
+    With ``message_ids`` each message has a platform id, as a Discord message has (unique
+    within the seed).
+    """
     rng = random.Random(seed)
     nicks = [f"{rng.choice(['pro', 'blog', 'pod', 'dev', 'mic'])}{name}" for name in range(200)]
     identities = [
@@ -111,6 +118,7 @@ def generate(count: int, seed: int, channels: tuple[str, ...] = CHANNELS) -> lis
                 channel=channel,
                 actor=actor,
                 text=text,
+                message_id=f"{seed}-{number}" if message_ids else None,
             )
         )
     return events
@@ -220,7 +228,9 @@ def one_of_two(
     results.put((run.began, run.ended))
 
 
-def two_instances(dsn: str, batch_size: int, count: int, seed: int) -> float:
+def two_instances(
+    dsn: str, batch_size: int, count: int, seed: int, *, message_ids: bool = False
+) -> float:
     """Two instances (two processes) record disjoint channels into ``dsn`` at once.
 
     Each records half of ``count`` events, in channels of its own on the same network (the
@@ -236,7 +246,12 @@ def two_instances(dsn: str, batch_size: int, count: int, seed: int) -> float:
             args=(
                 dsn,
                 batch_size,
-                generate(count // 2, seed + number, tuple(f"{c}-{number}" for c in CHANNELS)),
+                generate(
+                    count // 2,
+                    seed + number,
+                    tuple(f"{c}-{number}" for c in CHANNELS),
+                    message_ids=message_ids,
+                ),
                 start,
                 results,
             ),
@@ -486,8 +501,13 @@ def main() -> None:
         default="sqlite",
         help="record into an SQLite file (default) or a throwaway PostgreSQL cluster",
     )
+    parser.add_argument(
+        "--message-ids",
+        action="store_true",
+        help="give each message a platform id, as Discord does (IRC lines have none)",
+    )
     args = parser.parse_args()
-    events = generate(args.events, args.seed)
+    events = generate(args.events, args.seed, message_ids=args.message_ids)
     batch = args.batch_size
     if args.backend == "postgresql":
         from assistant.testing.postgres import run_postgres
@@ -502,7 +522,13 @@ def main() -> None:
                 )
             )
             rows, raw_s = asyncio.run(through_raw_postgresql(raw, events))
-            two_s = two_instances(cluster.create_database(), batch, len(events), args.seed)
+            two_s = two_instances(
+                cluster.create_database(),
+                batch,
+                len(events),
+                args.seed,
+                message_ids=args.message_ids,
+            )
     else:
         with tempfile.TemporaryDirectory(prefix="presence-bench-") as folder:
             path = Path(folder) / "recorder.sqlite3"

@@ -47,7 +47,6 @@ __all__ = [
     "declare_lock",
     "declare_rows",
     "lock_keys",
-    "named_channel_key",
     "network_key",
     "row_key",
 ]
@@ -132,12 +131,6 @@ def channel_key(params: Params) -> str:
     """The lock of a positional statement whose ``?1`` is the network and ``?2`` the channel."""
     assert not isinstance(params, Mapping)
     return f"{params[0]} {params[1]}"
-
-
-def named_channel_key(params: Params) -> str:
-    """The lock of a named statement's ``:network`` and ``:channel``, as :func:`channel_key`."""
-    assert isinstance(params, Mapping)
-    return f"{params['network']} {params['channel']}"
 
 
 def network_key(params: Params) -> str:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from assistant.config import Settings
 from assistant.events import irc_casefold
 from assistant.storage.database import Database
-from assistant.summaries.compose import _ranked_notables, build_summary, read_session
+from assistant.summaries.compose import build_summary, ranked_notables, read_session
 from assistant.summaries.deliver import (
     Send,
     folder_for,
@@ -124,7 +124,7 @@ def _read(
     identities = conn.execute(_IDENTITIES, (network,)).fetchall()
     last = read_session(conn, ids[0], settings) if ids else None
     roles = Roles(settings, platform, network)
-    roles.extra_notable.update(_ranked_notables(conn, settings))  # as the summary marks them
+    roles.extra_notable.update(ranked_notables(conn, settings))  # as the summary marks them
     by_person: dict[int, list[KnownIdentity]] = defaultdict(list)
     nick: dict[int, tuple[int, str]] = {}
     for ident in identities:

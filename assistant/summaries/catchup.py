@@ -25,8 +25,8 @@ from assistant.summaries.compose import (
     _IDENTITIES,
     _MESSAGES,
     _STAYS,
-    _ranked_notables,
     build_summary,
+    ranked_notables,
 )
 from assistant.summaries.model import Summary
 from assistant.summaries.text import clock, day_and_time, minutes, plural, span
@@ -208,7 +208,7 @@ def read_span(
         "stays": stays,
         "identities": identities,
         "stored_attendance": [],
-        "ranked_notables": _ranked_notables(conn, settings) if settings is not None else {},
+        "ranked_notables": ranked_notables(conn, settings) if settings is not None else {},
         "last_before": conn.execute(
             "SELECT max(at) FROM messages WHERE channel_id = ? AND at < ?", (channel_id, start)
         ).fetchone()[0],

@@ -34,6 +34,7 @@ __all__ = [
     "add_plugin_sections",
     "compose_summary",
     "find_session",
+    "ranked_notables",
     "read_session",
 ]
 
@@ -79,7 +80,7 @@ HookCaller = Callable[..., Awaitable[list[HookResult]]]
 """``PluginHost.call``: calls a hook on every plugin, isolating failures."""
 
 
-def _ranked_notables(conn: sqlite3.Connection, settings: Settings) -> dict[int, str]:
+def ranked_notables(conn: sqlite3.Connection, settings: Settings) -> dict[int, str]:
     """The people the notability ranking puts in the top ``notable_top`` (when installed)."""
     top = settings.summaries.notable_top
     if top <= 0:
@@ -141,7 +142,7 @@ def read_session(
         "stays": stays,
         "identities": identities,
         "stored_attendance": stored,
-        "ranked_notables": _ranked_notables(conn, settings) if settings is not None else {},
+        "ranked_notables": ranked_notables(conn, settings) if settings is not None else {},
     }
 
 

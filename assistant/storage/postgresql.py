@@ -119,6 +119,18 @@ def redact_dsn(dsn: str) -> str:
     return _KEYWORD_PASSWORD.sub(r"\1***", masked)
 
 
+# The planner settings of Presence's own session (the server's defaults are left alone).
+# random_page_cost 1.1 (the server default, 4, prices a random read as a spinning disk's):
+# PostgreSQL checks each recorded line's foreign keys with a cached plan, and on a small
+# identities table (a community of a few hundred people: a few pages) the default prices a
+# scan of the whole table below one index probe, so every line read every identity, and the
+# identities another instance had locked at the same time cost each line more again. With
+# 1.1 the check is an index probe: 200,000 events went from 34,000 to 41,000 events/s on one
+# instance, and two instances of one network with a fifth of the people in common from
+# 1.4x to 1.6-1.7x one instance (bench/ingest.py --backend postgresql; issue 34).
+SESSION_SETTINGS = {"random_page_cost": "1.1"}
+
+
 async def connect(
     dsn: str, server_settings: dict[str, str] | None = None, *, connect_timeout: float = 30
 ) -> asyncpg.Connection[asyncpg.Record]:
@@ -387,7 +399,7 @@ class PostgreSQLBackend(Backend[PgConnection]):
             ConnectionError: the server cannot be reached or refused the login; the message
                 shows the DSN with its password masked.
         """
-        conn = await connect(dsn, connect_timeout=connect_timeout)
+        conn = await connect(dsn, SESSION_SETTINGS, connect_timeout=connect_timeout)
         log.info("storage: connected to PostgreSQL at %s", redact_dsn(dsn))
         return cls(dsn, conn, asyncio.get_running_loop())
 

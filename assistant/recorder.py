@@ -298,6 +298,10 @@ _CLOSE_STAYS_SHARED = (
     f"AND {_NOT_ENDED_BY_OTHERS}"
 )
 declare_lock(_CLOSE_STAYS_SHARED, network_key)
+# A nick change's carry reads the old nick's open stays, which another instance's copy of the
+# same change closes: under the same lock, so that when the writer cuts a batch between the
+# carry and the close, a second instance still sees the first's carry and carries nothing.
+declare_lock(_CARRY_STAYS, network_key)
 _CLOSE_NETWORK = (
     f"UPDATE presence_intervals {_CLOSE_SET} WHERE left_at IS NULL "
     f"AND channel_id IN (SELECT id FROM channels WHERE network_id = {_NETWORK})"

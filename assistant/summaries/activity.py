@@ -21,7 +21,13 @@ from typing import Any
 
 from assistant.events import irc_casefold
 from assistant.summaries.decisions import build_decisions
-from assistant.summaries.discussions import DiscussionMap, Speaker, is_talk, map_discussions
+from assistant.summaries.discussions import (
+    DiscussionMap,
+    Speaker,
+    is_talk,
+    map_discussions,
+    names_said,
+)
 from assistant.summaries.members import member_parts
 from assistant.summaries.model import (
     AttendanceRow,
@@ -353,6 +359,11 @@ def _exchanges(
     return exchanges, waiting
 
 
+def _names_someone(topic: str, names: frozenset[str]) -> bool:
+    """Whether a topic is, or holds, a participant's name ("kim", "daniel hardman")."""
+    return topic.replace(" ", "") in names or any(word in names for word in topic.split())
+
+
 def build_activity(data: dict[str, Any], roles: Roles, top_topics: int = 10) -> Activity:
     """Derive attendance, topics, questions, links, decisions, exchanges and timeline from rows."""
     start, end = float(data["start"]), float(data["end"])
@@ -380,6 +391,11 @@ def build_activity(data: dict[str, Any], roles: Roles, top_topics: int = 10) -> 
     members = member_parts(messages, attendance, mapped, asked_by_notables, shared)
     decisions = build_decisions(messages, speakers, mapped, (end - start) / 3600)
     exchanges, waiting = _exchanges(messages, people, replies, mapped)
+    # A participant's name said in talk ("katryna (13)", "daniel hardman") is no topic.
+    names = names_said(messages, speakers)
+    for person in people.values():
+        for topic in [t for t in person.topics if _names_someone(t, names)]:
+            del person.topics[topic]
     totals: Counter[str] = Counter()
     for person in people.values():
         totals.update(person.topics)

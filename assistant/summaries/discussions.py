@@ -59,6 +59,7 @@ __all__ = [
     "is_procedural",
     "is_talk",
     "map_discussions",
+    "names_said",
     "topic_heading",
 ]
 
@@ -98,7 +99,8 @@ _SIGNPOST_BOOST = 10.0
 _HEADING = re.compile(r"^\s*(?:#topic|(?:sub)?topic\s*:)\s*(\S.*?)\s*$", re.IGNORECASE)
 # W3C queue and presence commands, scribe and bot chatter: procedure, not discussion.
 _PROCEDURAL = re.compile(
-    r"^\s*(?:q[+\-?]|q\s*$|queue[+\-?]|ack\b.*|present[+\-]|\+present|scribe(?:nick)?\s*:.*|"
+    r"^\s*(?:q[+\-?]|q\s*$|queue[+\-?]|ack\b.*|present[+\-]|\+present|regrets?[+\-].*|"
+    r"scribe(?:nick)?\s*:.*|"
     r"(?:zakim|rrsagent|meetbot)\b.*|#(?:startmeeting|endmeeting|chair|unchair|undo)\b.*|"
     r"agenda\s*[:+].*|[+\-]1|\S+\s*[:,]?\s*[+\-]1|s/[^/]+/[^/]*/?g?)\s*$",
     re.IGNORECASE,
@@ -446,6 +448,31 @@ def _scribed_names(lines: Iterable[_Line]) -> frozenset[str]:
         for word in re.split(r"[_\-\[\]`|^{}]+", name)
         if len(word) > 2 and word not in _stop_words() and word not in _CHATTER
     )
+
+
+def names_said(
+    messages: Sequence[Mapping[str, Any]], people: Mapping[int, Speaker]
+) -> frozenset[str]:
+    """Participants' names as written: nicks, the words of people's names, and the names a
+    scribe writes before a colon on two lines or more ("Katryna: …").
+
+    Narrower than the names no headline may hold (those take the start of a nick too): the
+    Topics section drops these, and a subject that starts a nick ("identity" for
+    identitywoman) stays a topic.
+    """
+    words = {w for speaker in people.values() for w in _WORD.findall(speaker.name.lower())}
+    words |= {str(m["nick"]).lower() for m in messages if m.get("nick")}
+    scribed: Counter[str] = Counter()
+    for message in messages:
+        found = _SCRIBED.match(str(message.get("text") or ""))
+        if found is not None:
+            scribed[found.group(1).lower()] += 1
+    words |= {
+        name
+        for name, count in scribed.items()
+        if count >= 2 and name not in _LABELS and agenda_item(name) is None
+    }
+    return frozenset(words)
 
 
 def _nick_names(lines: Sequence[_Line], messages: Sequence[Mapping[str, Any]]) -> frozenset[str]:

@@ -79,6 +79,30 @@ async def test_queue_and_bot_commands_and_corrections_are_no_topics(scene: Scene
     assert not {"q+", "ack", "voip", "zoom"} & {t.topic for t in summary.topics}
 
 
+async def test_participants_names_and_regrets_are_no_topics(scene: Scene) -> None:
+    data = await scene.db.run_in_thread(
+        lambda conn: read_session(conn, scene.session_id, settings())
+    )
+    said = next(m for m in data["messages"] if m["nick"] == "carol")
+    lines = [
+        ("thanks darren, that helped", ["darren"]),  # a nick
+        ("Rowse has a point there", ["rowse"]),  # a word of a member's name
+        ("Katryna: we shipped the wallet", ["katryna", "wallet"]),  # a scribe's "Name:"
+        ("Katryna: and the docs for hosting", ["katryna", "hosting"]),
+        ("regrets+ zed", ["regrets+"]),  # W3C's bot command
+    ]
+    for number, (text, topics) in enumerate(lines * 2):
+        data["messages"].append(
+            {**said, "id": 1000 + number, "text": text, "topics": json.dumps(topics)}
+        )
+
+    summary = build_summary(data, settings())
+
+    topics = {t.topic for t in summary.topics}
+    assert not {"darren", "rowse", "katryna", "regrets+"} & topics
+    assert {"skype", "wallet", "hosting"} <= topics
+
+
 async def test_session_times_are_shown_in_the_sessions_time_zone(scene: Scene) -> None:
     summary = await compose_summary(scene.db, scene.session_id, settings(timezone="UTC"))
     assert summary.session.timezone == "Australia/Sydney"  # the session's own zone wins

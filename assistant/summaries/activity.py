@@ -17,6 +17,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from assistant.events import irc_casefold
@@ -27,6 +28,7 @@ from assistant.summaries.discussions import (
     is_talk,
     map_discussions,
     names_said,
+    written_as,
 )
 from assistant.summaries.members import member_parts
 from assistant.summaries.model import (
@@ -399,12 +401,20 @@ def build_activity(data: dict[str, Any], roles: Roles, top_topics: int = 10) -> 
     totals: Counter[str] = Counter()
     for person in people.values():
         totals.update(person.topics)
+    talk = [str(m["text"]) for m in messages if is_talk(str(m["text"]))]
+
+    @cache
+    def written(topic: str) -> str:
+        """A topic (its words lemmas) as the session wrote it: "data", not "datum"."""
+        return written_as(topic, talk)
+
     by_person = {row.person_id: row for row in attendance}
     member_topics = tuple(
         MemberTopics(
             row.label,
             tuple(
-                TopicCount(t, n) for t, n in people[row.person_id].topics.most_common(MEMBER_TOPICS)
+                TopicCount(written(t), n)
+                for t, n in people[row.person_id].topics.most_common(MEMBER_TOPICS)
             ),
         )
         for row in attendance
@@ -438,7 +448,7 @@ def build_activity(data: dict[str, Any], roles: Roles, top_topics: int = 10) -> 
         attendance=tuple(attendance),
         lines=sum(row.lines for row in attendance),
         discussions=mapped.discussions,
-        topics=tuple(TopicCount(t, n) for t, n in totals.most_common(top_topics)),
+        topics=tuple(TopicCount(written(t), n) for t, n in totals.most_common(top_topics)),
         member_topics=member_topics,
         unanswered=tuple(unanswered),
         members=members,

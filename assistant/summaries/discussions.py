@@ -61,6 +61,7 @@ __all__ = [
     "map_discussions",
     "names_said",
     "topic_heading",
+    "written_as",
 ]
 
 MOST = 8
@@ -997,10 +998,20 @@ def _same_word(written: str, lemma: str) -> bool:
     if written == lemma:
         return True
     stem = max(3, len(lemma) - 2)
-    return len(lemma) > 3 and written.startswith(lemma[:stem]) and len(written) <= len(lemma) + 3
+    # Not a shorter word that the lemma extends: "edit" is no form of "editor".
+    return (
+        len(lemma) > 3
+        and written.startswith(lemma[:stem])
+        and len(lemma) - 1 <= len(written) <= len(lemma) + 3
+    )
 
 
-def _surface(phrase: str, lines: Sequence[_Line]) -> str:
+def written_as(phrase: str, texts: Sequence[str]) -> str:
+    """A key phrase (its words lemmas: "datum", "meta datum") as ``texts`` write it most."""
+    return _surface(phrase, texts)
+
+
+def _surface(phrase: str, texts: Sequence[str]) -> str:
     """A key phrase as people wrote it: its words are lemmas ("meta datum" for "metadata").
 
     The form written most often wins; a word keeps its capitals only when nobody wrote it
@@ -1010,10 +1021,10 @@ def _surface(phrase: str, lines: Sequence[_Line]) -> str:
     lemmas = phrase.split()
     size = len(lemmas)
     forms: Counter[tuple[str, ...]] = Counter()
-    for line in lines:
-        if lemmas[0][:3] not in line.text.lower():
+    for text in texts:
+        if lemmas[0][:3] not in text.lower():
             continue
-        words = _WRITTEN_WORD.findall(line.text)
+        words = _WRITTEN_WORD.findall(text)
         lower = [w.lower() for w in words]
         for i in range(len(words) - size + 1):
             if all(_same_word(lower[i + k], lemmas[k]) for k in range(size)):
@@ -1138,7 +1149,7 @@ def map_discussions(
             continue
         used.add(headline)
         if not group.heading:
-            headline = _surface(headline, group.lines)
+            headline = _surface(headline, [line.text for line in group.lines])
         said: Counter[int] = Counter(line.person for line in group.lines)
         participants = sorted(
             (Participant(people[p].name, n, people[p].notable) for p, n in said.items()),

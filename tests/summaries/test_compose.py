@@ -42,10 +42,10 @@ async def test_attendance_lists_notable_members_first_with_exact_lines(scene: Sc
 
 async def test_topics_questions_links_and_owner_exchanges(scene: Scene) -> None:
     summary = await compose_summary(scene.db, scene.session_id, settings())
-    assert summary.topics[0].topic == "skype"
+    assert summary.topics[0].topic == "Skype"
     assert summary.topics[0].count == 3
     assert [m.person for m in summary.member_topics] == ["Darren Rowse (darren)"]
-    assert summary.member_topics[0].topics[0].topic == "skype"
+    assert summary.member_topics[0].topics[0].topic == "Skype"
     assert [(q.asker, q.text, q.notable) for q in summary.unanswered] == [
         ("darren", DARREN_Q, True),
         ("carol", SCRIPT, False),  # not analysed: a line ending in "?" is a question
@@ -75,7 +75,7 @@ async def test_queue_and_bot_commands_and_corrections_are_no_topics(scene: Scene
 
     summary = build_summary(data, settings())
 
-    assert [t.topic for t in summary.topics][:1] == ["skype"]
+    assert [t.topic for t in summary.topics][:1] == ["Skype"]
     assert not {"q+", "ack", "voip", "zoom"} & {t.topic for t in summary.topics}
 
 
@@ -100,7 +100,31 @@ async def test_participants_names_and_regrets_are_no_topics(scene: Scene) -> Non
 
     topics = {t.topic for t in summary.topics}
     assert not {"darren", "rowse", "katryna", "regrets+"} & topics
-    assert {"skype", "wallet", "hosting"} <= topics
+    assert {"Skype", "wallet", "hosting"} <= topics
+
+
+async def test_topics_are_shown_as_written_not_as_lemmas(scene: Scene) -> None:
+    data = await scene.db.run_in_thread(
+        lambda conn: read_session(conn, scene.session_id, settings())
+    )
+    said = next(m for m in data["messages"] if m["nick"] == "carol")
+    lines = [
+        ("the data is in the sheet", ["datum"]),
+        ("more data from the ZKP demo", ["datum", "zkp"]),
+        ("I will edit the editors' draft", ["editor", "zkp"]),
+        ("the editors agreed on the ZKP section", ["editor", "zkp"]),
+    ]
+    for number, (text, topics) in enumerate(lines):
+        data["messages"].append(
+            {**said, "id": 1000 + number, "text": text, "topics": json.dumps(topics)}
+        )
+
+    summary = build_summary(data, settings())
+
+    topics = {t.topic: t.count for t in summary.topics}
+    assert topics["data"] == 2 and "datum" not in topics
+    assert topics["ZKP"] == 3  # nobody wrote it in lower case
+    assert topics["editors"] == 2  # "edit" is another word
 
 
 async def test_session_times_are_shown_in_the_sessions_time_zone(scene: Scene) -> None:

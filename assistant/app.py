@@ -73,6 +73,22 @@ def build_connectors(
     return connectors
 
 
+_OWNER_LOCK = 1870098034
+"""The first key of the owner's advisory lock ("ownr"), apart from Presence's other locks."""
+
+
+async def _owner_runs_elsewhere(db: Database, owner: str) -> bool:
+    """Whether another ``presence run`` on this PostgreSQL database has the same owner.
+
+    Each run holds a session lock named for its owner's key while its connection lasts (a
+    crash gives it up with the connection). SQLite holds one instance per file: False.
+    """
+    if db.backend.name != "postgresql":
+        return False
+    row = await db.fetchone(f"SELECT pg_try_advisory_lock({_OWNER_LOCK}, hashtext(?))", (owner,))
+    return row is not None and not row[0]
+
+
 class Assistant:
     """One running Presence: start it, let it run, stop it gracefully."""
 
@@ -129,6 +145,14 @@ class Assistant:
         """Open storage, load plugins, and start every connector under a supervisor."""
         storage = self.settings.storage
         self._db = await Database.open_configured(storage, self.settings.resolve(storage.path))
+        owner = self.settings.owner.history_key
+        if await _owner_runs_elsewhere(self._db, owner):
+            log.warning(
+                "another presence run on this database has the same owner (%r): the two "
+                "share openings and exchanges; give each instance's [owner] a name (or key) "
+                "of its own",
+                owner,
+            )
         private = [
             (network_name, channel.name)
             for network_name, network in self.settings.networks.items()

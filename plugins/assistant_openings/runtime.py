@@ -155,14 +155,7 @@ class OpeningsRuntime:
             log.info(
                 "openings: %d stored rows from before owners are %s's now", claimed, store.owner
             )
-        if not await store.hold_owner():
-            log.warning(
-                "openings: another running instance on this database has the same owner "
-                "(%r): the two share openings and exchanges; give each instance's [owner] a "
-                "name (or key) of its own",
-                store.owner,
-            )
-        elif self.ctx.db.backend.name == "postgresql" and store.owner == _DEFAULT_OWNER:
+        if self.ctx.db.backend.name == "postgresql" and store.owner == _DEFAULT_OWNER:
             log.warning(
                 "openings: [owner] sets neither name nor key; another instance sharing this "
                 "database without them would share your openings and exchanges"

@@ -122,10 +122,6 @@ def _ts(at: datetime) -> float:
     return at.timestamp()
 
 
-_OWNER_LOCK = 1870098034
-"""The first key of the owner's advisory lock ("ownr"), apart from Presence's other locks."""
-
-
 class OpeningsStore:
     """Reads and writes one owner's rows of the openings' tables through the shared database.
 
@@ -173,21 +169,6 @@ class OpeningsStore:
                 )
                 claimed += int(row[0])
         return claimed
-
-    async def hold_owner(self) -> bool:
-        """Mark this instance as its owner's running one; False when another already is.
-
-        On PostgreSQL an instance holds a session lock named for its owner while its
-        connection lasts (a crash gives it up with the connection): a second instance with
-        the same owner, which would share the first one's openings and exchanges, finds it
-        taken. SQLite holds one instance per file: always True.
-        """
-        if self.db.backend.name != "postgresql":
-            return True
-        row = await self.db.fetchone(
-            f"SELECT pg_try_advisory_lock({_OWNER_LOCK}, hashtext(?))", (self.owner,)
-        )
-        return row is not None and bool(row[0])
 
     async def add_opening(self, opening: Opening, person_id: int) -> int:
         """Store an opening sent to the owner (queued with the other writes); return its id."""

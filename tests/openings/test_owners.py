@@ -244,35 +244,3 @@ async def test_a_run_claims_the_rows_from_before_owners_and_the_next_owner_has_n
         await host.stop()
     rows = await db.fetchall("SELECT id, owner, outcome FROM openings_found ORDER BY id")
     assert [tuple(r) for r in rows] == [(7, "Ann", "dismissed"), (8, "Ann", "pending")]
-
-
-SAME_OWNER = "another running instance on this database has the same owner"
-
-
-async def test_a_second_running_instance_with_the_same_owner_is_warned_on_postgresql(
-    postgres_dsn: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    first = await Database.open_postgresql(postgres_dsn)
-    second = await Database.open_postgresql(postgres_dsn)
-    hosts = [await running(first, ANN)]
-    try:
-        assert SAME_OWNER not in caplog.text  # the first instance of Ann's
-        hosts.append(await running(second, BEA))
-        assert SAME_OWNER not in caplog.text  # another owner
-        await hosts.pop().stop()
-        hosts.append(await running(second, ANN))
-        assert SAME_OWNER in caplog.text and "'Ann'" in caplog.text
-    finally:
-        for host in hosts:
-            await host.stop()
-        await second.close()
-    # The first instance gone (its connection closed), Ann's next one is the only one again.
-    await first.close()
-    caplog.clear()
-    third = await Database.open_postgresql(postgres_dsn)
-    try:
-        host = await running(third, ANN)
-        await host.stop()
-        assert SAME_OWNER not in caplog.text
-    finally:
-        await third.close()

@@ -25,6 +25,7 @@ from assistant.summaries.decisions import build_decisions
 from assistant.summaries.discussions import (
     DiscussionMap,
     Speaker,
+    is_chatter,
     is_talk,
     map_discussions,
     names_said,
@@ -393,10 +394,11 @@ def build_activity(data: dict[str, Any], roles: Roles, top_topics: int = 10) -> 
     members = member_parts(messages, attendance, mapped, asked_by_notables, shared)
     decisions = build_decisions(messages, speakers, mapped, (end - start) / 3600)
     exchanges, waiting = _exchanges(messages, people, replies, mapped)
-    # A participant's name said in talk ("katryna (13)", "daniel hardman") is no topic.
+    # A participant's name said in talk ("katryna (13)", "daniel hardman") is no topic, nor
+    # a greeting ("evening (2)").
     names = names_said(messages, speakers)
     for person in people.values():
-        for topic in [t for t in person.topics if _names_someone(t, names)]:
+        for topic in [t for t in person.topics if _names_someone(t, names) or is_chatter(t)]:
             del person.topics[topic]
     totals: Counter[str] = Counter()
     for person in people.values():

@@ -56,6 +56,7 @@ __all__ = [
     "Speaker",
     "build_discussions",
     "content_words",
+    "is_chatter",
     "is_procedural",
     "is_talk",
     "map_discussions",
@@ -359,6 +360,19 @@ def _good_phrase(phrase: str) -> bool:
         and words[0] not in _CHATTER
         and words[-1] not in _CHATTER
         and not any(LAUGHTER.match(w) for w in words)
+    )
+
+
+def is_chatter(phrase: str) -> bool:
+    """Whether a key phrase is greeting, thanks or filler, not a subject ("evening", "good
+    morning", "great stuff", "lol"): all its words are such, or it starts or ends with one."""
+    words = phrase.split()
+    return (
+        not words
+        or all(w in _CHATTER or w in _stop_words() for w in words)
+        or words[0] in _CHATTER
+        or words[-1] in _CHATTER
+        or any(LAUGHTER.match(w) for w in words)
     )
 
 

@@ -79,7 +79,7 @@ async def test_queue_and_bot_commands_and_corrections_are_no_topics(scene: Scene
     assert not {"q+", "ack", "voip", "zoom"} & {t.topic for t in summary.topics}
 
 
-async def test_participants_names_and_regrets_are_no_topics(scene: Scene) -> None:
+async def test_participants_names_greetings_and_regrets_are_no_topics(scene: Scene) -> None:
     data = await scene.db.run_in_thread(
         lambda conn: read_session(conn, scene.session_id, settings())
     )
@@ -90,6 +90,8 @@ async def test_participants_names_and_regrets_are_no_topics(scene: Scene) -> Non
         ("Katryna: we shipped the wallet", ["katryna", "wallet"]),  # a scribe's "Name:"
         ("Katryna: and the docs for hosting", ["katryna", "hosting"]),
         ("regrets+ zed", ["regrets+"]),  # W3C's bot command
+        ("evening all!", ["evening"]),  # a greeting
+        ("good morning from Perth", ["good morning", "perth"]),
     ]
     for number, (text, topics) in enumerate(lines * 2):
         data["messages"].append(
@@ -99,8 +101,8 @@ async def test_participants_names_and_regrets_are_no_topics(scene: Scene) -> Non
     summary = build_summary(data, settings())
 
     topics = {t.topic for t in summary.topics}
-    assert not {"darren", "rowse", "katryna", "regrets+"} & topics
-    assert {"Skype", "wallet", "hosting"} <= topics
+    assert not {"darren", "rowse", "katryna", "regrets+", "evening", "good morning"} & topics
+    assert {"Skype", "wallet", "hosting", "Perth"} <= topics
 
 
 async def test_topics_are_shown_as_written_not_as_lemmas(scene: Scene) -> None:

@@ -493,7 +493,9 @@ def names_said(
 def _nick_names(lines: Sequence[_Line], messages: Sequence[Mapping[str, Any]]) -> frozenset[str]:
     """Words that name a participant by the start of their nick ("Kim" for kimhd).
 
-    Only a word written capitalised inside a line counts (a name, not "key" for keybot).
+    Only a word written capitalised inside a line counts (a name, not "key" for keybot), and
+    only if it is written so at least as often as in lower case (a speaker's "kim: …" aside):
+    "Digital Identity" names no one for identitywoman where talk says "identity" all along.
     """
     nicks = {w for m in messages for w in _WORD.findall(str(m.get("nick") or "").lower())}
     ordered = sorted(nicks)
@@ -501,13 +503,17 @@ def _nick_names(lines: Sequence[_Line], messages: Sequence[Mapping[str, Any]]) -
     named = {w for w in said if len(w) >= 3 and _starts_longer(w, ordered)}
     if not named:
         return frozenset()
-    titled = {
+    titled: Counter[str] = Counter(
         word.lower()
         for line in lines
         for word in _TITLE_WORD.findall(line.text)
         if word.lower() in named
-    }
-    return frozenset(titled)
+    )
+    lowered: Counter[str] = Counter()
+    for line in lines:
+        talk = _SPEAKER_PREFIX.sub("", line.text, count=1)
+        lowered.update(w for w in _WRITTEN_WORD.findall(talk) if w in titled)
+    return frozenset(word for word, count in titled.items() if count >= lowered[word])
 
 
 def _starts_longer(word: str, ordered: Sequence[str]) -> bool:

@@ -29,8 +29,10 @@ PEOPLE = {
     3: Speaker("carol"),
     4: Speaker("dave"),
     5: Speaker("Darren Rowse (darren)", notable=True),
+    6: Speaker("identitywoman"),
+    7: Speaker("kimhd"),
 }
-NICKS = {1: "alice", 2: "bob", 3: "carol", 4: "dave", 5: "darren"}
+NICKS = {1: "alice", 2: "bob", 3: "carol", 4: "dave", 5: "darren", 6: "identitywoman", 7: "kimhd"}
 
 # (minute, person, thread, text)
 Line = tuple[float, int, str, str]
@@ -681,3 +683,27 @@ def test_a_correction_of_an_earlier_line_takes_part_in_no_discussion(nlp: Langua
 
     assert [(d.headline, d.lines) for d in found] == [("ping rate limit", len(PING_THREAD))]
     assert not any(k.text.startswith("s/") for d in found for k in d.key_lines)
+
+
+IDENTITY_THREAD: list[Line] = [
+    (0, 6, "id", "my talk is about digital identity and the wallets that hold it"),
+    (1, 1, "id", "which digital identity wallets did you look at?"),
+    (2, 6, "id", "three digital identity wallets, and none lets you carry a pseudonym"),
+    (3, 1, "id", "a pseudonym is still a digital identity, just a narrow one"),
+    (4, 7, "id", "Kim here: the draft on digital identity needs that section"),
+    (5, 6, "id", "I will write the section on Digital Identity and pseudonyms"),
+    (6, 1, "id", "Kim can review the digital identity section after that"),
+    (7, 7, "id", "happy to review the digital identity section, as Kim said"),
+]
+
+
+def test_a_subject_that_starts_a_nick_names_a_discussion_and_a_name_does_not(
+    nlp: Language,
+) -> None:
+    # "identity" starts identitywoman's nick, "Kim" kimhd's; "Identity" is written
+    # capitalised once but in lower case all along (a subject), "Kim" only capitalised.
+    found = build_discussions(rows(nlp, IDENTITY_THREAD), PEOPLE)
+
+    assert len(found) == 1
+    assert "identity" in found[0].headline.lower()
+    assert "kim" not in found[0].headline.lower()

@@ -9,7 +9,6 @@ have one stay, and each line be stored once, under the nick it was said with.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,9 @@ from assistant.testing import instances
 from assistant.testing.irc_client import SimulatedMember
 from assistant.testing.ircd import run_ngircd
 from assistant.testing.postgres import PostgresCluster
-from tests.storage.test_two_instances_postgresql import start_instance, until_count
+from tests.storage.test_two_instances_one_channel import assert_clean_logs, two_in_chat
+from tests.storage.test_two_instances_postgresql import until_count
 
-BOTS = ("presence", "keeper")
 OLD, NEW = "alice", "alicia"
 pytestmark = pytest.mark.ircd
 MESSAGES = (
@@ -39,35 +38,21 @@ PERSONS = "SELECT DISTINCT person_id FROM identities WHERE nick IN (?, ?)"
 async def test_two_instances_record_a_nick_change_in_one_channel_once(
     postgres_cluster: PostgresCluster, postgres_dsn: str, tmp_path: Path
 ) -> None:
-    async with run_ngircd() as server:
-        watcher = await SimulatedMember.connect(server.host, server.port, "watcher")
-        await watcher.join("#chat")
-        started = [
-            await start_instance("north", server, tmp_path / bot, postgres_dsn, nick=bot)
-            for bot in BOTS
-        ]
-        members: list[SimulatedMember] = []
-        try:
-            # Only stops a hang: two instances start their analysis workers at once.
-            for _ in BOTS:  # in either order
-                await watcher.wait_for(rf":({'|'.join(BOTS)})!\S+ JOIN :?#chat", timeout=300)
-            member = await SimulatedMember.connect(server.host, server.port, OLD)
-            members.append(member)
-            await member.join("#chat")
-            await member.say("#chat", "hello as alice")
-            assert await until_count(postgres_dsn, 1) == 1
-            await member.change_nick(NEW)
-            await member.say("#chat", "hello as alicia")
-            assert await until_count(postgres_dsn, 2) == 2
-            await member.part("#chat", "bye")
-            # A line after the part: once it is stored, so is the part, by that instance.
-            await watcher.say("#chat", "after the part")
-            assert await until_count(postgres_dsn, 3) == 3
-            assert await instances.stop_instances(started, timeout=30) == [0, 0]
-        finally:
-            await instances.discard_instances(started)
-            for member in [*members, watcher]:
-                await member.close()
+    async with run_ngircd() as server, two_in_chat(server, tmp_path, postgres_dsn) as chat:
+        watcher, started, members = chat
+        member = await SimulatedMember.connect(server.host, server.port, OLD)
+        members.append(member)
+        await member.join("#chat")
+        await member.say("#chat", "hello as alice")
+        assert await until_count(postgres_dsn, 1) == 1
+        await member.change_nick(NEW)
+        await member.say("#chat", "hello as alicia")
+        assert await until_count(postgres_dsn, 2) == 2
+        await member.part("#chat", "bye")
+        # A line after the part: once it is stored, so is the part, by that instance.
+        await watcher.say("#chat", "after the part")
+        assert await until_count(postgres_dsn, 3) == 3
+        assert await instances.stop_instances(started, timeout=30) == [0, 0]
     async with await Database.open_postgresql(postgres_dsn) as db:
         rows = [tuple(row) for row in await db.fetchall(MESSAGES)]
         stays = [tuple(row) for row in await db.fetchall(STAYS, (OLD, NEW))]
@@ -81,7 +66,4 @@ async def test_two_instances_record_a_nick_change_in_one_channel_once(
     # alice's stay ended once, by the nick change; alicia's one stay, ended once by her part.
     assert stays == [(OLD, "nick", NEW), (NEW, "part", "bye")]
     assert len(persons) == 1, persons  # both nicks are one person
-    for bot in BOTS:
-        log = await asyncio.to_thread((tmp_path / bot / "presence.log").read_text, "utf-8")
-        assert "dropped a write" not in log, log
-        assert postgres_cluster.password not in log, log
+    await assert_clean_logs(tmp_path, postgres_cluster)

@@ -10,14 +10,17 @@ A line said again by its speaker (at once, or seconds later) is a line of its ow
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from assistant.storage.database import Database
 from assistant.testing import instances
+from assistant.testing.instances import Instance
 from assistant.testing.irc_client import SimulatedMember
-from assistant.testing.ircd import run_ngircd
+from assistant.testing.ircd import NgircdServer, run_ngircd
 from assistant.testing.postgres import PostgresCluster
 from tests.storage.test_two_instances_postgresql import (
     MEMBERS,
@@ -40,50 +43,64 @@ STAYS = (
 )
 
 
+@contextlib.asynccontextmanager
+async def two_in_chat(
+    server: NgircdServer, tmp_path: Path, dsn: str
+) -> AsyncIterator[tuple[SimulatedMember, list[Instance], list[SimulatedMember]]]:
+    """Both instances in #chat, seen joining by a watcher there: (watcher, instances,
+    members). Members the caller connects go in the list; all are closed, and the
+    instances discarded, at the end."""
+    watcher = await SimulatedMember.connect(server.host, server.port, "watcher")
+    await watcher.join("#chat")
+    started = [await start_instance("north", server, tmp_path / bot, dsn, nick=bot) for bot in BOTS]
+    members: list[SimulatedMember] = []
+    try:
+        # Only stops a hang: two instances start their analysis workers at once.
+        for _ in BOTS:  # in either order
+            await watcher.wait_for(rf":({'|'.join(BOTS)})!\S+ JOIN :?#chat", timeout=300)
+        yield watcher, started, members
+    finally:
+        await instances.discard_instances(started)
+        for member in [*members, watcher]:
+            await member.close()
+
+
+async def assert_clean_logs(tmp_path: Path, cluster: PostgresCluster) -> None:
+    """Neither instance dropped a write, and neither logged the database password."""
+    for bot in BOTS:
+        log = await asyncio.to_thread((tmp_path / bot / "presence.log").read_text, "utf-8")
+        assert "dropped a write" not in log, log
+        assert cluster.password not in log, log
+
+
 async def test_two_instances_in_one_channel_record_each_line_and_stay_once(
     postgres_cluster: PostgresCluster, postgres_dsn: str, tmp_path: Path
 ) -> None:
-    async with run_ngircd() as server:
-        watcher = await SimulatedMember.connect(server.host, server.port, "watcher")
-        await watcher.join("#chat")
-        started = [
-            await start_instance("north", server, tmp_path / bot, postgres_dsn, nick=bot)
-            for bot in BOTS
-        ]
-        members: list[SimulatedMember] = []
-        try:
-            # Only stops a hang: two instances start their analysis workers at once.
-            for _ in BOTS:  # in either order
-                await watcher.wait_for(rf":({'|'.join(BOTS)})!\S+ JOIN :?#chat", timeout=300)
-            members = [
-                await SimulatedMember.connect(server.host, server.port, nick) for nick in MEMBERS
-            ]
-            for member in members:
-                await member.join("#chat")
+    async with run_ngircd() as server, two_in_chat(server, tmp_path, postgres_dsn) as chat:
+        _, started, members = chat
+        members += [await SimulatedMember.connect(server.host, server.port, n) for n in MEMBERS]
+        for member in members:
+            await member.join("#chat")
 
-            async def say_lines(member: SimulatedMember, nick: str) -> None:
-                for number in range(LINES):
-                    await member.say("#chat", f"{nick} line {number}")
-                    await asyncio.sleep(0.005)
+        async def say_lines(member: SimulatedMember, nick: str) -> None:
+            for number in range(LINES):
+                await member.say("#chat", f"{nick} line {number}")
+                await asyncio.sleep(0.005)
 
-            await asyncio.gather(*(say_lines(m, n) for m, n in zip(members, MEMBERS, strict=True)))
-            alice = members[0]
-            for _ in range(3):  # at once: three lines
-                await alice.say("#chat", REPEATED)
-            said = len(MEMBERS) * LINES + 3
-            assert await until_count(postgres_dsn, said) == said
-            await asyncio.sleep(2.5)  # seconds later, and past the window copies fall in
+        await asyncio.gather(*(say_lines(m, n) for m, n in zip(members, MEMBERS, strict=True)))
+        alice = members[0]
+        for _ in range(3):  # at once: three lines
             await alice.say("#chat", REPEATED)
-            assert await until_count(postgres_dsn, said + 1) == said + 1
-            await alice.part("#chat", "bye")
-            await alice.join("#chat")
-            await alice.say("#chat", "back")
-            assert await until_count(postgres_dsn, said + 2) == said + 2
-            assert await instances.stop_instances(started, timeout=30) == [0, 0]
-        finally:
-            await instances.discard_instances(started)
-            for member in [*members, watcher]:
-                await member.close()
+        said = len(MEMBERS) * LINES + 3
+        assert await until_count(postgres_dsn, said) == said
+        await asyncio.sleep(2.5)  # seconds later, and past the window copies fall in
+        await alice.say("#chat", REPEATED)
+        assert await until_count(postgres_dsn, said + 1) == said + 1
+        await alice.part("#chat", "bye")
+        await alice.join("#chat")
+        await alice.say("#chat", "back")
+        assert await until_count(postgres_dsn, said + 2) == said + 2
+        assert await instances.stop_instances(started, timeout=30) == [0, 0]
     async with await Database.open_postgresql(postgres_dsn) as db:
         rows = [tuple(row) for row in await db.fetchall(MESSAGES)]
         stays = [tuple(row) for row in await db.fetchall(STAYS)]
@@ -107,7 +124,4 @@ async def test_two_instances_in_one_channel_record_each_line_and_stay_once(
         ("bob", "disconnected"),
         ("carol", "disconnected"),
     ]
-    for bot in BOTS:
-        log = await asyncio.to_thread((tmp_path / bot / "presence.log").read_text, "utf-8")
-        assert "dropped a write" not in log, log
-        assert postgres_cluster.password not in log, log
+    await assert_clean_logs(tmp_path, postgres_cluster)

@@ -449,17 +449,25 @@ def agenda_item(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _scribed_names(lines: Iterable[_Line]) -> frozenset[str]:
-    """The words of names written before a colon on two lines or more ("kim: …"; scribes)."""
+def _scribed(texts: Iterable[str]) -> list[str]:
+    """Names written before a colon on two lines or more ("kim: …"; scribes), lower-cased."""
     said: Counter[str] = Counter()
-    for line in lines:
-        found = _SCRIBED.match(line.text)
+    for text in texts:
+        found = _SCRIBED.match(text)
         if found is not None:
             said[found.group(1).lower()] += 1
-    return frozenset(
-        word
+    return [
+        name
         for name, count in said.items()
         if count >= 2 and name not in _LABELS and agenda_item(name) is None
+    ]
+
+
+def _scribed_names(lines: Iterable[_Line]) -> frozenset[str]:
+    """The words of the names scribes write before a colon (:func:`_scribed`)."""
+    return frozenset(
+        word
+        for name in _scribed(line.text for line in lines)
         for word in re.split(r"[_\-\[\]`|^{}]+", name)
         if len(word) > 2 and word not in _stop_words() and word not in _CHATTER
     )
@@ -477,16 +485,7 @@ def names_said(
     """
     words = {w for speaker in people.values() for w in _WORD.findall(speaker.name.lower())}
     words |= {str(m["nick"]).lower() for m in messages if m.get("nick")}
-    scribed: Counter[str] = Counter()
-    for message in messages:
-        found = _SCRIBED.match(str(message.get("text") or ""))
-        if found is not None:
-            scribed[found.group(1).lower()] += 1
-    words |= {
-        name
-        for name, count in scribed.items()
-        if count >= 2 and name not in _LABELS and agenda_item(name) is None
-    }
+    words |= set(_scribed(str(m.get("text") or "") for m in messages))
     return frozenset(words)
 
 
@@ -1027,12 +1026,7 @@ def _same_word(written: str, lemma: str) -> bool:
 
 
 def written_as(phrase: str, texts: Sequence[str]) -> str:
-    """A key phrase (its words lemmas: "datum", "meta datum") as ``texts`` write it most."""
-    return _surface(phrase, texts)
-
-
-def _surface(phrase: str, texts: Sequence[str]) -> str:
-    """A key phrase as people wrote it: its words are lemmas ("meta datum" for "metadata").
+    """A key phrase as ``texts`` write it: its words are lemmas ("meta datum" for "metadata").
 
     The form written most often wins; a word keeps its capitals only when nobody wrote it
     in lower case ("LEI", not "Legal" for a line that starts with it). No form found: the
@@ -1169,7 +1163,7 @@ def map_discussions(
             continue
         used.add(headline)
         if not group.heading:
-            headline = _surface(headline, [line.text for line in group.lines])
+            headline = written_as(headline, [line.text for line in group.lines])
         said: Counter[int] = Counter(line.person for line in group.lines)
         participants = sorted(
             (Participant(people[p].name, n, people[p].notable) for p, n in said.items()),

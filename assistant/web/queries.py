@@ -50,13 +50,14 @@ WHERE a.session_id IN ({ids})
 """
 # The `limit` who said most at one session, read backwards off the (session_id, lines)
 # index: a few rows a session instead of ranking every attendee of every session shown.
+# Ties at the cut go to the people known longest (lowest id), the same on both engines.
 _TOP_ATTENDEES = """
 SELECT a.person_id, a.lines,
        (SELECT i.nick FROM identities AS i WHERE i.person_id = a.person_id
         ORDER BY i.id DESC LIMIT 1) AS nick
 FROM session_attendance AS a
 WHERE a.session_id = :session
-ORDER BY a.lines DESC
+ORDER BY a.lines DESC, a.person_id
 LIMIT :limit
 """
 _LINES = """
@@ -115,8 +116,8 @@ def recent_lines(conn: sqlite3.Connection, person: int, limit: int = 20) -> list
 def session_attendees(
     conn: sqlite3.Connection, session_ids: Sequence[int], limit: int | None = None
 ) -> dict[int, list[Attendee]]:
-    """Who came to each of ``session_ids`` (the ``limit`` who said most): most lines first,
-    then by nick."""
+    """Who came to each of ``session_ids`` (the ``limit`` who said most, ties going to the
+    people known longest): most lines first, then by nick."""
     found: dict[int, list[Attendee]] = {session: [] for session in session_ids}
     rows: list[tuple[int, Any]] = []
     if limit is not None:

@@ -55,6 +55,8 @@ TOP = 40
 """How many key terms a library ranker returns per discussion."""
 
 _shipped = discussions._ranked_phrases
+REFUSED: list[str] = []
+"""Errors a library raised on a discussion (printed after its figures)."""
 
 
 def _acceptable(phrase: str, names: frozenset[str]) -> bool:
@@ -102,7 +104,8 @@ def _textacy(method: str, nlp: Any) -> Ranker:
     def terms(doc: Any) -> list[tuple[str, float]]:
         try:
             return list(extract(doc, normalize="lemma", topn=TOP))
-        except ValueError:  # sgrank and scake refuse a text with too few candidates
+        except Exception as error:  # counted and printed: the discussion gets no headline
+            REFUSED.append(f"{method}: {type(error).__name__}: {error}")
             return []
 
     return _library(terms, nlp)
@@ -112,7 +115,6 @@ def _pytextrank(component: str, nlp: Any) -> Ranker:
     importlib.import_module("pytextrank")  # registers the spaCy factories
     if component not in nlp.pipe_names:
         nlp.add_pipe(component, last=True)
-    others = [name for name in nlp.pipe_names if name.endswith("rank") and name != component]
 
     def terms(doc: Any) -> list[tuple[str, float]]:
         out = []
@@ -122,6 +124,8 @@ def _pytextrank(component: str, nlp: Any) -> Ranker:
         return out
 
     def ranked(group: Any, spread: Mapping[str, int], groups: int, names: frozenset[str]) -> Ranked:
+        # Only this ranker's component: another ranker may have added its own before.
+        others = [name for name in nlp.pipe_names if name.endswith("rank") and name != component]
         with nlp.select_pipes(disable=others):
             return _library(terms, nlp)(group, spread, groups, names)
 
@@ -201,6 +205,9 @@ def main() -> None:
         row = (f"{recall:.1f}", f"{precision:.1f}", str(heads), str(gold), f"{spent[0]:.1f}")
         table.add_row(name, *row)
         console.print(f"{name}: recall={row[0]} precision={row[1]} ranking_cpu_s={row[4]}")
+        for refused in dict.fromkeys(REFUSED):
+            console.print(f"  {REFUSED.count(refused)} discussion(s) refused: {refused}")
+        REFUSED.clear()
     console.print(table)
 
 

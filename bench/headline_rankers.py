@@ -47,7 +47,7 @@ from rich.table import Table
 import assistant.summaries.discussions as discussions
 from assistant.summaries.gold_topics import find_minuted_meetings
 from assistant.summaries.topic_match import ContentLemmas
-from assistant.summaries.topics_eval import replay_meetings, score_meetings
+from assistant.summaries.topics_eval import replay_meetings, score_meetings, totals
 
 Ranked = list[tuple[float, int, str]]
 Ranker = Callable[[Any, Mapping[str, int], int, frozenset[str]], Ranked]
@@ -195,16 +195,17 @@ def main() -> None:
                 replayed = asyncio.run(replay_meetings(meetings, Path(work)))
         finally:
             discussions._ranked_phrases = _shipped
-        scores = score_meetings(replayed, lemmas)
-        gold = sum(len(s.gold) for s in scores)
-        found = sum(s.found for s in scores)
-        heads = sum(len(s.headlines) for s in scores)
-        matched = sum(len(s.matched) for s in scores)
-        recall = 100.0 * found / gold if gold else 0.0
-        precision = 100.0 * matched / heads if heads else 0.0
-        row = (f"{recall:.1f}", f"{precision:.1f}", str(heads), str(gold), f"{spent[0]:.1f}")
-        table.add_row(name, *row)
-        console.print(f"{name}: recall={row[0]} precision={row[1]} ranking_cpu_s={row[4]}")
+        figures = totals(score_meetings(replayed, lemmas))
+        cpu = f"{spent[0]:.1f}"
+        table.add_row(
+            name,
+            f"{figures.recall:.1f}",
+            f"{figures.precision:.1f}",
+            str(figures.headlines),
+            str(figures.gold),
+            cpu,
+        )
+        console.print(f"{name}: {figures.line()} ranking_cpu_s={cpu}", markup=False)
         for refused in dict.fromkeys(REFUSED):
             console.print(f"  {REFUSED.count(refused)} discussion(s) refused: {refused}")
         REFUSED.clear()

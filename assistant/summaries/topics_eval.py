@@ -40,9 +40,11 @@ from assistant.summaries.topic_match import ContentLemmas, best_match
 __all__ = [
     "MeetingTopics",
     "TopicsScore",
+    "TopicsTotals",
     "evaluate_topics",
     "score_headlines",
     "score_meetings",
+    "totals",
 ]
 
 
@@ -86,6 +88,41 @@ class TopicsScore:
     def unmatched(self) -> tuple[str, ...]:
         """Headlines that matched no gold topic."""
         return tuple(h for h in self.headlines if h not in self.matched)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicsTotals:
+    """The figures of the summary line, over all meetings scored."""
+
+    recall: float
+    """Percentage of gold topics some headline matched."""
+    precision: float
+    """Percentage of headlines that matched a gold topic."""
+    headlines: int
+    gold: int
+    meetings: int
+
+    def line(self) -> str:
+        """``topics: recall=R precision=P discussions=N gold=G meetings=M``."""
+        return (
+            f"topics: recall={self.recall:.1f} precision={self.precision:.1f} "
+            f"discussions={self.headlines} gold={self.gold} meetings={self.meetings}"
+        )
+
+
+def totals(scores: Sequence[TopicsScore]) -> TopicsTotals:
+    """Recall and precision over every meeting of ``scores``."""
+    gold = sum(len(s.gold) for s in scores)
+    found = sum(s.found for s in scores)
+    headlines = sum(len(s.headlines) for s in scores)
+    matched = sum(len(s.matched) for s in scores)
+    return TopicsTotals(
+        recall=100.0 * found / gold if gold else 0.0,
+        precision=100.0 * matched / headlines if headlines else 0.0,
+        headlines=headlines,
+        gold=gold,
+        meetings=len(scores),
+    )
 
 
 def _span(path: Path) -> tuple[datetime, datetime] | None:
@@ -242,15 +279,8 @@ def print_scores(scores: Sequence[TopicsScore], skipped: Sequence[str], console:
         console.print(f"  headlines that matched nothing: {unmatched}", markup=False)
     for reason in skipped:
         console.print(f"skipped {reason}", markup=False, highlight=False)
-    gold = sum(len(s.gold) for s in scores)
-    found = sum(s.found for s in scores)
-    headlines = sum(len(s.headlines) for s in scores)
-    matched = sum(len(s.matched) for s in scores)
-    recall = 100.0 * found / gold if gold else 0.0
-    precision = 100.0 * matched / headlines if headlines else 0.0
     console.print(
-        f"topics: recall={recall:.1f} precision={precision:.1f} discussions={headlines} "
-        f"gold={gold} meetings={len(scores)}",
+        totals(scores).line(),
         markup=False,
         highlight=False,
         soft_wrap=True,

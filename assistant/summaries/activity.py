@@ -403,6 +403,9 @@ def build_activity(data: dict[str, Any], roles: Roles, top_topics: int = 10) -> 
     totals: Counter[str] = Counter()
     for person in people.values():
         totals.update(person.topics)
+    # The phrases most raised: a lone word said once is not one ("cuppa (1)", "site (1)"),
+    # while a phrase of several words names something even said once ("Rode PodMic").
+    totals = Counter({topic: n for topic, n in totals.items() if n > 1 or " " in topic})
     talk = [str(m["text"]) for m in messages if is_talk(str(m["text"]))]
 
     @cache

@@ -129,6 +129,30 @@ async def test_topics_are_shown_as_written_not_as_lemmas(scene: Scene) -> None:
     assert topics["editors"] == 2  # "edit" is another word
 
 
+async def test_a_word_said_once_is_no_topic_but_a_phrase_said_once_is(scene: Scene) -> None:
+    data = await scene.db.run_in_thread(
+        lambda conn: read_session(conn, scene.session_id, settings())
+    )
+    said = next(m for m in data["messages"] if m["nick"] == "carol")
+    lines = [
+        ("time for a cuppa", ["cuppa"]),  # small talk, once
+        ("I record on a Rode PodMic", ["rode podmic"]),
+        ("the budget is tight", ["budget"]),
+        ("the budget for the mic, I mean", ["budget"]),
+    ]
+    for number, (text, topics) in enumerate(lines):
+        data["messages"].append(
+            {**said, "id": 1000 + number, "text": text, "topics": json.dumps(topics)}
+        )
+
+    summary = build_summary(data, settings())
+
+    topics = {t.topic: t.count for t in summary.topics}
+    assert "cuppa" not in topics
+    assert topics["Rode PodMic"] == 1
+    assert topics["budget"] == 2
+
+
 async def test_session_times_are_shown_in_the_sessions_time_zone(scene: Scene) -> None:
     summary = await compose_summary(scene.db, scene.session_id, settings(timezone="UTC"))
     assert summary.session.timezone == "Australia/Sydney"  # the session's own zone wins

@@ -408,16 +408,26 @@ _TYPO_CUTOFF = 0.9
 """How alike (difflib's ratio) a long word and an item's name are for a typo: a letter off."""
 
 
+@lru_cache(maxsize=4096)
+def _typo_of(lower: str) -> str | None:
+    """The agenda item's name ``lower`` is one typo away from; None if none or itself.
+
+    Cached: difflib's comparison was a fifth of composing a long session's summary, and chat
+    repeats its words.
+    """
+    if lower in _AGENDA_SPELLINGS:
+        return None
+    close = difflib.get_close_matches(lower, _AGENDA_SPELLINGS, n=1, cutoff=_TYPO_CUTOFF)
+    return close[0] if close else None
+
+
 def _respelled(found: re.Match[str]) -> str:
     """A long word one typo away from an agenda item's name, spelled right ("reitroduction")."""
     word = found.group(0)
-    lower = word.lower().replace("-", "")
-    if lower in _AGENDA_SPELLINGS:
+    close = _typo_of(word.lower().replace("-", ""))
+    if close is None:
         return word
-    close = difflib.get_close_matches(lower, _AGENDA_SPELLINGS, n=1, cutoff=_TYPO_CUTOFF)
-    if not close:
-        return word
-    return close[0].capitalize() if word[0].isupper() else close[0]
+    return close.capitalize() if word[0].isupper() else close
 
 
 def agenda_item(text: str) -> tuple[str, str] | None:

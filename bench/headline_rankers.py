@@ -123,11 +123,13 @@ def _pytextrank(component: str, nlp: Any) -> Ranker:
             out.append((" ".join(lemmas), float(phrase.rank)))
         return out
 
+    library = _library(terms, nlp)
+
     def ranked(group: Any, spread: Mapping[str, int], groups: int, names: frozenset[str]) -> Ranked:
         # Only this ranker's component: another ranker may have added its own before.
         others = [name for name in nlp.pipe_names if name.endswith("rank") and name != component]
         with nlp.select_pipes(disable=others):
-            return _library(terms, nlp)(group, spread, groups, names)
+            return library(group, spread, groups, names)
 
     return ranked
 
